@@ -1,0 +1,3 @@
+"""cyberstd: gap reports of schools against cybersecurity standards frameworks such as GRIP."""
+
+__version__ = "0.1.0"

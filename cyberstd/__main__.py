@@ -1,0 +1,5 @@
+"""Entry point for `python -m cyberstd`."""
+
+from cyberstd.cli import main
+
+main()

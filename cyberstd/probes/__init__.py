@@ -1,0 +1,1 @@
+"""Probe families, one module each; importing a module registers its probes."""

@@ -1,0 +1,171 @@
+"""Result models (runtime and JSON alike), status enums and the control roll-up rule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class FindingStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class ControlStatus(StrEnum):
+    COMPLIANT = "compliant"
+    PARTIAL = "partial"
+    NON_COMPLIANT = "non_compliant"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not_applicable"
+    NOT_ASSESSED = "not_assessed"
+    ERROR = "error"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Answer(StrEnum):
+    IMPLEMENTED = "implemented"
+    PARTIALLY = "partially"
+    NOT_IMPLEMENTED = "not_implemented"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class ErrorReason(StrEnum):
+    CONNECTIVITY = "connectivity"
+    TIMEOUT = "timeout"
+    PROTOCOL = "protocol"
+    PROBE = "probe"
+    BUG = "bug"
+    TOOL_MISSING = "tool_missing"
+
+
+# Statuses that count as "in place" for the level reached.
+MET = frozenset({ControlStatus.COMPLIANT, ControlStatus.WAIVED, ControlStatus.NOT_APPLICABLE})
+# Statuses that are gaps, worst first, for --fail-on and ordering.
+GAP_ORDER = [
+    ControlStatus.NON_COMPLIANT,
+    ControlStatus.ERROR,
+    ControlStatus.PARTIAL,
+    ControlStatus.NOT_ASSESSED,
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProbeOutcome(_Model):
+    """What a probe returns: a verdict on one target, with the evidence it saw."""
+
+    status: FindingStatus
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    warning: str | None = None
+
+
+class Finding(_Model):
+    id: str
+    check: str
+    controls: list[str]
+    target: str
+    status: FindingStatus
+    severity: Severity
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    warning: str | None = None
+    error_reason: ErrorReason | None = None
+    error_detail: str | None = None
+    waived_by: str | None = None
+    duration_ms: int = 0
+
+
+class AttestationRecord(_Model):
+    answer: Answer
+    explanation: str
+    attested_by: str
+    date: date
+    review_by: date
+    expired: bool
+    evidence: list[dict[str, str]] = Field(default_factory=list)
+
+
+class WaiverRecord(_Model):
+    reason: str
+    approved_by: str
+    expires: date
+    expired: bool
+    scope: str
+
+
+class ControlResult(_Model):
+    id: str
+    level: int
+    type: str
+    title: dict[str, str]
+    status: ControlStatus
+    underlying_status: ControlStatus | None = None
+    reason: str
+    finding_ids: list[str] = Field(default_factory=list)
+    attestation: AttestationRecord | None = None
+    waiver: WaiverRecord | None = None
+    not_applicable_reason: str | None = None
+
+
+class FrameworkRef(_Model):
+    id: str
+    version: str
+
+
+class Tool(_Model):
+    name: str = "cyberstd"
+    version: str
+
+
+class Run(_Model):
+    id: str
+    started: datetime
+    finished: datetime
+    profile: str
+    framework: FrameworkRef
+    inputs: dict[str, str]
+
+
+class SchoolRef(_Model):
+    id: str
+    name: str
+
+
+class Summary(_Model):
+    target_level: int
+    level_reached: int
+    score: float
+    counts: dict[ControlStatus, int]
+    finding_counts: dict[FindingStatus, int]
+
+
+class Results(_Model):
+    schema_version: str = SCHEMA_VERSION
+    tool: Tool
+    run: Run
+    school: SchoolRef
+    summary: Summary
+    controls: list[ControlResult]
+    findings: list[Finding]

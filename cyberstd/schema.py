@@ -1,0 +1,296 @@
+"""Pydantic models of every YAML file: catalog, mapping, checks, profiles, school, attestations, waivers."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from cyberstd.registry import ProbeKind
+from cyberstd.results import Answer, Severity
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower=True)]
+HostName = Annotated[
+    str,
+    StringConstraints(
+        max_length=253,
+        pattern=r"^([A-Za-z0-9_]([A-Za-z0-9\-_]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.?$",
+    ),
+]
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalText(Strict):
+    """A text in Dutch and English."""
+
+    nl: NonEmpty
+    en: NonEmpty
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nl
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+class EvidenceKind(StrEnum):
+    PROBE = "probe"
+    CONFIG = "config"
+    ATTESTATION = "attestation"
+
+
+class LevelDef(Strict):
+    level: int = Field(ge=1, le=20)
+    name: LocalText
+
+
+class Source(Strict):
+    publisher: NonEmpty
+    title: NonEmpty
+    url: str | None = None
+
+
+class FrameworkMeta(Strict):
+    id: Id
+    name: LocalText
+    version: NonEmpty
+    date: date
+    source: Source
+    note: LocalText
+    control_types: list[Id] = Field(min_length=1)
+    levels: list[LevelDef] = Field(min_length=1)
+    crosswalk_schemes: dict[Id, LocalText] = Field(default_factory=dict)
+
+
+class ControlDef(Strict):
+    id: Id
+    level: int = Field(ge=1)
+    type: Id
+    title: LocalText
+    description: LocalText
+    verification: LocalText
+    evidence: list[EvidenceKind] = Field(min_length=1)
+    crosswalks: dict[Id, list[NonEmpty]] = Field(default_factory=dict)
+
+
+class ControlsFile(Strict):
+    controls: list[ControlDef] = Field(min_length=1)
+
+
+class AttestationRequired(StrEnum):
+    ALWAYS = "always"
+    IF_NO_CHECKS = "if_no_checks"
+    NEVER = "never"
+
+
+class AttestationSpec(Strict):
+    required: AttestationRequired
+    questions: list[LocalText] = Field(default_factory=list)
+
+
+class MappingEntry(Strict):
+    control: Id
+    checks: list[Id] = Field(default_factory=list)
+    attestation: AttestationSpec
+
+
+class MappingFile(Strict):
+    framework: Id
+    mappings: list[MappingEntry]
+
+
+# --- checks and profiles ---------------------------------------------------------------------
+
+
+class CheckDef(Strict):
+    id: Id
+    title: LocalText
+    probe: Id
+    role: Id | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    severity: Severity
+    remediation: LocalText
+
+
+class ChecksFile(Strict):
+    checks: list[CheckDef]
+
+
+class Selection(Strict):
+    """A check or a control that a profile adds or removes, always with a reason."""
+
+    check: Id | None = None
+    control: Id | None = None
+    reason: LocalText
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.check is None) == (self.control is None):
+            raise ValueError("give exactly one of 'check' or 'control'")
+        return self
+
+
+class ProfileNotApplicable(Strict):
+    control: Id
+    reason: LocalText
+
+
+class ProfileDef(Strict):
+    id: Id
+    title: LocalText
+    description: LocalText
+    framework: Id
+    extends: Id | None = None
+    target_level: int | None = Field(default=None, ge=1)
+    check_kinds: list[ProbeKind] | None = None
+    include: list[Selection] = Field(default_factory=list)
+    exclude: list[Selection] = Field(default_factory=list)
+    not_applicable: list[ProfileNotApplicable] = Field(default_factory=list)
+    params: dict[Id, dict[str, Any]] = Field(default_factory=dict)
+
+
+# --- school folder ---------------------------------------------------------------------------
+
+
+class HostRole(StrEnum):
+    WEBSITE = "website"
+    MAIL = "mail"
+    VPN = "vpn"
+    FIREWALL = "firewall"
+    DNS = "dns"
+    SERVER = "server"
+    WIFI_CONTROLLER = "wifi-controller"
+    NAS = "nas"
+    PRINTER = "printer"
+    OTHER = "other"
+
+
+class SchoolInfo(Strict):
+    id: Id
+    name: NonEmpty
+    institution_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,10}$")] | None = None
+
+
+class HostDef(Strict):
+    name: HostName
+    address: IPAddress | None = None
+    roles: list[HostRole] = Field(min_length=1)
+    ports: dict[Id, int] = Field(default_factory=dict)
+    zone: Id | None = None
+
+    @model_validator(mode="after")
+    def _ports_in_range(self) -> Self:
+        for service, port in self.ports.items():
+            if not 1 <= port <= 65535:
+                raise ValueError(f"port for {service!r} must be between 1 and 65535, not {port}")
+        return self
+
+
+class ZoneDef(Strict):
+    id: Id
+    cidr: IPNetwork
+    description: str | None = None
+
+
+class ExportDef(Strict):
+    path: NonEmpty
+    kind: Id
+
+
+class Authorization(Strict):
+    """Who allowed scanning which ranges, and when."""
+
+    ranges: list[IPNetwork] = Field(min_length=1)
+    authorized_by: NonEmpty
+    date: date
+    expires: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        if self.expires is not None and self.expires < self.date:
+            raise ValueError(f"expires ({self.expires}) is before date ({self.date})")
+        return self
+
+
+class SchoolNotApplicable(Strict):
+    control: Id
+    reason: NonEmpty
+
+
+class NetworkSettings(Strict):
+    timeout: float = Field(default=10.0, gt=0, le=300)
+    ca_bundle: str | None = None
+    vantage_zone: Id | None = None
+
+
+class SchoolFile(Strict):
+    school: SchoolInfo
+    domains: list[HostName] = Field(default_factory=list)
+    hosts: list[HostDef] = Field(default_factory=list)
+    zones: list[ZoneDef] = Field(default_factory=list)
+    exports: list[ExportDef] = Field(default_factory=list)
+    scope: list[Authorization] = Field(default_factory=list)
+    not_applicable: list[SchoolNotApplicable] = Field(default_factory=list)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    profile: Id | None = None
+
+
+class EvidenceFile(Strict):
+    path: NonEmpty
+    sha256: Sha256
+
+
+class AttestationDef(Strict):
+    control: Id
+    answer: Answer
+    explanation: NonEmpty
+    evidence: list[EvidenceFile] = Field(default_factory=list)
+    attested_by: NonEmpty
+    date: date
+    review_by: date
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        if self.review_by < self.date:
+            raise ValueError(f"review_by ({self.review_by}) is before date ({self.date})")
+        return self
+
+
+class AttestationsFile(Strict):
+    attestations: list[AttestationDef] = Field(default_factory=list)
+
+
+class WaiverDef(Strict):
+    control: Id | None = None
+    check: Id | None = None
+    reason: NonEmpty
+    approved_by: NonEmpty
+    approved: date | None = None
+    expires: date
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        if (self.check is None) == (self.control is None):
+            raise ValueError("give exactly one of 'check' or 'control'")
+        if self.approved is not None and self.expires < self.approved:
+            raise ValueError(f"expires ({self.expires}) is before approved ({self.approved})")
+        return self
+
+    @property
+    def scope(self) -> str:
+        return f"control {self.control}" if self.control else f"check {self.check}"
+
+
+class WaiversFile(Strict):
+    waivers: list[WaiverDef] = Field(default_factory=list)
+

@@ -1,0 +1,93 @@
+"""Turn a YAML document into a pydantic model, reporting every problem with its position."""
+
+from __future__ import annotations
+
+import difflib
+import types
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from cyberstd.errors import Problem
+from cyberstd.yamlsrc import Document
+
+M = TypeVar("M", bound=BaseModel)
+
+_DATE_ERRORS = {"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"}
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' when a close match exists, else ''."""
+    pool = list(choices)
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in pool}
+        close = [lowered[word.lower()]] if word.lower() in lowered else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
+    """Validate a loaded document; return the model or every problem found, positioned."""
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, [_problem(doc, model, err) for err in exc.errors(include_url=False)]
+
+
+def _problem(doc: Document, model: type[BaseModel], err: Any) -> Problem:
+    loc: tuple[int | str, ...] = tuple(err["loc"])
+    kind: str = err["type"]
+    where = ".".join(str(p) for p in loc) or "document"
+    if kind == "missing":
+        return doc.problem(loc[:-1], "missing-field", f"required field {loc[-1]!r} is missing")
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        known = _fields_at(model, loc[:-1])
+        hint = did_you_mean(name, known)
+        return doc.problem(loc, "unknown-field", f"unknown field {name!r}{hint}", key=True)
+    if kind == "enum":
+        given = str(err.get("input"))
+        expected = [e.strip(" '") for e in str(err["ctx"]["expected"]).replace(" or ", ", ").split(",")]
+        hint = did_you_mean(given, expected)
+        return doc.problem(
+            loc, "invalid", f"{where}: {given!r} is not one of {', '.join(expected)}{hint}"
+        )
+    if kind in _DATE_ERRORS:
+        return doc.problem(loc, "date", f"{where}: {err['msg'].lower()} (got {err.get('input')!r})")
+    if kind.endswith("_type") or kind in {"model_attributes_type", "dict_type", "list_type"}:
+        return doc.problem(loc, "type", f"{where}: {err['msg'].lower()}")
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return doc.problem(loc, "invalid", f"{where}: {msg}")
+
+
+def _fields_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """Field names of the model that sits at `loc` inside `model`, for "did you mean"."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+        else:
+            args = get_args(current)
+            current = args[-1] if args else None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Optional/Union to the first model member, keeping list/dict for indexing."""
+    origin = get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        for arg in get_args(tp):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return arg
+            if get_origin(arg) in (list, dict):
+                return arg
+        return None
+    return tp

@@ -1,0 +1,218 @@
+"""Safe YAML loading with ruamel.yaml: size, encoding, duplicate keys and alias bombs refused, positions kept."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from cyberstd.errors import InputError, Problem
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_NODES = 100_000
+
+
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor that leaves timestamps as text, so that pydantic judges dates
+    (an impossible date then becomes a positioned problem instead of a crash)."""
+
+
+def _timestamp_as_text(constructor: RoundTripConstructor, node: ScalarNode) -> str:
+    return str(node.value)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+def new_yaml() -> YAML:
+    """A round-trip YAML instance that keeps comments and order (also used for rewriting)."""
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    return yaml
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: its round-trip tree (with positions), text and sha256."""
+
+    path: Path
+    display: str
+    data: Any
+    sha256: str
+
+    def problem(self, loc: Sequence[int | str], code: str, message: str, *, key: bool = False) -> Problem:
+        line, col = locate(self.data, loc, key=key)
+        return Problem(self.display, line, col, code, message)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_text(path: Path, display: str) -> tuple[str, bytes]:
+    """Read a text input file, refusing what is missing, too large, binary or not UTF-8."""
+    if not path.exists():
+        raise InputError([Problem(display, 1, 1, "missing-file", "file not found")])
+    if not path.is_file():
+        raise InputError([Problem(display, 1, 1, "not-a-file", "not a regular file")])
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise InputError(
+            [Problem(display, 1, 1, "too-large", f"file is {size} bytes; the limit is {MAX_BYTES}")]
+        )
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise InputError([Problem(display, 1, 1, "binary", "binary file, expected YAML text")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            [Problem(display, line, col, "encoding", "not valid UTF-8 text; save the file as UTF-8")]
+        ) from None
+    return text, raw
+
+
+def load(path: Path, display: str | None = None) -> Document:
+    """Load one YAML file or raise InputError with every problem found in it."""
+    shown = display or str(path)
+    text, raw = read_text(path, shown)
+    yaml = new_yaml()
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
+    except YAMLError as exc:
+        raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
+    if node is None:
+        raise InputError([Problem(shown, 1, 1, "empty", "file is empty")])
+    problems = _check_nodes(shown, node)
+    if problems:
+        raise InputError(problems)
+    try:
+        data = new_yaml().load(text)
+    except MarkedYAMLError as exc:
+        raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
+    except (YAMLError, ValueError) as exc:
+        raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
+    return Document(path, shown, data, hashlib.sha256(raw).hexdigest())
+
+
+def _marked(display: str, exc: MarkedYAMLError, code: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    col = mark.column + 1 if mark is not None else 1
+    what = " ".join(p for p in (exc.context, exc.problem) if p)
+    return Problem(display, line, col, code, what or "invalid YAML")
+
+
+def _check_nodes(display: str, root: Node) -> list[Problem]:
+    """Duplicate keys (all of them) and documents whose aliases expand past MAX_NODES."""
+    problems: list[Problem] = []
+    sizes: dict[int, int] = {}
+    seen: set[int] = set()
+    on_stack: set[int] = set()
+
+    def pos(node: Node) -> tuple[int, int]:
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    def size(node: Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in on_stack:
+            raise _Recursive(node)
+        on_stack.add(key)
+        total = 1
+        first = key not in seen
+        seen.add(key)
+        if isinstance(node, MappingNode):
+            names: dict[str, Node] = {}
+            for k, v in node.value:
+                if first and isinstance(k, ScalarNode):
+                    if k.value in names:
+                        line, col = pos(k)
+                        was = names[k.value].start_mark.line + 1
+                        problems.append(
+                            Problem(display, line, col, "duplicate-key",
+                                    f"duplicate key {k.value!r} (first defined on line {was})")
+                        )
+                    else:
+                        names[k.value] = k
+                total += size(k) + size(v)
+        elif isinstance(node, SequenceNode):
+            for item in node.value:
+                total += size(item)
+        on_stack.discard(key)
+        sizes[key] = total
+        if total > MAX_NODES:
+            raise _TooBig(node)
+        return total
+
+    try:
+        size(root)
+    except _Recursive as exc:
+        line, col = pos(exc.node)
+        problems.append(Problem(display, line, col, "alias", "recursive YAML alias"))
+    except _TooBig as exc:
+        line, col = pos(exc.node)
+        problems.append(
+            Problem(display, line, col, "alias-bomb",
+                    f"document expands to more than {MAX_NODES} nodes through aliases; refused")
+        )
+    return problems
+
+
+class _Recursive(Exception):
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+
+class _TooBig(Exception):
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+
+def locate(data: Any, loc: Sequence[int | str], *, key: bool = False) -> tuple[int, int]:
+    """1-based line and column of the value (or key) at `loc` in a round-trip tree.
+
+    Walks as deep as the tree allows, so a missing field points at the mapping that lacks it.
+    """
+    line, col = 1, 1
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, CommentedMap) and part in node:
+            k_line, k_col = node.lc.key(part)
+            v_line, v_col = node.lc.value(part)
+            line, col = (k_line, k_col) if (key and last) else (v_line, v_col)
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line, col = node.lc.item(part)
+            node = node[part]
+        elif isinstance(node, CommentedMap | CommentedSeq) and i == 0 and node.lc.line is not None:
+            line, col = node.lc.line, node.lc.col
+            break
+        else:
+            break
+    else:
+        return line + 1, col + 1
+    if (line, col) == (1, 1) and isinstance(data, CommentedMap | CommentedSeq):
+        return (data.lc.line or 0) + 1, (data.lc.col or 0) + 1
+    return line + 1, col + 1
