@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import datetime as dt
 from enum import StrEnum
 from typing import Any
 
@@ -55,6 +55,7 @@ class ErrorReason(StrEnum):
     PROBE = "probe"
     BUG = "bug"
     TOOL_MISSING = "tool_missing"
+    SCOPE = "scope"
 
 
 # Statuses that count as "in place" for the level reached.
@@ -101,8 +102,8 @@ class AttestationRecord(_Model):
     answer: Answer
     explanation: str
     attested_by: str
-    date: date
-    review_by: date
+    date: dt.date
+    review_by: dt.date
     expired: bool
     evidence: list[dict[str, str]] = Field(default_factory=list)
 
@@ -110,7 +111,7 @@ class AttestationRecord(_Model):
 class WaiverRecord(_Model):
     reason: str
     approved_by: str
-    expires: date
+    expires: dt.date
     expired: bool
     scope: str
 
@@ -141,8 +142,8 @@ class Tool(_Model):
 
 class Run(_Model):
     id: str
-    started: datetime
-    finished: datetime
+    started: dt.datetime
+    finished: dt.datetime
     profile: str
     framework: FrameworkRef
     inputs: dict[str, str]
@@ -169,3 +170,24 @@ class Results(_Model):
     summary: Summary
     controls: list[ControlResult]
     findings: list[Finding]
+
+
+def roll_up(
+    *,
+    not_applicable: bool,
+    findings: list[FindingStatus],
+    answer: Answer | None,
+    evidence_missing: bool,
+) -> ControlStatus:
+    """One status per control, in the order the design fixes (first rule that holds wins)."""
+    if not_applicable:
+        return ControlStatus.NOT_APPLICABLE
+    if FindingStatus.FAIL in findings or answer is Answer.NOT_IMPLEMENTED:
+        return ControlStatus.NON_COMPLIANT
+    if FindingStatus.ERROR in findings:
+        return ControlStatus.ERROR
+    if answer is Answer.PARTIALLY:
+        return ControlStatus.PARTIAL
+    if evidence_missing:
+        return ControlStatus.NOT_ASSESSED
+    return ControlStatus.COMPLIANT

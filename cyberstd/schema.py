@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Annotated, Any, Self
@@ -64,7 +64,7 @@ class FrameworkMeta(Strict):
     id: Id
     name: LocalText
     version: NonEmpty
-    date: date
+    date: dt.date
     source: Source
     note: LocalText
     control_types: list[Id] = Field(min_length=1)
@@ -212,8 +212,8 @@ class Authorization(Strict):
 
     ranges: list[IPNetwork] = Field(min_length=1)
     authorized_by: NonEmpty
-    date: date
-    expires: date | None = None
+    date: dt.date
+    expires: dt.date | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
@@ -256,8 +256,8 @@ class AttestationDef(Strict):
     explanation: NonEmpty
     evidence: list[EvidenceFile] = Field(default_factory=list)
     attested_by: NonEmpty
-    date: date
-    review_by: date
+    date: dt.date
+    review_by: dt.date
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
@@ -275,8 +275,8 @@ class WaiverDef(Strict):
     check: Id | None = None
     reason: NonEmpty
     approved_by: NonEmpty
-    approved: date | None = None
-    expires: date
+    approved: dt.date | None = None
+    expires: dt.date
 
     @model_validator(mode="after")
     def _valid(self) -> Self:
@@ -293,4 +293,3 @@ class WaiverDef(Strict):
 
 class WaiversFile(Strict):
     waivers: list[WaiverDef] = Field(default_factory=list)
-

@@ -14,7 +14,12 @@ from cyberstd.yamlsrc import Document
 
 M = TypeVar("M", bound=BaseModel)
 
-_DATE_ERRORS = {"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"}
+_DATE_ERRORS = {
+    "date_parsing",
+    "date_from_datetime_parsing",
+    "date_from_datetime_inexact",
+    "date_type",
+}
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -48,7 +53,9 @@ def _problem(doc: Document, model: type[BaseModel], err: Any) -> Problem:
         return doc.problem(loc, "unknown-field", f"unknown field {name!r}{hint}", key=True)
     if kind == "enum":
         given = str(err.get("input"))
-        expected = [e.strip(" '") for e in str(err["ctx"]["expected"]).replace(" or ", ", ").split(",")]
+        expected = [
+            e.strip(" '") for e in str(err["ctx"]["expected"]).replace(" or ", ", ").split(",")
+        ]
         hint = did_you_mean(given, expected)
         return doc.problem(
             loc, "invalid", f"{where}: {given!r} is not one of {', '.join(expected)}{hint}"

@@ -51,7 +51,9 @@ class Document:
     data: Any
     sha256: str
 
-    def problem(self, loc: Sequence[int | str], code: str, message: str, *, key: bool = False) -> Problem:
+    def problem(
+        self, loc: Sequence[int | str], code: str, message: str, *, key: bool = False
+    ) -> Problem:
         line, col = locate(self.data, loc, key=key)
         return Problem(self.display, line, col, code, message)
 
@@ -84,7 +86,11 @@ def read_text(path: Path, display: str) -> tuple[str, bytes]:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError(
-            [Problem(display, line, col, "encoding", "not valid UTF-8 text; save the file as UTF-8")]
+            [
+                Problem(
+                    display, line, col, "encoding", "not valid UTF-8 text; save the file as UTF-8"
+                )
+            ]
         ) from None
     return text, raw
 
@@ -150,8 +156,13 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
                         line, col = pos(k)
                         was = names[k.value].start_mark.line + 1
                         problems.append(
-                            Problem(display, line, col, "duplicate-key",
-                                    f"duplicate key {k.value!r} (first defined on line {was})")
+                            Problem(
+                                display,
+                                line,
+                                col,
+                                "duplicate-key",
+                                f"duplicate key {k.value!r} (first defined on line {was})",
+                            )
                         )
                     else:
                         names[k.value] = k
@@ -173,8 +184,13 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
     except _TooBig as exc:
         line, col = pos(exc.node)
         problems.append(
-            Problem(display, line, col, "alias-bomb",
-                    f"document expands to more than {MAX_NODES} nodes through aliases; refused")
+            Problem(
+                display,
+                line,
+                col,
+                "alias-bomb",
+                f"document expands to more than {MAX_NODES} nodes through aliases; refused",
+            )
         )
     return problems
 

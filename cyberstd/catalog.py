@@ -1,0 +1,422 @@
+"""Loads standards/, checks/ and profiles/ and cross-checks every reference between them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from cyberstd.errors import InputError, Problem, UsageError
+from cyberstd.registry import ProbeParams, probes
+from cyberstd.schema import (
+    CheckDef,
+    ChecksFile,
+    ControlDef,
+    ControlsFile,
+    FrameworkMeta,
+    MappingEntry,
+    MappingFile,
+    ProfileDef,
+)
+from cyberstd.validation import did_you_mean, parse
+from cyberstd.yamlsrc import Document, load
+
+
+@dataclass
+class Framework:
+    meta: FrameworkMeta
+    controls: dict[str, ControlDef]
+    mappings: dict[str, MappingEntry]
+
+    @property
+    def levels(self) -> list[int]:
+        return sorted(level.level for level in self.meta.levels)
+
+
+@dataclass
+class Catalog:
+    root: Path
+    frameworks: dict[str, Framework] = field(default_factory=dict)
+    checks: dict[str, CheckDef] = field(default_factory=dict)
+    profiles: dict[str, ProfileDef] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    def framework(self, framework_id: str) -> Framework:
+        if framework_id not in self.frameworks:
+            hint = did_you_mean(framework_id, self.frameworks)
+            raise UsageError(f"unknown framework {framework_id!r}{hint}")
+        return self.frameworks[framework_id]
+
+    def profile(self, profile_id: str) -> ProfileDef:
+        if profile_id not in self.profiles:
+            hint = did_you_mean(profile_id, self.profiles)
+            known = ", ".join(sorted(self.profiles))
+            raise UsageError(f"unknown profile {profile_id!r}{hint}; known profiles: {known}")
+        return self.profiles[profile_id]
+
+    def find_control(self, control_id: str) -> tuple[Framework, ControlDef] | None:
+        for fw in self.frameworks.values():
+            if control_id in fw.controls:
+                return fw, fw.controls[control_id]
+        return None
+
+    def all_control_ids(self) -> list[str]:
+        return [cid for fw in self.frameworks.values() for cid in fw.controls]
+
+
+def default_root() -> Path:
+    """Where standards/, checks/ and profiles/ live: $CYBERSTD_ROOT or the source checkout."""
+    env = os.environ.get("CYBERSTD_ROOT")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent
+
+
+def display_path(path: Path) -> str:
+    """A path as the user should see it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def validate_params(check_params: dict[str, Any], model: type[ProbeParams]) -> ProbeParams:
+    return model.model_validate(check_params)
+
+
+class _Loader:
+    """Collects documents and problems while loading one catalog root."""
+
+    def __init__(self, root: Path) -> None:
+        self.catalog = Catalog(root=root)
+        self.problems: list[Problem] = []
+        self.docs: dict[str, Document] = {}
+
+    def load(self, path: Path) -> Document | None:
+        shown = display_path(path)
+        try:
+            doc = load(path, shown)
+        except InputError as exc:
+            self.problems.extend(exc.problems)
+            return None
+        self.catalog.inputs[shown] = doc.sha256
+        return doc
+
+
+def load_catalog(root: Path | None = None) -> tuple[Catalog, list[Problem]]:
+    """Load and cross-check the whole catalog; return it with every problem found."""
+    base = root or default_root()
+    loader = _Loader(base)
+    if not (base / "standards").is_dir():
+        loader.problems.append(
+            Problem(display_path(base), 1, 1, "missing-file", "no standards/ folder here")
+        )
+        return loader.catalog, loader.problems
+    check_docs = _load_checks(loader, sorted((base / "checks").glob("*.yaml")))
+    for fw_dir in sorted(p for p in (base / "standards").iterdir() if p.is_dir()):
+        _load_framework(loader, fw_dir)
+    _cross_check_checks(loader, check_docs)
+    _load_profiles(loader, sorted((base / "profiles").glob("*.yaml")))
+    return loader.catalog, loader.problems
+
+
+def _load_checks(loader: _Loader, paths: Iterable[Path]) -> dict[str, tuple[Document, int]]:
+    where: dict[str, tuple[Document, int]] = {}
+    for path in paths:
+        doc = loader.load(path)
+        if doc is None:
+            continue
+        model, problems = parse(doc, ChecksFile)
+        loader.problems.extend(problems)
+        if model is None:
+            continue
+        for i, check in enumerate(model.checks):
+            if check.id in loader.catalog.checks:
+                first = where[check.id][0].display
+                loader.problems.append(
+                    doc.problem(
+                        ["checks", i, "id"],
+                        "duplicate-id",
+                        f"check {check.id!r} is already defined in {first}",
+                    )
+                )
+                continue
+            loader.catalog.checks[check.id] = check
+            where[check.id] = (doc, i)
+    return where
+
+
+def _cross_check_checks(loader: _Loader, where: dict[str, tuple[Document, int]]) -> None:
+    registry = probes()
+    for check_id, (doc, i) in where.items():
+        check = loader.catalog.checks[check_id]
+        if check.probe not in registry:
+            hint = did_you_mean(check.probe, registry)
+            loader.problems.append(
+                doc.problem(
+                    ["checks", i, "probe"], "unknown-id", f"unknown probe {check.probe!r}{hint}"
+                )
+            )
+            continue
+        loader.problems.extend(
+            params_problems(
+                doc, ["checks", i, "params"], check.params, registry[check.probe].params
+            )
+        )
+
+
+def params_problems(
+    doc: Document, loc: list[int | str], values: dict[str, Any], model: type[ProbeParams]
+) -> list[Problem]:
+    """Problems of `values` against a probe's params model, positioned inside `doc`."""
+    try:
+        model.model_validate(values)
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors(include_url=False):
+            sub = [*loc, *err["loc"]]
+            name = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                hint = did_you_mean(str(err["loc"][-1]), model.model_fields)
+                out.append(
+                    doc.problem(
+                        sub, "invalid-params", f"unknown parameter {name!r}{hint}", key=True
+                    )
+                )
+            else:
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                out.append(doc.problem(sub, "invalid-params", f"parameter {name!r}: {msg}"))
+        return out
+    return []
+
+
+def _load_framework(loader: _Loader, fw_dir: Path) -> None:
+    docs = {
+        name: loader.load(fw_dir / f"{name}.yaml") for name in ("framework", "controls", "mapping")
+    }
+    meta_doc, controls_doc, mapping_doc = docs["framework"], docs["controls"], docs["mapping"]
+    if meta_doc is None or controls_doc is None or mapping_doc is None:
+        return
+    meta, p1 = parse(meta_doc, FrameworkMeta)
+    controls, p2 = parse(controls_doc, ControlsFile)
+    mapping, p3 = parse(mapping_doc, MappingFile)
+    loader.problems.extend(p1 + p2 + p3)
+    if meta is None or controls is None or mapping is None:
+        return
+    if meta.id in loader.catalog.frameworks:
+        loader.problems.append(
+            meta_doc.problem(["id"], "duplicate-id", f"framework {meta.id!r} defined twice")
+        )
+        return
+    levels = {lvl.level for lvl in meta.levels}
+    by_id: dict[str, ControlDef] = {}
+    for i, control in enumerate(controls.controls):
+        if control.id in by_id:
+            loader.problems.append(
+                controls_doc.problem(
+                    ["controls", i, "id"],
+                    "duplicate-id",
+                    f"control {control.id!r} is defined twice",
+                )
+            )
+            continue
+        if control.level not in levels:
+            loader.problems.append(
+                controls_doc.problem(
+                    ["controls", i, "level"],
+                    "invalid",
+                    f"level {control.level} is not one of the framework's levels {sorted(levels)}",
+                )
+            )
+        if control.type not in meta.control_types:
+            hint = did_you_mean(control.type, meta.control_types)
+            loader.problems.append(
+                controls_doc.problem(
+                    ["controls", i, "type"],
+                    "invalid",
+                    f"unknown control type {control.type!r}{hint}",
+                )
+            )
+        for scheme in control.crosswalks:
+            if scheme not in meta.crosswalk_schemes:
+                hint = did_you_mean(scheme, meta.crosswalk_schemes)
+                loader.problems.append(
+                    controls_doc.problem(
+                        ["controls", i, "crosswalks", scheme],
+                        "unknown-id",
+                        f"unknown crosswalk scheme {scheme!r}{hint}",
+                        key=True,
+                    )
+                )
+        by_id[control.id] = control
+    if mapping.framework != meta.id:
+        loader.problems.append(
+            mapping_doc.problem(
+                ["framework"],
+                "unknown-id",
+                f"mapping is for framework {mapping.framework!r}, but this folder holds {meta.id!r}",
+            )
+        )
+    mapped: dict[str, MappingEntry] = {}
+    for i, entry in enumerate(mapping.mappings):
+        if entry.control not in by_id:
+            hint = did_you_mean(entry.control, by_id)
+            loader.problems.append(
+                mapping_doc.problem(
+                    ["mappings", i, "control"],
+                    "unknown-id",
+                    f"unknown control {entry.control!r}{hint}",
+                )
+            )
+            continue
+        if entry.control in mapped:
+            loader.problems.append(
+                mapping_doc.problem(
+                    ["mappings", i, "control"],
+                    "duplicate-id",
+                    f"control {entry.control!r} is mapped twice",
+                )
+            )
+            continue
+        for j, check_id in enumerate(entry.checks):
+            if check_id not in loader.catalog.checks:
+                hint = did_you_mean(check_id, loader.catalog.checks)
+                loader.problems.append(
+                    mapping_doc.problem(
+                        ["mappings", i, "checks", j],
+                        "unknown-id",
+                        f"unknown check {check_id!r}{hint}",
+                    )
+                )
+        mapped[entry.control] = entry
+    for control_id in by_id:
+        if control_id not in mapped:
+            loader.problems.append(
+                mapping_doc.problem(
+                    ["mappings"], "missing-mapping", f"control {control_id!r} has no mapping entry"
+                )
+            )
+    loader.catalog.frameworks[meta.id] = Framework(meta, by_id, mapped)
+
+
+def _load_profiles(loader: _Loader, paths: Iterable[Path]) -> None:
+    cat = loader.catalog
+    docs: dict[str, Document] = {}
+    for path in paths:
+        doc = loader.load(path)
+        if doc is None:
+            continue
+        profile, problems = parse(doc, ProfileDef)
+        loader.problems.extend(problems)
+        if profile is None:
+            continue
+        if profile.id != path.stem:
+            loader.problems.append(
+                doc.problem(
+                    ["id"],
+                    "invalid",
+                    f"profile id {profile.id!r} must match its file name {path.stem!r}",
+                )
+            )
+        if profile.id in cat.profiles:
+            loader.problems.append(
+                doc.problem(["id"], "duplicate-id", f"profile {profile.id!r} defined twice")
+            )
+            continue
+        cat.profiles[profile.id] = profile
+        docs[profile.id] = doc
+    for profile_id, doc in docs.items():
+        loader.problems.extend(_profile_problems(cat, cat.profiles[profile_id], doc))
+
+
+def _profile_problems(cat: Catalog, profile: ProfileDef, doc: Document) -> list[Problem]:
+    out: list[Problem] = []
+    fw = cat.frameworks.get(profile.framework)
+    if fw is None:
+        hint = did_you_mean(profile.framework, cat.frameworks)
+        return [
+            doc.problem(
+                ["framework"], "unknown-id", f"unknown framework {profile.framework!r}{hint}"
+            )
+        ]
+    if profile.target_level is not None and profile.target_level not in fw.levels:
+        out.append(
+            doc.problem(["target_level"], "invalid", f"target_level must be one of {fw.levels}")
+        )
+    if profile.extends is not None:
+        chain = [profile.id]
+        parent: str | None = profile.extends
+        while parent is not None:
+            if parent not in cat.profiles:
+                hint = did_you_mean(parent, cat.profiles)
+                out.append(
+                    doc.problem(["extends"], "unknown-id", f"unknown profile {parent!r}{hint}")
+                )
+                break
+            if parent in chain:
+                out.append(
+                    doc.problem(
+                        ["extends"],
+                        "invalid",
+                        f"profiles extend each other in a loop: {' -> '.join([*chain, parent])}",
+                    )
+                )
+                break
+            chain.append(parent)
+            if cat.profiles[parent].framework != profile.framework:
+                out.append(
+                    doc.problem(
+                        ["extends"], "invalid", f"profile {parent!r} is for another framework"
+                    )
+                )
+            parent = cat.profiles[parent].extends
+    for key in ("include", "exclude"):
+        for i, sel in enumerate(getattr(profile, key)):
+            if sel.check is not None and sel.check not in cat.checks:
+                hint = did_you_mean(sel.check, cat.checks)
+                out.append(
+                    doc.problem(
+                        [key, i, "check"], "unknown-id", f"unknown check {sel.check!r}{hint}"
+                    )
+                )
+            if sel.control is not None and sel.control not in fw.controls:
+                hint = did_you_mean(sel.control, fw.controls)
+                out.append(
+                    doc.problem(
+                        [key, i, "control"], "unknown-id", f"unknown control {sel.control!r}{hint}"
+                    )
+                )
+    for i, na in enumerate(profile.not_applicable):
+        if na.control not in fw.controls:
+            hint = did_you_mean(na.control, fw.controls)
+            out.append(
+                doc.problem(
+                    ["not_applicable", i, "control"],
+                    "unknown-id",
+                    f"unknown control {na.control!r}{hint}",
+                )
+            )
+    registry = probes()
+    for check_id, values in profile.params.items():
+        check = cat.checks.get(check_id)
+        if check is None:
+            hint = did_you_mean(check_id, cat.checks)
+            out.append(
+                doc.problem(
+                    ["params", check_id],
+                    "unknown-id",
+                    f"unknown check {check_id!r}{hint}",
+                    key=True,
+                )
+            )
+            continue
+        if check.probe in registry:
+            merged = {**check.params, **values}
+            out.extend(
+                params_problems(doc, ["params", check_id], merged, registry[check.probe].params)
+            )
+    return out

@@ -1,0 +1,111 @@
+"""Dutch and English texts of everything cyberstd says in reports and summaries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("nl", "en")
+
+_TEXT: dict[str, tuple[str, str]] = {
+    # control statuses
+    "status.compliant": ("in orde", "compliant"),
+    "status.partial": ("gedeeltelijk", "partial"),
+    "status.non_compliant": ("niet in orde", "non-compliant"),
+    "status.waived": ("risico aanvaard", "waived"),
+    "status.not_applicable": ("niet van toepassing", "not applicable"),
+    "status.not_assessed": ("niet beoordeeld", "not assessed"),
+    "status.error": ("fout bij beoordeling", "error"),
+    # finding statuses
+    "finding.pass": ("geslaagd", "pass"),
+    "finding.fail": ("gefaald", "fail"),
+    "finding.error": ("fout", "error"),
+    "finding.skipped": ("overgeslagen", "skipped"),
+    "finding.not_applicable": ("niet van toepassing", "not applicable"),
+    # explanations
+    "why.na": ("niet van toepassing: {reason}", "not applicable: {reason}"),
+    "why.failed": (
+        "{n} controle(s) gefaald, o.a. {check}: {message}",
+        "{n} check(s) failed, e.g. {check}: {message}",
+    ),
+    "why.att_not": (
+        "verklaring 'niet ingevoerd' door {by} op {date}: {text}",
+        "attested 'not implemented' by {by} on {date}: {text}",
+    ),
+    "why.error": (
+        "{check} kon niet beoordeeld worden: {message}",
+        "{check} could not be judged: {message}",
+    ),
+    "why.att_partial": (
+        "verklaring 'gedeeltelijk' door {by} op {date}: {text}",
+        "attested 'partially' by {by} on {date}: {text}",
+    ),
+    "why.att_expired": (
+        "verklaring van {by} moest herzien worden op {review_by}; ze telt niet meer",
+        "attestation by {by} was due for review on {review_by}; it no longer counts",
+    ),
+    "why.att_missing": (
+        "er is een verklaring nodig en die ontbreekt",
+        "an attestation is required and none is recorded",
+    ),
+    "why.no_evidence": (
+        "geen bewijs: geen geslaagde controle en geen verklaring",
+        "no evidence: no check gave a verdict and no attestation is recorded",
+    ),
+    "why.passed": ("{n} controle(s) geslaagd", "{n} check(s) passed"),
+    "why.attested": ("verklaard door {by} op {date}", "attested by {by} on {date}"),
+    "why.waived": (
+        "risico aanvaard door {by} tot {expires}: {reason} (eigenlijke status: {status})",
+        "waived by {by} until {expires}: {reason} (underlying status: {status})",
+    ),
+    "why.waiver_expired": (
+        "uitzondering van {by} is verlopen op {expires}",
+        "waiver by {by} expired on {expires}",
+    ),
+    # report
+    "report.title": ("GRIP-gaprapport", "GRIP gap report"),
+    "report.school": ("School", "School"),
+    "report.profile": ("Profiel", "Profile"),
+    "report.date": ("Datum", "Date"),
+    "report.framework": ("Kader", "Framework"),
+    "report.level_reached": ("Bereikt niveau", "Level reached"),
+    "report.target_level": ("Doelniveau", "Target level"),
+    "report.score": ("Score", "Score"),
+    "report.counts": ("Aantal controls per status", "Controls by status"),
+    "report.top_gaps": ("Eerst aan te pakken", "Fix first"),
+    "report.no_gaps": ("Geen tekortkomingen gevonden.", "No gaps found."),
+    "report.level": ("Niveau {level}", "Level {level}"),
+    "report.why": ("Waarom", "Why"),
+    "report.next": ("Wat nu", "What next"),
+    "report.findings": ("Bevindingen", "Findings"),
+    "report.errors": (
+        "Let op: {n} controle(s) konden niet uitgevoerd worden; het rapport is onvolledig.",
+        "Note: {n} check(s) could not be run; this report is incomplete.",
+    ),
+    "report.level_none": ("nog geen niveau", "no level yet"),
+    "report.questions": ("Beantwoord in een verklaring", "Answer in an attestation"),
+    "report.warning": ("Waarschuwing", "Warning"),
+    "report.inputs": ("Invoerbestanden (sha256)", "Input files (sha256)"),
+    "next.attest": (
+        "Leg een verklaring vast: `cyberstd attest {school} {control}`",
+        "Record an attestation: `cyberstd attest {school} {control}`",
+    ),
+    "next.review": (
+        "Herzie de verklaring en leg ze opnieuw vast: `cyberstd attest {school} {control}`",
+        "Review the attestation and record it again: `cyberstd attest {school} {control}`",
+    ),
+    "next.implement": ("Voer de maatregel in: {text}", "Put the measure in place: {text}"),
+    "next.rerun": (
+        "Los de fout op (zie bevindingen) en scan opnieuw.",
+        "Fix the error (see findings) and scan again.",
+    ),
+    "next.waiver_renew": (
+        "De uitzondering is verlopen: los het probleem op of laat de uitzondering opnieuw goedkeuren.",
+        "The waiver expired: fix the problem or have the waiver approved again.",
+    ),
+}
+
+
+def t(key: str, lang: str, **values: Any) -> str:
+    """The text for `key` in `lang` ('nl' or 'en'), with values filled in."""
+    nl, en = _TEXT[key]
+    return (en if lang == "en" else nl).format(**values)

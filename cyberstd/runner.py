@@ -1,0 +1,395 @@
+"""Plan, execute and evaluate a scan; the single place that catches probe exceptions."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from cyberstd import __version__
+from cyberstd.catalog import Catalog
+from cyberstd.errors import ProbeError, ScopeError
+from cyberstd.explain import why
+from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
+from cyberstd.registry import ProbeContext, Target, probes
+from cyberstd.results import (
+    MET,
+    AttestationRecord,
+    ControlResult,
+    ControlStatus,
+    ErrorReason,
+    Finding,
+    FindingStatus,
+    FrameworkRef,
+    ProbeOutcome,
+    Results,
+    Run,
+    SchoolRef,
+    Severity,
+    Summary,
+    Tool,
+    WaiverRecord,
+    roll_up,
+)
+from cyberstd.schema import AttestationRequired, HostDef, WaiverDef
+from cyberstd.school import SchoolFolder, authorize
+
+DEFAULT_PROFILE = "grip-basis-6"
+EFFECTIVE = frozenset({FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.ERROR})
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One check against one target (or against none, when the school has no such target)."""
+
+    check_id: str
+    planned: PlannedCheck
+    target: Target | None
+    not_applicable: str | None = None
+
+    @property
+    def finding_id(self) -> str:
+        return f"{self.check_id}@{self.target.name}" if self.target else self.check_id
+
+
+@dataclass
+class Plan:
+    profile: ResolvedProfile
+    folder: SchoolFolder
+    items: list[PlanItem]
+
+
+def profile_for(folder: SchoolFolder, requested: str | None) -> str:
+    return requested or folder.school.profile or DEFAULT_PROFILE
+
+
+def _target(host: HostDef) -> Target:
+    return Target(
+        name=host.name,
+        address=str(host.address) if host.address is not None else "",
+        roles=tuple(str(r) for r in host.roles),
+        ports=dict(host.ports),
+    )
+
+
+def make_plan(catalog: Catalog, folder: SchoolFolder, profile_id: str | None = None) -> Plan:
+    """What would be probed, against which targets. Sends nothing."""
+    profile = resolve(catalog, profile_for(folder, profile_id))
+    registry = probes()
+    items: list[PlanItem] = []
+    for check_id, planned in profile.checks.items():
+        role = planned.check.role or registry[planned.check.probe].role
+        hosts = [h for h in folder.school.hosts if not role or role in h.roles]
+        if not hosts:
+            items.append(
+                PlanItem(check_id, planned, None, f"the school declares no host with role {role!r}")
+            )
+            continue
+        items.extend(PlanItem(check_id, planned, _target(h)) for h in hosts)
+    return Plan(profile, folder, items)
+
+
+def _resolve_address(target: Target) -> Target:
+    if target.address:
+        return target
+    try:
+        infos = socket.getaddrinfo(target.name, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise ScopeError(f"cannot resolve {target.name}: {exc}") from None
+    return replace(target, address=str(infos[0][4][0]))
+
+
+def _hard_timeout(ctx: ProbeContext) -> float:
+    # A probe may make a few connections, each bounded by ctx.timeout; this bounds the whole probe.
+    return ctx.timeout * 3 + 2
+
+
+def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: date) -> Finding:
+    """Run one plan item and turn whatever happens into a finding."""
+    check = item.planned.check
+    base = Finding(
+        id=item.finding_id,
+        check=item.check_id,
+        controls=list(item.planned.controls),
+        target=item.target.name if item.target else "-",
+        status=FindingStatus.NOT_APPLICABLE,
+        severity=check.severity,
+        message=item.not_applicable or "",
+    )
+    if item.target is None:
+        return base
+    started = time.monotonic()
+    try:
+        target = _resolve_address(item.target)
+        authorize(folder.school, target.name, target.address, today)
+    except ScopeError as exc:
+        return base.model_copy(
+            update={
+                "status": FindingStatus.ERROR,
+                "error_reason": ErrorReason.SCOPE,
+                "message": str(exc),
+            }
+        )
+    spec = probes()[check.probe]
+    box: dict[str, object] = {}
+
+    def call() -> None:
+        try:
+            box["outcome"] = spec.func(target, item.planned.params, ctx)
+        except BaseException as exc:
+            box["error"] = exc
+            box["trace"] = traceback.format_exc()
+
+    worker = threading.Thread(target=call, name=f"probe {item.finding_id}", daemon=True)
+    worker.start()
+    worker.join(_hard_timeout(ctx))
+    elapsed = int((time.monotonic() - started) * 1000)
+    base = base.model_copy(update={"duration_ms": elapsed, "evidence": {"address": target.address}})
+    if worker.is_alive():
+        return base.model_copy(
+            update={
+                "status": FindingStatus.ERROR,
+                "error_reason": ErrorReason.TIMEOUT,
+                "message": f"probe did not finish within {_hard_timeout(ctx):.0f} s",
+            }
+        )
+    error = box.get("error")
+    if isinstance(error, ProbeError):
+        return base.model_copy(
+            update={
+                "status": FindingStatus.ERROR,
+                "error_reason": ErrorReason(error.reason),
+                "message": str(error),
+            }
+        )
+    if isinstance(error, BaseException):
+        return base.model_copy(
+            update={
+                "status": FindingStatus.ERROR,
+                "error_reason": ErrorReason.BUG,
+                "message": f"probe crashed: {type(error).__name__}: {error}",
+                "error_detail": str(box.get("trace", "")),
+            }
+        )
+    outcome = box["outcome"]
+    if not isinstance(outcome, ProbeOutcome):
+        return base.model_copy(
+            update={
+                "status": FindingStatus.ERROR,
+                "error_reason": ErrorReason.BUG,
+                "message": f"probe returned {type(outcome).__name__}, not a ProbeOutcome",
+            }
+        )
+    return base.model_copy(
+        update={
+            "status": outcome.status,
+            "message": outcome.message,
+            "evidence": {**base.evidence, **outcome.evidence},
+            "warning": outcome.warning,
+        }
+    )
+
+
+def execute(
+    plan: Plan,
+    ctx: ProbeContext,
+    *,
+    workers: int = 8,
+    today: date | None = None,
+    on_finding: Callable[[Finding], None] | None = None,
+) -> list[Finding]:
+    """Run every plan item on a bounded pool; the order of the result follows the plan."""
+    day = today or date.today()
+    results: list[Finding | None] = [None] * len(plan.items)
+    lock = threading.Lock()
+
+    def one(index: int) -> None:
+        finding = run_item(plan.items[index], ctx, plan.folder, day)
+        results[index] = finding
+        if on_finding is not None:
+            with lock:
+                on_finding(finding)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cyberstd") as pool:
+        list(pool.map(one, range(len(plan.items))))
+    return [f for f in results if f is not None]
+
+
+def _active(waiver: WaiverDef, today: date) -> bool:
+    return waiver.expires >= today
+
+
+def _waiver_record(waiver: WaiverDef, today: date) -> WaiverRecord:
+    return WaiverRecord(
+        reason=waiver.reason,
+        approved_by=waiver.approved_by,
+        expires=waiver.expires,
+        expired=not _active(waiver, today),
+        scope=waiver.scope,
+    )
+
+
+def evaluate(
+    plan: Plan,
+    findings: list[Finding],
+    *,
+    today: date | None = None,
+    started: datetime | None = None,
+    catalog_inputs: dict[str, str] | None = None,
+) -> Results:
+    """Findings + attestations + waivers -> one status per control, the level reached and a score."""
+    day = today or date.today()
+    folder, profile = plan.folder, plan.profile
+    check_waivers = {w.check: w for w in folder.waivers if w.check is not None}
+    control_waivers = {w.control: w for w in folder.waivers if w.control is not None}
+    school_na = {na.control: na.reason for na in folder.school.not_applicable}
+    marked: list[Finding] = []
+    for f in findings:
+        w = check_waivers.get(f.check)
+        if w is not None and _active(w, day) and f.status is FindingStatus.FAIL:
+            f = f.model_copy(
+                update={"waived_by": f"{w.approved_by} (until {w.expires}): {w.reason}"}
+            )
+        marked.append(f)
+    by_control: dict[str, list[Finding]] = {}
+    for f in marked:
+        for c in f.controls:
+            by_control.setdefault(c, []).append(f)
+    controls: list[ControlResult] = []
+    for control in profile.controls:
+        fs = by_control.get(control.id, [])
+        att = folder.attestations.get(control.id)
+        att_rec = None
+        if att is not None:
+            att_rec = AttestationRecord(
+                answer=att.answer,
+                explanation=att.explanation,
+                attested_by=att.attested_by,
+                date=att.date,
+                review_by=att.review_by,
+                expired=att.review_by < day,
+                evidence=[{"path": e.path, "sha256": e.sha256} for e in att.evidence],
+            )
+        valid_att = att if att_rec is not None and not att_rec.expired else None
+        answer = valid_att.answer if valid_att is not None else None
+        na_reason: str | None = None
+        if control.id in profile.not_applicable:
+            na_reason = profile.not_applicable[control.id].en
+        elif control.id in school_na:
+            na_reason = school_na[control.id]
+        elif valid_att is not None and answer == "not_applicable":
+            na_reason = valid_att.explanation
+        effective = [f for f in fs if f.status in EFFECTIVE]
+        rule = profile.framework.mappings[control.id].attestation.required
+        need_att = rule is AttestationRequired.ALWAYS or (
+            rule is AttestationRequired.IF_NO_CHECKS and not effective
+        )
+        missing = (need_att and valid_att is None) or (not effective and valid_att is None)
+
+        underlying = roll_up(
+            not_applicable=na_reason is not None,
+            findings=[f.status for f in fs],
+            answer=answer,
+            evidence_missing=missing,
+        )
+        status, kept_underlying = underlying, None
+        waiver = control_waivers.get(control.id)
+        if (
+            waiver is not None
+            and _active(waiver, day)
+            and underlying in (ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL)
+        ):
+            status, kept_underlying = ControlStatus.WAIVED, underlying
+        elif underlying is ControlStatus.NON_COMPLIANT and any(f.waived_by for f in fs):
+            unwaived = roll_up(
+                not_applicable=False,
+                findings=[FindingStatus.PASS if f.waived_by else f.status for f in fs],
+                answer=answer,
+                evidence_missing=missing,
+            )
+            if unwaived is not ControlStatus.NON_COMPLIANT:
+                status = ControlStatus.WAIVED if unwaived is ControlStatus.COMPLIANT else unwaived
+                kept_underlying = underlying
+                waiver = next(check_waivers[f.check] for f in fs if f.waived_by)
+        if waiver is None:
+            waiver = next((check_waivers[f.check] for f in fs if f.check in check_waivers), None)
+        result = ControlResult(
+            id=control.id,
+            level=control.level,
+            type=control.type,
+            title={"nl": control.title.nl, "en": control.title.en},
+            status=status,
+            underlying_status=kept_underlying,
+            reason="",
+            finding_ids=[f.id for f in fs],
+            attestation=att_rec,
+            waiver=_waiver_record(waiver, day) if waiver is not None else None,
+            not_applicable_reason=na_reason,
+        )
+        controls.append(result.model_copy(update={"reason": why(result, fs, "en")}))
+    finished = datetime.now(UTC)
+    return Results(
+        tool=Tool(version=__version__),
+        run=Run(
+            id=f"{finished:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
+            started=started or finished,
+            finished=finished,
+            profile=profile.id,
+            framework=FrameworkRef(
+                id=profile.framework.meta.id, version=profile.framework.meta.version
+            ),
+            inputs={**(catalog_inputs or {}), **folder.inputs},
+        ),
+        school=SchoolRef(id=folder.school.school.id, name=folder.school.school.name),
+        summary=_summary(profile, controls, marked),
+        controls=controls,
+        findings=marked,
+    )
+
+
+def _summary(
+    profile: ResolvedProfile, controls: list[ControlResult], findings: list[Finding]
+) -> Summary:
+    reached = 0
+    for level in sorted(profile.framework.levels):
+        if level > profile.target_level:
+            break
+        if all(c.status in MET for c in controls if c.level == level):
+            reached = level
+        else:
+            break
+    counts = Counter(c.status for c in controls)
+    judged = [c for c in controls if c.status is not ControlStatus.NOT_APPLICABLE]
+    points = sum(
+        1.0 if c.status in MET else 0.5 if c.status is ControlStatus.PARTIAL else 0.0
+        for c in judged
+    )
+    score = round(100.0 * points / len(judged), 1) if judged else 100.0
+    return Summary(
+        target_level=profile.target_level,
+        level_reached=reached,
+        score=score,
+        counts={s: counts.get(s, 0) for s in ControlStatus},
+        finding_counts={s: sum(1 for f in findings if f.status is s) for s in FindingStatus},
+    )
+
+
+def context_for(
+    folder: SchoolFolder, *, ca_bundle: Path | None = None, timeout: float | None = None
+) -> ProbeContext:
+    """The probe context from school.yaml's network settings, with command-line overrides."""
+    net = folder.school.network
+    bundle = ca_bundle or (folder.resolve(net.ca_bundle) if net.ca_bundle else None)
+    return ProbeContext(timeout=timeout or net.timeout, ca_bundle=bundle)
+
+
+def severity_rank(finding: Finding) -> int:
+    return Severity(finding.severity).rank

@@ -1,0 +1,294 @@
+"""School folder: school.yaml, attestations.yaml and waivers.yaml, cross-checked; the scope guard."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from cyberstd.catalog import Catalog, display_path
+from cyberstd.errors import InputError, Problem, ScopeError
+from cyberstd.schema import AttestationDef, AttestationsFile, SchoolFile, WaiverDef, WaiversFile
+from cyberstd.validation import did_you_mean, parse
+from cyberstd.yamlsrc import Document, load, sha256_file
+
+SCHOOL_FILE = "school.yaml"
+ATTESTATIONS_FILE = "attestations.yaml"
+WAIVERS_FILE = "waivers.yaml"
+
+
+@dataclass
+class SchoolFolder:
+    dir: Path
+    school: SchoolFile
+    attestations: dict[str, AttestationDef] = field(default_factory=dict)
+    waivers: list[WaiverDef] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, relative: str) -> Path:
+        return (self.dir / relative).resolve()
+
+
+def _load(path: Path, inputs: dict[str, str], problems: list[Problem]) -> Document | None:
+    try:
+        doc = load(path, display_path(path))
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    inputs[doc.display] = doc.sha256
+    return doc
+
+
+def load_school(
+    folder: Path, catalog: Catalog, today: date | None = None
+) -> tuple[SchoolFolder | None, list[Problem]]:
+    """Load a school folder; return it (None when school.yaml is unusable) and every problem."""
+    today = today or date.today()
+    problems: list[Problem] = []
+    inputs: dict[str, str] = {}
+    school_path = folder / SCHOOL_FILE
+    if not folder.is_dir():
+        return None, [
+            Problem(display_path(folder), 1, 1, "missing-file", "school folder not found")
+        ]
+    if not school_path.exists():
+        return None, [
+            Problem(
+                display_path(school_path),
+                1,
+                1,
+                "missing-file",
+                "school.yaml not found; create one with `cyberstd init FOLDER`",
+            )
+        ]
+    doc = _load(school_path, inputs, problems)
+    school = None
+    if doc is not None:
+        school, found = parse(doc, SchoolFile)
+        problems.extend(found)
+        if school is not None:
+            problems.extend(_school_problems(folder, doc, school, catalog))
+    attestations: dict[str, AttestationDef] = {}
+    att_path = folder / ATTESTATIONS_FILE
+    if att_path.exists():
+        att_doc = _load(att_path, inputs, problems)
+        if att_doc is not None:
+            model, found = parse(att_doc, AttestationsFile)
+            problems.extend(found)
+            if model is not None:
+                attestations = _check_attestations(
+                    folder, att_doc, model, catalog, today, inputs, problems
+                )
+    waivers: list[WaiverDef] = []
+    waiver_path = folder / WAIVERS_FILE
+    if waiver_path.exists():
+        w_doc = _load(waiver_path, inputs, problems)
+        if w_doc is not None:
+            w_model, found = parse(w_doc, WaiversFile)
+            problems.extend(found)
+            if w_model is not None:
+                waivers = _check_waivers(w_doc, w_model, catalog, problems)
+    if school is None:
+        return None, problems
+    return SchoolFolder(folder, school, attestations, waivers, inputs), problems
+
+
+def _school_problems(
+    folder: Path, doc: Document, school: SchoolFile, catalog: Catalog
+) -> list[Problem]:
+    out: list[Problem] = []
+    names: set[str] = set()
+    zones = {z.id for z in school.zones}
+    for i, host in enumerate(school.hosts):
+        if host.name.lower() in names:
+            out.append(
+                doc.problem(
+                    ["hosts", i, "name"], "duplicate-id", f"host {host.name!r} is declared twice"
+                )
+            )
+        names.add(host.name.lower())
+        if host.zone is not None and host.zone not in zones:
+            hint = did_you_mean(host.zone, zones)
+            out.append(
+                doc.problem(["hosts", i, "zone"], "unknown-id", f"unknown zone {host.zone!r}{hint}")
+            )
+    seen_zones: set[str] = set()
+    for i, zone in enumerate(school.zones):
+        if zone.id in seen_zones:
+            out.append(
+                doc.problem(
+                    ["zones", i, "id"], "duplicate-id", f"zone {zone.id!r} is declared twice"
+                )
+            )
+        seen_zones.add(zone.id)
+    if school.network.vantage_zone is not None and school.network.vantage_zone not in zones:
+        hint = did_you_mean(school.network.vantage_zone, zones)
+        out.append(
+            doc.problem(
+                ["network", "vantage_zone"],
+                "unknown-id",
+                f"unknown zone {school.network.vantage_zone!r}{hint}",
+            )
+        )
+    if school.network.ca_bundle is not None and not (folder / school.network.ca_bundle).is_file():
+        out.append(
+            doc.problem(
+                ["network", "ca_bundle"],
+                "missing-file",
+                f"CA bundle {school.network.ca_bundle!r} not found",
+            )
+        )
+    for i, export in enumerate(school.exports):
+        if not (folder / export.path).is_file():
+            out.append(
+                doc.problem(
+                    ["exports", i, "path"], "missing-file", f"export file {export.path!r} not found"
+                )
+            )
+    if school.profile is not None and school.profile not in catalog.profiles:
+        hint = did_you_mean(school.profile, catalog.profiles)
+        out.append(
+            doc.problem(["profile"], "unknown-id", f"unknown profile {school.profile!r}{hint}")
+        )
+    known = catalog.all_control_ids()
+    for i, na in enumerate(school.not_applicable):
+        if na.control not in known:
+            hint = did_you_mean(na.control, known)
+            out.append(
+                doc.problem(
+                    ["not_applicable", i, "control"],
+                    "unknown-id",
+                    f"unknown control {na.control!r}{hint}",
+                )
+            )
+    return out
+
+
+def _check_attestations(
+    folder: Path,
+    doc: Document,
+    model: AttestationsFile,
+    catalog: Catalog,
+    today: date,
+    inputs: dict[str, str],
+    problems: list[Problem],
+) -> dict[str, AttestationDef]:
+    known = catalog.all_control_ids()
+    out: dict[str, AttestationDef] = {}
+    root = folder.resolve()
+    for i, att in enumerate(model.attestations):
+        if att.control not in known:
+            hint = did_you_mean(att.control, known)
+            problems.append(
+                doc.problem(
+                    ["attestations", i, "control"],
+                    "unknown-id",
+                    f"attestation for unknown control {att.control!r}{hint}",
+                )
+            )
+            continue
+        if att.control in out:
+            problems.append(
+                doc.problem(
+                    ["attestations", i, "control"],
+                    "duplicate-id",
+                    f"control {att.control!r} is attested twice; keep one entry",
+                )
+            )
+            continue
+        if att.date > today:
+            problems.append(
+                doc.problem(
+                    ["attestations", i, "date"],
+                    "date",
+                    f"attestation date {att.date} lies in the future",
+                )
+            )
+        for j, ev in enumerate(att.evidence):
+            loc: list[int | str] = ["attestations", i, "evidence", j, "path"]
+            path = (folder / ev.path).resolve()
+            if not path.is_relative_to(root):
+                problems.append(
+                    doc.problem(
+                        loc,
+                        "evidence-outside",
+                        f"evidence file {ev.path!r} lies outside the school folder",
+                    )
+                )
+                continue
+            if not path.is_file():
+                problems.append(
+                    doc.problem(loc, "evidence-missing", f"evidence file {ev.path!r} not found")
+                )
+                continue
+            actual = sha256_file(path)
+            inputs[display_path(path)] = actual
+            if actual != ev.sha256:
+                problems.append(
+                    doc.problem(
+                        loc,
+                        "evidence-changed",
+                        f"evidence file {ev.path!r} changed since it was attested on {att.date} "
+                        f"(sha256 {actual[:12]}..., recorded {ev.sha256[:12]}...); review it and attest again",
+                    )
+                )
+        out[att.control] = att
+    return out
+
+
+def _check_waivers(
+    doc: Document, model: WaiversFile, catalog: Catalog, problems: list[Problem]
+) -> list[WaiverDef]:
+    known = catalog.all_control_ids()
+    out: list[WaiverDef] = []
+    for i, waiver in enumerate(model.waivers):
+        if waiver.control is not None and waiver.control not in known:
+            hint = did_you_mean(waiver.control, known)
+            problems.append(
+                doc.problem(
+                    ["waivers", i, "control"],
+                    "unknown-id",
+                    f"waiver for unknown control {waiver.control!r}{hint}",
+                )
+            )
+            continue
+        if waiver.check is not None and waiver.check not in catalog.checks:
+            hint = did_you_mean(waiver.check, catalog.checks)
+            problems.append(
+                doc.problem(
+                    ["waivers", i, "check"],
+                    "unknown-id",
+                    f"waiver for unknown check {waiver.check!r}{hint}",
+                )
+            )
+            continue
+        out.append(waiver)
+    return out
+
+
+def authorize(school: SchoolFile, host_name: str, address: str, today: date | None = None) -> None:
+    """Refuse, before any packet is sent, a target that the school has not put in scope.
+
+    The host must be declared in school.yaml. A non-public address (private, loopback,
+    link-local, ...) must also lie in a range that someone authorised, and that
+    authorisation must not have expired.
+    """
+    today = today or date.today()
+    if not any(h.name.lower() == host_name.lower() for h in school.hosts):
+        raise ScopeError(f"{host_name} is not declared in school.yaml; refusing to probe it")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        raise ScopeError(f"{host_name}: {address!r} is not an IP address") from None
+    if ip.is_global:
+        return
+    for auth in school.scope:
+        if auth.expires is not None and auth.expires < today:
+            continue
+        if any(ip.version == net.version and ip in net for net in auth.ranges):
+            return
+    raise ScopeError(
+        f"{host_name} ({address}) is an internal address outside every authorised range in "
+        f"school.yaml 'scope'; add the range with authorized_by and date to scan it"
+    )
