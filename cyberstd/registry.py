@@ -62,6 +62,7 @@ class ProbeSpec:
 
 
 _REGISTRY: dict[str, ProbeSpec] = {}
+_LOADED: list[bool] = []
 
 
 def probe(
@@ -94,6 +95,7 @@ def _load_all() -> None:
 
 def probes() -> dict[str, ProbeSpec]:
     """Every registered probe, importing the probe modules on first use."""
-    if not _REGISTRY:
+    if not _LOADED:
         _load_all()
+        _LOADED.append(True)
     return dict(_REGISTRY)

@@ -85,6 +85,7 @@ class ProbeOutcome(_Model):
 class Finding(_Model):
     id: str
     check: str
+    title: dict[str, str] = Field(default_factory=dict)
     controls: list[str]
     target: str
     status: FindingStatus
@@ -95,6 +96,7 @@ class Finding(_Model):
     error_reason: ErrorReason | None = None
     error_detail: str | None = None
     waived_by: str | None = None
+    remediation: dict[str, str] = Field(default_factory=dict)
     duration_ms: int = 0
 
 

@@ -118,6 +118,8 @@ def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: dat
     base = Finding(
         id=item.finding_id,
         check=item.check_id,
+        title={"nl": check.title.nl, "en": check.title.en},
+        remediation={"nl": check.remediation.nl, "en": check.remediation.en},
         controls=list(item.planned.controls),
         target=item.target.name if item.target else "-",
         status=FindingStatus.NOT_APPLICABLE,

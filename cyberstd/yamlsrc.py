@@ -232,3 +232,12 @@ def locate(data: Any, loc: Sequence[int | str], *, key: bool = False) -> tuple[i
     if (line, col) == (1, 1) and isinstance(data, CommentedMap | CommentedSeq):
         return (data.lc.line or 0) + 1, (data.lc.col or 0) + 1
     return line + 1, col + 1
+
+
+def writer_yaml() -> YAML:
+    """A round-trip YAML instance for rewriting a user's file: comments, order and dates kept."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    return yaml

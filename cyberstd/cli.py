@@ -1,0 +1,567 @@
+"""Command line: parse, call the core, pick a renderer, map the outcome to an exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from cyberstd import __version__
+from cyberstd.errors import CyberstdError, ExitCode, InputError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+LANG = click.Choice(["nl", "en"])
+FAIL_ON = ["non_compliant", "partial", "not_assessed", "none"]
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into a clear message and an exit code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            for problem in exc.problems:
+                _err(str(problem))
+            _err(f"{len(exc.problems)} problem(s) found")
+            sys.exit(ExitCode.INVALID)
+        except CyberstdError as exc:
+            _err(f"error: {exc}")
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _err("interrupted")
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("CYBERSTD_DEBUG"):
+                raise
+            _err(f"internal error: {type(exc).__name__}: {exc} (set CYBERSTD_DEBUG=1 for details)")
+            sys.exit(ExitCode.INCOMPLETE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Ctx:
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def catalog(self, *, strict: bool = True) -> Any:
+        from cyberstd.catalog import load_catalog
+
+        catalog, problems = load_catalog(self.root)
+        if problems and strict:
+            raise InputError(problems)
+        return catalog
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cyberstd")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CYBERSTD_ROOT",
+    help="Folder holding standards/, checks/ and profiles/ (default: the installed catalog).",
+)
+@click.pass_context
+def main(ctx: click.Context, root: Path | None) -> None:
+    """cyberstd: how far is a school from the cybersecurity standards it must meet?"""
+    ctx.obj = Ctx(root)
+
+
+# --- validate --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@pass_ctx
+@handle_errors
+def validate(obj: Ctx, paths: tuple[Path, ...]) -> None:
+    """Check the catalog, checks, profiles and school folders; list every problem at once."""
+    from cyberstd.catalog import load_catalog
+    from cyberstd.school import load_school
+
+    catalog, problems = load_catalog(obj.root)
+    checked = ["catalog"]
+    for path in paths:
+        folder = path.parent if path.is_file() else path
+        if path.is_dir() and (path / "standards").is_dir() and not (path / "school.yaml").exists():
+            _, found = load_catalog(path)
+            problems.extend(p for p in found if p not in problems)
+            checked.append(str(path))
+            continue
+        _, found = load_school(folder, catalog)
+        problems.extend(found)
+        checked.append(str(folder))
+    if problems:
+        raise InputError(problems)
+    click.echo(f"valid: {', '.join(checked)}")
+
+
+# --- standards and checks --------------------------------------------------------------------
+
+
+@main.group()
+def standards() -> None:
+    """Browse the frameworks and their controls."""
+
+
+@standards.command("list")
+@click.option("--framework", "framework_id", default=None, help="Framework id (default: all).")
+@click.option("--level", type=int, default=None, help="Only controls of this level.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--lang", type=LANG, default="nl")
+@pass_ctx
+@handle_errors
+def standards_list(
+    obj: Ctx, framework_id: str | None, level: int | None, fmt: str, lang: str
+) -> None:
+    """List controls with their level, type and title."""
+    catalog = obj.catalog()
+    frameworks = (
+        [catalog.framework(framework_id)] if framework_id else list(catalog.frameworks.values())
+    )
+    rows = [
+        (fw, c)
+        for fw in frameworks
+        for c in fw.controls.values()
+        if level is None or c.level == level
+    ]
+    if fmt == "json":
+        out = [
+            {
+                "framework": fw.meta.id,
+                "id": c.id,
+                "level": c.level,
+                "type": c.type,
+                "title": {"nl": c.title.nl, "en": c.title.en},
+                "evidence": [str(e) for e in c.evidence],
+                "checks": fw.mappings[c.id].checks if c.id in fw.mappings else [],
+                "crosswalks": c.crosswalks,
+            }
+            for fw, c in rows
+        ]
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "level", "type", "title", "evidence")
+    for _, c in rows:
+        table.add_row(c.id, str(c.level), c.type, c.title.get(lang), ", ".join(c.evidence))
+    Console().print(table)
+
+
+@standards.command("show")
+@click.argument("control")
+@click.option("--lang", type=LANG, default="nl")
+@pass_ctx
+@handle_errors
+def standards_show(obj: Ctx, control: str, lang: str) -> None:
+    """Show one control: description, how evidence is judged, checks and questions."""
+    from cyberstd.validation import did_you_mean
+
+    catalog = obj.catalog()
+    found = catalog.find_control(control)
+    if found is None:
+        raise UsageError(
+            f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids())}"
+        )
+    fw, c = found
+    mapping = fw.mappings[c.id]
+    lines = [
+        f"{c.id} ({fw.meta.id}, level {c.level}, {c.type}): {c.title.get(lang)}",
+        "",
+        c.description.get(lang),
+        "",
+        ("Beoordeling: " if lang == "nl" else "Verification: ") + c.verification.get(lang),
+        "",
+        "evidence: " + ", ".join(c.evidence),
+        "checks: " + (", ".join(mapping.checks) or "-"),
+        f"attestation: {mapping.attestation.required}",
+    ]
+    lines += [f"  - {q.get(lang)}" for q in mapping.attestation.questions]
+    lines += [f"{scheme}: {', '.join(ids)}" for scheme, ids in c.crosswalks.items()]
+    click.echo("\n".join(lines))
+
+
+@main.group()
+def checks() -> None:
+    """Browse the checks and the probes behind them."""
+
+
+@checks.command("list")
+@click.option("--lang", type=LANG, default="nl")
+@pass_ctx
+@handle_errors
+def checks_list(obj: Ctx, lang: str) -> None:
+    """List every check with its probe and severity."""
+    catalog = obj.catalog()
+    for check in catalog.checks.values():
+        click.echo(f"{check.id:28} {check.probe:24} {check.severity:8} {check.title.get(lang)}")
+
+
+@checks.command("show")
+@click.argument("check_id")
+@click.option("--lang", type=LANG, default="nl")
+@pass_ctx
+@handle_errors
+def checks_show(obj: Ctx, check_id: str, lang: str) -> None:
+    """Show one check: its probe's documentation, parameters and remediation."""
+    from cyberstd.registry import probes
+    from cyberstd.validation import did_you_mean
+
+    catalog = obj.catalog()
+    if check_id not in catalog.checks:
+        raise UsageError(f"unknown check {check_id!r}{did_you_mean(check_id, catalog.checks)}")
+    check = catalog.checks[check_id]
+    spec = probes()[check.probe]
+    params = spec.params.model_validate(check.params).model_dump(mode="json")
+    click.echo(
+        f"{check.id}: {check.title.get(lang)}\nprobe: {spec.id} ({spec.kind})\nseverity: {check.severity}"
+    )
+    click.echo(f"params: {json.dumps(params)}\n\n{spec.doc}\n")
+    click.echo(("Oplossing: " if lang == "nl" else "Remediation: ") + check.remediation.get(lang))
+
+
+@main.command("profiles")
+@click.option("--lang", type=LANG, default="nl")
+@pass_ctx
+@handle_errors
+def profiles_cmd(obj: Ctx, lang: str) -> None:
+    """List the profiles."""
+    catalog = obj.catalog()
+    for p in catalog.profiles.values():
+        click.echo(f"{p.id:20} {p.title.get(lang)}")
+
+
+# --- school folder ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default=None, help="The school's name (default: the folder name).")
+@handle_errors
+def init(folder: Path, name: str | None) -> None:
+    """Write a commented school folder scaffold into FOLDER."""
+    from cyberstd.scaffold import scaffold
+
+    for path in scaffold(folder, name):
+        click.echo(f"created {path}")
+    click.echo(f"next: edit {folder / 'school.yaml'}, then `cyberstd validate {folder}`")
+
+
+def _load_school(obj: Ctx, folder: Path) -> tuple[Any, Any]:
+    from cyberstd.school import load_school
+
+    catalog = obj.catalog()
+    school, problems = load_school(folder, catalog)
+    if problems or school is None:
+        raise InputError(problems)
+    return catalog, school
+
+
+@main.command()
+@click.argument("school_dir", metavar="SCHOOL", type=click.Path(path_type=Path))
+@click.argument("control")
+@click.option(
+    "--answer", type=click.Choice(["implemented", "partially", "not_implemented", "not_applicable"])
+)
+@click.option("--explanation", help="What is in place, or why not.")
+@click.option("--by", "attested_by", help="Who attests (name and role).")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date of the attestation (default today).",
+)
+@click.option(
+    "--review-by", type=click.DateTime(["%Y-%m-%d"]), help="Review date (default one year later)."
+)
+@click.option(
+    "--evidence",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Evidence file in the school folder (repeatable).",
+)
+@pass_ctx
+@handle_errors
+def attest(
+    obj: Ctx,
+    school_dir: Path,
+    control: str,
+    answer: str | None,
+    explanation: str | None,
+    attested_by: str | None,
+    on: dt.datetime | None,
+    review_by: dt.datetime | None,
+    evidence: tuple[Path, ...],
+) -> None:
+    """Record an attestation for CONTROL in SCHOOL's attestations.yaml (prompts for what is missing)."""
+    from cyberstd.attest import NewAttestation, record
+    from cyberstd.results import Answer
+    from cyberstd.validation import did_you_mean
+
+    catalog = obj.catalog()
+    if not (school_dir / "school.yaml").is_file():
+        raise UsageError(
+            f"{school_dir} is not a school folder (no school.yaml); create one with `cyberstd init`"
+        )
+    found = catalog.find_control(control)
+    if found is None:
+        raise UsageError(
+            f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids())}"
+        )
+    fw, c = found
+    try:
+        if answer is None or explanation is None:
+            click.echo(f"{c.id}: {c.title.nl} / {c.title.en}", err=True)
+            for q in fw.mappings[c.id].attestation.questions:
+                click.echo(f"  - {q.nl}", err=True)
+        if answer is None:
+            answer = click.prompt(
+                "answer",
+                type=click.Choice(
+                    ["implemented", "partially", "not_implemented", "not_applicable"]
+                ),
+                err=True,
+            )
+        if explanation is None:
+            explanation = click.prompt("explanation", err=True)
+        if attested_by is None:
+            attested_by = click.prompt("attested by (name, role)", err=True)
+    except click.Abort:
+        raise UsageError(
+            "attestation not recorded: give --answer, --explanation and --by"
+        ) from None
+    day = on.date() if on else dt.date.today()
+    review = (
+        review_by.date()
+        if review_by
+        else day.replace(year=day.year + 1)
+        if not (day.month == 2 and day.day == 29)
+        else day + dt.timedelta(days=365)
+    )
+    if review < day:
+        raise UsageError(f"--review-by {review} lies before the attestation date {day}")
+    path = record(
+        school_dir,
+        NewAttestation(
+            c.id, Answer(answer), explanation, attested_by, day, review, tuple(evidence)
+        ),
+    )
+    click.echo(f"recorded {c.id} ({answer}) in {path}; review by {review}")
+
+
+# --- plan, scan, report ----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("school_dir", metavar="SCHOOL", type=click.Path(path_type=Path))
+@click.option(
+    "--profile", default=None, help="Profile id (default: school.yaml's, else grip-basis-6)."
+)
+@pass_ctx
+@handle_errors
+def plan(obj: Ctx, school_dir: Path, profile: str | None) -> None:
+    """Show what a scan would probe, against which targets. Sends nothing."""
+    from cyberstd.runner import make_plan
+
+    catalog, school = _load_school(obj, school_dir)
+    the_plan = make_plan(catalog, school, profile)
+    prof = the_plan.profile
+    click.echo(
+        f"profile {prof.id}: {prof.framework.meta.id} up to level {prof.target_level}, {len(prof.controls)} controls"
+    )
+    for item in the_plan.items:
+        where = (
+            f"{item.target.name} ({item.target.address or 'resolved at scan time'})"
+            if item.target
+            else "-"
+        )
+        note = f"  [not applicable: {item.not_applicable}]" if item.not_applicable else ""
+        click.echo(f"  {item.check_id:24} -> {where}{note}")
+    for check_id, reason in prof.excluded_checks.items():
+        click.echo(f"  {check_id:24} excluded: {reason.en}")
+    needed = [
+        c.id
+        for c in prof.controls
+        if c.id not in prof.not_applicable
+        and prof.framework.mappings[c.id].attestation.required != "never"
+    ]
+    click.echo(
+        f"attestations asked for: {len(needed)} controls ({sum(1 for c in needed if c in school.attestations)} recorded)"
+    )
+
+
+def _exit_code(results: Any, fail_on: str) -> ExitCode:
+    from cyberstd.results import ControlStatus, FindingStatus
+
+    order = [ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL, ControlStatus.NOT_ASSESSED]
+    if fail_on != "none":
+        failing = order[: order.index(ControlStatus(fail_on)) + 1]
+        if any(c.status in failing for c in results.controls):
+            return ExitCode.GAPS
+    incomplete = any(c.status is ControlStatus.ERROR for c in results.controls) or any(
+        f.status is FindingStatus.ERROR for f in results.findings
+    )
+    return ExitCode.INCOMPLETE if incomplete else ExitCode.OK
+
+
+def write_reports(results: Any, out: Path, formats: tuple[str, ...], lang: str) -> list[Path]:
+    from cyberstd.report import SUFFIX, renderer
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in dict.fromkeys(("json", *formats)):
+        name = "results.json" if fmt == "json" else f"report.{lang}.{SUFFIX[fmt]}"
+        path = out / name
+        path.write_text(renderer(fmt)(results, lang), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def run_scan(
+    obj: Ctx,
+    school_dir: Path,
+    profile: str | None,
+    workers: int,
+    timeout: float | None,
+    ca_bundle: Path | None,
+    quiet: bool,
+) -> Any:
+    from rich.progress import Progress
+
+    from cyberstd.runner import context_for, evaluate, execute, make_plan
+
+    started = dt.datetime.now(dt.UTC)
+    catalog, school = _load_school(obj, school_dir)
+    the_plan = make_plan(catalog, school, profile)
+    ctx = context_for(school, ca_bundle=ca_bundle, timeout=timeout)
+    with Progress(transient=True, disable=quiet, console=_console(err=True)) as progress:
+        task = progress.add_task("probes", total=len(the_plan.items))
+        findings = execute(
+            the_plan, ctx, workers=workers, on_finding=lambda f: progress.advance(task)
+        )
+    return evaluate(the_plan, findings, started=started, catalog_inputs=catalog.inputs)
+
+
+def _console(err: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=err, highlight=False)
+
+
+@main.command()
+@click.argument("school_dir", metavar="SCHOOL", type=click.Path(path_type=Path))
+@click.option(
+    "--profile", default=None, help="Profile id (default: school.yaml's, else grip-basis-6)."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["md", "json"]),
+    default=("md",),
+    show_default=True,
+)
+@click.option("--lang", type=LANG, default="nl", show_default=True)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="non_compliant",
+    show_default=True,
+    help="Lowest control status that makes the exit code 1.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Probes run at once.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 300),
+    default=None,
+    help="Seconds per network operation.",
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Extra trusted CA certificates (PEM).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
+@pass_ctx
+@handle_errors
+def scan(
+    obj: Ctx,
+    school_dir: Path,
+    profile: str | None,
+    out: Path,
+    formats: tuple[str, ...],
+    lang: str,
+    fail_on: str,
+    workers: int,
+    timeout: float | None,
+    ca_bundle: Path | None,
+    quiet: bool,
+) -> None:
+    """Scan SCHOOL against its profile and write results.json and the reports into --out."""
+    results = run_scan(obj, school_dir, profile, workers, timeout, ca_bundle, quiet)
+    written = write_reports(results, out, formats, lang)
+    if not quiet:
+        from cyberstd.report.terminal import summary
+
+        _console().print(summary(results, lang))
+    for path in written:
+        click.echo(f"wrote {path}")
+    sys.exit(_exit_code(results, fail_on))
+
+
+@main.command()
+@click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+@click.option("--lang", type=LANG, default="nl", show_default=True)
+@handle_errors
+def report(results_file: Path, fmt: str, output: Path | None, lang: str) -> None:
+    """Render a results.json in another format or language."""
+    from cyberstd.report import renderer
+    from cyberstd.report.json import load
+
+    results = load(results_file, str(results_file))
+    text = renderer(fmt)(results, lang)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")

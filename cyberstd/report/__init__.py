@@ -1,0 +1,23 @@
+"""Renderers: one module per output format, each with render(results, lang) -> str."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cyberstd.results import Results
+
+Renderer = Callable[[Results, str], str]
+
+FORMATS = ("json", "md")
+SUFFIX = {"json": "json", "md": "md"}
+
+
+def renderer(fmt: str) -> Renderer:
+    """The render function for a format name (imported lazily to keep start-up fast)."""
+    if fmt == "json":
+        from cyberstd.report.json import render
+    elif fmt == "md":
+        from cyberstd.report.markdown import render
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    return render

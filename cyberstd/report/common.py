@@ -1,0 +1,71 @@
+"""What every report shows the same way: gap ordering, severities per control, next steps."""
+
+from __future__ import annotations
+
+from cyberstd.i18n import t
+from cyberstd.results import (
+    GAP_ORDER,
+    ControlResult,
+    ControlStatus,
+    Finding,
+    FindingStatus,
+    Results,
+    Severity,
+)
+
+STATUS_ICON = {
+    ControlStatus.COMPLIANT: "✅",
+    ControlStatus.PARTIAL: "🟡",
+    ControlStatus.NON_COMPLIANT: "❌",
+    ControlStatus.WAIVED: "⚪",
+    ControlStatus.NOT_APPLICABLE: "⬜",
+    ControlStatus.NOT_ASSESSED: "❔",
+    ControlStatus.ERROR: "⚠️",
+}
+
+
+def findings_of(results: Results, control: ControlResult) -> list[Finding]:
+    by_id = {f.id: f for f in results.findings}
+    return [by_id[i] for i in control.finding_ids if i in by_id]
+
+
+def severity_of(results: Results, control: ControlResult) -> Severity:
+    """A control's severity: the worst of its failing findings, medium for attestation gaps."""
+    failing = [
+        Severity(f.severity)
+        for f in findings_of(results, control)
+        if f.status is FindingStatus.FAIL
+    ]
+    return max(failing, key=lambda s: s.rank) if failing else Severity.MEDIUM
+
+
+def gaps(results: Results) -> list[ControlResult]:
+    """Controls that are not in place, lowest level first, then worst severity, then worst status."""
+    open_ = [c for c in results.controls if c.status in GAP_ORDER]
+    return sorted(
+        open_,
+        key=lambda c: (c.level, -severity_of(results, c).rank, GAP_ORDER.index(c.status), c.id),
+    )
+
+
+def next_step(
+    results: Results, control: ControlResult, lang: str, school_ref: str = "SCHOOL"
+) -> str:
+    """What to do about a control, in one line."""
+    status = control.underlying_status or control.status
+    if control.waiver is not None and control.waiver.expired and status in GAP_ORDER:
+        return t("next.waiver_renew", lang)
+    if status is ControlStatus.ERROR:
+        return t("next.rerun", lang)
+    failing = [f for f in findings_of(results, control) if f.status is FindingStatus.FAIL]
+    if failing and failing[0].remediation:
+        return t("next.implement", lang, text=failing[0].remediation.get(lang, ""))
+    if control.attestation is not None and control.attestation.expired:
+        return t("next.review", lang, school=school_ref, control=control.id)
+    if status in (ControlStatus.NOT_ASSESSED, ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL):
+        return t("next.attest", lang, school=school_ref, control=control.id)
+    return ""
+
+
+def incomplete(results: Results) -> list[Finding]:
+    return [f for f in results.findings if f.status is FindingStatus.ERROR]

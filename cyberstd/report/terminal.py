@@ -1,0 +1,59 @@
+"""Terminal summary with rich: level reached, counts by status, the top gaps."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from cyberstd.i18n import t
+from cyberstd.report.common import gaps, incomplete, next_step, severity_of
+from cyberstd.results import ControlStatus, Results
+
+STYLE = {
+    ControlStatus.COMPLIANT: "green",
+    ControlStatus.PARTIAL: "yellow",
+    ControlStatus.NON_COMPLIANT: "bold red",
+    ControlStatus.WAIVED: "cyan",
+    ControlStatus.NOT_APPLICABLE: "dim",
+    ControlStatus.NOT_ASSESSED: "magenta",
+    ControlStatus.ERROR: "bold yellow",
+}
+
+
+def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
+    s = results.summary
+    reached = str(s.level_reached) if s.level_reached else t("report.level_none", lang)
+    head = Text.assemble(
+        (f"{results.school.name}", "bold"),
+        f"  {results.run.framework.id} {results.run.framework.version} / {results.run.profile}\n",
+        (f"{t('report.level_reached', lang)}: {reached} / {s.target_level}", "bold"),
+        f"   {t('report.score', lang)}: {s.score:.1f}%",
+    )
+    counts = Table(title=t("report.counts", lang), show_header=False, box=None)
+    for status, n in s.counts.items():
+        if n:
+            counts.add_row(Text(t(f"status.{status}", lang), style=STYLE[status]), str(n))
+    parts: list[RenderableType] = [head, counts]
+    errors = incomplete(results)
+    if errors:
+        parts.append(Text(t("report.errors", lang, n=len(errors)), style="bold yellow"))
+    gap_list = gaps(results)[:top]
+    if gap_list:
+        table = Table(title=t("report.top_gaps", lang), show_lines=False)
+        for col in ("id", t("report.level", lang, level="").strip(), "", t("report.next", lang)):
+            table.add_column(col, overflow="fold")
+        for c in gap_list:
+            table.add_row(
+                c.id,
+                str(c.level),
+                Text(
+                    f"{t(f'status.{c.status}', lang)} ({severity_of(results, c)})",
+                    style=STYLE[c.status],
+                ),
+                Text(next_step(results, c, lang, results.school.id)),
+            )
+        parts.append(table)
+    else:
+        parts.append(Text(t("report.no_gaps", lang), style="green"))
+    return Group(*parts)
