@@ -565,3 +565,31 @@ def report(results_file: Path, fmt: str, output: Path | None, lang: str) -> None
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/demo"), show_default=True)
+@click.option("--lang", type=LANG, default="nl", show_default=True)
+@click.option("--school", "school_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Demo school folder (default: examples/demo-school).")
+@pass_ctx
+@handle_errors
+def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
+    """Start the simulated school on loopback, scan it, write the reports, stop the lab."""
+    import tempfile
+
+    from cyberstd.catalog import default_root
+    from cyberstd.lab import demo_lab
+
+    folder = school_dir or (obj.root or default_root()) / "examples" / "demo-school"
+    if not (folder / "school.yaml").is_file():
+        raise UsageError(f"demo school not found at {folder}")
+    with tempfile.TemporaryDirectory(prefix="cyberstd-lab-") as tmp, demo_lab(Path(tmp)) as lab:
+        click.echo(f"lab started: {lab.describe()}", err=True)
+        results = run_scan(obj, folder, None, 8, None, lab.ca_bundle, False)
+    click.echo("lab stopped", err=True)
+    written = write_reports(results, out, ("md",), lang)
+    from cyberstd.report.terminal import summary
+
+    _console().print(summary(results, lang))
+    for path in written:
+        click.echo(f"wrote {path}")

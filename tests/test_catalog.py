@@ -1,0 +1,113 @@
+"""The shipped catalog (GRIP, checks, profiles) and the cross-checks between catalog files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cyberstd.catalog import load_catalog
+from cyberstd.cli import main
+from cyberstd.profiles import resolve
+from cyberstd.registry import ProbeKind, probes
+from tests.conftest import REPO
+
+
+def test_shipped_catalog_is_valid() -> None:
+    _, problems = load_catalog(REPO)
+    assert [str(p) for p in problems] == []
+
+
+def test_validate_command_on_what_ships() -> None:
+    result = CliRunner().invoke(main, ["--root", str(REPO), "validate", str(REPO / "examples" / "demo-school")])
+    assert result.exit_code == 0, result.output
+
+
+def test_grip_has_52_controls_over_6_levels() -> None:
+    result = CliRunner().invoke(main, ["--root", str(REPO), "standards", "list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    controls = json.loads(result.output)
+    grip = [c for c in controls if c["framework"] == "grip"]
+    assert len(grip) == 52
+    ids = {c["id"] for c in grip}
+    expected = {f"O{i}" for i in range(1, 30) if i not in (9, 10)}
+    expected |= {f"O9.{n}" for n in range(1, 7)} | {f"O10.{n}" for n in range(1, 7)}
+    expected |= {f"T{i}" for i in range(1, 14)}
+    assert ids == expected
+    assert {c["level"] for c in grip} == {1, 2, 3, 4, 5, 6}
+    by_id = {c["id"]: c for c in grip}
+    assert by_id["O9.4"]["level"] == 4 and by_id["O10.6"]["level"] == 6
+    assert by_id["T10"]["level"] == 4 and by_id["O1"]["level"] == 1
+    assert {c["type"] for c in grip if c["id"].startswith("T")} == {"technical"}
+    assert by_id["T12"]["checks"]
+
+
+def test_every_control_is_bilingual_with_crosswalks() -> None:
+    catalog, _ = load_catalog(REPO)
+    fw = catalog.frameworks["grip"]
+    for control in fw.controls.values():
+        for text in (control.title, control.description, control.verification):
+            assert text.nl != text.en
+    assert fw.controls["T6"].crosswalks["cyfun2023"] == ["PR.IP-4"]
+    assert fw.mappings["O3"].attestation.questions
+
+
+def test_basis_profiles_are_cumulative() -> None:
+    catalog, _ = load_catalog(REPO)
+    sizes = [len(resolve(catalog, f"grip-basis-{n}").controls) for n in range(1, 7)]
+    assert sizes == sorted(sizes) and sizes[-1] == 52
+    level_one = resolve(catalog, "grip-basis-1")
+    assert {c.level for c in level_one.controls} == {1}
+
+
+def test_profiles_tailor() -> None:
+    catalog, _ = load_catalog(REPO)
+    primary = resolve(catalog, "primary-school")
+    assert "T13" in primary.not_applicable
+    group = resolve(catalog, "school-group")
+    assert group.checks["web.hsts"].params.model_dump()["min_max_age_days"] == 365
+    ci = resolve(catalog, "ci-baseline")
+    registry = probes()
+    assert all(registry[p.check.probe].kind is ProbeKind.CONFIG for p in ci.checks.values())
+
+
+def test_standards_show(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--root", str(REPO), "standards", "show", "T12", "--lang", "en"])
+    assert result.exit_code == 0
+    assert "T12" in result.output and "web.hsts" in result.output
+    result = CliRunner().invoke(main, ["--root", str(REPO), "standards", "show", "T99"])
+    assert result.exit_code == 2 and "unknown control 'T99'" in result.output
+
+
+def test_framework_cross_checks(mini_root: Path) -> None:
+    controls = mini_root / "standards" / "mini" / "controls.yaml"
+    text = controls.read_text()
+    text = text.replace("  - id: A2\n    level: 1\n    type: technical", "  - id: A1\n    level: 3\n    type: technical")
+    text = text.replace("  - id: B1\n    level: 2\n    type: organisational", "  - id: B1\n    level: 2\n    type: organizational")
+    controls.write_text(text)
+    _, problems = load_catalog(mini_root)
+    out = [str(p) for p in problems]
+    assert any("controls.yaml:" in p and "error[duplicate-id]: control 'A1' is defined twice" in p for p in out)
+    assert any("unknown control type 'organizational' (did you mean 'organisational'?)" in p for p in out)
+    assert any("mapping.yaml" in p and "unknown control 'A2'" in p for p in out)
+
+
+def test_profile_cross_checks(mini_root: Path) -> None:
+    (mini_root / "profiles" / "mini-bad.yaml").write_text(
+        "id: mini-bad\ntitle: {nl: X, en: X}\ndescription: {nl: X, en: X}\nframework: mini\n"
+        "extends: mini-al\ntarget_level: 7\n"
+        "exclude:\n  - check: mini.nope\n    reason: {nl: r, en: r}\n"
+        "params:\n  mini.ok: {outcome: sideways}\n"
+    )
+    (mini_root / "profiles" / "mini-worse.yaml").write_text(
+        "id: mini-worse\ntitle: {nl: X, en: X}\ndescription: {nl: X, en: X}\nframework: mini\n"
+        "exclude:\n  - control: A1\n"
+    )
+    _, problems = load_catalog(mini_root)
+    out = "\n".join(str(p) for p in problems)
+    assert "mini-bad.yaml:5:10: error[unknown-id]: unknown profile 'mini-al' (did you mean 'mini-all'?)" in out
+    assert "target_level must be one of [1, 2]" in out
+    assert "unknown check 'mini.nope'" in out
+    assert "mini-worse.yaml:6:5: error[missing-field]: required field 'reason' is missing" in out
+    assert "parameter 'outcome'" in out
