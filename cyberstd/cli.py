@@ -18,7 +18,7 @@ from cyberstd.errors import CyberstdError, ExitCode, InputError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 LANG = click.Choice(["nl", "en"])
-FAIL_ON = ["non_compliant", "partial", "not_assessed", "none"]
+FAIL_ON = ["non_compliant", "error", "partial", "not_assessed", "none"]
 
 
 def _err(message: str) -> None:
@@ -76,7 +76,7 @@ pass_ctx = click.make_pass_decorator(Ctx)
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="CYBERSTD_ROOT",
-    help="Folder holding standards/, checks/ and profiles/ (default: the installed catalog).",
+    help="Folder holding standards/, checks/ and profiles/ (default: the checkout cyberstd runs from).",
 )
 @click.pass_context
 def main(ctx: click.Context, root: Path | None) -> None:
@@ -410,11 +410,10 @@ def plan(obj: Ctx, school_dir: Path, profile: str | None) -> None:
 
 
 def _exit_code(results: Any, fail_on: str) -> ExitCode:
-    from cyberstd.results import ControlStatus, FindingStatus
+    from cyberstd.results import GAP_ORDER, ControlStatus, FindingStatus
 
-    order = [ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL, ControlStatus.NOT_ASSESSED]
     if fail_on != "none":
-        failing = order[: order.index(ControlStatus(fail_on)) + 1]
+        failing = GAP_ORDER[: GAP_ORDER.index(ControlStatus(fail_on)) + 1]
         if any(c.status in failing for c in results.controls):
             return ExitCode.GAPS
     incomplete = any(c.status is ControlStatus.ERROR for c in results.controls) or any(
@@ -568,9 +567,20 @@ def report(results_file: Path, fmt: str, output: Path | None, lang: str) -> None
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/demo"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+)
 @click.option("--lang", type=LANG, default="nl", show_default=True)
-@click.option("--school", "school_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Demo school folder (default: examples/demo-school).")
+@click.option(
+    "--school",
+    "school_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Demo school folder (default: examples/demo-school).",
+)
 @pass_ctx
 @handle_errors
 def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
@@ -584,7 +594,9 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
     if not (folder / "school.yaml").is_file():
         raise UsageError(f"demo school not found at {folder}")
     with tempfile.TemporaryDirectory(prefix="cyberstd-lab-") as tmp, demo_lab(Path(tmp)) as lab:
-        click.echo(f"lab started: {lab.describe()}", err=True)
+        for host in lab.hosts:
+            ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())
+            click.echo(f"lab: {host.name} on {host.address} ({ports})", err=True)
         results = run_scan(obj, folder, None, 8, None, lab.ca_bundle, False)
     click.echo("lab stopped", err=True)
     written = write_reports(results, out, ("md",), lang)

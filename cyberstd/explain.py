@@ -24,7 +24,8 @@ def why(control: ControlResult, findings: list[Finding], lang: str) -> str:
             )
         )
     if status is ControlStatus.NOT_APPLICABLE:
-        parts.append(t("why.na", lang, reason=control.not_applicable_reason or "-"))
+        reason = control.not_applicable_reason or {}
+        parts.append(t("why.na", lang, reason=reason.get(lang, "-")))
     elif status is ControlStatus.NON_COMPLIANT:
         failed = [f for f in findings if f.status is FindingStatus.FAIL]
         if failed:

@@ -62,7 +62,7 @@ _TEXT: dict[str, tuple[str, str]] = {
         "waiver by {by} expired on {expires}",
     ),
     # report
-    "report.title": ("GRIP-gaprapport", "GRIP gap report"),
+    "report.title": ("Gaprapport {framework}", "{framework} gap report"),
     "report.school": ("School", "School"),
     "report.profile": ("Profiel", "Profile"),
     "report.date": ("Datum", "Date"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ def probe(
             params=params,
             kind=kind,
             role=role,
-            doc=(func.__doc__ or "").strip(),
+            doc=inspect.cleandoc(func.__doc__ or ""),
         )
         return func
 

@@ -129,7 +129,7 @@ class ControlResult(_Model):
     finding_ids: list[str] = Field(default_factory=list)
     attestation: AttestationRecord | None = None
     waiver: WaiverRecord | None = None
-    not_applicable_reason: str | None = None
+    not_applicable_reason: dict[str, str] | None = None
 
 
 class FrameworkRef(_Model):
@@ -154,6 +154,7 @@ class Run(_Model):
 class SchoolRef(_Model):
     id: str
     name: str
+    folder: str | None = None
 
 
 class Summary(_Model):

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cyberstd import __version__
-from cyberstd.catalog import Catalog
+from cyberstd.catalog import Catalog, display_path
 from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.explain import why
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
@@ -282,13 +282,14 @@ def evaluate(
             )
         valid_att = att if att_rec is not None and not att_rec.expired else None
         answer = valid_att.answer if valid_att is not None else None
-        na_reason: str | None = None
+        na_reason: dict[str, str] | None = None
         if control.id in profile.not_applicable:
-            na_reason = profile.not_applicable[control.id].en
+            text = profile.not_applicable[control.id]
+            na_reason = {"nl": text.nl, "en": text.en}
         elif control.id in school_na:
-            na_reason = school_na[control.id]
+            na_reason = dict.fromkeys(("nl", "en"), school_na[control.id])
         elif valid_att is not None and answer == "not_applicable":
-            na_reason = valid_att.explanation
+            na_reason = dict.fromkeys(("nl", "en"), valid_att.explanation)
         effective = [f for f in fs if f.status in EFFECTIVE]
         rule = profile.framework.mappings[control.id].attestation.required
         need_att = rule is AttestationRequired.ALWAYS or (
@@ -350,7 +351,11 @@ def evaluate(
             ),
             inputs={**(catalog_inputs or {}), **folder.inputs},
         ),
-        school=SchoolRef(id=folder.school.school.id, name=folder.school.school.name),
+        school=SchoolRef(
+            id=folder.school.school.id,
+            name=folder.school.school.name,
+            folder=display_path(folder.dir),
+        ),
         summary=_summary(profile, controls, marked),
         controls=controls,
         findings=marked,

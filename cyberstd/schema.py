@@ -112,11 +112,24 @@ class MappingFile(Strict):
 # --- checks and profiles ---------------------------------------------------------------------
 
 
+class HostRole(StrEnum):
+    WEBSITE = "website"
+    MAIL = "mail"
+    VPN = "vpn"
+    FIREWALL = "firewall"
+    DNS = "dns"
+    SERVER = "server"
+    WIFI_CONTROLLER = "wifi-controller"
+    NAS = "nas"
+    PRINTER = "printer"
+    OTHER = "other"
+
+
 class CheckDef(Strict):
     id: Id
     title: LocalText
     probe: Id
-    role: Id | None = None
+    role: HostRole | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     severity: Severity
     remediation: LocalText
@@ -160,19 +173,6 @@ class ProfileDef(Strict):
 
 
 # --- school folder ---------------------------------------------------------------------------
-
-
-class HostRole(StrEnum):
-    WEBSITE = "website"
-    MAIL = "mail"
-    VPN = "vpn"
-    FIREWALL = "firewall"
-    DNS = "dns"
-    SERVER = "server"
-    WIFI_CONTROLLER = "wifi-controller"
-    NAS = "nas"
-    PRINTER = "printer"
-    OTHER = "other"
 
 
 class SchoolInfo(Strict):

@@ -98,7 +98,7 @@ def test_school_and_profile_not_applicable(mini_root: Path, school_dir: Path) ->
     results = run(mini_root, school_dir)
     by_id = {c.id: c for c in results.controls}
     assert by_id["B2"].status is ControlStatus.NOT_APPLICABLE
-    assert by_id["B2"].not_applicable_reason == "No servers here."
+    assert by_id["B2"].not_applicable_reason == {"nl": "No servers here.", "en": "No servers here."}
     assert by_id["B1"].status is ControlStatus.NOT_APPLICABLE
     # a not-applicable control plans no checks
     assert all(f.check != "mini.bad" for f in results.findings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from cyberstd.i18n import t
 from cyberstd.results import (
     GAP_ORDER,
@@ -48,15 +50,14 @@ def gaps(results: Results) -> list[ControlResult]:
     )
 
 
-def next_step(
-    results: Results, control: ControlResult, lang: str, school_ref: str = "SCHOOL"
-) -> str:
+def next_step(results: Results, control: ControlResult, lang: str) -> str:
     """What to do about a control, in one line."""
+    school_ref = _shell_word(results.school.folder or results.school.id)
     status = control.underlying_status or control.status
-    if control.waiver is not None and control.waiver.expired and status in GAP_ORDER:
-        return t("next.waiver_renew", lang)
     if status is ControlStatus.ERROR:
         return t("next.rerun", lang)
+    if control.waiver is not None and control.waiver.expired and status in GAP_ORDER:
+        return t("next.waiver_renew", lang)
     failing = [f for f in findings_of(results, control) if f.status is FindingStatus.FAIL]
     if failing and failing[0].remediation:
         return t("next.implement", lang, text=failing[0].remediation.get(lang, ""))
@@ -69,3 +70,8 @@ def next_step(
 
 def incomplete(results: Results) -> list[Finding]:
     return [f for f in results.findings if f.status is FindingStatus.ERROR]
+
+
+def _shell_word(text: str) -> str:
+    """A path as one shell word, so a suggested command can be pasted as it is."""
+    return shlex.quote(text)

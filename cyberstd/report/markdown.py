@@ -20,7 +20,7 @@ def render(results: Results, lang: str = "nl") -> str:
     s = results.summary
     school = results.school
     lines = [
-        f"# {t('report.title', lang)}: {_cell(school.name)}",
+        f"# {t('report.title', lang, framework=results.run.framework.id.upper())}: {_cell(school.name)}",
         "",
         f"- **{t('report.school', lang)}:** {_cell(school.name)} (`{school.id}`)",
         f"- **{t('report.date', lang)}:** {results.run.finished:%Y-%m-%d %H:%M} UTC",
@@ -47,7 +47,7 @@ def render(results: Results, lang: str = "nl") -> str:
     for i, c in enumerate(top, 1):
         lines.append(
             f"{i}. **{c.id}** ({t('report.level', lang, level=c.level)}) {_cell(c.title[lang])}: "
-            f"{_cell(next_step(results, c, lang, school.id))}"
+            f"{_cell(next_step(results, c, lang))}"
         )
     lines.append("")
     for level in sorted({c.level for c in results.controls}):
@@ -59,7 +59,7 @@ def render(results: Results, lang: str = "nl") -> str:
             )
             lines.append("")
             lines.append(f"- **{t('report.why', lang)}:** {_cell(why(c, findings, lang))}")
-            step = next_step(results, c, lang, school.id)
+            step = next_step(results, c, lang)
             if step and c.status not in (ControlStatus.COMPLIANT, ControlStatus.NOT_APPLICABLE):
                 lines.append(f"- **{t('report.next', lang)}:** {_cell(step)}")
             for f in findings:

@@ -51,7 +51,7 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
                     f"{t(f'status.{c.status}', lang)} ({severity_of(results, c)})",
                     style=STYLE[c.status],
                 ),
-                Text(next_step(results, c, lang, results.school.id)),
+                Text(next_step(results, c, lang)),
             )
         parts.append(table)
     else:

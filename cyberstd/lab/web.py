@@ -1,0 +1,430 @@
+"""Real web servers on loopback for the lab: plain HTTP, HTTPS with a chosen certificate, raw TCP."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import selectors
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self, cast
+
+from cyberstd.lab.certs import CertFiles
+
+LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+
+# A lab connection that stays silent longer than this is dropped, so handler threads cannot pile up.
+HANDLER_TIMEOUT = 10.0
+# How often an idle server loop looks at its shutdown flag: bounds the time `stop()` takes.
+POLL_INTERVAL = 0.02
+
+DEFAULT_HOME_PAGE = """<!doctype html>
+<html lang="nl">
+<head><meta charset="utf-8"><title>{name}</title></head>
+<body><h1>Welkom op {name}</h1><p>Een schoolwebsite in het cyberstd-lab.</p></body>
+</html>
+"""
+
+
+def check_loopback(address: str) -> str:
+    """Return `address` when it lies in 127.0.0.0/8; anything else is refused with ValueError."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        raise ValueError(f"lab address {address!r} is not an IP address") from None
+    if ip.version != 4 or ip not in LOOPBACK:
+        raise ValueError(f"lab servers bind to 127.0.0.0/8 only, not {address}")
+    return address
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request a lab server answered: what a probe sent, for tests to assert on."""
+
+    scheme: str
+    method: str
+    path: str
+    host: str | None
+
+
+def _shutdown_fd(fd: int) -> None:
+    # shutdown() on a duplicate ends the connection for every descriptor of it, which wakes a
+    # thread blocked reading; the owner still closes its own descriptor.
+    with contextlib.suppress(OSError):
+        dup = socket.socket(fileno=socket.dup(fd))
+        with dup:
+            dup.shutdown(socket.SHUT_RDWR)
+
+
+class _Server(ThreadingHTTPServer):
+    """One listening socket; TLS, when set, is negotiated in the connection's own thread."""
+
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], owner: WebServer, tls: ssl.SSLContext | None):
+        self.owner = owner
+        self.tls = tls
+        self.scheme = "https" if tls is not None else "http"
+        self._open: set[int] = set()
+        self._lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            self._open.add(request.fileno())
+        super().process_request(request, client_address)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        sock = cast(socket.socket, request)
+        fd = sock.fileno()
+        conn: socket.socket = sock
+        try:
+            sock.settimeout(HANDLER_TIMEOUT)
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+                conn.do_handshake()
+            _Handler(conn, client_address, self)
+        except (OSError, ValueError):
+            # Clients that abort the handshake or hang up are part of what the lab is for.
+            pass
+        finally:
+            with self._lock:
+                self._open.discard(fd)
+            conn.close()
+
+    def shutdown_request(self, request: Any) -> None:
+        # finish_request closed the connection already.
+        pass
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks the address up in DNS (getfqdn); the lab knows its name.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.owner.host_name
+        self.server_port = int(self.server_address[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Never print from library code: keep the error for whoever runs the lab.
+        exc = sys.exc_info()[1]
+        if exc is not None:
+            self.owner.errors.append(exc)
+
+    def close_connections(self) -> None:
+        with self._lock:
+            for fd in self._open:
+                _shutdown_fd(fd)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    timeout = HANDLER_TIMEOUT
+    server_version = "cyberstd-lab"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def _answer(self, *, body: bool) -> None:
+        server = cast(_Server, self.server)
+        lab = server.owner
+        lab.requests_seen.append(
+            RequestRecord(server.scheme, self.command, self.path, self.headers.get("Host"))
+        )
+        if server.scheme == "http" and lab.redirect:
+            self.send_response(lab.redirect_status)
+            self.send_header("Location", lab.redirect_location_for(self.path))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        page = lab.home_page.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        if server.scheme == "https":
+            if lab.hsts_max_age is not None:
+                self.send_header("Strict-Transport-Security", f"max-age={lab.hsts_max_age}")
+            for name, value in lab.https_headers.items():
+                self.send_header(name, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(page)
+
+
+def server_tls_context(
+    cert: CertFiles,
+    *,
+    min_version: ssl.TLSVersion | None = None,
+    max_version: ssl.TLSVersion | None = None,
+) -> ssl.SSLContext:
+    """A server-side TLS context; TLS 1.0/1.1 are enabled (at SECLEVEL=0) when a bound asks."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert.cert, cert.key)
+    legacy = {ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1}
+    with warnings.catch_warnings():
+        # The lab deliberately serves the deprecated versions that probes must flag.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if min_version in legacy or max_version in legacy:
+            # OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above security level 0.
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = min_version or ssl.TLSVersion.TLSv1
+        elif min_version is not None:
+            ctx.minimum_version = min_version
+        if max_version is not None:
+            ctx.maximum_version = max_version
+    return ctx
+
+
+class WebServer:
+    """A school website on loopback: HTTP (redirecting or not) and HTTPS, in background threads.
+
+    Use it as a context manager; `http_port`/`https_port` are the bound ports (give 0 to let the
+    system pick a free one, None to not serve that scheme). The flaws are switches:
+    `redirect=False` serves the site over plain HTTP, `redirect_location` sends the redirect
+    elsewhere (another host, or http://), `hsts_max_age=None` omits HSTS, `tls_max_version`
+    caps the TLS version (e.g. `ssl.TLSVersion.TLSv1_1` for an outdated server).
+    """
+
+    def __init__(
+        self,
+        *,
+        cert: CertFiles | None,
+        address: str = "127.0.0.1",
+        host_name: str = "localhost",
+        http_port: int | None = 0,
+        https_port: int | None = 0,
+        redirect: bool = True,
+        redirect_status: int = 301,
+        redirect_location: str | None = None,
+        hsts_max_age: int | None = None,
+        https_headers: Mapping[str, str] | None = None,
+        tls_min_version: ssl.TLSVersion | None = None,
+        tls_max_version: ssl.TLSVersion | None = None,
+        home_page: str | None = None,
+    ) -> None:
+        self.address = check_loopback(address)
+        if https_port is not None and cert is None:
+            raise ValueError("serving HTTPS needs a certificate")
+        if http_port is None and https_port is None:
+            raise ValueError("serve at least one of HTTP and HTTPS")
+        self.cert = cert
+        self.host_name = host_name
+        self.redirect = redirect
+        self.redirect_status = redirect_status
+        self.redirect_location = redirect_location
+        self.hsts_max_age = hsts_max_age
+        self.https_headers = dict(https_headers or {})
+        self.tls_min_version = tls_min_version
+        self.tls_max_version = tls_max_version
+        self.home_page = home_page or DEFAULT_HOME_PAGE.format(name=host_name)
+        self.requests_seen: list[RequestRecord] = []
+        self.sni_seen: list[str | None] = []
+        self.errors: list[BaseException] = []
+        self._want_http = http_port
+        self._want_https = https_port
+        self._http: _Server | None = None
+        self._https: _Server | None = None
+        self._threads: list[threading.Thread] = []
+
+    # --- ports ---------------------------------------------------------------------------------
+
+    @property
+    def http_port(self) -> int:
+        return self._port(self._http, "HTTP")
+
+    @property
+    def https_port(self) -> int:
+        return self._port(self._https, "HTTPS")
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """The bound ports by service name, as `Target.ports` expects them."""
+        found = {"http": self._http, "https": self._https}
+        return {name: srv.server_address[1] for name, srv in found.items() if srv is not None}
+
+    @staticmethod
+    def _port(server: _Server | None, what: str) -> int:
+        if server is None:
+            raise RuntimeError(f"this lab server does not serve {what} (or is not started)")
+        return int(server.server_address[1])
+
+    def redirect_location_for(self, path: str) -> str:
+        if self.redirect_location is not None:
+            return self.redirect_location
+        if self._https is None:
+            return f"https://{self.host_name}{path}"
+        port = self.https_port
+        authority = self.host_name if port == 443 else f"{self.host_name}:{port}"
+        return f"https://{authority}{path}"
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._threads:
+            raise RuntimeError("lab server already started")
+        try:
+            if self._want_https is not None:
+                assert self.cert is not None
+                tls = server_tls_context(
+                    self.cert, min_version=self.tls_min_version, max_version=self.tls_max_version
+                )
+                tls.sni_callback = self._record_sni
+                self._https = _Server((self.address, self._want_https), self, tls)
+            if self._want_http is not None:
+                self._http = _Server((self.address, self._want_http), self, None)
+        except BaseException:
+            self._close_servers()
+            raise
+        for server in (self._http, self._https):
+            if server is not None:
+                thread = threading.Thread(
+                    target=server.serve_forever,
+                    kwargs={"poll_interval": POLL_INTERVAL},
+                    name=f"lab-{server.scheme}-{server.server_address[1]}",
+                )
+                thread.start()
+                self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, end open connections and join every thread."""
+        servers = [s for s in (self._http, self._https) if s is not None]
+        if self._threads:
+            for server in servers:
+                server.shutdown()
+            for thread in self._threads:
+                thread.join()
+            self._threads.clear()
+        for server in servers:
+            server.close_connections()
+        self._close_servers()
+
+    def _close_servers(self) -> None:
+        for server in (self._http, self._https):
+            if server is not None:
+                server.server_close()
+        self._http = self._https = None
+
+    def _record_sni(self, sock: Any, name: str | None, ctx: ssl.SSLContext) -> None:
+        self.sni_seen.append(name)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class RawServer:
+    """A TCP service that accepts, sends `payload` (maybe nothing) and then keeps silent.
+
+    With no payload it is a service that hangs; with bytes that are not TLS it is a port where a
+    TLS server was expected; with a malformed HTTP answer it is a hostile web server. With
+    `close_after_payload` it hangs up right after sending.
+    """
+
+    def __init__(
+        self,
+        *,
+        address: str = "127.0.0.1",
+        port: int = 0,
+        payload: bytes = b"",
+        close_after_payload: bool = False,
+    ) -> None:
+        self.address = check_loopback(address)
+        self.payload = payload
+        self.close_after_payload = close_after_payload
+        self._want_port = port
+        self._listener: socket.socket | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._conns: list[socket.socket] = []
+
+    @property
+    def port(self) -> int:
+        if self._listener is None:
+            raise RuntimeError("raw server not started")
+        return int(self._listener.getsockname()[1])
+
+    def start(self) -> Self:
+        if self._thread is not None:
+            raise RuntimeError("raw server already started")
+        self._listener = socket.create_server((self.address, self._want_port), reuse_port=False)
+        self._listener.setblocking(False)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._thread = threading.Thread(target=self._serve, name=f"lab-raw-{self.port}")
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        assert self._listener is not None and self._wake_r is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._listener, selectors.EVENT_READ)
+            sel.register(self._wake_r, selectors.EVENT_READ)
+            while True:
+                for key, _ in sel.select():
+                    if key.fileobj is self._wake_r:
+                        return
+                    self._accept()
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        try:
+            conn, _ = self._listener.accept()
+        except BlockingIOError:
+            return
+        try:
+            # Short: this thread also watches for stop(); a client that never reads is dropped.
+            conn.settimeout(1.0)
+            if self.payload:
+                conn.sendall(self.payload)
+        except OSError:
+            conn.close()
+            return
+        if self.close_after_payload:
+            conn.close()
+        else:
+            self._conns.append(conn)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            assert self._wake_w is not None
+            self._wake_w.send(b"x")
+            self._thread.join()
+            self._thread = None
+        for sock in [*self._conns, self._listener, self._wake_r, self._wake_w]:
+            if sock is not None:
+                sock.close()
+        self._conns.clear()
+        self._listener = self._wake_r = self._wake_w = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
