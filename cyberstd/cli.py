@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import json
 import os
@@ -593,11 +594,18 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
     folder = school_dir or (obj.root or default_root()) / "examples" / "demo-school"
     if not (folder / "school.yaml").is_file():
         raise UsageError(f"demo school not found at {folder}")
-    with tempfile.TemporaryDirectory(prefix="cyberstd-lab-") as tmp, demo_lab(Path(tmp)) as lab:
-        for host in lab.hosts:
-            ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())
-            click.echo(f"lab: {host.name} on {host.address} ({ports})", err=True)
-        results = run_scan(obj, folder, None, 8, None, lab.ca_bundle, False)
+    try:
+        with tempfile.TemporaryDirectory(prefix="cyberstd-lab-") as tmp, demo_lab(Path(tmp)) as lab:
+            for host in lab.hosts:
+                ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())
+                click.echo(f"lab: {host.name} on {host.address} ({ports})", err=True)
+            results = run_scan(obj, folder, None, 8, None, lab.ca_bundle, False)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"the demo's ports are in use (is another demo running?): {exc}"
+            ) from None
+        raise
     click.echo("lab stopped", err=True)
     written = write_reports(results, out, ("md",), lang)
     from cyberstd.report.terminal import summary

@@ -75,3 +75,9 @@ def incomplete(results: Results) -> list[Finding]:
 def _shell_word(text: str) -> str:
     """A path as one shell word, so a suggested command can be pasted as it is."""
     return shlex.quote(text)
+
+
+def inert(text: str, limit: int = 500) -> str:
+    """Text from the scanned network shown as it is: control characters made visible, length bounded."""
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from cyberstd.explain import why
 from cyberstd.i18n import t
-from cyberstd.report.common import STATUS_ICON, findings_of, gaps, incomplete, next_step
+from cyberstd.report.common import STATUS_ICON, findings_of, gaps, incomplete, inert, next_step
 from cyberstd.results import ControlStatus, Results
 
 
 def _cell(text: str) -> str:
     """Text from the scanned network made inert inside a Markdown table cell."""
-    clean = "".join(ch if ch.isprintable() else " " for ch in text)
+    clean = inert(text)
     for ch in "\\|`*_[]<>#":
         clean = clean.replace(ch, "\\" + ch)
-    return clean[:500]
+    return clean
+
+
+def _line(text: str) -> str:
+    """Our own text (catalog, remediation, suggested commands): kept on one line."""
+    return " ".join(text.split())
 
 
 def render(results: Results, lang: str = "nl") -> str:
@@ -47,7 +52,7 @@ def render(results: Results, lang: str = "nl") -> str:
     for i, c in enumerate(top, 1):
         lines.append(
             f"{i}. **{c.id}** ({t('report.level', lang, level=c.level)}) {_cell(c.title[lang])}: "
-            f"{_cell(next_step(results, c, lang))}"
+            f"{_line(next_step(results, c, lang))}"
         )
     lines.append("")
     for level in sorted({c.level for c in results.controls}):
@@ -61,7 +66,7 @@ def render(results: Results, lang: str = "nl") -> str:
             lines.append(f"- **{t('report.why', lang)}:** {_cell(why(c, findings, lang))}")
             step = next_step(results, c, lang)
             if step and c.status not in (ControlStatus.COMPLIANT, ControlStatus.NOT_APPLICABLE):
-                lines.append(f"- **{t('report.next', lang)}:** {_cell(step)}")
+                lines.append(f"- **{t('report.next', lang)}:** {_line(step)}")
             for f in findings:
                 line = f"  - `{f.check}` @ {_cell(f.target)}: {t(f'finding.{f.status}', lang)}: {_cell(f.message)}"
                 if f.warning:

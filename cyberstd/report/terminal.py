@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cyberstd.i18n import t
-from cyberstd.report.common import gaps, incomplete, next_step, severity_of
+from cyberstd.report.common import gaps, incomplete, inert, next_step, severity_of
 from cyberstd.results import ControlStatus, Results
 
 STYLE = {
@@ -25,7 +25,7 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
     s = results.summary
     reached = str(s.level_reached) if s.level_reached else t("report.level_none", lang)
     head = Text.assemble(
-        (f"{results.school.name}", "bold"),
+        (inert(results.school.name), "bold"),
         f"  {results.run.framework.id} {results.run.framework.version} / {results.run.profile}\n",
         (f"{t('report.level_reached', lang)}: {reached} / {s.target_level}", "bold"),
         f"   {t('report.score', lang)}: {s.score:.1f}%",
@@ -41,7 +41,12 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
     gap_list = gaps(results)[:top]
     if gap_list:
         table = Table(title=t("report.top_gaps", lang), show_lines=False)
-        for col in ("id", t("report.level", lang, level="").strip(), "", t("report.next", lang)):
+        for col in (
+            "id",
+            t("report.level", lang, level="").strip(),
+            "status",
+            t("report.next", lang),
+        ):
             table.add_column(col, overflow="fold")
         for c in gap_list:
             table.add_row(
@@ -51,7 +56,7 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
                     f"{t(f'status.{c.status}', lang)} ({severity_of(results, c)})",
                     style=STYLE[c.status],
                 ),
-                Text(next_step(results, c, lang)),
+                Text(inert(next_step(results, c, lang).replace("`", ""))),
             )
         parts.append(table)
     else:

@@ -1,0 +1,88 @@
+"""Reports from results.json: Markdown in both languages, terminal summary, hostile text kept inert."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from rich.console import Console
+
+from cyberstd.cli import main
+from cyberstd.report.markdown import render as render_md
+from cyberstd.report.terminal import summary
+from cyberstd.results import Results
+
+HOSTILE = "<script>alert(1)</script> | **bold** [red]x[/red] \x1b[31mred\x1b[0m `code`"
+
+
+def scan(root: Path, school: Path, out: Path, *extra: str) -> Results:
+    result = CliRunner().invoke(main, ["--root", str(root), "scan", str(school), "--out", str(out), "-q", *extra])
+    assert result.exit_code in (0, 1, 3), result.output
+    return Results.model_validate_json((out / "results.json").read_text())
+
+
+def make_hostile(root: Path) -> None:
+    checks = root / "checks" / "mini.yaml"
+    text = checks.read_text().replace('message: "the thing is wrong"', f"message: {json.dumps(HOSTILE)}")
+    checks.write_text(text)
+
+
+def test_markdown_in_both_languages(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+    results = scan(mini_root, school_dir, tmp_path / "out")
+    nl, en = render_md(results, "nl"), render_md(results, "en")
+    assert "## Niveau 1" in nl and "Bereikt niveau" in nl and "niet in orde" in nl
+    assert "## Level 1" in en and "Level reached" in en and "non-compliant" in en
+    assert "Herstel het ding." in nl and "Repair the thing." in en
+    # gaps: level first, then severity
+    top = en.split("## Fix first")[1].split("## Level 1")[0]
+    assert top.index("**A2**") < top.index("**B1**")
+    assert f"cyberstd attest {school_dir.name}" in en or f"cyberstd attest {school_dir}" in en
+
+
+def test_hostile_text_is_inert_in_markdown(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+    make_hostile(mini_root)
+    md = render_md(scan(mini_root, school_dir, tmp_path / "out"), "en")
+    assert "<script>" not in md
+    assert "\\<script\\>" in md
+    assert "\x1b" not in md
+    assert "\\| \\*\\*bold\\*\\*" in md
+
+
+def test_hostile_text_is_inert_in_terminal(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+    make_hostile(mini_root)
+    results = scan(mini_root, school_dir, tmp_path / "out")
+    results.school.name = "[bold red]Evil[/bold red] \x1b[31mschool"
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, color_system=None).print(summary(results, "en"))
+    text = buffer.getvalue()
+    assert "[bold red]Evil[/bold red]" in text
+    assert "\x1b" not in text
+    assert "Level reached" in text
+
+
+def test_report_command_rerenders(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+    scan(mini_root, school_dir, tmp_path / "out")
+    out = tmp_path / "again.md"
+    result = CliRunner().invoke(
+        main, ["report", str(tmp_path / "out" / "results.json"), "--format", "md", "--lang", "en", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("# MINI gap report: Test School")
+
+
+def test_report_refuses_what_is_not_results(tmp_path: Path) -> None:
+    bad = tmp_path / "results.json"
+    bad.write_text('{"hello": "world"}')
+    result = CliRunner().invoke(main, ["report", str(bad)])
+    assert result.exit_code == 2
+    assert "not a cyberstd results file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_incomplete_run_is_said(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+    checks = mini_root / "checks" / "mini.yaml"
+    checks.write_text(checks.read_text().replace("params: {outcome: pass}", "params: {outcome: error}"))
+    md = render_md(scan(mini_root, school_dir, tmp_path / "out"), "en")
+    assert "this report is incomplete" in md
