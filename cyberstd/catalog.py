@@ -300,6 +300,17 @@ def _load_framework(loader: _Loader, fw_dir: Path) -> None:
                     ["mappings"], "missing-mapping", f"control {control_id!r} has no mapping entry"
                 )
             )
+    for i, control in enumerate(controls.controls):
+        other = loader.catalog.find_control(control.id)
+        if other is not None:
+            loader.problems.append(
+                controls_doc.problem(
+                    ["controls", i, "id"],
+                    "duplicate-id",
+                    f"control id {control.id!r} is also used by framework {other[0].meta.id!r}; "
+                    "control ids must be unique across frameworks (attestations name them alone)",
+                )
+            )
     loader.catalog.frameworks[meta.id] = Framework(meta, by_id, mapped)
 
 

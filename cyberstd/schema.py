@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import re
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    model_validator,
+)
 
 from cyberstd.registry import ProbeKind
 from cyberstd.results import Answer, Severity
@@ -15,15 +25,46 @@ from cyberstd.results import Answer, Severity
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower=True)]
-HostName = Annotated[
-    str,
-    StringConstraints(
-        max_length=253,
-        pattern=r"^([A-Za-z0-9_]([A-Za-z0-9\-_]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.?$",
-    ),
-]
-IPAddress = IPv4Address | IPv6Address
-IPNetwork = IPv4Network | IPv6Network
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+
+
+def _host_name(value: str) -> str:
+    name = value.rstrip(".")
+    if not name or len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
+        raise ValueError(
+            f"{value!r} is not a valid host name (letters, digits and '-', dot-separated)"
+        )
+    return name.lower()
+
+
+def _ip_address(value: object) -> IPv4Address | IPv6Address:
+    if isinstance(value, IPv4Address | IPv6Address):
+        return value
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address") from None
+
+
+def _ip_network(value: object) -> IPv4Network | IPv6Network:
+    if isinstance(value, IPv4Network | IPv6Network):
+        return value
+    try:
+        return ipaddress.ip_network(str(value), strict=True)
+    except ValueError as exc:
+        if "has host bits set" in str(exc):
+            fixed = ipaddress.ip_network(str(value), strict=False)
+            raise ValueError(
+                f"{value!r} has host bits set (did you mean {str(fixed)!r}?)"
+            ) from None
+        raise ValueError(
+            f"{value!r} is not a network in CIDR notation (such as 10.20.0.0/16)"
+        ) from None
+
+
+HostName = Annotated[str, AfterValidator(_host_name)]
+IPAddress = Annotated[IPv4Address | IPv6Address, PlainValidator(_ip_address)]
+IPNetwork = Annotated[IPv4Network | IPv6Network, PlainValidator(_ip_network)]
 
 
 class Strict(BaseModel):

@@ -68,7 +68,7 @@ def load_school(
         school, found = parse(doc, SchoolFile)
         problems.extend(found)
         if school is not None:
-            problems.extend(_school_problems(folder, doc, school, catalog))
+            problems.extend(_school_problems(folder, doc, school, catalog, today))
     attestations: dict[str, AttestationDef] = {}
     att_path = folder / ATTESTATIONS_FILE
     if att_path.exists():
@@ -88,14 +88,14 @@ def load_school(
             w_model, found = parse(w_doc, WaiversFile)
             problems.extend(found)
             if w_model is not None:
-                waivers = _check_waivers(w_doc, w_model, catalog, problems)
+                waivers = _check_waivers(w_doc, w_model, catalog, today, problems)
     if school is None:
         return None, problems
     return SchoolFolder(folder, school, attestations, waivers, inputs), problems
 
 
 def _school_problems(
-    folder: Path, doc: Document, school: SchoolFile, catalog: Catalog
+    folder: Path, doc: Document, school: SchoolFile, catalog: Catalog, today: date
 ) -> list[Problem]:
     out: list[Problem] = []
     names: set[str] = set()
@@ -144,6 +144,15 @@ def _school_problems(
             out.append(
                 doc.problem(
                     ["exports", i, "path"], "missing-file", f"export file {export.path!r} not found"
+                )
+            )
+    for i, auth in enumerate(school.scope):
+        if auth.date > today:
+            out.append(
+                doc.problem(
+                    ["scope", i, "date"],
+                    "date",
+                    f"authorisation date {auth.date} lies in the future",
                 )
             )
     if school.profile is not None and school.profile not in catalog.profiles:
@@ -238,11 +247,31 @@ def _check_attestations(
 
 
 def _check_waivers(
-    doc: Document, model: WaiversFile, catalog: Catalog, problems: list[Problem]
+    doc: Document, model: WaiversFile, catalog: Catalog, today: date, problems: list[Problem]
 ) -> list[WaiverDef]:
     known = catalog.all_control_ids()
     out: list[WaiverDef] = []
+    seen: dict[str, int] = {}
     for i, waiver in enumerate(model.waivers):
+        key = "control" if waiver.control is not None else "check"
+        if waiver.scope in seen:
+            problems.append(
+                doc.problem(
+                    ["waivers", i, key],
+                    "duplicate-id",
+                    f"{waiver.scope} already has a waiver (entry {seen[waiver.scope] + 1}); keep one",
+                )
+            )
+            continue
+        seen[waiver.scope] = i
+        if waiver.approved is not None and waiver.approved > today:
+            problems.append(
+                doc.problem(
+                    ["waivers", i, "approved"],
+                    "date",
+                    f"approval date {waiver.approved} lies in the future",
+                )
+            )
         if waiver.control is not None and waiver.control not in known:
             hint = did_you_mean(waiver.control, known)
             problems.append(

@@ -37,11 +37,19 @@ def parse(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
     try:
         return model.model_validate(doc.data), []
     except ValidationError as exc:
-        return None, [_problem(doc, model, err) for err in exc.errors(include_url=False)]
+        problems: list[Problem] = []
+        for err in exc.errors(include_url=False):
+            problem = _problem(doc, model, err)
+            # a union reports once per member; one line per position is enough
+            if not any((p.line, p.col) == (problem.line, problem.col) for p in problems):
+                problems.append(problem)
+        return None, problems
 
 
 def _problem(doc: Document, model: type[BaseModel], err: Any) -> Problem:
-    loc: tuple[int | str, ...] = tuple(err["loc"])
+    loc: tuple[int | str, ...] = tuple(
+        p for p in err["loc"] if not (isinstance(p, str) and "[" in p)
+    )
     kind: str = err["type"]
     where = ".".join(str(p) for p in loc) or "document"
     if kind == "missing":

@@ -210,3 +210,52 @@ def test_module_entry_point_runs_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "school folder not found" in proc.stderr
+
+
+MORE_BAD = {
+    "alias-bomb": (
+        "school.yaml",
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+         + "".join(f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefg", "bcdefgh", strict=True))
+         + "school: {id: x, name: y}\n").encode(),
+        "alias-bomb",
+    ),
+    "host-bits": (
+        "school.yaml",
+        b"school: {id: x, name: y}\nscope:\n  - ranges: [10.20.0.1/16]\n    authorized_by: me\n    date: 2026-01-01\n",
+        "invalid",
+    ),
+    "duplicate-waiver": (
+        "waivers.yaml",
+        b"waivers:\n  - {control: A1, reason: r, approved_by: b, expires: 2027-01-01}\n"
+        b"  - {control: A1, reason: s, approved_by: b, expires: 2027-02-01}\n",
+        "duplicate-id",
+    ),
+    "future-approval": (
+        "waivers.yaml",
+        b"waivers:\n  - {control: A1, reason: r, approved_by: b, approved: 2999-01-01, expires: 2999-02-01}\n",
+        "date",
+    ),
+    "expiry-before-approval": (
+        "waivers.yaml",
+        b"waivers:\n  - {control: A1, reason: r, approved_by: b, approved: 2026-05-01, expires: 2026-04-01}\n",
+        "invalid",
+    ),
+    "review-before-date": (
+        "attestations.yaml",
+        b"attestations:\n  - {control: A1, answer: implemented, explanation: x, attested_by: me,"
+        b" date: 2026-05-01, review_by: 2026-04-01}\n",
+        "invalid",
+    ),
+    "wrong-type": ("school.yaml", b"school: {id: x, name: y}\nhosts: yes\n", "type"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_BAD))
+def test_more_bad_input(mini_root: Path, school_dir: Path, case: str) -> None:
+    name, content, code = MORE_BAD[case]
+    (school_dir / name).write_bytes(content)
+    result = cli(mini_root, "validate", str(school_dir))
+    assert result.exit_code == 2, result.output
+    assert f"{name}:" in result.output and f"error[{code}]" in result.output, result.output
+    assert "lax-or-strict" not in result.output
