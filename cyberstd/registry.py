@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import ipaddress
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from cyberstd.errors import ScopeError
+from cyberstd.ratelimit import RateLimiter
+from cyberstd.resolve import Resolver
 from cyberstd.results import ProbeOutcome
+
+if TYPE_CHECKING:
+    from cyberstd.schema import SchoolFile
 
 
 class ProbeKind(StrEnum):
@@ -27,25 +34,64 @@ class ProbeParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class TargetKind(StrEnum):
+    """What a probe runs against: each declared host (with a role), each domain, or the school once."""
+
+    HOST = "host"
+    DOMAIN = "domain"
+    SCHOOL = "school"
+
+
 @dataclass(frozen=True)
 class Target:
-    """A host the school declared: its name (for SNI, Host and certificate checks) and address."""
+    """What one probe run looks at.
+
+    For a host: its name (for SNI, Host and certificate checks), its address, roles, service
+    ports (`ports`: service name -> port), the ports the school allows to be open
+    (`allowed_ports`, None when it declared none) and its zone. For a domain: the domain
+    name, no address. For the school: the school id.
+    """
 
     name: str
-    address: str
+    address: str = ""
     roles: tuple[str, ...] = ()
     ports: dict[str, int] = field(default_factory=dict)
+    kind: TargetKind = TargetKind.HOST
+    allowed_ports: tuple[int, ...] | None = None
+    zone: str | None = None
 
     def port(self, service: str, default: int) -> int:
         return self.ports.get(service, default)
 
 
+def _loopback_only(name: str, address: str) -> None:
+    if not ipaddress.ip_address(address).is_loopback:
+        raise ScopeError(f"{name} ({address}) is not in scope")
+
+
+def _loopback_range_only(network: str) -> None:
+    if not ipaddress.ip_network(network).is_loopback:
+        raise ScopeError(f"{network} is not in scope")
+
+
 @dataclass(frozen=True)
 class ProbeContext:
-    """What a probe may use besides its target and params; passed in, never global."""
+    """What a probe may use besides its target and params; passed in, never global.
+
+    `guard(name, address)` must be called before a probe connects to anything it found
+    at run time (an MX host, a policy host): it raises ScopeError for what the school did
+    not put in scope. `guard_range(cidr)` does the same for a range to sweep. Both refuse
+    everything but loopback unless the runner sets them from school.yaml.
+    """
 
     timeout: float = 10.0
     ca_bundle: Path | None = None
+    resolver: Resolver = field(default_factory=Resolver)
+    guard: Callable[[str, str], None] = _loopback_only
+    guard_range: Callable[[str], None] = _loopback_range_only
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    school: SchoolFile | None = None
+    school_dir: Path | None = None
 
 
 P = TypeVar("P", bound=ProbeParams)
@@ -58,8 +104,16 @@ class ProbeSpec:
     func: ProbeFunc
     params: type[ProbeParams]
     kind: ProbeKind
-    role: str
+    roles: tuple[str, ...]
+    target: TargetKind
+    budget: float
     doc: str
+
+
+def _roles(role: str | tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(role, str):
+        return (role,) if role else ()
+    return tuple(role)
 
 
 _REGISTRY: dict[str, ProbeSpec] = {}
@@ -67,9 +121,21 @@ _LOADED: list[bool] = []
 
 
 def probe(
-    probe_id: str, *, params: type[P], kind: ProbeKind = ProbeKind.NETWORK, role: str = ""
+    probe_id: str,
+    *,
+    params: type[P],
+    kind: ProbeKind = ProbeKind.NETWORK,
+    role: str | tuple[str, ...] = (),
+    target: TargetKind = TargetKind.HOST,
+    budget: float = 3.0,
 ) -> Callable[[Callable[[Target, P, ProbeContext], ProbeOutcome]], ProbeFunc]:
-    """Register a probe. Its docstring is the user documentation that `checks show` prints."""
+    """Register a probe. Its docstring is the user documentation that `checks show` prints.
+
+    `role` names the host roles it applies to by default (a check may name another);
+    `target` says whether it runs per host, per domain or once per school. `budget` bounds
+    the whole run at `budget` x the scan's timeout (plus 2 s): raise it for probes that make
+    many connections in a row (nmap, DNS walks).
+    """
 
     def wrap(func: Callable[[Target, P, ProbeContext], ProbeOutcome]) -> ProbeFunc:
         if probe_id in _REGISTRY:
@@ -79,7 +145,13 @@ def probe(
             func=func,
             params=params,
             kind=kind,
-            role=role,
+            roles=(role,)
+            if isinstance(role, str) and role
+            else tuple(role)
+            if not isinstance(role, str)
+            else (),
+            target=target,
+            budget=budget,
             doc=inspect.cleandoc(func.__doc__ or ""),
         )
         return func

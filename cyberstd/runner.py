@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import traceback
@@ -19,7 +18,9 @@ from cyberstd.catalog import Catalog, display_path
 from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.explain import why
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
-from cyberstd.registry import ProbeContext, Target, probes
+from cyberstd.ratelimit import RateLimiter
+from cyberstd.registry import ProbeContext, Target, TargetKind, probes
+from cyberstd.resolve import Resolver
 from cyberstd.results import (
     MET,
     AttestationRecord,
@@ -40,7 +41,7 @@ from cyberstd.results import (
     roll_up,
 )
 from cyberstd.schema import AttestationRequired, HostDef, WaiverDef
-from cyberstd.school import SchoolFolder, authorize
+from cyberstd.school import SchoolFolder, authorize, authorize_range
 
 DEFAULT_PROFILE = "grip-basis-6"
 EFFECTIVE = frozenset({FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.ERROR})
@@ -77,39 +78,52 @@ def _target(host: HostDef) -> Target:
         address=str(host.address) if host.address is not None else "",
         roles=tuple(str(r) for r in host.roles),
         ports=dict(host.ports),
+        allowed_ports=tuple(host.allowed_ports) if host.allowed_ports is not None else None,
+        zone=host.zone,
     )
+
+
+def _targets(folder: SchoolFolder, planned: PlannedCheck) -> tuple[list[Target], str]:
+    """The targets of one check, or none and the reason why."""
+    spec = probes()[planned.check.probe]
+    school = folder.school
+    if spec.target is TargetKind.DOMAIN:
+        found = [Target(name=d, kind=TargetKind.DOMAIN) for d in school.domains]
+        return found, "the school declares no domain"
+    if spec.target is TargetKind.SCHOOL:
+        return [Target(name=school.school.id, kind=TargetKind.SCHOOL)], ""
+    roles = (str(planned.check.role),) if planned.check.role else spec.roles
+    hosts = [h for h in school.hosts if not roles or any(r in h.roles for r in roles)]
+    return [
+        _target(h) for h in hosts
+    ], f"the school declares no host with role {' or '.join(roles)}"
 
 
 def make_plan(catalog: Catalog, folder: SchoolFolder, profile_id: str | None = None) -> Plan:
     """What would be probed, against which targets. Sends nothing."""
     profile = resolve(catalog, profile_for(folder, profile_id))
-    registry = probes()
     items: list[PlanItem] = []
     for check_id, planned in profile.checks.items():
-        role = planned.check.role or registry[planned.check.probe].role
-        hosts = [h for h in folder.school.hosts if not role or role in h.roles]
-        if not hosts:
-            items.append(
-                PlanItem(check_id, planned, None, f"the school declares no host with role {role!r}")
-            )
+        targets, why_none = _targets(folder, planned)
+        if not targets:
+            items.append(PlanItem(check_id, planned, None, why_none))
             continue
-        items.extend(PlanItem(check_id, planned, _target(h)) for h in hosts)
+        items.extend(PlanItem(check_id, planned, t) for t in targets)
     return Plan(profile, folder, items)
 
 
-def _resolve_address(target: Target) -> Target:
-    if target.address:
+def _resolve_address(target: Target, ctx: ProbeContext) -> Target:
+    if target.address or target.kind is not TargetKind.HOST:
         return target
     try:
-        infos = socket.getaddrinfo(target.name, None, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
+        return replace(target, address=ctx.resolver.addresses(target.name)[0])
+    except ProbeError as exc:
         raise ScopeError(f"cannot resolve {target.name}: {exc}") from None
-    return replace(target, address=str(infos[0][4][0]))
 
 
-def _hard_timeout(ctx: ProbeContext) -> float:
-    # A probe may make a few connections, each bounded by ctx.timeout; this bounds the whole probe.
-    return ctx.timeout * 3 + 2
+def _hard_timeout(ctx: ProbeContext, budget: float) -> float:
+    # A probe may make several connections, each bounded by ctx.timeout; this bounds the whole probe.
+    return ctx.timeout * budget + 2
 
 
 def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: date) -> Finding:
@@ -130,8 +144,9 @@ def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: dat
         return base
     started = time.monotonic()
     try:
-        target = _resolve_address(item.target)
-        authorize(folder.school, target.name, target.address, today)
+        target = _resolve_address(item.target, ctx)
+        if target.kind is TargetKind.HOST:
+            authorize(folder.school, target.name, target.address, today)
     except ScopeError as exc:
         return base.model_copy(
             update={
@@ -141,6 +156,7 @@ def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: dat
             }
         )
     spec = probes()[check.probe]
+    limit = _hard_timeout(ctx, spec.budget)
     box: dict[str, object] = {}
 
     def call() -> None:
@@ -152,15 +168,16 @@ def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: dat
 
     worker = threading.Thread(target=call, name=f"probe {item.finding_id}", daemon=True)
     worker.start()
-    worker.join(_hard_timeout(ctx))
+    worker.join(limit)
     elapsed = int((time.monotonic() - started) * 1000)
-    base = base.model_copy(update={"duration_ms": elapsed, "evidence": {"address": target.address}})
+    evidence = {"address": target.address} if target.address else {}
+    base = base.model_copy(update={"duration_ms": elapsed, "evidence": evidence})
     if worker.is_alive():
         return base.model_copy(
             update={
                 "status": FindingStatus.ERROR,
                 "error_reason": ErrorReason.TIMEOUT,
-                "message": f"probe did not finish within {_hard_timeout(ctx):.0f} s",
+                "message": f"probe did not finish within {limit:.0f} s",
             }
         )
     error = box.get("error")
@@ -390,12 +407,36 @@ def _summary(
 
 
 def context_for(
-    folder: SchoolFolder, *, ca_bundle: Path | None = None, timeout: float | None = None
+    folder: SchoolFolder,
+    *,
+    ca_bundle: Path | None = None,
+    timeout: float | None = None,
+    max_rate: float | None = None,
+    resolver: Resolver | None = None,
+    today: date | None = None,
 ) -> ProbeContext:
     """The probe context from school.yaml's network settings, with command-line overrides."""
     net = folder.school.network
+    school = folder.school
+    seconds = timeout or net.timeout
     bundle = ca_bundle or (folder.resolve(net.ca_bundle) if net.ca_bundle else None)
-    return ProbeContext(timeout=timeout or net.timeout, ca_bundle=bundle)
+    if resolver is None:
+        resolver = (
+            Resolver(str(net.resolver.address), net.resolver.port, seconds)
+            if net.resolver is not None
+            else Resolver(timeout=seconds)
+        )
+    day = today or date.today()
+    return ProbeContext(
+        timeout=seconds,
+        ca_bundle=bundle,
+        resolver=resolver,
+        guard=lambda name, address: authorize(school, name, address, day),
+        guard_range=lambda cidr: authorize_range(school, cidr, day),
+        limiter=RateLimiter(max_rate or net.max_rate),
+        school=school,
+        school_dir=folder.dir,
+    )
 
 
 def severity_rank(finding: Finding) -> int:

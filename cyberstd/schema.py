@@ -227,6 +227,7 @@ class HostDef(Strict):
     address: IPAddress | None = None
     roles: list[HostRole] = Field(min_length=1)
     ports: dict[Id, int] = Field(default_factory=dict)
+    allowed_ports: list[Annotated[int, Field(ge=1, le=65535)]] | None = None
     zone: Id | None = None
 
     @model_validator(mode="after")
@@ -268,10 +269,19 @@ class SchoolNotApplicable(Strict):
     reason: NonEmpty
 
 
+class ResolverSettings(Strict):
+    """The DNS server the scan asks (split-horizon DNS, a lab): address and port."""
+
+    address: IPAddress
+    port: int = Field(default=53, ge=1, le=65535)
+
+
 class NetworkSettings(Strict):
     timeout: float = Field(default=10.0, gt=0, le=300)
     ca_bundle: str | None = None
     vantage_zone: Id | None = None
+    resolver: ResolverSettings | None = None
+    max_rate: float | None = Field(default=None, gt=0, le=10000)
 
 
 class SchoolFile(Strict):

@@ -296,28 +296,62 @@ def _check_waivers(
     return out
 
 
+def _declared(school: SchoolFile, name: str) -> bool:
+    """A declared host, a declared domain, or a name under a declared domain."""
+    wanted = name.lower().rstrip(".")
+    if any(h.name == wanted for h in school.hosts):
+        return True
+    return any(
+        wanted == d or wanted.endswith("." + d)
+        for d in (d.lower().rstrip(".") for d in school.domains)
+    )
+
+
+def _authorised(
+    school: SchoolFile, network: ipaddress.IPv4Network | ipaddress.IPv6Network, today: date
+) -> bool:
+    for auth in school.scope:
+        if auth.expires is not None and auth.expires < today:
+            continue
+        if any(network.version == net.version and network.subnet_of(net) for net in auth.ranges):  # type: ignore[arg-type]
+            return True
+    return False
+
+
 def authorize(school: SchoolFile, host_name: str, address: str, today: date | None = None) -> None:
     """Refuse, before any packet is sent, a target that the school has not put in scope.
 
-    The host must be declared in school.yaml. A non-public address (private, loopback,
-    link-local, ...) must also lie in a range that someone authorised, and that
-    authorisation must not have expired.
+    The name must be a host declared in school.yaml, or lie under one of its domains. A
+    non-public address (private, loopback, link-local, ...) must also lie in a range that
+    someone authorised, and that authorisation must not have expired.
     """
     today = today or date.today()
-    if not any(h.name.lower() == host_name.lower() for h in school.hosts):
-        raise ScopeError(f"{host_name} is not declared in school.yaml; refusing to probe it")
+    if not _declared(school, host_name):
+        raise ScopeError(
+            f"{host_name} is not declared in school.yaml (hosts or domains); refusing to probe it"
+        )
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         raise ScopeError(f"{host_name}: {address!r} is not an IP address") from None
     if ip.is_global:
         return
-    for auth in school.scope:
-        if auth.expires is not None and auth.expires < today:
-            continue
-        if any(ip.version == net.version and ip in net for net in auth.ranges):
-            return
-    raise ScopeError(
-        f"{host_name} ({address}) is an internal address outside every authorised range in "
-        f"school.yaml 'scope'; add the range with authorized_by and date to scan it"
-    )
+    if not _authorised(school, ipaddress.ip_network(ip), today):
+        raise ScopeError(
+            f"{host_name} ({address}) is an internal address outside every authorised range in "
+            f"school.yaml 'scope'; add the range with authorized_by and date to scan it"
+        )
+
+
+def authorize_range(school: SchoolFile, cidr: str, today: date | None = None) -> None:
+    """Refuse to sweep a range that does not lie wholly inside an authorised range."""
+    today = today or date.today()
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        raise ScopeError(f"{cidr!r} is not a network") from None
+    if not _authorised(school, network, today):
+        raise ScopeError(
+            f"range {network} lies outside every authorised range in school.yaml 'scope'; "
+            "add it with authorized_by and date to scan it"
+        )

@@ -366,7 +366,7 @@ def test_probes_are_registered_for_websites_with_documentation() -> None:
         spec = registry[probe_id]
         assert spec.func is func
         assert spec.params is type(params)
-        assert spec.role == "website"
+        assert "website" in spec.roles
         assert "Pass" in spec.doc and "Fail" in spec.doc
 
 

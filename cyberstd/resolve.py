@@ -1,0 +1,57 @@
+"""Name resolution through the resolver the scan is configured with (split-horizon, the lab)."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+import dns.exception
+import dns.rdatatype
+import dns.resolver
+
+from cyberstd.errors import ConnectivityError, ProbeTimeout
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """A DNS resolver: the given nameserver and port, or the system's when none is given."""
+
+    nameserver: str | None = None
+    port: int = 53
+    timeout: float = 5.0
+
+    def dns(self) -> dns.resolver.Resolver:
+        """A dnspython resolver configured like this one (a new one: they are not thread-safe)."""
+        if self.nameserver is None:
+            res = dns.resolver.Resolver()
+        else:
+            res = dns.resolver.Resolver(configure=False)
+            res.nameservers = [self.nameserver]
+            res.port = self.port
+        res.timeout = self.timeout
+        res.lifetime = self.timeout
+        return res
+
+    def addresses(self, name: str) -> list[str]:
+        """IPv4 then IPv6 addresses of `name`; raises ConnectivityError when there are none."""
+        if self.nameserver is None:
+            try:
+                infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+            except OSError as exc:
+                raise ConnectivityError(f"cannot resolve {name}: {exc}") from None
+            return list(dict.fromkeys(str(info[4][0]) for info in infos))
+        found: list[str] = []
+        res = self.dns()
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            try:
+                answer = res.resolve(name, rdtype, raise_on_no_answer=False)
+            except dns.resolver.NXDOMAIN:
+                raise ConnectivityError(f"{name} does not exist (NXDOMAIN)") from None
+            except dns.exception.Timeout:
+                raise ProbeTimeout(f"DNS look-up of {name} timed out") from None
+            except dns.exception.DNSException as exc:
+                raise ConnectivityError(f"DNS look-up of {name} failed: {exc}") from None
+            found.extend(str(r) for r in answer)
+        if not found:
+            raise ConnectivityError(f"{name} has no address records")
+        return found
