@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -436,27 +437,67 @@ def write_reports(results: Any, out: Path, formats: tuple[str, ...], lang: str) 
     return written
 
 
-def run_scan(
-    obj: Ctx,
-    school_dir: Path,
-    profile: str | None,
-    workers: int,
-    timeout: float | None,
-    ca_bundle: Path | None,
-    quiet: bool,
-) -> Any:
+@dataclass(frozen=True)
+class ScanOptions:
+    """What the command line may change about one scan."""
+
+    profile: str | None = None
+    workers: int = 8
+    timeout: float | None = None
+    ca_bundle: Path | None = None
+    max_rate: float | None = None
+    resolver: str | None = None
+    quiet: bool = False
+
+
+def _resolver(text: str | None) -> Any:
+    """ADDRESS or ADDRESS:PORT (IPv6 as [ADDRESS]:PORT) -> Resolver."""
+    import ipaddress
+
+    from cyberstd.resolve import Resolver
+
+    if text is None:
+        return None
+    host, port = text, "53"
+    if text.startswith("["):
+        host, closed, rest = text[1:].partition("]")
+        if not closed:
+            raise UsageError(f"--resolver {text!r}: missing ']' after the IPv6 address")
+        port = rest.removeprefix(":") or "53"
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    try:
+        address = ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        raise UsageError(
+            f"--resolver {text!r}: give an IP address, optionally with :PORT"
+        ) from None
+    if not 1 <= number <= 65535:
+        raise UsageError(f"--resolver {text!r}: port must be between 1 and 65535")
+    return Resolver(str(address), number)
+
+
+def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
     from rich.progress import Progress
 
     from cyberstd.runner import context_for, evaluate, execute, make_plan
 
     started = dt.datetime.now(dt.UTC)
     catalog, school = _load_school(obj, school_dir)
-    the_plan = make_plan(catalog, school, profile)
-    ctx = context_for(school, ca_bundle=ca_bundle, timeout=timeout)
-    with Progress(transient=True, disable=quiet, console=_console(err=True)) as progress:
+    the_plan = make_plan(catalog, school, options.profile)
+    resolver = _resolver(options.resolver)
+    ctx = context_for(
+        school,
+        ca_bundle=options.ca_bundle,
+        timeout=options.timeout,
+        max_rate=options.max_rate,
+        resolver=resolver,
+    )
+    with Progress(transient=True, disable=options.quiet, console=_console(err=True)) as progress:
         task = progress.add_task("probes", total=len(the_plan.items))
         findings = execute(
-            the_plan, ctx, workers=workers, on_finding=lambda f: progress.advance(task)
+            the_plan, ctx, workers=options.workers, on_finding=lambda f: progress.advance(task)
         )
     return evaluate(the_plan, findings, started=started, catalog_inputs=catalog.inputs)
 
@@ -513,6 +554,18 @@ def _console(err: bool = False) -> Any:
     default=None,
     help="Extra trusted CA certificates (PEM).",
 )
+@click.option(
+    "--max-rate",
+    type=click.FloatRange(0.1, 10000),
+    default=None,
+    help="At most this many new connections per second (default: school.yaml's, else no limit).",
+)
+@click.option(
+    "--resolver",
+    default=None,
+    metavar="ADDRESS[:PORT]",
+    help="DNS server to ask (default: school.yaml's, else the system's).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
 @pass_ctx
 @handle_errors
@@ -527,10 +580,13 @@ def scan(
     workers: int,
     timeout: float | None,
     ca_bundle: Path | None,
+    max_rate: float | None,
+    resolver: str | None,
     quiet: bool,
 ) -> None:
     """Scan SCHOOL against its profile and write results.json and the reports into --out."""
-    results = run_scan(obj, school_dir, profile, workers, timeout, ca_bundle, quiet)
+    options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet)
+    results = run_scan(obj, school_dir, options)
     written = write_reports(results, out, formats, lang)
     if not quiet:
         from cyberstd.report.terminal import summary
@@ -599,7 +655,7 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
             for host in lab.hosts:
                 ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())
                 click.echo(f"lab: {host.name} on {host.address} ({ports})", err=True)
-            results = run_scan(obj, folder, None, 8, None, lab.ca_bundle, False)
+            results = run_scan(obj, folder, ScanOptions(ca_bundle=lab.ca_bundle))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise UsageError(

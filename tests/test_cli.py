@@ -259,3 +259,16 @@ def test_more_bad_input(mini_root: Path, school_dir: Path, case: str) -> None:
     assert result.exit_code == 2, result.output
     assert f"{name}:" in result.output and f"error[{code}]" in result.output, result.output
     assert "lax-or-strict" not in result.output
+
+
+@pytest.mark.parametrize("value", ["banana", "127.0.0.1:99999", "127.0.0.1:x", "[::1"])
+def test_bad_resolver_option(mini_root: Path, school_dir: Path, tmp_path: Path, value: str) -> None:
+    result = cli(mini_root, "scan", str(school_dir), "--out", str(tmp_path / "o"), "--resolver", value)
+    assert result.exit_code == 2
+    assert "--resolver" in result.output
+
+
+def test_rate_limited_scan_still_completes(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+    result = cli(mini_root, "scan", str(school_dir), "--out", str(tmp_path / "o"), "-q", "--max-rate", "50")
+    assert result.exit_code == 1
+    assert (tmp_path / "o" / "results.json").is_file()
