@@ -1,0 +1,557 @@
+"""Network probes of the school's zones with nmap: forbidden zones reachable, devices missing from the inventory."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import ipaddress
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cyberstd.errors import ProbeError, ProbeTimeout, ScopeError
+from cyberstd.nmapscan import (
+    DISCOVERY_PORTS,
+    Address,
+    Deadline,
+    HostResult,
+    Network,
+    ScanMode,
+    ScanRequest,
+    ScanResult,
+    run_scan,
+)
+from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
+from cyberstd.results import FindingStatus, ProbeOutcome
+from cyberstd.schema import SchoolFile, ZoneDef
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+ZoneId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
+
+SEGMENTATION_BUDGET = 10.0
+INVENTORY_BUDGET = 10.0
+DEFAULT_MAX_SWEEP = 256
+INVENTORY_KIND = "device-inventory"
+INVENTORY_COLUMNS = ("ip", "ip_address", "ipaddress", "address", "ip_adres", "ip-adres")
+MAX_INVENTORY_BYTES = 5 * 1024 * 1024
+
+
+def _school(ctx: ProbeContext) -> SchoolFile:
+    if ctx.school is None:
+        raise ProbeError("this probe needs the school's school.yaml (zones and hosts)")
+    return ctx.school
+
+
+def _zone_hosts(school: SchoolFile, zone: ZoneDef) -> list[tuple[str, Address]]:
+    """Declared hosts of a zone: those that name it, and those whose address lies in it."""
+    found = []
+    for host in school.hosts:
+        if host.address is None:
+            continue
+        if host.zone == zone.id or (
+            host.zone is None
+            and host.address.version == zone.cidr.version
+            and host.address in zone.cidr
+        ):
+            found.append((host.name, host.address))
+    return found
+
+
+@dataclass
+class _Targets:
+    """What one zone contributes to a scan, and what was left out and why."""
+
+    networks: list[Network] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    not_probed: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def all(self) -> list[Address | Network]:
+        inside = [a for a in self.addresses if not any(_within(a, n) for n in self.networks)]
+        return [*self.networks, *dict.fromkeys(inside)]
+
+
+def _within(address: Address, network: Network) -> bool:
+    return address.version == network.version and address in network
+
+
+def _zone_targets(
+    school: SchoolFile, zone: ZoneDef, ctx: ProbeContext, max_sweep: int, *, hosts: bool
+) -> _Targets:
+    out = _Targets()
+    if hosts:
+        for name, address in _zone_hosts(school, zone):
+            try:
+                ctx.guard(name, str(address))
+            except ScopeError as exc:
+                out.not_probed.append(
+                    {"target": f"{name} ({address})", "reason": f"outside scope: {exc}"}
+                )
+                continue
+            out.addresses.append(address)
+    size = zone.cidr.num_addresses
+    if size > max_sweep:
+        out.notes.append(
+            f"zone {zone.id} ({zone.cidr}) has {size} addresses, more than "
+            f"max_sweep_addresses ({max_sweep}): not swept"
+        )
+        return out
+    try:
+        ctx.guard_range(str(zone.cidr))
+    except ScopeError as exc:
+        out.not_probed.append({"target": str(zone.cidr), "reason": f"outside scope: {exc}"})
+        return out
+    out.networks.append(zone.cidr)
+    return out
+
+
+def _scan(
+    targets: list[Address | Network],
+    ctx: ProbeContext,
+    deadline: Deadline,
+    *,
+    mode: ScanMode = ScanMode.CONNECT,
+    ports: tuple[int, ...] = (),
+) -> list[tuple[HostResult, ScanResult]]:
+    """One nmap run per IP version over `targets`; every host with its run."""
+    found: list[tuple[HostResult, ScanResult]] = []
+    for version in (4, 6):
+        mine = tuple(t for t in targets if t.version == version)
+        if not mine:
+            continue
+        host_timeout, process_timeout = deadline.budget()
+        request = ScanRequest(
+            targets=mine,
+            mode=mode,
+            ports=ports,
+            assume_up=mode is not ScanMode.PING,
+            host_timeout=host_timeout,
+            max_rate=ctx.limiter.rate,
+        )
+        ctx.limiter.acquire()
+        result = run_scan(request, timeout=process_timeout)
+        found.extend((host, result) for host in result.hosts)
+    return found
+
+
+def _timed_out(hosts: Iterable[tuple[HostResult, ScanResult]]) -> list[str]:
+    return sorted({h.address for h, _ in hosts if h.timed_out})
+
+
+# --- segmentation.forbidden-reachable ----------------------------------------------------------
+
+
+class ZoneRule(BaseModel):
+    """From `from_zone`, none of `ports` may be reachable on anything in `to_zone`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    from_zone: ZoneId
+    to_zone: ZoneId
+    ports: list[Port] = Field(min_length=1)
+
+
+class ForbiddenParams(ProbeParams):
+    rules: list[ZoneRule] = Field(
+        default_factory=list, description="Zone pairs and the ports that must be unreachable."
+    )
+    max_sweep_addresses: int = Field(default=DEFAULT_MAX_SWEEP, ge=1, le=65536)
+
+
+@probe(
+    "segmentation.forbidden-reachable",
+    params=ForbiddenParams,
+    target=TargetKind.SCHOOL,
+    budget=SEGMENTATION_BUDGET,
+)
+def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeContext) -> ProbeOutcome:
+    """From the zone the scan runs in, the zones it must not reach are really unreachable.
+
+    school.yaml names the zones (id and CIDR) and `network.vantage_zone`, the zone this scan
+    runs from (for example the pupils' Wi-Fi). Each rule of `rules` (set by the profile) says
+    which ports of `to_zone` must not be reachable from `from_zone`. Rules whose `from_zone` is
+    not the vantage zone are not judged (run the scan from that zone for them). For each other
+    rule a TCP connect scan (nmap -sT, no ping, no DNS) tries the rule's ports on the declared
+    hosts of `to_zone` and, when the zone has at most `max_sweep_addresses` addresses, on the
+    whole range. Every host and range must be in the authorised scope; what is not is listed
+    as not probed.
+
+    Pass: no port of any applicable rule is open.
+    Fail: something answers; the message and the evidence list address, port and service.
+    Not applicable: no vantage zone in school.yaml, no rules, or no rule starts from it.
+
+    Parameters: `rules` (list of `from_zone`, `to_zone`, `ports`), `max_sweep_addresses`
+    (default 256).
+    Evidence: `vantage_zone`, `rules` (each with its targets or why it was not judged),
+    `reachable` (address, port, service, rule), `not_probed`, `nmap` (the command lines).
+    """
+    school = _school(ctx)
+    vantage = school.network.vantage_zone
+    if vantage is None:
+        return ProbeOutcome(
+            status=FindingStatus.NOT_APPLICABLE,
+            message=(
+                "school.yaml names no network.vantage_zone, so it is unknown which zone the "
+                "scan runs from"
+            ),
+        )
+    if not params.rules:
+        return ProbeOutcome(
+            status=FindingStatus.NOT_APPLICABLE,
+            message="no segmentation rules given (the profile sets them in this check's rules)",
+            evidence={"vantage_zone": vantage},
+        )
+    zones = {z.id: z for z in school.zones}
+    deadline = Deadline(ctx.timeout * SEGMENTATION_BUDGET)
+    rules_seen: list[dict[str, Any]] = []
+    reachable: list[dict[str, Any]] = []
+    not_probed: list[dict[str, str]] = []
+    commands: list[str] = []
+    judged = 0
+    for rule in params.rules:
+        record: dict[str, Any] = {
+            "from_zone": rule.from_zone,
+            "to_zone": rule.to_zone,
+            "ports": sorted(set(rule.ports)),
+        }
+        rules_seen.append(record)
+        if rule.from_zone != vantage:
+            record["judged"] = False
+            record["reason"] = f"the scan runs from zone {vantage}, not {rule.from_zone}"
+            continue
+        zone = zones.get(rule.to_zone)
+        if zone is None:
+            record["judged"] = False
+            record["reason"] = f"school.yaml declares no zone {rule.to_zone!r}"
+            continue
+        found = _zone_targets(school, zone, ctx, params.max_sweep_addresses, hosts=True)
+        not_probed.extend(found.not_probed)
+        targets = found.all()
+        record["targets"] = [str(t) for t in targets]
+        if found.notes:
+            record["notes"] = found.notes
+        if not targets:
+            record["judged"] = False
+            record["reason"] = "nothing of the zone lies in the authorised scope"
+            continue
+        record["judged"] = True
+        judged += 1
+        scanned = _scan(targets, ctx, deadline, ports=tuple(sorted(set(rule.ports))))
+        commands.extend(dict.fromkeys(" ".join(r.argv) for _, r in scanned))
+        timed_out = _timed_out(scanned)
+        if timed_out:
+            record["timed_out"] = timed_out
+        for host, _ in scanned:
+            for port in host.open_ports():
+                reachable.append(
+                    {
+                        "address": host.address,
+                        "port": port.port,
+                        "service": port.service,
+                        "rule": f"{rule.from_zone} -> {rule.to_zone}",
+                    }
+                )
+    evidence: dict[str, Any] = {
+        "vantage_zone": vantage,
+        "rules": rules_seen,
+        "reachable": reachable,
+        "not_probed": not_probed,
+        "nmap": commands,
+    }
+    if judged == 0:
+        if not_probed:
+            raise ProbeError(
+                "every target of the applicable segmentation rules lies outside the authorised "
+                "scope: " + "; ".join(f"{n['target']}" for n in not_probed)
+            )
+        return ProbeOutcome(
+            status=FindingStatus.NOT_APPLICABLE,
+            message=f"no segmentation rule applies from vantage zone {vantage}",
+            evidence=evidence,
+        )
+    timed = sorted({a for r in rules_seen for a in r.get("timed_out", [])})
+    warning = f"nmap gave up on {', '.join(timed)} (time-out)" if timed else None
+    if reachable:
+        listed = ", ".join(
+            f"{r['address']}:{r['port']} ({r['service'] or 'unknown'})" for r in reachable[:20]
+        )
+        more = f" and {len(reachable) - 20} more" if len(reachable) > 20 else ""
+        return ProbeOutcome(
+            status=FindingStatus.FAIL,
+            message=(
+                f"from zone {vantage}, {len(reachable)} forbidden service(s) are reachable: "
+                f"{listed}{more}"
+            ),
+            evidence=evidence,
+            warning=warning,
+        )
+    if timed and len(timed) == sum(len(r.get("targets", [])) for r in rules_seen):
+        raise ProbeTimeout(f"nmap gave up on every target: {', '.join(timed)}")
+    return ProbeOutcome(
+        status=FindingStatus.PASS,
+        message=(f"from zone {vantage}, nothing forbidden is reachable ({judged} rule(s) checked)"),
+        evidence=evidence,
+        warning=warning,
+    )
+
+
+# --- inventory.unknown-devices -----------------------------------------------------------------
+
+
+class DiscoveryMethod(StrEnum):
+    """How hosts are discovered: ping sweep, TCP connect sweep, or whichever fits."""
+
+    AUTO = "auto"
+    PING = "ping"
+    TCP = "tcp"
+
+
+class UnknownDevicesParams(ProbeParams):
+    zones: list[ZoneId] | None = Field(
+        default=None, description="Zones to sweep (default: every zone in school.yaml)."
+    )
+    max_sweep_addresses: int = Field(default=DEFAULT_MAX_SWEEP, ge=1, le=65536)
+    method: DiscoveryMethod = DiscoveryMethod.AUTO
+    ports: list[Port] = Field(
+        default_factory=lambda: list(DISCOVERY_PORTS),
+        min_length=1,
+        description="Ports a TCP sweep tries on every address.",
+    )
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The addresses of every device inventory the school exports, and where they came from."""
+
+    addresses: frozenset[Address]
+    files: tuple[dict[str, Any], ...]
+
+
+def _column(fields: Iterable[str]) -> str | None:
+    normal = {f.strip().lower().replace(" ", "_"): f for f in fields if f}
+    return next((normal[c] for c in INVENTORY_COLUMNS if c in normal), None)
+
+
+def read_inventory(path: Path) -> tuple[set[Address], dict[str, Any]]:
+    """The IP addresses in one inventory CSV (a column ip, ip_address or address; any case).
+
+    Comma, semicolon and tab separated files are read; rows without a valid address are
+    counted and skipped. Raises ProbeError when the file cannot be used at all.
+    """
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_INVENTORY_BYTES else None
+    except OSError as exc:
+        raise ProbeError(f"device inventory {path} cannot be read: {exc.strerror}") from None
+    if raw is None:
+        raise ProbeError(f"device inventory {path} is larger than {MAX_INVENTORY_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", "replace")  # Excel on Windows saves CSV this way
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    column = _column(reader.fieldnames or [])
+    if column is None:
+        raise ProbeError(
+            f"device inventory {path} has no column named ip, ip_address or address "
+            f"(columns: {', '.join(reader.fieldnames or []) or 'none'})"
+        )
+    found: set[Address] = set()
+    skipped = 0
+    for row in reader:
+        value = (row.get(column) or "").strip()
+        try:
+            found.add(ipaddress.ip_address(value))
+        except ValueError:
+            skipped += 1
+    record = {
+        "path": str(path),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "column": column,
+        "addresses": len(found),
+        "rows_without_address": skipped,
+    }
+    return found, record
+
+
+def device_inventory(school: SchoolFile, school_dir: Path | None) -> Inventory:
+    """Every export of kind device-inventory in school.yaml, read and merged."""
+    addresses: set[Address] = set()
+    files = []
+    for export in school.exports:
+        if export.kind != INVENTORY_KIND:
+            continue
+        path = Path(export.path)
+        if not path.is_absolute():
+            if school_dir is None:
+                raise ProbeError(
+                    f"device inventory {export.path} is relative but the school folder is unknown"
+                )
+            path = school_dir / path
+        found, record = read_inventory(path)
+        addresses |= found
+        files.append(record)
+    return Inventory(frozenset(addresses), tuple(files))
+
+
+def _own_address(network: Network) -> Address | None:
+    # The address this machine would send from into the zone: it is the scanner, not a device.
+    # Connecting a UDP socket only picks the route; no packet is sent.
+    family = socket.AF_INET if network.version == 4 else socket.AF_INET6
+    probe_to = str(next(iter(network.hosts()), network.network_address))
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect((probe_to, 9))
+            own = ipaddress.ip_address(sock.getsockname()[0])
+    except (OSError, ValueError):
+        return None
+    return own if own.version == network.version and own in network else None
+
+
+def _method(requested: DiscoveryMethod, networks: list[Network]) -> DiscoveryMethod:
+    if requested is not DiscoveryMethod.AUTO:
+        return requested
+    if any(n.is_loopback for n in networks):
+        return DiscoveryMethod.TCP
+    privileged = hasattr(os, "geteuid") and os.geteuid() == 0
+    return DiscoveryMethod.PING if privileged else DiscoveryMethod.TCP
+
+
+@probe(
+    "inventory.unknown-devices",
+    params=UnknownDevicesParams,
+    target=TargetKind.SCHOOL,
+    budget=INVENTORY_BUDGET,
+)
+def unknown_devices(
+    target: Target, params: UnknownDevicesParams, ctx: ProbeContext
+) -> ProbeOutcome:
+    """Every device found on the school's internal networks is in the device inventory.
+
+    Sweeps the zones of school.yaml (`zones`, default all; a zone larger than
+    `max_sweep_addresses` is skipped with a warning) for live hosts, and compares them with
+    the declared hosts and the device inventory: the exports of kind `device-inventory` in
+    school.yaml (CSV files with a column named ip, ip_address or address, in any case; paths
+    relative to the school folder). Every range must be in the authorised scope.
+
+    Discovery: `method` ping (nmap -sn: ARP on the local network, ICMP and TCP probes; needs
+    root) or tcp (a TCP connect sweep of `ports`, no privileges needed); auto picks ping when
+    running as root and tcp otherwise. A TCP sweep counts a host only when one of `ports` is
+    open: a closed port's reset would prove a host is there, but on loopback every address
+    resets, and some firewalls reset for absent hosts too. So a TCP sweep can miss a device
+    with every port shut. The scanning machine's own address is left out.
+
+    Pass: every host found is declared or inventoried.
+    Fail: a host is neither; the message lists them with their open ports.
+    Not applicable: school.yaml declares no zones (or none of those asked for).
+
+    Parameters: `zones`, `max_sweep_addresses` (default 256), `method` (auto, ping, tcp),
+    `ports` (for the TCP sweep).
+    Evidence: `method`, `zones` swept, `skipped` zones, `discovered` (address and open ports),
+    `unknown`, `inventory_files` (path, sha256, addresses counted), `not_probed`, `nmap`.
+    """
+    school = _school(ctx)
+    wanted = params.zones if params.zones is not None else [z.id for z in school.zones]
+    zones = {z.id: z for z in school.zones}
+    missing = [z for z in wanted if z not in zones]
+    if missing:
+        raise ProbeError(f"school.yaml declares no zone {', '.join(map(repr, missing))}")
+    if not wanted:
+        return ProbeOutcome(
+            status=FindingStatus.NOT_APPLICABLE,
+            message="school.yaml declares no zones to look for unknown devices in",
+        )
+    inventory = device_inventory(school, ctx.school_dir)
+    networks: list[Network] = []
+    skipped: list[str] = []
+    not_probed: list[dict[str, str]] = []
+    for zone_id in dict.fromkeys(wanted):
+        found = _zone_targets(school, zones[zone_id], ctx, params.max_sweep_addresses, hosts=False)
+        networks.extend(found.networks)
+        skipped.extend(found.notes)
+        not_probed.extend(found.not_probed)
+    evidence: dict[str, Any] = {
+        "zones": [str(n) for n in networks],
+        "skipped": skipped,
+        "not_probed": not_probed,
+        "inventory_files": list(inventory.files),
+    }
+    if not networks:
+        if not_probed:
+            raise ProbeError(
+                "no zone to sweep lies in the authorised scope: "
+                + "; ".join(n["target"] for n in not_probed)
+            )
+        return ProbeOutcome(
+            status=FindingStatus.NOT_APPLICABLE,
+            message="every zone is larger than max_sweep_addresses: nothing swept",
+            evidence=evidence,
+            warning="; ".join(skipped) or None,
+        )
+    method = _method(params.method, networks)
+    deadline = Deadline(ctx.timeout * INVENTORY_BUDGET)
+    targets: list[Address | Network] = list(networks)
+    if method is DiscoveryMethod.PING:
+        scanned = _scan(targets, ctx, deadline, mode=ScanMode.PING)
+        live = [h for h, _ in scanned if h.state == "up"]
+    else:
+        scanned = _scan(targets, ctx, deadline, ports=tuple(sorted(set(params.ports))))
+        live = [h for h, _ in scanned if h.open_ports()]
+    own = {a for a in (_own_address(n) for n in networks) if a is not None}
+    declared = {h.address for h in school.hosts if h.address is not None}
+    hosts = [h for h in live if ipaddress.ip_address(h.address) not in own]
+    unknown_hosts = [
+        h
+        for h in hosts
+        if (ip := ipaddress.ip_address(h.address)) not in declared and ip not in inventory.addresses
+    ]
+
+    def seen(h: HostResult) -> dict[str, Any]:
+        return {"address": h.address, "open_ports": [p.port for p in h.open_ports()]}
+
+    discovered = [seen(h) for h in hosts]
+    unknown = [seen(h) for h in unknown_hosts]
+    evidence.update(
+        method=str(method),
+        discovered=discovered,
+        unknown=[d["address"] for d in unknown],
+        scanner_addresses=sorted(str(a) for a in own),
+        nmap=list(dict.fromkeys(" ".join(r.argv) for _, r in scanned)),
+    )
+    notes = list(skipped)
+    if not inventory.files:
+        notes.append(f"school.yaml lists no export of kind {INVENTORY_KIND}")
+    timed = _timed_out(scanned)
+    if timed:
+        notes.append(f"nmap gave up on {', '.join(timed)} (time-out)")
+    warning = "; ".join(notes) or None
+    if unknown:
+        listed = ", ".join(
+            f"{d['address']} (open: {', '.join(map(str, d['open_ports'])) or 'none'})"
+            for d in unknown[:20]
+        )
+        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+        where = "the device inventory" if inventory.files else "school.yaml (no inventory export)"
+        return ProbeOutcome(
+            status=FindingStatus.FAIL,
+            message=f"{len(unknown)} device(s) found that {where} does not list: {listed}{more}",
+            evidence=evidence,
+            warning=warning,
+        )
+    return ProbeOutcome(
+        status=FindingStatus.PASS,
+        message=(
+            f"all {len(discovered)} device(s) found in {len(networks)} zone(s) are declared or "
+            "in the inventory"
+        ),
+        evidence=evidence,
+        warning=warning,
+    )
