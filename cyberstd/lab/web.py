@@ -10,12 +10,15 @@ import socketserver
 import ssl
 import sys
 import threading
+import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self, cast
+from urllib.parse import urlsplit
 
 from cyberstd.lab.certs import CertFiles
 
@@ -33,6 +36,9 @@ DEFAULT_HOME_PAGE = """<!doctype html>
 </html>
 """
 
+NOT_FOUND_PAGE = b"<!doctype html><title>404</title><p>Not found.</p>\n"
+DEFAULT_SERVER_HEADER = "cyberstd-lab"
+
 
 def check_loopback(address: str) -> str:
     """Return `address` when it lies in 127.0.0.0/8; anything else is refused with ValueError."""
@@ -43,6 +49,18 @@ def check_loopback(address: str) -> str:
     if ip.version != 4 or ip not in LOOPBACK:
         raise ValueError(f"lab servers bind to 127.0.0.0/8 only, not {address}")
     return address
+
+
+def _url_path(path: str) -> str:
+    if not path.startswith("/"):
+        raise ValueError(f"a lab URL path starts with '/', not {path!r}")
+    return path
+
+
+def _check_header(name: str, value: str) -> None:
+    # A line break would end the header early and let the rest pose as another header or body.
+    if any(ch in f"{name}{value}" for ch in "\r\n") or not name or ":" in name:
+        raise ValueError(f"header {name!r}: {value!r} cannot be sent as one header line")
 
 
 @dataclass(frozen=True)
@@ -127,7 +145,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
     timeout = HANDLER_TIMEOUT
-    server_version = "cyberstd-lab"
+    server_version = DEFAULT_SERVER_HEADER
     sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -139,6 +157,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._answer(body=False)
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # The standard handler always sends its own Server header; the lab's is a switch.
+        self.log_request(code)
+        self.send_response_only(code, message)
+        lab = cast(_Server, self.server).owner
+        if lab.server_header is not None:
+            self.send_header("Server", lab.server_header)
+        self.send_header("Date", self.date_time_string())
+        for name, value in lab.extra_headers:
+            self.send_header(name, value)
+
     def _answer(self, *, body: bool) -> None:
         server = cast(_Server, self.server)
         lab = server.owner
@@ -146,14 +175,27 @@ class _Handler(BaseHTTPRequestHandler):
             RequestRecord(server.scheme, self.command, self.path, self.headers.get("Host"))
         )
         if server.scheme == "http" and lab.redirect:
-            self.send_response(lab.redirect_status)
-            self.send_header("Location", lab.redirect_location_for(self.path))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self._redirect(lab.redirect_status, lab.redirect_location_for(self.path))
             return
-        page = lab.home_page.encode("utf-8")
+        path = urlsplit(self.path).path or "/"
+        if path in lab.redirects:
+            status, location = lab.redirects[path]
+            self._redirect(status, location)
+            return
+        if path in lab.files:
+            content_type, page = lab.files[path]
+        elif path == "/":
+            content_type, page = "text/html; charset=utf-8", lab.home_page.encode("utf-8")
+        else:
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(NOT_FOUND_PAGE)))
+            self.end_headers()
+            if body:
+                self.wfile.write(NOT_FOUND_PAGE)
+            return
         self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(page)))
         if server.scheme == "https":
             if lab.hsts_max_age is not None:
@@ -163,6 +205,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(page)
+
+    def _redirect(self, status: int, location: str) -> None:
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 def server_tls_context(
@@ -197,6 +245,17 @@ class WebServer:
     `redirect=False` serves the site over plain HTTP, `redirect_location` sends the redirect
     elsewhere (another host, or http://), `hsts_max_age=None` omits HSTS, `tls_max_version`
     caps the TLS version (e.g. `ssl.TLSVersion.TLSv1_1` for an outdated server).
+
+    Content: `home_page` is the HTML served at "/"; `files` maps more URL paths (e.g.
+    "/.well-known/security.txt") to (content type, body); `redirects` maps URL paths to
+    (status, Location). Every other path answers 404. Paths are matched without the query
+    string; `files` and `redirects` may also take "/" over from the home page. All of this is
+    served over HTTPS, and over HTTP when it does not redirect to HTTPS.
+
+    Headers: `server_header` is the Server header of every answer (None sends none; the default
+    names the lab without a version); `extra_headers` are (name, value) pairs sent, in order and
+    repeats allowed, on every answer of both schemes, redirects and 404s included (e.g.
+    ("X-Powered-By", "PHP/7.4.3")); `https_headers` are added to the 200 answers over HTTPS only.
     """
 
     def __init__(
@@ -215,6 +274,10 @@ class WebServer:
         tls_min_version: ssl.TLSVersion | None = None,
         tls_max_version: ssl.TLSVersion | None = None,
         home_page: str | None = None,
+        files: Mapping[str, tuple[str, bytes]] | None = None,
+        redirects: Mapping[str, tuple[int, str]] | None = None,
+        server_header: str | None = DEFAULT_SERVER_HEADER,
+        extra_headers: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.address = check_loopback(address)
         if https_port is not None and cert is None:
@@ -231,6 +294,16 @@ class WebServer:
         self.tls_min_version = tls_min_version
         self.tls_max_version = tls_max_version
         self.home_page = home_page or DEFAULT_HOME_PAGE.format(name=host_name)
+        self.files = {
+            _url_path(path): (kind, bytes(data)) for path, (kind, data) in (files or {}).items()
+        }
+        self.redirects = {_url_path(path): where for path, where in (redirects or {}).items()}
+        self.server_header = server_header
+        self.extra_headers = tuple((str(name), str(value)) for name, value in extra_headers)
+        for name, value in [*self.extra_headers, *self.https_headers.items()]:
+            _check_header(name, value)
+        if server_header is not None:
+            _check_header("Server", server_header)
         self.requests_seen: list[RequestRecord] = []
         self.sni_seen: list[str | None] = []
         self.errors: list[BaseException] = []
@@ -417,6 +490,166 @@ class RawServer:
                 sock.close()
         self._conns.clear()
         self._listener = self._wake_r = self._wake_w = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class Misbehaviour(StrEnum):
+    """How a `HostilePeer` mistreats the clients that connect to it."""
+
+    SILENT = "silent"  # reads the request, then never answers
+    DRIP = "drip"  # sends its payload, then `filler` one byte every `interval` seconds, forever
+    ENDLESS = "endless"  # sends its payload, then `filler` over and over as fast as it can
+
+
+class HostilePeer:
+    """A TCP (or TLS) peer that misbehaves on purpose, to show that probes stay bounded.
+
+    For each connection it completes the TLS handshake when `cert` is given, reads the request
+    head (at most 64 KB, for at most a second; skipped with `read_request=False`, e.g. to
+    drip bytes into a client's TLS handshake), then misbehaves as `behaviour` says until the
+    client hangs up or `stop()` is called. `sent` counts the bytes it managed to send after the
+    handshake, over all connections: a client that gives up early leaves it far below the size
+    of the whole answer. Binds to 127.0.0.0/8 only, like every lab server.
+    """
+
+    def __init__(
+        self,
+        *,
+        behaviour: Misbehaviour,
+        address: str = "127.0.0.1",
+        port: int = 0,
+        payload: bytes = b"",
+        filler: bytes = b"X-Filler: " + b"a" * 60 + b"\r\n",
+        interval: float = 0.2,
+        cert: CertFiles | None = None,
+        read_request: bool = True,
+    ) -> None:
+        if not filler:
+            raise ValueError("a hostile peer needs filler bytes to repeat")
+        self.address = check_loopback(address)
+        self.behaviour = behaviour
+        self.payload = payload
+        self.filler = filler
+        self.interval = interval
+        self.read_request = read_request
+        self._tls = server_tls_context(cert) if cert is not None else None
+        self._want_port = port
+        self._listener: socket.socket | None = None
+        self._acceptor: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._workers: list[threading.Thread] = []
+        self._open: set[int] = set()
+        self._sent = 0
+
+    @property
+    def port(self) -> int:
+        if self._listener is None:
+            raise RuntimeError("hostile peer not started")
+        return int(self._listener.getsockname()[1])
+
+    @property
+    def sent(self) -> int:
+        with self._lock:
+            return self._sent
+
+    def start(self) -> Self:
+        if self._listener is not None:
+            raise RuntimeError("hostile peer already started")
+        self._listener = socket.create_server((self.address, self._want_port))
+        # A short accept timeout lets the accept loop look at the stop flag in between.
+        self._listener.settimeout(POLL_INTERVAL * 5)
+        self._acceptor = threading.Thread(target=self._accept_loop, name=f"lab-hostile-{self.port}")
+        self._acceptor.start()
+        return self
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self._open.add(conn.fileno())
+            worker = threading.Thread(target=self._serve, args=(conn,), name="lab-hostile-conn")
+            self._workers.append(worker)
+            worker.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        fd = conn.fileno()
+        peer: socket.socket = conn
+        try:
+            conn.settimeout(1.0)
+            if self._tls is not None:
+                # The TLS socket takes over the descriptor, so `fd` still names the connection.
+                peer = self._tls.wrap_socket(conn, server_side=True)
+            if self.read_request:
+                self._read_request(peer)
+            if self.behaviour is Misbehaviour.SILENT:
+                self._stop.wait()
+            elif self.behaviour is Misbehaviour.DRIP:
+                self._send(peer, self.payload)
+                position = 0
+                while not self._stop.wait(self.interval):
+                    self._send(peer, self.filler[position : position + 1])
+                    position = (position + 1) % len(self.filler)
+            else:
+                self._send(peer, self.payload)
+                while not self._stop.is_set():
+                    with contextlib.suppress(TimeoutError):  # the client is not reading just now
+                        self._send(peer, self.filler)
+        except OSError:
+            pass  # the client hung up or gave up: that is what this peer is for
+        finally:
+            with self._lock:
+                self._open.discard(fd)
+            peer.close()
+
+    def _read_request(self, peer: socket.socket) -> None:
+        data = b""
+        deadline = time.monotonic() + 1.0
+        while b"\r\n\r\n" not in data and len(data) < 65536 and time.monotonic() < deadline:
+            try:
+                chunk = peer.recv(4096)
+            except TimeoutError:
+                return
+            if not chunk:
+                return
+            data += chunk
+
+    def _send(self, peer: socket.socket, data: bytes) -> None:
+        peer.sendall(data)
+        with self._lock:
+            self._sent += len(data)
+
+    def stop(self) -> None:
+        """Stop accepting, end every open connection and join every thread."""
+        self._stop.set()
+        if self._acceptor is not None:
+            self._acceptor.join()
+            self._acceptor = None
+        with self._lock:
+            for fd in self._open:
+                _shutdown_fd(fd)
+        for worker in self._workers:
+            worker.join()
+        self._workers.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
 
     def __enter__(self) -> Self:
         return self.start()

@@ -33,6 +33,7 @@ from cyberstd.lab import (
     demo_lab,
     self_signed,
 )
+from cyberstd.lab.web import HostilePeer, Misbehaviour
 from cyberstd.probes.tls import CertExpiryParams, MinVersionParams, cert_expiry, cert_valid
 from cyberstd.probes.tls import min_version as min_version_probe
 from cyberstd.probes.web import HstsParams, hsts, https_redirect
@@ -250,6 +251,135 @@ def test_handshake_failures_are_kept_quiet(
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
     assert server.errors == []
+
+
+def test_web_server_serves_files_redirects_and_404(certs: CertSet) -> None:
+    policy = b"version: STSv1\nmode: enforce\nmx: mail.school.test\nmax_age: 604800\n"
+    with WebServer(
+        cert=certs.valid,
+        host_name=HOST,
+        address="127.0.70.3",
+        files={"/.well-known/mta-sts.txt": ("text/plain", policy)},
+        redirects={"/oud": (302, "/nieuw")},
+    ) as server:
+        tls = _client(certs.ca.cert_path)
+        status, headers, body = _get(
+            server.https_port, tls=tls, path="/.well-known/mta-sts.txt?x=1", address="127.0.70.3"
+        )
+        assert status == "HTTP/1.0 200 OK"
+        assert headers["content-type"] == "text/plain"
+        assert body == policy.decode()
+        status, headers, _ = _get(server.https_port, tls=tls, path="/oud", address="127.0.70.3")
+        assert status == "HTTP/1.0 302 Found" and headers["location"] == "/nieuw"
+        status, _, body = _get(server.https_port, tls=tls, path="/nergens", address="127.0.70.3")
+        assert status == "HTTP/1.0 404 Not Found" and "Not found" in body
+        # Plain HTTP still redirects every path to HTTPS.
+        status, _, _ = _get(server.http_port, path="/.well-known/mta-sts.txt", address="127.0.70.3")
+        assert status.endswith("301 Moved Permanently")
+
+
+def test_web_server_without_redirect_serves_files_over_http_too(certs: CertSet) -> None:
+    files = {"/robots.txt": ("text/plain", b"User-agent: *\n")}
+    with WebServer(cert=certs.valid, address="127.0.70.3", redirect=False, files=files) as s:
+        status, _, body = _get(s.http_port, path="/robots.txt", address="127.0.70.3")
+        assert status.endswith("200 OK") and body == "User-agent: *\n"
+
+
+def test_web_server_header_switches(certs: CertSet) -> None:
+    tls = _client(certs.ca.cert_path)
+    with WebServer(cert=certs.valid, host_name=HOST) as default:
+        _, headers, _ = _get(default.https_port, tls=tls)
+        assert headers["server"] == "cyberstd-lab"
+    with WebServer(
+        cert=certs.valid,
+        host_name=HOST,
+        server_header=None,
+        extra_headers=[("X-Powered-By", "PHP/7.4.3"), ("Set-Cookie", "a=1")],
+        https_headers={"X-Frame-Options": "DENY"},
+    ) as server:
+        _, headers, _ = _get(server.https_port, tls=tls)
+        assert "server" not in headers
+        assert headers["x-powered-by"] == "PHP/7.4.3" and headers["x-frame-options"] == "DENY"
+        # Extra headers go on every answer, https_headers only on HTTPS pages.
+        _, headers, _ = _get(server.http_port)
+        assert headers["x-powered-by"] == "PHP/7.4.3" and "x-frame-options" not in headers
+        _, headers, _ = _get(server.https_port, tls=tls, path="/missing")
+        assert headers["x-powered-by"] == "PHP/7.4.3" and "x-frame-options" not in headers
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"server_header": "Apache\r\nX-Injected: 1"},
+        {"extra_headers": [("X-A", "b\nc")]},
+        {"extra_headers": [("X-A: b", "c")]},
+        {"https_headers": {"": "x"}},
+        {"files": {"no-slash": ("text/plain", b"")}},
+        {"redirects": {"oud": (301, "/")}},
+    ],
+)
+def test_web_server_refuses_content_it_cannot_serve(
+    certs: CertSet, kwargs: dict[str, object]
+) -> None:
+    with pytest.raises(ValueError):
+        WebServer(cert=certs.valid, **kwargs)  # type: ignore[arg-type]
+
+
+# --- hostile peer ------------------------------------------------------------------------------
+
+
+def test_hostile_peer_refuses_addresses_outside_loopback() -> None:
+    with pytest.raises(ValueError):
+        HostilePeer(behaviour=Misbehaviour.SILENT, address="10.0.0.1")
+    with pytest.raises(ValueError, match="filler"):
+        HostilePeer(behaviour=Misbehaviour.ENDLESS, filler=b"")
+
+
+def test_hostile_peer_drips(certs: CertSet) -> None:
+    with (
+        HostilePeer(
+            behaviour=Misbehaviour.DRIP,
+            address="127.0.70.4",
+            payload=b"HTTP/1.1 200 OK\r\n",
+            filler=b"ab",
+            interval=0.01,
+            cert=certs.valid,
+        ) as peer,
+        socket.create_connection(("127.0.70.4", peer.port), timeout=5) as raw,
+        _client(certs.ca.cert_path).wrap_socket(raw, server_hostname=HOST) as tls,
+    ):
+        tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while len(data) < 21:
+            data += tls.recv(100)
+        assert data.startswith(b"HTTP/1.1 200 OK\r\nabab")
+    assert peer.sent >= 21
+    assert not any(name.startswith("lab-hostile") for name in _lab_threads())
+
+
+def test_hostile_peer_sends_without_end_and_stops_fast() -> None:
+    before = _lab_threads()
+    peer = HostilePeer(
+        behaviour=Misbehaviour.ENDLESS, address="127.0.70.4", payload=b"HTTP/1.1 200 OK\r\n"
+    ).start()
+    silent = HostilePeer(behaviour=Misbehaviour.SILENT, address="127.0.70.4").start()
+    clients = [
+        socket.create_connection(("127.0.70.4", p), timeout=5) for p in (peer.port, silent.port)
+    ]
+    received = 0
+    while received < 1_000_000:
+        received += len(clients[0].recv(65536))
+    clients[1].sendall(b"GET / HTTP/1.0\r\n\r\n")
+    with pytest.raises(TimeoutError):
+        clients[1].settimeout(0.2)
+        clients[1].recv(100)
+    # Both still hold a connection open (one blocked sending, one waiting): stop ends them.
+    peer.stop()
+    silent.stop()
+    for client in clients:
+        client.close()
+    assert peer.sent >= received
+    assert _lab_threads() == before
 
 
 # --- raw server --------------------------------------------------------------------------------
