@@ -1,342 +1,180 @@
-"""TLS probes of a website: certificate trust, certificate expiry and the negotiated TLS version."""
+"""TLS probes of every TLS endpoint of a host: versions, cipher suites, certificate and key."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import socket
+import functools
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Literal
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
-
-# Protocol versions as ssl.SSLSocket.version() names them, oldest first.
-VERSION_ORDER = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
-
-# OpenSSL 3 only negotiates TLS 1.0/1.1 (SHA-1 signatures) at security level 0; a probe must be
-# able to talk to the outdated servers it is meant to flag.
-LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
-
-# OpenSSL X509_V_ERR_* codes that the certificate check explains in its own words.
-_X509_NOT_YET_VALID = 9
-_X509_EXPIRED = 10
-_X509_SELF_SIGNED = 18
-_X509_SELF_SIGNED_IN_CHAIN = 19
-_X509_NO_LOCAL_ISSUER = 20
-_X509_NO_ISSUER = 2
-_X509_LEAF_SIGNATURE = 21
-_X509_HOSTNAME_MISMATCH = 62
-
-# Handshake failures that mean the port does not speak TLS at all.
-_NOT_TLS_REASONS = frozenset(
-    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"}
+from cyberstd.tlsconn import LEGACY_CIPHERS as LEGACY_CIPHERS
+from cyberstd.tlsconn import VERSION_ORDER as VERSION_ORDER
+from cyberstd.tlsconn import (
+    Attempt,
+    Endpoint,
+    Method,
+    NoStartTls,
+    Offer,
+    TlsSession,
+    cipher_context,
+    concurrently,
+    describe_certificate,
+    explain_verification,
+    handshake,
+    key_description,
+    local_version,
+    no_tls_answer,
+    offer_client_hello,
+    offer_handshake,
+    parse_der,
+    run_all,
+    signature_hash,
+    tls_endpoints,
+    version_context,
+    where,
 )
+from cyberstd.tlsconn import CertProblem as CertProblem
+from cyberstd.tlsconn import open_tcp as open_tcp
+from cyberstd.tlsconn import permissive_context as permissive_context
+from cyberstd.tlsconn import subject_alt_names as subject_alt_names
+from cyberstd.tlsconn import tls_handshake as tls_handshake
+from cyberstd.tlsconn import trusting_context as trusting_context
+from cyberstd.tlsconn import verifying_context as verifying_context
 
-
-class CertProblem(StrEnum):
-    """Why a certificate is not valid, as `tls.cert-valid` reports it in evidence `problem`."""
-
-    EXPIRED = "expired"
-    NOT_YET_VALID = "not_yet_valid"
-    SELF_SIGNED = "self_signed"
-    UNTRUSTED_ISSUER = "untrusted_issuer"
-    HOST_NAME_MISMATCH = "host_name_mismatch"
-    OTHER = "other"
-
-
-# --- connections -------------------------------------------------------------------------------
-
-
-def open_tcp(address: str, port: int, timeout: float) -> socket.socket:
-    """A TCP connection to an IP address (never a name: nothing is looked up in DNS)."""
-    try:
-        infos = socket.getaddrinfo(
-            address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
-        )
-    except socket.gaierror as exc:
-        raise ConnectivityError(f"target address {address!r} is not an IP address") from exc
-    family, kind, proto, _, sockaddr = infos[0]
-    sock = socket.socket(family, kind, proto)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(sockaddr)
-    except TimeoutError as exc:
-        sock.close()
-        raise ProbeTimeout(
-            f"no answer from {address} port {port} within {timeout:g} s (filtered or down)"
-        ) from exc
-    except ConnectionRefusedError as exc:
-        sock.close()
-        raise ConnectivityError(
-            f"connection to {address} port {port} refused: nothing listens there"
-        ) from exc
-    except OSError as exc:
-        sock.close()
-        raise ConnectivityError(
-            f"cannot connect to {address} port {port}: {exc.strerror or exc}"
-        ) from exc
-    return sock
-
-
-def _ssl_error_text(exc: ssl.SSLError) -> str:
-    text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
-    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", text)
-
-
-def tls_handshake(
-    sock: socket.socket, ssl_ctx: ssl.SSLContext, server_name: str, where: str
-) -> ssl.SSLSocket:
-    """Run the TLS handshake on a connected socket, sending `server_name` as SNI.
-
-    A certificate verification failure propagates as ssl.SSLCertVerificationError, for the
-    caller to explain; every other failure becomes a ProbeError.
-    """
-    try:
-        return ssl_ctx.wrap_socket(sock, server_hostname=server_name)
-    except ssl.SSLCertVerificationError:
-        raise
-    except TimeoutError as exc:
-        raise ProbeTimeout(f"TLS handshake with {where} timed out") from exc
-    except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
-        raise ProtocolError(f"{where} closed the connection during the TLS handshake") from exc
-    except ssl.SSLError as exc:
-        hint = " (the port does not seem to speak TLS)" if exc.reason in _NOT_TLS_REASONS else ""
-        raise ProtocolError(
-            f"TLS handshake with {where} failed: {_ssl_error_text(exc)}{hint}"
-        ) from exc
-    except OSError as exc:
-        raise ConnectivityError(
-            f"connection to {where} failed during the TLS handshake: {exc.strerror or exc}"
-        ) from exc
-
-
-def _allow_legacy(ssl_ctx: ssl.SSLContext) -> ssl.SSLContext:
-    ssl_ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    ssl_ctx.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
-    ssl_ctx.set_ciphers(LEGACY_CIPHERS)
-    return ssl_ctx
-
-
-def trusting_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    """Python's default client context, trusting `ca_bundle` or else the system trust store."""
-    try:
-        return ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
-    except OSError as exc:  # a missing file, or one without a readable PEM certificate
-        raise ProbeError(f"the CA bundle {ca_bundle} cannot be loaded: {exc}") from exc
-
-
-def verifying_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    """Verify chain, dates and host name against `ca_bundle`, or the system store when None.
-
-    Old protocol versions stay allowed so that trust can be judged on outdated servers too;
-    `tls.min-version` judges the version.
-    """
-    return _allow_legacy(trusting_context(ca_bundle))
-
-
-def permissive_context() -> ssl.SSLContext:
-    """No verification and every version the local OpenSSL has: to see what the server offers."""
-    ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ssl_ctx.check_hostname = False
-    ssl_ctx.verify_mode = ssl.CERT_NONE
-    return _allow_legacy(ssl_ctx)
-
-
-@dataclass(frozen=True)
-class TlsSession:
-    """What one completed handshake showed."""
-
-    where: str
-    version: str
-    cipher: str
-    cipher_bits: int
-    leaf_der: bytes | None
-
-    def evidence(self) -> dict[str, Any]:
-        return {"tls_version": self.version, "cipher": self.cipher, "cipher_bits": self.cipher_bits}
-
-    def leaf(self) -> x509.Certificate:
-        """The server's certificate, parsed."""
-        if not self.leaf_der:
-            raise ProtocolError(f"{self.where} sent no certificate")
-        try:
-            return x509.load_der_x509_certificate(self.leaf_der)
-        except ValueError as exc:
-            raise ProtocolError(f"the certificate of {self.where} cannot be parsed: {exc}") from exc
-
-
-def _where(target: Target, port: int) -> str:
-    return f"{target.name} ({target.address} port {port})"
-
-
-def handshake(target: Target, ctx: ProbeContext, ssl_ctx: ssl.SSLContext) -> TlsSession:
-    """One TLS handshake with the target's HTTPS port, closed right after."""
-    port = target.port("https", 443)
-    where = _where(target, port)
-    with (
-        open_tcp(target.address, port, ctx.timeout) as sock,
-        tls_handshake(sock, ssl_ctx, target.name, where) as tls,
-    ):
-        cipher, _, bits = tls.cipher() or ("", "", 0)
-        return TlsSession(
-            where=where,
-            version=tls.version() or "",
-            cipher=cipher,
-            cipher_bits=int(bits or 0),
-            leaf_der=tls.getpeercert(binary_form=True),
-        )
-
-
-# --- certificates ------------------------------------------------------------------------------
-
-
-def _key_description(cert: x509.Certificate) -> dict[str, Any]:
-    try:
-        key = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        return {"key_type": "unknown", "key_size": None}
-    if isinstance(key, rsa.RSAPublicKey):
-        return {"key_type": "RSA", "key_size": key.key_size}
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return {"key_type": "EC", "key_size": key.key_size, "key_curve": key.curve.name}
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return {"key_type": "Ed25519", "key_size": 256}
-    if isinstance(key, ed448.Ed448PublicKey):
-        return {"key_type": "Ed448", "key_size": 456}
-    if isinstance(key, dsa.DSAPublicKey):
-        return {"key_type": "DSA", "key_size": key.key_size}
-    return {"key_type": type(key).__name__, "key_size": None}
-
-
-def _signature_hash(cert: x509.Certificate) -> str | None:
-    try:
-        algorithm = cert.signature_hash_algorithm
-    except UnsupportedAlgorithm:
-        return "unknown"
-    return algorithm.name if algorithm is not None else None
-
-
-def subject_alt_names(cert: x509.Certificate) -> tuple[list[str], list[str]]:
-    """DNS names and IP addresses in the certificate's subjectAltName (empty when it has none)."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return [], []
-    return (
-        [str(n) for n in san.get_values_for_type(x509.DNSName)],
-        [str(a) for a in san.get_values_for_type(x509.IPAddress)],
-    )
-
-
-def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
-    """The facts an auditor needs to recognise a certificate, JSON-serialisable."""
-    try:
-        dns_names, ip_addresses = subject_alt_names(cert)
-    except ValueError as exc:
-        raise ProtocolError(f"the certificate's extensions cannot be parsed: {exc}") from exc
-    return {
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "san_dns": dns_names,
-        "san_ip": ip_addresses,
-        "not_before": cert.not_valid_before_utc.isoformat(),
-        "not_after": cert.not_valid_after_utc.isoformat(),
-        "serial": format(cert.serial_number, "x"),
-        "sha256_fingerprint": cert.fingerprint(hashes.SHA256()).hex(),
-        **_key_description(cert),
-        "signature_hash": _signature_hash(cert),
-        "self_issued": cert.issuer == cert.subject,
-    }
-
-
-def _names_of(cert: x509.Certificate) -> str:
-    dns_names, ip_addresses = subject_alt_names(cert)
-    names = dns_names + ip_addresses
-    if not names:
-        names = [
-            str(a.value) for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-        ]
-    return ", ".join(names) or "no name at all"
-
-
-def explain_verification(
-    err: ssl.SSLCertVerificationError, cert: x509.Certificate, host_name: str
-) -> tuple[CertProblem, str]:
-    """Turn OpenSSL's verification error into a problem class and a sentence for the user."""
-    code = err.verify_code
-    if code == _X509_EXPIRED:
-        return CertProblem.EXPIRED, f"it expired on {cert.not_valid_after_utc:%Y-%m-%d}"
-    if code == _X509_NOT_YET_VALID:
-        return (
-            CertProblem.NOT_YET_VALID,
-            f"it is not valid before {cert.not_valid_before_utc:%Y-%m-%d}",
-        )
-    if code == _X509_SELF_SIGNED:
-        return CertProblem.SELF_SIGNED, "it is self-signed, not issued by a trusted CA"
-    if code in (_X509_NO_LOCAL_ISSUER, _X509_NO_ISSUER, _X509_LEAF_SIGNATURE):
-        return (
-            CertProblem.UNTRUSTED_ISSUER,
-            f"its issuer ({cert.issuer.rfc4514_string()}) is not a trusted CA, or the server "
-            "does not send the intermediate certificates",
-        )
-    if code == _X509_SELF_SIGNED_IN_CHAIN:
-        return (
-            CertProblem.UNTRUSTED_ISSUER,
-            "its chain ends in a self-signed root that is not trusted",
-        )
-    if code == _X509_HOSTNAME_MISMATCH:
-        return (
-            CertProblem.HOST_NAME_MISMATCH,
-            f"it is valid for {_names_of(cert)}, not for {host_name}",
-        )
-    return CertProblem.OTHER, err.verify_message or str(err)
+TLS_ROLES = ("website", "mail", "vpn")
 
 
 def _trust_source(ctx: ProbeContext) -> str:
     return str(ctx.ca_bundle) if ctx.ca_bundle else "system default trust store"
 
 
-# --- probes ------------------------------------------------------------------------------------
+# --- judging every endpoint of a host ----------------------------------------------------------
 
 
-@probe("tls.cert-valid", params=ProbeParams, role="website")
-def cert_valid(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
-    """The website's certificate is trusted, within its validity dates and issued for its name.
+@dataclass(frozen=True)
+class EndpointVerdict:
+    """One probe's verdict on one endpoint of a host."""
 
-    Makes a TLS handshake with the HTTPS port (default 443), sending the host name as SNI, and
-    verifies the certificate as a browser would: the chain must lead to a trusted CA (the scan's
-    CA bundle when one is configured, else the system trust store), today must lie between
-    notBefore and notAfter, and the host name must be one of the certificate's names.
+    status: FindingStatus
+    message: str
+    evidence: dict[str, Any]
+    warning: str | None = None
 
-    Pass: the certificate verifies. Fail: it does not; the message gives the precise reason
-    (expired, not yet valid, self-signed, untrusted issuer or missing intermediate, host name
-    mismatch) and the evidence describes the certificate (subject, issuer, names, validity,
-    serial, SHA-256 fingerprint, key type and size, signature hash), fetched by a second
-    handshake without verification. Protocol versions are not judged here (see tls.min-version).
 
-    No parameters.
+def subject(target: Target, endpoint: Endpoint) -> str:
+    """How a verdict names an endpoint: the host name for HTTPS, with the service otherwise."""
+    if endpoint.service == "https" and endpoint.starttls is None:
+        return target.name
+    return f"{target.name} ({endpoint.describe()})"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _record(endpoint: Endpoint, result: EndpointVerdict | ProbeError) -> dict[str, Any]:
+    if isinstance(result, ProbeError):
+        return {
+            **endpoint.evidence(),
+            "status": FindingStatus.ERROR,
+            "error_reason": result.reason,
+            "message": str(result),
+        }
+    return {
+        **endpoint.evidence(),
+        "status": result.status,
+        "message": result.message,
+        **result.evidence,
+    }
+
+
+def _endpoint_error(
+    endpoints: list[Endpoint], errors: list[tuple[Endpoint, ProbeError]], judged: int
+) -> ProbeError:
+    """The error to raise when no endpoint failed but some could not be judged."""
+    endpoint, first = errors[0]
+    if len(endpoints) == 1:
+        return first
+    text = f"{endpoint.describe()}: {first}"
+    if len(errors) > 1:
+        text += f"; {_plural(len(errors) - 1, 'other endpoint')} could not be judged either"
+    if judged:
+        text += f"; {_plural(judged, 'endpoint')} passed"
+    kind = next(
+        (k for k in (ProbeTimeout, ConnectivityError, ProtocolError) if isinstance(first, k)),
+        ProbeError,
+    )
+    error = kind(text)
+    error.__cause__ = first
+    return error
+
+
+def judge_endpoints(target: Target, judge: Callable[[Endpoint], EndpointVerdict]) -> ProbeOutcome:
+    """Judge every TLS endpoint of the host (concurrently) and combine the verdicts.
+
+    Fail when any endpoint fails (endpoints that could not be judged are counted in the
+    message); else raise the error of the first endpoint that could not be judged; else pass.
+    The evidence holds the first failing (else the first) endpoint's evidence at the top and
+    every endpoint's verdict and evidence under `endpoints`.
     """
+    endpoints = tls_endpoints(target)
+    results = run_all([functools.partial(judge, endpoint) for endpoint in endpoints])
+    pairs = list(zip(endpoints, results, strict=True))
+    judged = [(e, r) for e, r in pairs if isinstance(r, EndpointVerdict)]
+    errors = [(e, r) for e, r in pairs if isinstance(r, ProbeError)]
+    failed = [(e, v) for e, v in judged if v.status is FindingStatus.FAIL]
+    if errors and not failed:
+        raise _endpoint_error(endpoints, errors, len(judged))
+    shown = failed or judged
+    message = "; ".join(v.message for _, v in shown)
+    if errors:
+        message += f"; {_plural(len(errors), 'other endpoint')} could not be judged"
+    head_endpoint, head = shown[0]
+    warnings = [v.warning for _, v in judged if v.warning]
+    return ProbeOutcome(
+        status=FindingStatus.FAIL if failed else FindingStatus.PASS,
+        message=message,
+        evidence={
+            **head_endpoint.evidence(),
+            **head.evidence,
+            "endpoints": [_record(e, r) for e, r in pairs],
+        },
+        warning="; ".join(warnings) or None,
+    )
+
+
+def _unanswered(name: str, attempts: dict[str, Attempt]) -> str | None:
+    silent = [what for what, a in attempts.items() if a.offer is Offer.NO_ANSWER]
+    if not silent:
+        return None
+    detail = attempts[silent[0]].detail
+    return f"{name} did not answer when offered {', '.join(silent)} ({detail}): not judged"
+
+
+# --- tls.cert-valid ----------------------------------------------------------------------------
+
+
+def _judge_trust(target: Target, endpoint: Endpoint, ctx: ProbeContext) -> EndpointVerdict:
+    name = subject(target, endpoint)
     try:
-        session = handshake(target, ctx, verifying_context(ctx.ca_bundle))
+        session = handshake(target, endpoint, ctx, verifying_context(ctx.ca_bundle))
     except ssl.SSLCertVerificationError as err:
-        session = handshake(target, ctx, permissive_context())
+        session = handshake(target, endpoint, ctx, permissive_context())
         cert = session.leaf()
         problem, reason = explain_verification(err, cert, target.name)
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=f"the certificate of {target.name} is not valid: {reason}",
-            evidence={
+        return EndpointVerdict(
+            FindingStatus.FAIL,
+            f"the certificate of {name} is not valid: {reason}",
+            {
                 "verified": False,
                 "problem": problem,
                 "verify_code": err.verify_code,
@@ -347,13 +185,11 @@ def cert_valid(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeO
             },
         )
     cert = session.leaf()
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=(
-            f"the certificate of {target.name} is trusted, matches the host name and is valid "
-            f"until {cert.not_valid_after_utc:%Y-%m-%d}"
-        ),
-        evidence={
+    return EndpointVerdict(
+        FindingStatus.PASS,
+        f"the certificate of {name} is trusted, matches the host name and is valid "
+        f"until {cert.not_valid_after_utc:%Y-%m-%d}",
+        {
             "verified": True,
             "trust_store": _trust_source(ctx),
             **session.evidence(),
@@ -362,54 +198,90 @@ def cert_valid(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeO
     )
 
 
+@probe("tls.cert-valid", params=ProbeParams, role=TLS_ROLES, budget=4.0)
+def cert_valid(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
+    """Every TLS endpoint's certificate is trusted, within its validity dates and issued for
+    the host's name.
+
+    The TLS endpoints of a host follow from its roles and declared ports: website and vpn
+    hosts their HTTPS port (default 443); mail hosts each of smtp (25) and submission (587)
+    through STARTTLS, smtps (465) and imaps (993) that school.yaml lists in `ports`, and smtp
+    on 25 when it lists none. Each endpoint gets a TLS handshake, sending the host name as
+    SNI, and its certificate is verified as a browser or mail server would: the chain must
+    lead to a trusted CA (the scan's CA bundle when one is configured, else the system trust
+    store), today must lie between notBefore and notAfter, and the host name must be one of
+    the certificate's names.
+
+    Pass: every endpoint's certificate verifies. Fail: one does not; the message gives the
+    endpoint and the precise reason (expired, not yet valid, self-signed, untrusted issuer or
+    missing intermediate, host name mismatch) and the evidence describes the certificate
+    (subject, issuer, names, validity, serial, SHA-256 fingerprint, key type and size,
+    signature hash), fetched by a second handshake without verification. Evidence
+    `endpoints` lists every endpoint's verdict. Protocol versions are judged by
+    tls.protocols and tls.min-version, keys and signatures by tls.cert-key.
+
+    No parameters.
+    """
+    return judge_endpoints(target, lambda endpoint: _judge_trust(target, endpoint, ctx))
+
+
+# --- tls.cert-expiry ---------------------------------------------------------------------------
+
+
 class CertExpiryParams(ProbeParams):
     warn_days: int = Field(
         default=30, ge=0, description="Warn when fewer days than this remain before expiry."
     )
 
 
-@probe("tls.cert-expiry", params=CertExpiryParams, role="website")
-def cert_expiry(target: Target, params: CertExpiryParams, ctx: ProbeContext) -> ProbeOutcome:
-    """The website's certificate has not expired, with a warning well before it does.
-
-    Fetches the certificate from the HTTPS port (default 443) without verifying it, and counts
-    the whole days left until its notAfter date.
-
-    Pass: not expired; the finding carries a warning when fewer than `warn_days` days remain,
-    so that renewal can be planned (or automatic renewal checked). Fail: expired.
-    Trust and host name are judged by tls.cert-valid.
-
-    Parameters: `warn_days` (default 30, at least 0).
-    Evidence: `not_after`, `days_left` (negative once expired) and the certificate's identity.
-    """
-    session = handshake(target, ctx, permissive_context())
-    cert = session.leaf()
+def _judge_expiry(
+    target: Target, endpoint: Endpoint, params: CertExpiryParams, ctx: ProbeContext
+) -> EndpointVerdict:
+    name = subject(target, endpoint)
+    cert = handshake(target, endpoint, ctx, permissive_context()).leaf()
     not_after = cert.not_valid_after_utc
     left = not_after - dt.datetime.now(dt.UTC)
     days_left = int(left.total_seconds() // 86400)
-    evidence = {
-        **describe_certificate(cert),
-        "days_left": days_left,
-        "warn_days": params.warn_days,
-    }
+    evidence = {**describe_certificate(cert), "days_left": days_left, "warn_days": params.warn_days}
     date = f"{not_after:%Y-%m-%d}"
     if left.total_seconds() <= 0:
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=f"the certificate of {target.name} expired on {date} ({-days_left} days ago)",
-            evidence=evidence,
+        return EndpointVerdict(
+            FindingStatus.FAIL,
+            f"the certificate of {name} expired on {date} ({-days_left} days ago)",
+            evidence,
         )
     warning = None
     if days_left < params.warn_days:
-        warning = (
-            f"the certificate of {target.name} expires in {days_left} days, on {date}: renew it now"
-        )
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=f"the certificate of {target.name} is valid until {date} ({days_left} days left)",
-        evidence=evidence,
-        warning=warning,
+        warning = f"the certificate of {name} expires in {days_left} days, on {date}: renew it now"
+    return EndpointVerdict(
+        FindingStatus.PASS,
+        f"the certificate of {name} is valid until {date} ({days_left} days left)",
+        evidence,
+        warning,
     )
+
+
+@probe("tls.cert-expiry", params=CertExpiryParams, role=TLS_ROLES)
+def cert_expiry(target: Target, params: CertExpiryParams, ctx: ProbeContext) -> ProbeOutcome:
+    """No TLS endpoint's certificate has expired, with a warning well before one does.
+
+    Fetches the certificate of every TLS endpoint of the host (HTTPS of websites and VPN
+    portals; SMTP and submission through STARTTLS, SMTPS and IMAPS of mail servers; see
+    tls.cert-valid for which) without verifying it, and counts the whole days left until
+    its notAfter date.
+
+    Pass: none has expired; the finding carries a warning when fewer than `warn_days` days
+    remain on one, so that renewal can be planned (or automatic renewal checked). Fail: one
+    has expired. Trust and host name are judged by tls.cert-valid.
+
+    Parameters: `warn_days` (default 30, at least 0).
+    Evidence: `not_after`, `days_left` (negative once expired) and the certificate's
+    identity, for the first failing endpoint (else the first) and under `endpoints` for each.
+    """
+    return judge_endpoints(target, lambda endpoint: _judge_expiry(target, endpoint, params, ctx))
+
+
+# --- tls.min-version ---------------------------------------------------------------------------
 
 
 class MinVersionParams(ProbeParams):
@@ -423,37 +295,483 @@ def version_rank(version: str) -> int:
     return VERSION_ORDER.index(version) if version in VERSION_ORDER else -1
 
 
-@probe("tls.min-version", params=MinVersionParams, role="website")
-def min_version(target: Target, params: MinVersionParams, ctx: ProbeContext) -> ProbeOutcome:
-    """The website negotiates a current TLS version (TLS 1.2 or later by default).
-
-    Offers every version the local OpenSSL has, from TLS 1.0 up to TLS 1.3 (and every cipher,
-    at OpenSSL security level 0), on the HTTPS port (default 443) without verifying the
-    certificate, and records the version and cipher the server picks: the best it supports.
-
-    Pass: the negotiated version is at least `minimum`. Fail: it is older (TLS 1.0 and 1.1 are
-    deprecated by RFC 8996; browsers refuse them). This check does not yet enumerate the old
-    versions a modern server still accepts as well.
-
-    Parameters: `minimum`, "TLSv1.2" (default) or "TLSv1.3".
-    Evidence: `tls_version`, `cipher`, `cipher_bits`, `minimum`.
-    """
-    session = handshake(target, ctx, permissive_context())
+def _judge_best_version(
+    target: Target, endpoint: Endpoint, params: MinVersionParams, ctx: ProbeContext
+) -> EndpointVerdict:
+    name = subject(target, endpoint)
+    session = handshake(target, endpoint, ctx, permissive_context())
     evidence = {**session.evidence(), "minimum": params.minimum}
     if version_rank(session.version) < version_rank(params.minimum):
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=(
-                f"{target.name} negotiates {session.version or 'an unknown version'} at best, "
-                f"below the minimum {params.minimum}"
-            ),
-            evidence=evidence,
+        return EndpointVerdict(
+            FindingStatus.FAIL,
+            f"{name} negotiates {session.version or 'an unknown version'} at best, "
+            f"below the minimum {params.minimum}",
+            evidence,
         )
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=(
-            f"{target.name} negotiates {session.version} with {session.cipher} "
-            f"(minimum {params.minimum})"
-        ),
-        evidence=evidence,
+    return EndpointVerdict(
+        FindingStatus.PASS,
+        f"{name} negotiates {session.version} with {session.cipher} (minimum {params.minimum})",
+        evidence,
     )
+
+
+@probe("tls.min-version", params=MinVersionParams, role=TLS_ROLES)
+def min_version(target: Target, params: MinVersionParams, ctx: ProbeContext) -> ProbeOutcome:
+    """Every TLS endpoint negotiates a current TLS version (TLS 1.2 or later by default).
+
+    Offers every version the local OpenSSL has, from TLS 1.0 up to TLS 1.3 (and every cipher,
+    at OpenSSL security level 0), to each TLS endpoint of the host (see tls.cert-valid for
+    which) without verifying the certificate, and records the version and cipher the server
+    picks: the best it supports.
+
+    Pass: every endpoint negotiates at least `minimum`. Fail: one negotiates an older version
+    (TLS 1.0 and 1.1 are deprecated by RFC 8996; browsers refuse them). Which old versions a
+    modern server still accepts as well is judged by tls.protocols.
+
+    Parameters: `minimum`, "TLSv1.2" (default) or "TLSv1.3".
+    Evidence: `tls_version`, `cipher`, `cipher_bits`, `minimum` (and `endpoints`).
+    """
+    return judge_endpoints(
+        target, lambda endpoint: _judge_best_version(target, endpoint, params, ctx)
+    )
+
+
+# --- tls.protocols -----------------------------------------------------------------------------
+
+PROTOCOL_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+CURRENT_VERSIONS = frozenset({"TLSv1.2", "TLSv1.3"})
+OldVersion = Literal["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"]
+
+
+class ProtocolsParams(ProbeParams):
+    forbidden: list[OldVersion] = Field(
+        default_factory=lambda: list[OldVersion](["TLSv1", "TLSv1.1"]),
+        description="Versions that must not be accepted (SSLv3 never may).",
+    )
+
+
+def offer_version(target: Target, endpoint: Endpoint, ctx: ProbeContext, version: str) -> Attempt:
+    """Offer one protocol version alone: a handshake when the local OpenSSL can offer it,
+    else a ClientHello (SSLv3 with OpenSSL 3)."""
+    local = local_version(version)
+    if local is None:
+        if version == "TLSv1.3":
+            return Attempt(Offer.NOT_TESTABLE, Method.HANDSHAKE, "the local OpenSSL lacks TLS 1.3")
+        return offer_client_hello(target, endpoint, ctx, version, OLD_SERVER_SUITES)
+    attempt = offer_handshake(target, endpoint, ctx, version_context(local))
+    extra = suites_not_in_local_openssl()
+    if attempt.offer is not Offer.REFUSED or version == "TLSv1.3" or not extra:
+        return attempt
+    # An old server may speak this version only with suites that the local OpenSSL lacks
+    # (RC4, 3DES): ask once more with exactly those before calling the version refused.
+    retry = offer_client_hello(target, endpoint, ctx, version, extra)
+    return retry if retry.offer is Offer.ACCEPTED else attempt
+
+
+def _judge_protocols(
+    target: Target, endpoint: Endpoint, params: ProtocolsParams, ctx: ProbeContext
+) -> EndpointVerdict:
+    name = subject(target, endpoint)
+    results = concurrently(
+        [functools.partial(offer_version, target, endpoint, ctx, v) for v in PROTOCOL_VERSIONS]
+    )
+    attempts = dict(zip(PROTOCOL_VERSIONS, results, strict=True))
+    forbidden = sorted({"SSLv3", *params.forbidden}, key=version_rank)
+    error = no_tls_answer(list(attempts.values()), where(target, endpoint))
+    if isinstance(error, NoStartTls):
+        return EndpointVerdict(
+            FindingStatus.FAIL,
+            f"{name} offers no TLS at all: STARTTLS is not offered",
+            {"offered": [], "forbidden": forbidden, "starttls": False, "detail": str(error)},
+        )
+    if error is not None:
+        raise error
+    offered = [v for v, a in attempts.items() if a.offer is Offer.ACCEPTED]
+    evidence = {
+        "offered": offered,
+        "forbidden": forbidden,
+        "versions": {v: a.evidence() for v, a in attempts.items()},
+    }
+    bad = [v for v in offered if v in forbidden]
+    problems = [f"accepts {', '.join(bad)}"] if bad else []
+    if not CURRENT_VERSIONS.intersection(offered):
+        problems.append("offers neither TLSv1.2 nor TLSv1.3")
+    warning = _unanswered(name, attempts)
+    if problems:
+        return EndpointVerdict(
+            FindingStatus.FAIL, f"{name} {' and '.join(problems)}", evidence, warning
+        )
+    return EndpointVerdict(
+        FindingStatus.PASS,
+        f"{name} offers {', '.join(offered)} and none of {', '.join(forbidden)}",
+        evidence,
+        warning,
+    )
+
+
+@probe("tls.protocols", params=ProtocolsParams, role=TLS_ROLES, budget=4.0)
+def protocols(target: Target, params: ProtocolsParams, ctx: ProbeContext) -> ProbeOutcome:
+    """No TLS endpoint accepts SSLv3, TLS 1.0 or TLS 1.1; each offers TLS 1.2 or 1.3.
+
+    Offers each protocol version alone to every TLS endpoint of the host (see tls.cert-valid
+    for which endpoints): SSLv3, TLS 1.0, 1.1, 1.2 and 1.3. A version the local OpenSSL
+    can speak is offered in a full handshake (every cipher, security level 0); one it cannot
+    (SSLv3 with OpenSSL 3) in a hand-built ClientHello, and the server's ServerHello says
+    whether it takes it. A version refused in the handshake is offered once more with the
+    legacy suites the local OpenSSL lacks (RC4, 3DES), so that an old server that speaks only
+    those is not missed.
+
+    Pass: no endpoint accepts a version in `forbidden` (or SSLv3, always forbidden) and each
+    offers TLS 1.2 or 1.3. Fail: one does (TLS 1.0 and 1.1 are deprecated by RFC 8996, SSLv3
+    by RFC 7568), or offers neither current version, or a mail endpoint does not offer
+    STARTTLS at all. A version the server did not answer (timeout) is not judged and named in
+    a warning.
+
+    Parameters: `forbidden`, a list of "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"
+    (default ["TLSv1", "TLSv1.1"]).
+    Evidence: `offered` (versions accepted), `forbidden`, and per version under `versions`
+    the result (accepted, refused, no answer), the method (handshake or client_hello) and
+    what the server answered (negotiated suite or alert); per endpoint under `endpoints`.
+    """
+    return judge_endpoints(target, lambda endpoint: _judge_protocols(target, endpoint, params, ctx))
+
+
+# --- tls.weak-ciphers --------------------------------------------------------------------------
+
+
+class WeakClass(StrEnum):
+    """Classes of cipher suites that protect too little: each is offered alone."""
+
+    NULL = "NULL"  # no encryption at all
+    EXPORT = "EXPORT"  # 40- and 56-bit export-grade keys (FREAK, Logjam)
+    ANONYMOUS = "anonymous"  # no server authentication: anyone in between reads along
+    RC4 = "RC4"  # a broken stream cipher (RFC 7465)
+    DES = "3DES"  # 3DES (64-bit blocks: Sweet32) and single DES
+
+
+@dataclass(frozen=True)
+class SuiteClass:
+    """How to offer a class: an OpenSSL cipher string, and the IANA suites for a ClientHello."""
+
+    openssl: str
+    suites: dict[int, str]
+
+
+WEAK_SUITES: dict[WeakClass, SuiteClass] = {
+    WeakClass.NULL: SuiteClass(
+        "NULL:eNULL:@SECLEVEL=0",
+        {
+            0x0001: "TLS_RSA_WITH_NULL_MD5",
+            0x0002: "TLS_RSA_WITH_NULL_SHA",
+            0x003B: "TLS_RSA_WITH_NULL_SHA256",
+            0xC001: "TLS_ECDH_ECDSA_WITH_NULL_SHA",
+            0xC006: "TLS_ECDHE_ECDSA_WITH_NULL_SHA",
+            0xC00B: "TLS_ECDH_RSA_WITH_NULL_SHA",
+            0xC010: "TLS_ECDHE_RSA_WITH_NULL_SHA",
+            0xC015: "TLS_ECDH_anon_WITH_NULL_SHA",
+        },
+    ),
+    WeakClass.EXPORT: SuiteClass(
+        "EXPORT:@SECLEVEL=0",
+        {
+            0x0003: "TLS_RSA_EXPORT_WITH_RC4_40_MD5",
+            0x0006: "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5",
+            0x0008: "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA",
+            0x000B: "TLS_DH_DSS_EXPORT_WITH_DES40_CBC_SHA",
+            0x000E: "TLS_DH_RSA_EXPORT_WITH_DES40_CBC_SHA",
+            0x0011: "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA",
+            0x0014: "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA",
+            0x0017: "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5",
+            0x0019: "TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA",
+            0x0060: "TLS_RSA_EXPORT1024_WITH_RC4_56_MD5",
+            0x0061: "TLS_RSA_EXPORT1024_WITH_RC2_CBC_56_MD5",
+            0x0062: "TLS_RSA_EXPORT1024_WITH_DES_CBC_SHA",
+            0x0063: "TLS_DHE_DSS_EXPORT1024_WITH_DES_CBC_SHA",
+            0x0064: "TLS_RSA_EXPORT1024_WITH_RC4_56_SHA",
+            0x0065: "TLS_DHE_DSS_EXPORT1024_WITH_RC4_56_SHA",
+        },
+    ),
+    WeakClass.ANONYMOUS: SuiteClass(
+        "aNULL:@SECLEVEL=0",
+        {
+            0x0018: "TLS_DH_anon_WITH_RC4_128_MD5",
+            0x001A: "TLS_DH_anon_WITH_DES_CBC_SHA",
+            0x001B: "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA",
+            0x0034: "TLS_DH_anon_WITH_AES_128_CBC_SHA",
+            0x003A: "TLS_DH_anon_WITH_AES_256_CBC_SHA",
+            0x0046: "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA",
+            0x006C: "TLS_DH_anon_WITH_AES_128_CBC_SHA256",
+            0x006D: "TLS_DH_anon_WITH_AES_256_CBC_SHA256",
+            0x0089: "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA",
+            0x00A6: "TLS_DH_anon_WITH_AES_128_GCM_SHA256",
+            0x00A7: "TLS_DH_anon_WITH_AES_256_GCM_SHA384",
+            0xC015: "TLS_ECDH_anon_WITH_NULL_SHA",
+            0xC016: "TLS_ECDH_anon_WITH_RC4_128_SHA",
+            0xC017: "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA",
+            0xC018: "TLS_ECDH_anon_WITH_AES_128_CBC_SHA",
+            0xC019: "TLS_ECDH_anon_WITH_AES_256_CBC_SHA",
+        },
+    ),
+    WeakClass.RC4: SuiteClass(
+        "RC4:@SECLEVEL=0",
+        {
+            0x0004: "TLS_RSA_WITH_RC4_128_MD5",
+            0x0005: "TLS_RSA_WITH_RC4_128_SHA",
+            0x0018: "TLS_DH_anon_WITH_RC4_128_MD5",
+            0xC002: "TLS_ECDH_ECDSA_WITH_RC4_128_SHA",
+            0xC007: "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+            0xC00C: "TLS_ECDH_RSA_WITH_RC4_128_SHA",
+            0xC011: "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+            0xC016: "TLS_ECDH_anon_WITH_RC4_128_SHA",
+        },
+    ),
+    WeakClass.DES: SuiteClass(
+        "3DES:DES:@SECLEVEL=0",
+        {
+            0x0009: "TLS_RSA_WITH_DES_CBC_SHA",
+            0x000A: "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+            0x000C: "TLS_DH_DSS_WITH_DES_CBC_SHA",
+            0x000D: "TLS_DH_DSS_WITH_3DES_EDE_CBC_SHA",
+            0x000F: "TLS_DH_RSA_WITH_DES_CBC_SHA",
+            0x0010: "TLS_DH_RSA_WITH_3DES_EDE_CBC_SHA",
+            0x0012: "TLS_DHE_DSS_WITH_DES_CBC_SHA",
+            0x0013: "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA",
+            0x0015: "TLS_DHE_RSA_WITH_DES_CBC_SHA",
+            0x0016: "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA",
+            0x001A: "TLS_DH_anon_WITH_DES_CBC_SHA",
+            0x001B: "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA",
+            0xC003: "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA",
+            0xC008: "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
+            0xC00D: "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA",
+            0xC012: "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+            0xC017: "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA",
+        },
+    ),
+}
+
+# What servers of the SSLv3 era speak, for a version the local OpenSSL cannot offer at all.
+OLD_SERVER_SUITES: dict[int, str] = {
+    0x002F: "TLS_RSA_WITH_AES_128_CBC_SHA",
+    0x0035: "TLS_RSA_WITH_AES_256_CBC_SHA",
+    0x0033: "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+    0x0039: "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
+    0xC009: "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    0xC00A: "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    0xC013: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    0xC014: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    0x0041: "TLS_RSA_WITH_CAMELLIA_128_CBC_SHA",
+    0x0084: "TLS_RSA_WITH_CAMELLIA_256_CBC_SHA",
+    0x0096: "TLS_RSA_WITH_SEED_CBC_SHA",
+    0x0007: "TLS_RSA_WITH_IDEA_CBC_SHA",
+    **WEAK_SUITES[WeakClass.RC4].suites,
+    **WEAK_SUITES[WeakClass.DES].suites,
+    **WEAK_SUITES[WeakClass.EXPORT].suites,
+}
+
+
+@functools.cache
+def suites_not_in_local_openssl() -> dict[int, str]:
+    """The weak suites of the classes that the local OpenSSL cannot offer at all."""
+    missing: dict[int, str] = {}
+    for suite_class in WEAK_SUITES.values():
+        if cipher_context(suite_class.openssl) is None:
+            missing.update(suite_class.suites)
+    return missing
+
+
+class WeakCiphersParams(ProbeParams):
+    forbidden: list[WeakClass] = Field(
+        default_factory=lambda: list(WeakClass),
+        description="Classes of cipher suites that must not be accepted.",
+    )
+
+    @field_validator("forbidden", mode="before")
+    @classmethod
+    def _bare_null(cls, value: Any) -> Any:
+        # YAML reads an unquoted NULL as null: the class name is what the user meant.
+        if isinstance(value, list):
+            return [WeakClass.NULL if item is None else item for item in value]
+        return value
+
+
+def offer_weak(target: Target, endpoint: Endpoint, ctx: ProbeContext, weak: WeakClass) -> Attempt:
+    """Offer one class of weak suites alone, up to TLS 1.2: in a handshake when the local
+    OpenSSL has them, else in a ClientHello."""
+    suite_class = WEAK_SUITES[weak]
+    ssl_ctx = cipher_context(suite_class.openssl)
+    if ssl_ctx is not None:
+        return offer_handshake(target, endpoint, ctx, ssl_ctx)
+    return offer_client_hello(target, endpoint, ctx, "TLSv1.2", suite_class.suites, or_older=True)
+
+
+def _judge_weak_ciphers(
+    target: Target, endpoint: Endpoint, params: WeakCiphersParams, ctx: ProbeContext
+) -> EndpointVerdict:
+    name = subject(target, endpoint)
+    # A handshake with everything the local OpenSSL offers first shows that this is a TLS
+    # server at all: then a hang-up on a weak offer is its way of refusing it.
+    tasks: list[Callable[[], Attempt]] = [
+        functools.partial(offer_handshake, target, endpoint, ctx, permissive_context())
+    ]
+    tasks += [functools.partial(offer_weak, target, endpoint, ctx, c) for c in params.forbidden]
+    baseline, *results = concurrently(tasks)
+    error = no_tls_answer([baseline, *results], where(target, endpoint))
+    if error is not None:
+        raise error
+    attempts = {str(c): a for c, a in zip(params.forbidden, results, strict=True)}
+    accepted = [
+        {"class": c, "suite": a.suite, "version": a.version}
+        for c, a in attempts.items()
+        if a.offer is Offer.ACCEPTED
+    ]
+    evidence = {
+        "accepted": accepted,
+        "classes": {c: a.evidence() for c, a in attempts.items()},
+        "baseline": baseline.evidence(),
+    }
+    warning = _unanswered(name, attempts)
+    if accepted:
+        found = ", ".join(f"{a['class']} ({a['suite']})" for a in accepted)
+        return EndpointVerdict(
+            FindingStatus.FAIL, f"{name} accepts weak cipher suites: {found}", evidence, warning
+        )
+    return EndpointVerdict(
+        FindingStatus.PASS,
+        f"{name} accepts none of the weak cipher suites ({', '.join(attempts)})",
+        evidence,
+        warning,
+    )
+
+
+@probe("tls.weak-ciphers", params=WeakCiphersParams, role=TLS_ROLES, budget=4.0)
+def weak_ciphers(target: Target, params: WeakCiphersParams, ctx: ProbeContext) -> ProbeOutcome:
+    """No TLS endpoint accepts NULL, EXPORT, anonymous, RC4 or 3DES/DES cipher suites.
+
+    Offers each class of weak suites alone, with TLS 1.0 up to 1.2 (TLS 1.3 has none), to
+    every TLS endpoint of the host (see tls.cert-valid for which). A class the local OpenSSL
+    still has (NULL and anonymous with OpenSSL 3) is offered in a full handshake; a class it
+    lacks (EXPORT, RC4, 3DES/DES) in a hand-built ClientHello listing that class's IANA
+    suites, and the server's ServerHello says whether it takes one. One more handshake with
+    ordinary suites shows that the endpoint speaks TLS at all.
+
+    Pass: no endpoint accepts a suite of a class in `forbidden`. Fail: one does; the message
+    names the class and the suite the server picked. A class the server did not answer
+    (timeout) is not judged and named in a warning.
+
+    Parameters: `forbidden`, a list of "NULL", "EXPORT", "anonymous", "RC4", "3DES"
+    (default: all five).
+    Evidence: `accepted` (class, suite, version), per class under `classes` the result,
+    the method and what the server answered, `baseline` (the ordinary handshake); per
+    endpoint under `endpoints`. The server picks one suite per class: others of the same
+    class may be accepted too.
+    """
+    return judge_endpoints(
+        target, lambda endpoint: _judge_weak_ciphers(target, endpoint, params, ctx)
+    )
+
+
+# --- tls.cert-key ------------------------------------------------------------------------------
+
+WEAK_SIGNATURE_HASHES = frozenset({"md2", "md4", "md5", "sha1"})
+
+
+class CertKeyParams(ProbeParams):
+    min_rsa_bits: int = Field(
+        default=2048, ge=1024, le=16384, description="Smallest acceptable RSA (and DSA) key."
+    )
+    min_ec_bits: int = Field(
+        default=256, ge=160, le=521, description="Smallest acceptable elliptic-curve key."
+    )
+
+
+def _key_problem(cert: x509.Certificate, params: CertKeyParams) -> str | None:
+    key = key_description(cert)
+    kind, size = key["key_type"], key["key_size"]
+    if kind in ("RSA", "DSA") and size < params.min_rsa_bits:
+        return f"its {kind} key has {size} bits (at least {params.min_rsa_bits} needed)"
+    if kind == "EC" and size < params.min_ec_bits:
+        return f"its EC key has {size} bits (at least {params.min_ec_bits} needed)"
+    return None
+
+
+def _chain(session: TlsSession) -> tuple[list[x509.Certificate], bool]:
+    """The certificates the server sent (leaf first) and whether that is the whole chain."""
+    if not session.chain_der:
+        return [session.leaf()], False
+    return [parse_der(der, session.where) for der in session.chain_der], True
+
+
+def _signature_problems(chain: list[x509.Certificate]) -> list[str]:
+    problems = []
+    for position, cert in enumerate(chain):
+        digest = signature_hash(cert)
+        if digest not in WEAK_SIGNATURE_HASHES:
+            continue
+        if position and cert.issuer == cert.subject:
+            continue  # a root's own signature is never checked: it is trusted as it is
+        which = "its certificate" if position == 0 else f"chain certificate {position}"
+        problems.append(f"{which} is signed with {str(digest).upper()}")
+    return problems
+
+
+def _short_description(cert: x509.Certificate) -> dict[str, Any]:
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        **key_description(cert),
+        "signature_hash": signature_hash(cert),
+    }
+
+
+def _judge_cert_key(
+    target: Target, endpoint: Endpoint, params: CertKeyParams, ctx: ProbeContext
+) -> EndpointVerdict:
+    name = subject(target, endpoint)
+    session = handshake(target, endpoint, ctx, permissive_context())
+    chain, whole = _chain(session)
+    leaf = chain[0]
+    key_problem = _key_problem(leaf, params)
+    problems = ([key_problem] if key_problem else []) + _signature_problems(chain)
+    evidence = {
+        **describe_certificate(leaf),
+        "chain": [_short_description(cert) for cert in chain],
+        "chain_judged": whole,
+        "min_rsa_bits": params.min_rsa_bits,
+        "min_ec_bits": params.min_ec_bits,
+    }
+    if not whole:
+        evidence["note"] = "only the leaf certificate could be read here, not the chain"
+    if problems:
+        return EndpointVerdict(
+            FindingStatus.FAIL,
+            f"the certificate of {name} is weak: {'; '.join(problems)}",
+            evidence,
+        )
+    key = key_description(leaf)
+    return EndpointVerdict(
+        FindingStatus.PASS,
+        f"the certificate of {name} has a {key['key_size']}-bit {key['key_type']} key and "
+        f"no SHA-1 or MD5 signature in the {_plural(len(chain), 'certificate')} sent",
+        evidence,
+    )
+
+
+@probe("tls.cert-key", params=CertKeyParams, role=TLS_ROLES)
+def cert_key(target: Target, params: CertKeyParams, ctx: ProbeContext) -> ProbeOutcome:
+    """Every TLS endpoint's certificate has a strong key and no SHA-1 or MD5 signature.
+
+    Makes a handshake with every TLS endpoint of the host (see tls.cert-valid for which),
+    without verifying, and reads the certificates the server sends: the leaf and the chain.
+
+    Pass: the leaf's key is RSA (or DSA) of at least `min_rsa_bits`, EC of at least
+    `min_ec_bits`, or Ed25519/Ed448, and neither the leaf nor any chain certificate the
+    server sends is signed with SHA-1 or MD5 (a self-signed root's own signature does not
+    count: nobody checks it). Fail: otherwise; the message names each problem.
+
+    Parameters: `min_rsa_bits` (default 2048), `min_ec_bits` (default 256).
+    Evidence: the leaf's description (key type and size, signature hash, ...), `chain` (each
+    certificate sent: subject, issuer, key, signature hash), `chain_judged` (false when this
+    Python can read only the leaf: then only the leaf was judged); per endpoint under
+    `endpoints`.
+    """
+    return judge_endpoints(target, lambda endpoint: _judge_cert_key(target, endpoint, params, ctx))

@@ -20,10 +20,16 @@ from cyberstd.lab.certs import CertFiles, CertSet
 from cyberstd.lab.web import RawServer, WebServer, server_tls_context
 from cyberstd.probes.tls import (
     CertExpiryParams,
+    CertKeyParams,
     MinVersionParams,
+    ProtocolsParams,
+    WeakCiphersParams,
     cert_expiry,
+    cert_key,
     cert_valid,
     min_version,
+    protocols,
+    weak_ciphers,
 )
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import FindingStatus
@@ -35,6 +41,9 @@ ALL_TLS_PROBES: list[tuple[str, Callable[..., Any], ProbeParams]] = [
     ("tls.cert-valid", cert_valid, NO_PARAMS),
     ("tls.cert-expiry", cert_expiry, CertExpiryParams()),
     ("tls.min-version", min_version, MinVersionParams()),
+    ("tls.protocols", protocols, ProtocolsParams()),
+    ("tls.weak-ciphers", weak_ciphers, WeakCiphersParams()),
+    ("tls.cert-key", cert_key, CertKeyParams()),
 ]
 
 
@@ -329,14 +338,18 @@ def test_garbage_instead_of_tls_is_a_protocol_error(
         func(target_on_port(server.port), params, ctx)
 
 
+@pytest.mark.parametrize(("probe_id", "func", "params"), ALL_TLS_PROBES)
 def test_a_server_that_hangs_up_is_reported(
+    probe_id: str,
+    func: Callable[..., Any],
+    params: ProbeParams,
     start_raw: Callable[..., RawServer],
     target_on_port: Callable[[int], Target],
     ctx: ProbeContext,
 ) -> None:
     server = start_raw(close_after_payload=True)
     with pytest.raises((ProtocolError, ConnectivityError)):
-        cert_valid(target_on_port(server.port), NO_PARAMS, ctx)
+        func(target_on_port(server.port), params, ctx)
 
 
 def test_a_name_instead_of_an_address_is_refused_without_lookup(ctx: ProbeContext) -> None:
@@ -346,6 +359,20 @@ def test_a_name_instead_of_an_address_is_refused_without_lookup(ctx: ProbeContex
 
 
 # --- parameters and registration ---------------------------------------------------------------
+
+
+def test_the_evidence_lists_the_https_endpoint(
+    start_web: Callable[..., WebServer],
+    target_of: Callable[[WebServer], Target],
+    ctx: ProbeContext,
+) -> None:
+    server = start_web()
+    outcome = cert_expiry(target_of(server), CertExpiryParams(), ctx)
+    (record,) = outcome.evidence["endpoints"]
+    assert record["service"] == "https"
+    assert record["port"] == server.https_port
+    assert record["status"] == "pass"
+    assert record["days_left"] == outcome.evidence["days_left"]
 
 
 def test_params_are_validated() -> None:
@@ -366,7 +393,7 @@ def test_probes_are_registered_for_websites_with_documentation() -> None:
         spec = registry[probe_id]
         assert spec.func is func
         assert spec.params is type(params)
-        assert "website" in spec.roles
+        assert {"website", "mail", "vpn"} <= set(spec.roles)
         assert "Pass" in spec.doc and "Fail" in spec.doc
 
 
