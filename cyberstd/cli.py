@@ -645,13 +645,16 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
     import tempfile
 
     from cyberstd.catalog import default_root
-    from cyberstd.lab import demo_lab
+    from cyberstd.lab import lab_school
 
     folder = school_dir or (obj.root or default_root()) / "examples" / "demo-school"
     if not (folder / "school.yaml").is_file():
         raise UsageError(f"demo school not found at {folder}")
     try:
-        with tempfile.TemporaryDirectory(prefix="cyberstd-lab-") as tmp, demo_lab(Path(tmp)) as lab:
+        with (
+            tempfile.TemporaryDirectory(prefix="cyberstd-lab-") as tmp,
+            lab_school(Path(tmp)) as lab,
+        ):
             for host in lab.hosts:
                 ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())
                 click.echo(f"lab: {host.name} on {host.address} ({ports})", err=True)

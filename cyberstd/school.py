@@ -68,7 +68,7 @@ def load_school(
         school, found = parse(doc, SchoolFile)
         problems.extend(found)
         if school is not None:
-            problems.extend(_school_problems(folder, doc, school, catalog, today))
+            problems.extend(_school_problems(folder, doc, school, catalog, today, inputs))
     attestations: dict[str, AttestationDef] = {}
     att_path = folder / ATTESTATIONS_FILE
     if att_path.exists():
@@ -95,7 +95,12 @@ def load_school(
 
 
 def _school_problems(
-    folder: Path, doc: Document, school: SchoolFile, catalog: Catalog, today: date
+    folder: Path,
+    doc: Document,
+    school: SchoolFile,
+    catalog: Catalog,
+    today: date,
+    inputs: dict[str, str],
 ) -> list[Problem]:
     out: list[Problem] = []
     names: set[str] = set()
@@ -140,7 +145,9 @@ def _school_problems(
             )
         )
     for i, export in enumerate(school.exports):
-        if not (folder / export.path).is_file():
+        if (folder / export.path).is_file():
+            inputs[display_path(folder / export.path)] = sha256_file(folder / export.path)
+        else:
             out.append(
                 doc.problem(
                     ["exports", i, "path"], "missing-file", f"export file {export.path!r} not found"

@@ -4,8 +4,9 @@ Every lab server binds to an address in 127.0.0.0/8 only (one address per simula
 127.0.10.1) and refuses anything else, so the lab never sends a packet off the machine.
 Certificates come from a lab CA generated on the spot; scans trust it through `ca_bundle`.
 
-`demo_lab` starts the demo school's website with a few deliberate flaws, each a keyword flag,
-so that `cyberstd demo` shows real findings and tests can switch the flaws off one by one.
+`lab_school` starts the whole demo school (website, mail, DNS, servers, zones) with its flaws
+switchable; `cyberstd demo` scans it. `demo_lab` starts only the website, with its flaws as
+keyword flags, for tests of the web and TLS probes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cyberstd.lab.certs import (
@@ -24,16 +24,19 @@ from cyberstd.lab.certs import (
     cert_set,
     self_signed,
 )
+from cyberstd.lab.school import DEMO_FLAWS, Flaw, Lab, LabHost, lab_school
 from cyberstd.lab.web import RawServer, RequestRecord, WebServer, check_loopback
 
 __all__ = [
     "DEMO_ADDRESS",
+    "DEMO_FLAWS",
     "DEMO_HOST_NAME",
     "DEMO_HTTPS_PORT",
     "DEMO_HTTP_PORT",
     "CertFiles",
     "CertSet",
     "CertificateAuthority",
+    "Flaw",
     "KeyType",
     "Lab",
     "LabHost",
@@ -43,6 +46,7 @@ __all__ = [
     "cert_set",
     "check_loopback",
     "demo_lab",
+    "lab_school",
     "self_signed",
 ]
 
@@ -50,29 +54,6 @@ DEMO_ADDRESS = "127.0.10.1"
 DEMO_HOST_NAME = "www.demo-school.test"
 DEMO_HTTP_PORT = 18080
 DEMO_HTTPS_PORT = 18443
-
-
-@dataclass(frozen=True)
-class LabHost:
-    """A running lab host, described the way school.yaml declares a host."""
-
-    name: str
-    address: str
-    roles: tuple[str, ...]
-    ports: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Lab:
-    """A running lab: where its files are, which CA to trust, and its hosts."""
-
-    workdir: Path
-    ca_bundle: Path
-    hosts: tuple[LabHost, ...]
-
-    @property
-    def website(self) -> LabHost:
-        return next(h for h in self.hosts if "website" in h.roles)
 
 
 @contextmanager

@@ -56,9 +56,16 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
                     f"{t(f'status.{c.status}', lang)} ({severity_of(results, c)})",
                     style=STYLE[c.status],
                 ),
-                Text(inert(next_step(results, c, lang).replace("`", ""))),
+                Text(_short(inert(next_step(results, c, lang).replace("`", "")))),
             )
         parts.append(table)
     else:
         parts.append(Text(t("report.no_gaps", lang), style="green"))
     return Group(*parts)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """The first sentence of a next step, for a table cell; the reports carry the whole text."""
+    head, dot, _ = text.partition(". ")
+    head = head + ("." if dot else "")
+    return head if len(head) <= limit else head[: limit - 1] + "…"
