@@ -1,0 +1,766 @@
+"""DNS probes of a school's domain: SOA and name servers, DNSSEC, CAA, and the MX records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import dns.dnssec
+import dns.exception
+import dns.flags
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from pydantic import Field
+
+from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
+from cyberstd.probes.starttls import printable
+from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
+from cyberstd.results import FindingStatus, ProbeOutcome
+
+# Evidence stays small enough to read and store: long texts and lists are cut, and say so.
+MAX_EVIDENCE_TEXT = 2048
+MAX_EVIDENCE_ITEMS = 20
+# The most MX or NS hosts one probe looks at (real domains have a handful).
+MAX_HOSTS = 10
+# Time budgets, in multiples of the scan's timeout (see `registry.probe`).
+DNS_BUDGET = 4.0
+# The DNS look-ups of one probe run share a deadline a little inside the runner's hard limit.
+_DEADLINE_SHARE = 0.95
+
+# DNSSEC algorithms and DS digests that RFC 8624 no longer recommends (MD5, DSA, SHA-1).
+_WEAK_ALGORITHMS = frozenset({1, 3, 5, 6, 7})
+_WEAK_DIGESTS = frozenset({1})
+
+PROVIDERS = (
+    (".mail.protection.outlook.com", "Microsoft 365"),
+    (".google.com", "Google Workspace"),
+    (".googlemail.com", "Google Workspace"),
+)
+
+
+def cut(text: str, limit: int = MAX_EVIDENCE_TEXT) -> str:
+    """`text` with control characters escaped, cut to `limit` characters with a note when longer."""
+    shown = printable(text)
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[:limit]}... (cut: {len(shown)} characters in all)"
+
+
+def cut_list(items: Iterable[str], limit: int = MAX_EVIDENCE_ITEMS) -> list[str]:
+    """The first `limit` items, each cut, and a last item saying how many were left out."""
+    values = list(items)
+    shown = [cut(item) for item in values[:limit]]
+    if len(values) > limit:
+        shown.append(f"... and {len(values) - limit} more ({len(values)} in all)")
+    return shown
+
+
+# --- look-ups ----------------------------------------------------------------------------------
+
+
+class DnsStatus(StrEnum):
+    """How a name answered: with records, without records of the type (NODATA), or not at all."""
+
+    ANSWER = "answer"
+    NODATA = "nodata"
+    NXDOMAIN = "nxdomain"
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    """One look-up's result: the records (after CNAMEs), the name they belong to, the AD flag."""
+
+    name: str
+    rdtype: str
+    status: DnsStatus
+    rdatas: tuple[dns.rdata.Rdata, ...]
+    canonical_name: str
+    authenticated: bool
+    signatures: tuple[dns.rdata.Rdata, ...] = ()
+
+    @property
+    def records(self) -> list[str]:
+        """Each record in presentation format (what `dig` shows)."""
+        return [rdata.to_text() for rdata in self.rdatas]
+
+    @property
+    def void(self) -> bool:
+        return not self.rdatas
+
+    def texts(self) -> list[str]:
+        """TXT records, each one's strings joined as RFC 7208 section 3.3 and others say."""
+        return [
+            b"".join(rdata.strings).decode("utf-8", "backslashreplace")  # type: ignore[attr-defined]
+            for rdata in self.rdatas
+        ]
+
+
+def domain_name(text: str) -> dns.name.Name:
+    """An absolute DNS name; ValueError when `text` cannot be one."""
+    try:
+        name = dns.name.from_text(text.strip(), origin=dns.name.root)
+    except dns.exception.DNSException as exc:
+        raise ValueError(f"{text!r} is not a valid domain name ({exc})") from None
+    if len(name.labels) < 2 or any(not label for label in name.labels[:-1]):
+        raise ValueError(f"{text!r} is not a valid domain name")
+    return name
+
+
+def show(name: dns.name.Name | str) -> str:
+    text = name.to_text(omit_final_dot=True) if isinstance(name, dns.name.Name) else name
+    return printable(text.rstrip(".") or ".")
+
+
+class Lookup:
+    """The DNS look-ups of one probe run, through the scan's resolver, with one deadline for all.
+
+    Each query waits at most the scan's timeout, and all of them together at most `budget`
+    times it. Answers are cached, so a name asked twice (an SPF include used twice) costs one
+    query. NXDOMAIN and NODATA are answers, not errors; a timeout raises ProbeTimeout, a
+    server failure (SERVFAIL, REFUSED) ConnectivityError, a malformed answer ProtocolError.
+    """
+
+    def __init__(self, ctx: ProbeContext, *, budget: float = DNS_BUDGET, dnssec: bool = False):
+        self._resolver = ctx.resolver.dns()
+        if dnssec:
+            # DO asks a validating resolver to validate and say so with the AD flag.
+            self._resolver.use_edns(0, dns.flags.DO, 1232)
+        self._timeout = ctx.timeout
+        self._total = budget * ctx.timeout * _DEADLINE_SHARE
+        self._deadline = time.monotonic() + self._total
+        self._cache: dict[tuple[dns.name.Name, dns.rdatatype.RdataType], DnsAnswer] = {}
+        self.queries = 0
+
+    def query(self, name: dns.name.Name | str, rdtype: str) -> DnsAnswer:
+        qname = domain_name(name) if isinstance(name, str) else name
+        qtype = dns.rdatatype.from_text(rdtype)
+        key = (qname, qtype)
+        if key not in self._cache:
+            self._cache[key] = self._ask(qname, qtype)
+        return self._cache[key]
+
+    def _ask(self, qname: dns.name.Name, qtype: dns.rdatatype.RdataType) -> DnsAnswer:
+        what = f"{show(qname)} {dns.rdatatype.to_text(qtype)}"
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise ProbeTimeout(f"the DNS look-ups of this check took more than {self._total:.0f} s")
+        lifetime = min(self._timeout, remaining)
+        self._resolver.lifetime = self._resolver.timeout = lifetime
+        self.queries += 1
+        try:
+            answer = self._resolver.resolve(qname, qtype, raise_on_no_answer=False, search=False)
+        except dns.resolver.NXDOMAIN:
+            return DnsAnswer(
+                show(qname),
+                dns.rdatatype.to_text(qtype),
+                DnsStatus.NXDOMAIN,
+                (),
+                show(qname),
+                False,
+            )
+        except dns.exception.Timeout:
+            raise ProbeTimeout(
+                f"DNS look-up of {what} got no answer within {lifetime:g} s"
+            ) from None
+        except dns.resolver.NoNameservers as exc:
+            raise ConnectivityError(
+                f"the DNS server could not answer {what}: {cut(str(exc), 300)}"
+            ) from None
+        except dns.exception.DNSException as exc:
+            raise ProtocolError(f"DNS look-up of {what} failed: {cut(str(exc), 300)}") from None
+        rdatas = tuple(answer.rrset) if answer.rrset is not None else ()
+        signatures: tuple[dns.rdata.Rdata, ...] = ()
+        if answer.rrset is not None:
+            found = answer.response.get_rrset(
+                answer.response.answer,
+                answer.rrset.name,
+                dns.rdataclass.IN,
+                dns.rdatatype.RRSIG,
+                qtype,
+            )
+            signatures = tuple(found) if found is not None else ()
+        return DnsAnswer(
+            name=show(qname),
+            rdtype=dns.rdatatype.to_text(qtype),
+            status=DnsStatus.ANSWER if rdatas else DnsStatus.NODATA,
+            rdatas=rdatas,
+            canonical_name=show(answer.canonical_name),
+            authenticated=bool(answer.response.flags & dns.flags.AD),
+            signatures=signatures,
+        )
+
+    def addresses(self, name: dns.name.Name | str) -> tuple[list[str], str]:
+        """IPv4 then IPv6 addresses of `name`, and its canonical name (after CNAMEs)."""
+        found: list[str] = []
+        canonical = show(name)
+        for rdtype in ("A", "AAAA"):
+            answer = self.query(name, rdtype)
+            found.extend(answer.records)
+            if answer.rdatas:
+                canonical = answer.canonical_name
+        return found, canonical
+
+
+def _outcome(
+    status: FindingStatus, message: str, evidence: dict[str, Any], warning: str | None = None
+) -> ProbeOutcome:
+    return ProbeOutcome(status=status, message=message, evidence=evidence, warning=warning)
+
+
+def _join(warnings: list[str]) -> str | None:
+    return "; ".join(warnings) if warnings else None
+
+
+# --- dns.soa-ns --------------------------------------------------------------------------------
+
+
+class SoaNsParams(ProbeParams):
+    min_ns: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_HOSTS,
+        description="The fewest resolvable name servers that pass; fewer than two warns.",
+    )
+
+
+@probe("dns.soa-ns", params=SoaNsParams, target=TargetKind.DOMAIN, budget=DNS_BUDGET + 2)
+def soa_ns(target: Target, params: SoaNsParams, ctx: ProbeContext) -> ProbeOutcome:
+    """The domain is a DNS zone of its own, with an SOA record and working name servers.
+
+    Asks the scan's resolver for the domain's SOA and NS records, then for the addresses (A,
+    AAAA) of each name server (at most 10). A name server counts as working when its name
+    resolves; the name servers themselves are not queried, since they usually lie outside
+    the scope the school authorised.
+
+    Pass: an SOA record at the domain and at least `min_ns` name servers that resolve; with
+    only one the check passes with a warning (RFC 1034 and most registries, DNS Belgium
+    included, ask for at least two on separate networks).
+    Fail: the domain does not exist, has no SOA of its own (it is part of another zone), has
+    no NS records, or fewer than `min_ns` of them resolve.
+
+    Parameters: `min_ns` (default 1; set 2 to make a single name server a failure).
+    Evidence: `soa`, `ns`, `ns_addresses` (name -> addresses) and `ns_unresolvable`.
+    """
+    lookup = Lookup(ctx)
+    domain = target.name
+    soa = lookup.query(domain, "SOA")
+    evidence: dict[str, Any] = {"domain": domain, "soa": cut_list(soa.records)}
+    if soa.status is DnsStatus.NXDOMAIN:
+        return _outcome(FindingStatus.FAIL, f"{domain} does not exist in DNS (NXDOMAIN)", evidence)
+    if soa.void:
+        return _outcome(
+            FindingStatus.FAIL,
+            f"{domain} has no SOA record: it is not a DNS zone of its own",
+            evidence,
+        )
+    ns = lookup.query(domain, "NS")
+    hosts = sorted({show(rdata.target) for rdata in ns.rdatas})  # type: ignore[attr-defined]
+    evidence["ns"] = cut_list(hosts)
+    if not hosts:
+        return _outcome(FindingStatus.FAIL, f"{domain} has no NS records", evidence)
+    resolved: dict[str, list[str]] = {}
+    unresolvable: list[str] = []
+    for host in hosts[:MAX_HOSTS]:
+        try:
+            addresses, _ = lookup.addresses(host)
+        except ValueError:
+            addresses = []
+        if addresses:
+            resolved[host] = cut_list(addresses)
+        else:
+            unresolvable.append(host)
+    evidence.update(ns_addresses=resolved, ns_unresolvable=unresolvable, min_ns=params.min_ns)
+    warnings: list[str] = []
+    if unresolvable:
+        warnings.append(f"name server(s) without an address: {', '.join(unresolvable)}")
+    if len(resolved) < params.min_ns:
+        return _outcome(
+            FindingStatus.FAIL,
+            f"{domain} has {len(resolved)} working name server(s), fewer than {params.min_ns}",
+            evidence,
+            _join(warnings),
+        )
+    if len(resolved) < 2:
+        warnings.insert(
+            0, "only one working name server: the domain disappears when it is down (use two)"
+        )
+    return _outcome(
+        FindingStatus.PASS,
+        f"{domain} has an SOA record and {len(resolved)} working name server(s): "
+        f"{', '.join(resolved)}",
+        evidence,
+        _join(warnings),
+    )
+
+
+# --- DNSSEC signatures -------------------------------------------------------------------------
+
+# Algorithm number -> (hash, key kind) for the signatures this module can verify (RFC 8624).
+_ALGORITHMS: dict[int, tuple[hashes.HashAlgorithm, str]] = {
+    5: (hashes.SHA1(), "rsa"),
+    7: (hashes.SHA1(), "rsa"),
+    8: (hashes.SHA256(), "rsa"),
+    10: (hashes.SHA512(), "rsa"),
+    13: (hashes.SHA256(), "p256"),
+    14: (hashes.SHA384(), "p384"),
+    15: (hashes.SHA256(), "ed25519"),
+    16: (hashes.SHA256(), "ed448"),
+}
+
+
+def rrsig_signed_data(
+    owner: dns.name.Name, rdatas: Sequence[dns.rdata.Rdata], rrsig: dns.rdata.Rdata
+) -> bytes:
+    """The bytes an RRSIG signs (RFC 4034 section 3.1.8.1): its own fields, then the record
+    set in canonical form and order (section 6)."""
+    sig: Any = rrsig
+    data: bytes = struct.pack(
+        "!HBBIIIH",
+        sig.type_covered,
+        sig.algorithm,
+        sig.labels,
+        sig.original_ttl,
+        sig.expiration,
+        sig.inception,
+        sig.key_tag,
+    )
+    data += sig.signer.to_digestable()
+    name = owner
+    if sig.labels < len(owner.labels) - 1:  # an answer synthesised from a wildcard
+        name = dns.name.Name((b"*", *owner.labels[-(sig.labels + 1) :]))
+    fixed = struct.pack("!HHI", sig.type_covered, dns.rdataclass.IN, sig.original_ttl)
+    for wire in sorted(rdata.to_digestable(dns.name.root) for rdata in rdatas):
+        data += name.to_digestable() + fixed + struct.pack("!H", len(wire)) + wire
+    return data
+
+
+def _public_key(key: Any) -> Any:
+    """The public key of a DNSKEY record as a cryptography object; ValueError when unusable."""
+    algorithm = int(key.algorithm)
+    if algorithm not in _ALGORITHMS:
+        raise ValueError(f"algorithm {algorithm} is not supported here")
+    raw: bytes = key.key
+    kind = _ALGORITHMS[algorithm][1]
+    if kind == "rsa":
+        if not raw:
+            raise ValueError("empty RSA key")
+        size, start = (raw[0], 1) if raw[0] else (int.from_bytes(raw[1:3], "big"), 3)
+        exponent = int.from_bytes(raw[start : start + size], "big")
+        modulus = int.from_bytes(raw[start + size :], "big")
+        return rsa.RSAPublicNumbers(exponent, modulus).public_key()
+    if kind in ("p256", "p384"):
+        curve = ec.SECP256R1() if kind == "p256" else ec.SECP384R1()
+        return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + raw)
+    if kind == "ed25519":
+        return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    return ed448.Ed448PublicKey.from_public_bytes(raw)
+
+
+def verify_rrsig(
+    owner: dns.name.Name,
+    rdatas: Sequence[dns.rdata.Rdata],
+    rrsig: dns.rdata.Rdata,
+    key: dns.rdata.Rdata,
+    now: float | None = None,
+) -> None:
+    """Check that `rrsig` over the record set is valid now and made with `key`.
+
+    Raises ValueError with the reason: another key or algorithm, outside its validity
+    period, an unsupported algorithm, or a signature that does not match.
+    """
+    sig: Any = rrsig
+    dnskey: Any = key
+    if int(sig.algorithm) != int(dnskey.algorithm) or sig.key_tag != dns.dnssec.key_id(dnskey):
+        raise ValueError(f"made with another key (tag {sig.key_tag})")
+    moment = int(time.time() if now is None else now)
+    if moment > sig.expiration:
+        raise ValueError(f"expired on {_utc(sig.expiration)}")
+    if moment < sig.inception:
+        raise ValueError(f"not valid before {_utc(sig.inception)}")
+    digest, kind = _ALGORITHMS.get(int(sig.algorithm), (None, ""))
+    if digest is None:
+        raise ValueError(f"algorithm {sig.algorithm} is not supported here")
+    public = _public_key(key)
+    data = rrsig_signed_data(owner, rdatas, rrsig)
+    signature: bytes = sig.signature
+    try:
+        if kind == "rsa":
+            public.verify(signature, data, padding.PKCS1v15(), digest)
+        elif kind in ("p256", "p384"):
+            half = len(signature) // 2
+            der = encode_dss_signature(
+                int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big")
+            )
+            public.verify(der, data, ec.ECDSA(digest))
+        else:
+            public.verify(signature, data)
+    except InvalidSignature:
+        raise ValueError("the signature does not match the records") from None
+
+
+def _utc(timestamp: int) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --- dns.dnssec --------------------------------------------------------------------------------
+
+
+class DnssecParams(ProbeParams):
+    require_validation: bool = Field(
+        default=False,
+        description="Fail unless the resolver validated the answer (AD flag).",
+    )
+
+
+def _ds_matches(
+    owner: dns.name.Name, ds_records: Iterable[dns.rdata.Rdata], keys: Iterable[dns.rdata.Rdata]
+) -> list[tuple[dict[str, Any], dns.rdata.Rdata]]:
+    """The DS records whose digest is the digest of a DNSKEY, with that key."""
+    found: list[tuple[dict[str, Any], dns.rdata.Rdata]] = []
+    key_list = list(keys)
+    for ds in ds_records:
+        record: Any = ds
+        for key in key_list:
+            try:
+                computed = dns.dnssec.make_ds(owner, key, record.digest_type, validating=True)
+            except (dns.exception.UnsupportedAlgorithm, dns.exception.DeniedByPolicy, ValueError):
+                continue
+            if computed == ds:
+                facts = {
+                    "key_tag": record.key_tag,
+                    "algorithm": int(record.algorithm),
+                    "digest_type": int(record.digest_type),
+                }
+                found.append((facts, key))
+    return found
+
+
+def _check_signatures(
+    owner: dns.name.Name, keys: DnsAnswer, trusted: list[dns.rdata.Rdata]
+) -> tuple[dns.rdata.Rdata | None, list[str]]:
+    """The RRSIG over the DNSKEY set that a DS-linked key makes valid, or why there is none."""
+    reasons: list[str] = []
+    for sig in keys.signatures:
+        for key in trusted:
+            if getattr(sig, "key_tag", None) != dns.dnssec.key_id(key):  # type: ignore[arg-type]
+                continue
+            try:
+                verify_rrsig(owner, keys.rdatas, sig, key)
+            except ValueError as exc:
+                reasons.append(str(exc))
+                continue
+            return sig, reasons
+    if not reasons:
+        reasons.append("no signature was made with the key the DS points to")
+    return None, reasons
+
+
+@probe("dns.dnssec", params=DnssecParams, target=TargetKind.DOMAIN, budget=DNS_BUDGET)
+def dnssec(target: Target, params: DnssecParams, ctx: ProbeContext) -> ProbeOutcome:
+    """The domain is signed with DNSSEC and the parent zone links to its key (DS record).
+
+    Asks the scan's resolver (with the DNSSEC OK bit) for the domain's DNSKEY records with
+    their signatures (RRSIG) and for its DS records, computes for each DS the digest of each
+    DNSKEY, and verifies the signature over the DNSKEY records with the key the DS points to
+    (ECDSA, RSA and EdDSA algorithms).
+
+    What this proves: the parent zone's DS points to a key of the zone, and that key signed
+    the zone's key set with a signature that is valid today: the chain of trust from the
+    parent to the zone's keys holds. What it does not prove: the signatures over the other
+    records (SOA, MX, TXT, ...) and the proofs of non-existence (NSEC/NSEC3). A validating
+    resolver checks all of those and then sets the AD flag; the evidence says whether the
+    scan's resolver did (`validated_by_resolver`). A domain whose signatures are broken
+    usually fails to resolve at all through a validating resolver; the probe then reports an
+    error.
+
+    Pass: DNSKEY present, DS present, a DS matches a DNSKEY, and that key's signature over the
+    DNSKEY set is valid (or the resolver validated the answer); with `require_validation`,
+    the resolver must also have set the AD flag. Deprecated algorithms (RSA/SHA-1, DSA, MD5),
+    SHA-1 DS digests, or an algorithm this probe cannot verify pass with a warning.
+    Fail: no DNSKEY (the zone is not signed); keys but no DS at the parent (the chain of trust
+    is not linked: resolvers treat the domain as unsigned); a DS that matches no key; a key
+    set without a signature, or with an expired, not yet valid or wrong signature (validating
+    resolvers refuse the domain); no AD flag when `require_validation`.
+
+    Parameters: `require_validation` (default false).
+    Evidence: `dnskey`, `ds`, `matching_ds` (key tag, algorithm, digest type),
+    `dnskey_signatures`, `signature_valid`, `signature_expires`, `validated_by_resolver`.
+    """
+    lookup = Lookup(ctx, dnssec=True)
+    domain = target.name
+    owner = domain_name(domain)
+    keys = lookup.query(owner, "DNSKEY")
+    ds = lookup.query(owner, "DS")
+    validated = keys.authenticated and ds.authenticated
+    evidence: dict[str, Any] = {
+        "domain": domain,
+        "dnskey": cut_list(keys.records),
+        "ds": cut_list(ds.records),
+        "validated_by_resolver": validated,
+    }
+
+    def fail(message: str, warnings: list[str] | None = None) -> ProbeOutcome:
+        return _outcome(FindingStatus.FAIL, message, evidence, _join(warnings or []))
+
+    if keys.status is DnsStatus.NXDOMAIN:
+        return fail(f"{domain} does not exist in DNS (NXDOMAIN)")
+    if keys.void:
+        return fail(f"{domain} is not signed with DNSSEC (no DNSKEY record)")
+    if ds.void:
+        return fail(
+            f"{domain} publishes DNSKEY records but the parent zone has no DS record for it: "
+            "the chain of trust is not linked, so resolvers treat the domain as unsigned"
+        )
+    matches = _ds_matches(owner, ds.rdatas, keys.rdatas)
+    evidence["matching_ds"] = [facts for facts, _ in matches][:MAX_EVIDENCE_ITEMS]
+    if not matches:
+        return fail(
+            f"the DS record(s) of {domain} match none of its DNSKEY records: the chain of trust "
+            "is broken and validating resolvers refuse to resolve the domain"
+        )
+    warnings: list[str] = []
+    algorithms = sorted({int(k.algorithm) for k in keys.rdatas})  # type: ignore[attr-defined]
+    weak = [a for a in algorithms if a in _WEAK_ALGORITHMS]
+    if weak:
+        warnings.append(f"deprecated DNSSEC algorithm(s) {weak} (RFC 8624): move to 13 or 15")
+    if all(facts["digest_type"] in _WEAK_DIGESTS for facts, _ in matches):
+        warnings.append("the DS uses a SHA-1 digest (type 1): publish a SHA-256 DS (type 2)")
+    evidence["dnskey_signatures"] = cut_list(r.to_text() for r in keys.signatures)
+    if not keys.signatures and not validated:
+        return fail(
+            f"the DNSKEY records of {domain} carry no signature (RRSIG) although the parent's DS "
+            "says the zone is signed: validating resolvers refuse the domain (unless the "
+            "resolver of this scan drops signatures)",
+            warnings,
+        )
+    if keys.signatures:
+        good, reasons = _check_signatures(owner, keys, [key for _, key in matches])
+        evidence["signature_valid"] = good is not None
+        if good is None:
+            if all("not supported here" in r for r in reasons):
+                warnings.append(f"the signatures were not verified: {reasons[0]}")
+            else:
+                return fail(
+                    f"the signature over the DNSKEY records of {domain} is not valid "
+                    f"({reasons[0]}): validating resolvers refuse the domain",
+                    warnings,
+                )
+        else:
+            evidence["signature_expires"] = _utc(good.expiration)  # type: ignore[attr-defined]
+    if not validated:
+        if params.require_validation:
+            return fail(
+                f"{domain} is signed and linked by its DS, but the resolver did not validate "
+                "the answers (no AD flag)",
+                warnings,
+            )
+        warnings.append(
+            "the resolver did not validate the answers (no AD flag): the signatures over the "
+            "other records were not checked"
+        )
+    tags = ", ".join(str(facts["key_tag"]) for facts, _ in matches)
+    return _outcome(
+        FindingStatus.PASS,
+        f"{domain} is signed with DNSSEC: the parent's DS matches key tag {tags}"
+        + (", which signed the key set" if evidence.get("signature_valid") else "")
+        + (" (validated by the resolver)" if validated else ""),
+        evidence,
+        _join(warnings),
+    )
+
+
+# --- dns.caa -----------------------------------------------------------------------------------
+
+
+def _caa_value(rdata: dns.rdata.Rdata) -> tuple[int, str, str]:
+    return (
+        int(rdata.flags),  # type: ignore[attr-defined]
+        rdata.tag.decode("ascii", "backslashreplace").lower(),  # type: ignore[attr-defined]
+        rdata.value.decode("utf-8", "backslashreplace"),  # type: ignore[attr-defined]
+    )
+
+
+_KNOWN_CAA_TAGS = frozenset({"issue", "issuewild", "iodef", "issuemail", "issuevmc"})
+
+
+@probe("dns.caa", params=ProbeParams, target=TargetKind.DOMAIN, budget=DNS_BUDGET)
+def caa(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
+    """CAA records say which certificate authorities may issue certificates for the domain.
+
+    Looks for CAA records at the domain and, when it has none, at its parent domains (not
+    the top-level domain), as certificate authorities do (RFC 8659 section 3).
+
+    Pass: the relevant CAA set has at least one `issue` or `issuewild` property (an empty
+    value, `;`, means no authority may issue: that passes too). An unknown property marked
+    critical passes with a warning, because authorities must then refuse to issue.
+    Fail: no CAA records, or only properties that restrict nothing (e.g. only `iodef`).
+
+    No parameters. Evidence: `found_at`, `caa` (the records), `issuers`, `wildcard_issuers`,
+    `iodef`.
+    """
+    lookup = Lookup(ctx)
+    domain = target.name
+    name = domain_name(domain)
+    evidence: dict[str, Any] = {"domain": domain}
+    answer = lookup.query(name, "CAA")
+    while answer.void and len(name.labels) > 3:
+        name = name.parent()
+        answer = lookup.query(name, "CAA")
+    if answer.void:
+        evidence["caa"] = []
+        return _outcome(
+            FindingStatus.FAIL,
+            f"{domain} has no CAA records: any certificate authority may issue certificates for it",
+            evidence,
+        )
+    values = [_caa_value(r) for r in answer.rdatas]
+    issuers = [v.split(";", 1)[0].strip() for _, tag, v in values if tag == "issue"]
+    wild = [v.split(";", 1)[0].strip() for _, tag, v in values if tag == "issuewild"]
+    evidence.update(
+        found_at=show(name),
+        caa=cut_list(answer.records),
+        issuers=cut_list(issuers),
+        wildcard_issuers=cut_list(wild),
+        iodef=cut_list(v for _, tag, v in values if tag == "iodef"),
+    )
+    critical = sorted(
+        {tag for flags, tag, _ in values if flags & 128 and tag not in _KNOWN_CAA_TAGS}
+    )
+    warning = (
+        f"unknown critical CAA propert(y/ies) {', '.join(critical)}: authorities must refuse "
+        "to issue at all"
+        if critical
+        else None
+    )
+    where = "" if show(name) == domain else f" (inherited from {show(name)})"
+    if not issuers and not wild:
+        return _outcome(
+            FindingStatus.FAIL,
+            f"the CAA records of {domain}{where} have no issue property: they do not restrict "
+            "which authorities may issue",
+            evidence,
+            warning,
+        )
+    allowed = [i for i in issuers + wild if i]
+    return _outcome(
+        FindingStatus.PASS,
+        f"CAA records of {domain}{where} allow "
+        + (", ".join(sorted(set(allowed))) if allowed else "no certificate authority")
+        + " to issue certificates",
+        evidence,
+        warning,
+    )
+
+
+# --- mail.mx -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MxHost:
+    preference: int
+    host: str
+
+
+def provider_of(host: str) -> str | None:
+    """The mail provider an MX host name belongs to, when it is a well-known one."""
+    lowered = "." + host.lower().rstrip(".")
+    return next((name for suffix, name in PROVIDERS if lowered.endswith(suffix)), None)
+
+
+def mx_hosts(answer: DnsAnswer) -> list[MxHost]:
+    """The MX hosts by preference (then name); a null MX (RFC 7505) is a host named '.'."""
+    hosts = {
+        MxHost(int(r.preference), show(r.exchange))  # type: ignore[attr-defined]
+        for r in answer.rdatas
+    }
+    return sorted(hosts, key=lambda mx: (mx.preference, mx.host))
+
+
+def is_null_mx(hosts: list[MxHost]) -> bool:
+    return len(hosts) == 1 and hosts[0].host == "."
+
+
+@probe("mail.mx", params=ProbeParams, target=TargetKind.DOMAIN, budget=DNS_BUDGET + 2)
+def mx(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
+    """The school's own domain receives mail: it has MX records, and every MX host resolves.
+
+    Asks the scan's resolver for the domain's MX records and for the addresses (A, AAAA) of
+    each MX host (at most 10).
+
+    Pass: at least one MX record and every MX host has an address. An MX host that is an
+    alias (CNAME, forbidden by RFC 2181 section 10.3) passes with a warning.
+    Fail: the domain does not exist, has no MX records (mail for the school's addresses is
+    then not handled properly, or the staff use other domains), publishes a null MX (RFC 7505:
+    the domain accepts no mail), or an MX host does not resolve (mail to it bounces or waits).
+
+    No parameters. Evidence: `mx` (preference, host, addresses, provider when recognised:
+    Microsoft 365, Google Workspace).
+    """
+    lookup = Lookup(ctx)
+    domain = target.name
+    answer = lookup.query(domain, "MX")
+    evidence: dict[str, Any] = {"domain": domain, "mx_records": cut_list(answer.records)}
+    if answer.status is DnsStatus.NXDOMAIN:
+        return _outcome(FindingStatus.FAIL, f"{domain} does not exist in DNS (NXDOMAIN)", evidence)
+    hosts = mx_hosts(answer)
+    if not hosts:
+        return _outcome(
+            FindingStatus.FAIL,
+            f"{domain} has no MX records: it does not receive mail on its own domain",
+            evidence,
+        )
+    if is_null_mx(hosts):
+        return _outcome(
+            FindingStatus.FAIL,
+            f"{domain} publishes a null MX (RFC 7505): it accepts no mail at all",
+            evidence,
+        )
+    rows: list[dict[str, Any]] = []
+    unresolvable: list[str] = []
+    aliases: list[str] = []
+    for entry in hosts[:MAX_HOSTS]:
+        try:
+            addresses, canonical = lookup.addresses(entry.host)
+        except ValueError:
+            addresses, canonical = [], entry.host
+        row: dict[str, Any] = {
+            "preference": entry.preference,
+            "host": entry.host,
+            "addresses": cut_list(addresses),
+            "provider": provider_of(entry.host),
+        }
+        if canonical.lower() != entry.host.lower():
+            row["alias_of"] = canonical
+            aliases.append(entry.host)
+        rows.append(row)
+        if not addresses:
+            unresolvable.append(entry.host)
+    evidence["mx"] = rows
+    if len(hosts) > MAX_HOSTS:
+        evidence["mx_not_checked"] = len(hosts) - MAX_HOSTS
+    warning = (
+        f"MX host(s) {', '.join(aliases)} are aliases (CNAME), which RFC 2181 forbids"
+        if aliases
+        else None
+    )
+    if unresolvable:
+        return _outcome(
+            FindingStatus.FAIL,
+            f"MX host(s) of {domain} without an address: {', '.join(unresolvable)}",
+            evidence,
+            warning,
+        )
+    listed = ", ".join(f"{h.host} ({h.preference})" for h in hosts[:MAX_HOSTS])
+    return _outcome(FindingStatus.PASS, f"{domain} receives mail at {listed}", evidence, warning)

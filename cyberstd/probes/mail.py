@@ -1,0 +1,1152 @@
+"""Mail probes of a school's domain: SPF, DMARC, DKIM, MTA-STS, TLS-RPT and STARTTLS on every MX."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import dns.name
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+from pydantic import Field
+
+from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError, ScopeError
+from cyberstd.probes.dns import (
+    DnsAnswer,
+    DnsStatus,
+    Lookup,
+    MxHost,
+    cut,
+    cut_list,
+    domain_name,
+    is_null_mx,
+    mx_hosts,
+    show,
+)
+from cyberstd.probes.starttls import probe_smtp
+from cyberstd.probes.web import HttpAnswer, http_get
+from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
+from cyberstd.results import FindingStatus, ProbeOutcome
+from cyberstd.tlsconn import open_tcp, tls_handshake, trusting_context
+
+# Time budgets, in multiples of the scan's timeout (see `registry.probe`).
+RECORD_BUDGET = 4.0
+SPF_BUDGET = 8.0
+MTA_STS_BUDGET = 6.0
+STARTTLS_BUDGET = 8.0
+
+# RFC 7208 section 4.6.4: the limits on DNS look-ups while evaluating one SPF record.
+SPF_LOOKUP_LIMIT = 10
+SPF_VOID_LIMIT = 2
+# Past this many look-ups the walk stops: the verdict is long known, and it bounds the work.
+SPF_WALK_CAP = 30
+# A record with more terms than this is not a real policy (and would take long to judge).
+SPF_MAX_TERMS = 200
+# RFC 7208 section 4.6.4: an mx mechanism may name at most 10 hosts.
+SPF_MX_LIMIT = 10
+
+# RFC 8461 section 3.3: a policy file is at most 64 KB.
+MTA_STS_MAX_POLICY = 64 * 1024
+# RFC 8461 section 3.2: max_age is at most 31557600 seconds (a year).
+MTA_STS_MAX_AGE = 31557600
+SECONDS_PER_DAY = 86400
+
+# All MX addresses are probed at once, so the probe takes as long as the slowest; the cap
+# keeps that one round and spares the mail provider a crowd of connections.
+MAX_SMTP_ADDRESSES = 8
+# Addresses probed per MX host: enough to see a server farm's behaviour, not all of it.
+MAX_ADDRESSES_PER_HOST = 4
+
+PROVIDER_SELECTORS = ("selector1", "selector2", "google")
+
+
+def _outcome(
+    status: FindingStatus, message: str, evidence: dict[str, Any], warnings: list[str] | None = None
+) -> ProbeOutcome:
+    return ProbeOutcome(
+        status=status,
+        message=message,
+        evidence=evidence,
+        warning="; ".join(warnings) if warnings else None,
+    )
+
+
+def _fail(
+    message: str, evidence: dict[str, Any], warnings: list[str] | None = None
+) -> ProbeOutcome:
+    return _outcome(FindingStatus.FAIL, message, evidence, warnings)
+
+
+def _summary(problems: list[str]) -> str:
+    more = len(problems) - 1
+    return problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
+def tag_list(record: str) -> dict[str, str]:
+    """The tags of a DMARC, DKIM, MTA-STS or TLS-RPT record (`tag=value; ...`), names lowered.
+
+    Raises ValueError for a part without `=` or a tag given twice.
+    """
+    tags: dict[str, str] = {}
+    for part in record.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        name = name.strip().lower()
+        if not sep or not name:
+            raise ValueError(f"{cut(part, 80)!r} is not a tag=value pair")
+        if name in tags:
+            raise ValueError(f"tag {name!r} appears twice")
+        tags[name] = value.strip()
+    return tags
+
+
+def _first_tag_is(record: str, version: str) -> bool:
+    head = record.split(";", 1)[0]
+    name, _, value = head.partition("=")
+    return name.strip().lower() == "v" and value.strip().upper() == version.upper()
+
+
+def _versioned(answer: DnsAnswer, version: str) -> list[str]:
+    return [text for text in answer.texts() if _first_tag_is(text, version)]
+
+
+def _report_uris(value: str) -> tuple[list[str], list[str]]:
+    """The mailto:/https: URIs of a rua tag, and the parts that are no such URI."""
+    good: list[str] = []
+    bad: list[str] = []
+    for uri in (u.strip() for u in value.split(",")):
+        if not uri:
+            continue
+        scheme = uri.split(":", 1)[0].lower()
+        (good if scheme in ("mailto", "https") and ":" in uri else bad).append(uri)
+    return good, bad
+
+
+# --- mail.spf ----------------------------------------------------------------------------------
+
+_SPF_MECHANISMS = frozenset({"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"})
+_SPF_LOOKUP_TERMS = frozenset({"include", "a", "mx", "ptr", "exists"})
+_MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]*)=(.*)", re.DOTALL)
+_MECHANISM = re.compile(r"([+\-~?]?)([A-Za-z][A-Za-z0-9]*)(.*)", re.DOTALL)
+_DUAL_CIDR = re.compile(r"(?:/([0-9]{1,2}))?(?://([0-9]{1,3}))?")
+_MACRO = re.compile(r"%(?:\{[slodiphcrtvSLODIPHCRTV][0-9]*[rR]?[.\-+,/_=]*\}|[%_\-])")
+_QUALIFIER_NAME = {"+": "pass", "": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
+
+
+class SpfSyntaxError(ValueError):
+    """An SPF record that receivers reject as a whole (permerror)."""
+
+
+@dataclass(frozen=True)
+class SpfTerm:
+    qualifier: str
+    name: str
+    domain: str | None
+    has_macro: bool
+
+
+@dataclass
+class SpfRecord:
+    text: str
+    mechanisms: list[SpfTerm] = field(default_factory=list)
+    redirect: SpfTerm | None = None
+    after_all: list[str] = field(default_factory=list)
+
+    @property
+    def all(self) -> SpfTerm | None:
+        return next((m for m in self.mechanisms if m.name == "all"), None)
+
+
+def _domain_spec(spec: str, term: str) -> tuple[str, bool]:
+    """A checked domain-spec and whether it holds macros (then it cannot be followed here)."""
+    if not spec:
+        raise SpfSyntaxError(f"{term!r} has an empty domain")
+    if "%" in spec:
+        if "%" in _MACRO.sub("", spec) or any(not 0x21 <= ord(c) <= 0x7E for c in spec):
+            raise SpfSyntaxError(f"{term!r} has an invalid macro")
+        return spec, True
+    try:
+        domain_name(spec)
+    except ValueError:
+        raise SpfSyntaxError(f"{term!r} does not name a valid domain") from None
+    return spec.rstrip(".").lower(), False
+
+
+def _check_ip(kind: str, value: str, term: str) -> None:
+    address, _, prefix = value.partition("/")
+    limit = 32 if kind == "ip4" else 128
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        raise SpfSyntaxError(f"{term!r} has an invalid address") from None
+    if (parsed.version == 4) != (kind == "ip4"):
+        raise SpfSyntaxError(f"{term!r} mixes up IPv4 and IPv6")
+    if prefix and not (prefix.isdigit() and int(prefix) <= limit and prefix == str(int(prefix))):
+        raise SpfSyntaxError(f"{term!r} has an invalid prefix length")
+
+
+def _mechanism(term: str) -> SpfTerm:
+    match = _MECHANISM.fullmatch(term)
+    if match is None:
+        raise SpfSyntaxError(f"{term!r} is not an SPF term")
+    qualifier, name, rest = match[1], match[2].lower(), match[3]
+    if name not in _SPF_MECHANISMS:
+        raise SpfSyntaxError(f"unknown mechanism {name!r} in {term!r}")
+    if name == "all":
+        if rest:
+            raise SpfSyntaxError(f"{term!r}: 'all' takes no argument")
+        return SpfTerm(qualifier, name, None, False)
+    if name in ("ip4", "ip6"):
+        if not rest.startswith(":"):
+            raise SpfSyntaxError(f"{term!r} needs an address")
+        _check_ip(name, rest[1:], term)
+        return SpfTerm(qualifier, name, rest[1:], False)
+    spec, cidr = rest, ""
+    if name in ("a", "mx"):
+        cut_at = spec.find("/")
+        if cut_at >= 0:
+            spec, cidr = spec[:cut_at], spec[cut_at:]
+        cidr_match = _DUAL_CIDR.fullmatch(cidr)
+        if (
+            cidr_match is None
+            or (cidr_match[1] and int(cidr_match[1]) > 32)
+            or (cidr_match[2] and int(cidr_match[2]) > 128)
+        ):
+            raise SpfSyntaxError(f"{term!r} has an invalid prefix length")
+    if not spec:
+        if name in ("include", "exists"):
+            raise SpfSyntaxError(f"{term!r} needs a domain")
+        return SpfTerm(qualifier, name, None, False)
+    if not spec.startswith(":"):
+        raise SpfSyntaxError(f"{term!r} is not an SPF term")
+    domain, macro = _domain_spec(spec[1:], term)
+    return SpfTerm(qualifier, name, domain, macro)
+
+
+def parse_spf(text: str) -> SpfRecord:
+    """Parse an SPF record (RFC 7208 section 4.6); raises SpfSyntaxError when it is invalid."""
+    terms = text.split(" ")
+    if terms[0].lower() != "v=spf1":
+        raise SpfSyntaxError("the record does not start with v=spf1")
+    terms = [t for t in terms[1:] if t]
+    if len(terms) > SPF_MAX_TERMS:
+        raise SpfSyntaxError(f"the record has {len(terms)} terms, more than {SPF_MAX_TERMS}")
+    record = SpfRecord(text=text)
+    seen_modifiers: set[str] = set()
+    for term in terms:
+        modifier = _MODIFIER.fullmatch(term)
+        if modifier is not None:
+            name = modifier[1].lower()
+            if name in ("redirect", "exp"):
+                if name in seen_modifiers:
+                    raise SpfSyntaxError(f"the {name}= modifier appears twice")
+                seen_modifiers.add(name)
+                domain, macro = _domain_spec(modifier[2], term)
+                if name == "redirect":
+                    record.redirect = SpfTerm("", name, domain, macro)
+            continue  # other modifiers are allowed and ignored (RFC 7208 section 6)
+        mechanism = _mechanism(term)
+        if record.all is not None:
+            record.after_all.append(term)
+        record.mechanisms.append(mechanism)
+    return record
+
+
+def is_spf(text: str) -> bool:
+    lowered = text.lower()
+    return lowered == "v=spf1" or lowered.startswith("v=spf1 ")
+
+
+@dataclass
+class _SpfWalk:
+    """The state of one evaluation-like walk through an SPF record and its includes."""
+
+    lookup: Lookup
+    lookups: int = 0
+    voids: int = 0
+    capped: bool = False
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    visited: list[dict[str, str]] = field(default_factory=list)
+
+    def spf_of(self, domain: str, via: str) -> SpfRecord | None:
+        """The one SPF record of an included or redirected-to domain; problems when not."""
+        answer = self.lookup.query(domain, "TXT")
+        records = [t for t in answer.texts() if is_spf(t)]
+        if not records:
+            if answer.void:
+                self.voids += 1
+            self.problems.append(f"{via}:{domain} has no SPF record (receivers return permerror)")
+            return None
+        if len(records) > 1:
+            self.problems.append(f"{via}:{domain} has {len(records)} SPF records (permerror)")
+            return None
+        if len(self.visited) < 50:
+            self.visited.append({"domain": domain, "via": via, "record": cut(records[0], 1024)})
+        try:
+            return parse_spf(records[0])
+        except SpfSyntaxError as exc:
+            self.problems.append(f"the SPF record of {domain} ({via}) is invalid: {exc}")
+            return None
+
+    def count(self, term: SpfTerm) -> bool:
+        """Count one DNS-querying term; False once the walk has gone far enough."""
+        self.lookups += 1
+        if self.lookups > SPF_WALK_CAP:
+            self.capped = True
+        return not self.capped
+
+    def query_term(self, term: SpfTerm, domain: str) -> None:
+        """Ask what an a, mx or exists term asks, to count void look-ups."""
+        if term.has_macro:
+            return
+        target = term.domain or domain
+        if term.name == "mx":
+            answer = self.lookup.query(target, "MX")
+            if len(answer.rdatas) > SPF_MX_LIMIT:
+                self.problems.append(
+                    f"mx:{target} names {len(answer.rdatas)} hosts, more than {SPF_MX_LIMIT}"
+                )
+            void = answer.void
+        elif term.name == "a":
+            void = self.lookup.query(target, "A").void and self.lookup.query(target, "AAAA").void
+        else:
+            void = self.lookup.query(target, "A").void
+        if void:
+            self.voids += 1
+            self.warnings.append(f"{term.name}:{target} finds nothing (a void look-up)")
+
+    def walk(self, domain: str, record: SpfRecord, chain: tuple[str, ...]) -> SpfTerm | None:
+        """Walk `record` of `domain`; return the `all` that ends it (through redirect=)."""
+        for term in record.mechanisms:
+            if term.name not in _SPF_LOOKUP_TERMS:
+                continue
+            if not self.count(term):
+                return record.all
+            if term.name == "ptr":
+                self.warnings.append("the ptr mechanism is slow and deprecated (RFC 7208 5.5)")
+            elif term.name == "include":
+                self.include(term, chain)
+            else:
+                self.query_term(term, domain)
+        if record.all is not None:
+            if record.redirect is not None:
+                self.warnings.append(f"{domain}: redirect= is ignored because 'all' is present")
+            return record.all
+        if record.redirect is None or not self.count(record.redirect):
+            return None
+        target = record.redirect.domain or ""
+        if record.redirect.has_macro:
+            self.warnings.append(f"redirect={target} uses macros and was not followed")
+            return None
+        if target in chain:
+            self.problems.append(f"redirect loop: {' -> '.join((*chain, target))}")
+            return None
+        followed = self.spf_of(target, "redirect")
+        if followed is None:
+            return None
+        return self.walk(target, followed, (*chain, target))
+
+    def include(self, term: SpfTerm, chain: tuple[str, ...]) -> None:
+        target = term.domain or ""
+        if term.has_macro:
+            self.warnings.append(f"include:{target} uses macros and was not followed")
+            return
+        if target in chain:
+            self.problems.append(f"include loop: {' -> '.join((*chain, target))}")
+            return
+        included = self.spf_of(target, "include")
+        if included is None:
+            return
+        ending = self.walk(target, included, (*chain, target))
+        if ending is not None and ending.qualifier in ("", "+"):
+            self.problems.append(
+                f"include:{target} ends in +all, so it authorises every sender on the internet"
+            )
+
+
+class SpfParams(ProbeParams):
+    allowed_all: list[Literal["-all", "~all"]] = Field(
+        default=["-all", "~all"],
+        min_length=1,
+        description="How the record may end: -all (reject) and/or ~all (soft fail).",
+    )
+    max_lookups: int = Field(default=SPF_LOOKUP_LIMIT, ge=1, le=SPF_LOOKUP_LIMIT)
+    max_void_lookups: int = Field(default=SPF_VOID_LIMIT, ge=0, le=SPF_VOID_LIMIT)
+
+
+@probe("mail.spf", params=SpfParams, target=TargetKind.DOMAIN, budget=SPF_BUDGET)
+def spf(target: Target, params: SpfParams, ctx: ProbeContext) -> ProbeOutcome:
+    """The domain says, with one valid SPF record, which servers may send its mail.
+
+    Reads the TXT records of the domain, takes the one starting with `v=spf1`, parses it
+    (RFC 7208) and walks it the way a receiving server evaluates it: it follows include: and
+    redirect= (with loop detection) and counts the terms that cost a DNS look-up (include, a,
+    mx, ptr, exists, redirect), through every nested include. The a, mx and exists terms are
+    looked up too, to count void look-ups (names that answer nothing). Terms with macros are
+    counted but not followed.
+
+    Pass: exactly one SPF record, valid syntax, at most `max_lookups` DNS-querying terms and
+    at most `max_void_lookups` void look-ups, and it ends in one of `allowed_all` (directly or
+    through redirect=).
+    Fail: no SPF record or more than one; a syntax error (unknown mechanism, bad address,
+    bad domain); an include or redirect to a domain without (exactly one valid) SPF record;
+    an include or redirect loop; too many look-ups or void look-ups; `+all` or a bare `all`
+    (the whole internet may send as the school), also inside an include; `?all`, no `all` at
+    all, or an ending not in `allowed_all`.
+
+    Parameters: `allowed_all` (default [-all, ~all]), `max_lookups` (default 10, the RFC's
+    limit), `max_void_lookups` (default 2).
+    Evidence: `spf` (the record), `txt_count`, `lookups`, `void_lookups`, `ends_with`,
+    `includes` (each followed record), `problems`.
+    """
+    lookup = Lookup(ctx, budget=SPF_BUDGET)
+    domain = target.name.rstrip(".").lower()
+    answer = lookup.query(domain, "TXT")
+    texts = answer.texts()
+    records = [t for t in texts if is_spf(t)]
+    evidence: dict[str, Any] = {
+        "domain": domain,
+        "txt_count": len(texts),
+        "spf": cut_list(records),
+        "allowed_all": list(params.allowed_all),
+    }
+    if answer.status is DnsStatus.NXDOMAIN:
+        return _fail(f"{domain} does not exist in DNS (NXDOMAIN)", evidence)
+    if not records:
+        return _fail(
+            f"{domain} has no SPF record: anyone can send mail that claims to come from it",
+            evidence,
+        )
+    if len(records) > 1:
+        return _fail(
+            f"{domain} has {len(records)} SPF records; receivers reject them all (permerror)",
+            evidence,
+        )
+    try:
+        record = parse_spf(records[0])
+    except SpfSyntaxError as exc:
+        return _fail(f"the SPF record of {domain} is invalid: {exc}", evidence)
+    walk = _SpfWalk(lookup)
+    ending = walk.walk(domain, record, (domain,))
+    lookups = f"more than {SPF_WALK_CAP}" if walk.capped else str(walk.lookups)
+    ends_with = f"{ending.qualifier or '+'}all" if ending is not None else None
+    evidence.update(
+        lookups=walk.lookups if not walk.capped else f">{SPF_WALK_CAP}",
+        max_lookups=params.max_lookups,
+        void_lookups=walk.voids,
+        ends_with=ends_with,
+        includes=walk.visited[:20],
+    )
+    problems = list(walk.problems)
+    if walk.lookups > params.max_lookups:
+        problems.insert(
+            0,
+            f"the SPF record of {domain} needs {lookups} DNS look-ups, more than "
+            f"{params.max_lookups}: receivers stop with permerror",
+        )
+    if walk.voids > params.max_void_lookups:
+        problems.append(
+            f"{walk.voids} void look-ups, more than {params.max_void_lookups} (permerror)"
+        )
+    if ends_with in ("+all",):
+        problems.insert(
+            0,
+            f"the SPF record of {domain} ends in {ending.qualifier if ending else ''}all: it "
+            "authorises every server on the internet to send as the school",
+        )
+    elif ends_with is None:
+        problems.append(
+            f"the SPF record of {domain} has no 'all' at the end: mail from other servers "
+            "gets a neutral result instead of being rejected"
+        )
+    elif ends_with not in params.allowed_all:
+        problems.append(
+            f"the SPF record of {domain} ends in {ends_with}, not in "
+            f"{' or '.join(params.allowed_all)}"
+        )
+    warnings = list(dict.fromkeys(walk.warnings))
+    if record.after_all:
+        warnings.append(f"terms after 'all' are ignored: {' '.join(record.after_all)[:200]}")
+    evidence["problems"] = cut_list(problems)
+    if problems:
+        return _fail(_summary(problems), evidence, warnings)
+    return _outcome(
+        FindingStatus.PASS,
+        f"{domain} has one valid SPF record ending in {ends_with}, with {walk.lookups} of "
+        f"{params.max_lookups} DNS look-ups",
+        evidence,
+        warnings,
+    )
+
+
+# --- mail.dmarc --------------------------------------------------------------------------------
+
+Policy = Literal["none", "quarantine", "reject"]
+_POLICIES = ("none", "quarantine", "reject")
+
+
+class DmarcParams(ProbeParams):
+    allowed_policies: list[Policy] = Field(
+        default=["quarantine", "reject"],
+        min_length=1,
+        description="The DMARC policies (p=) that pass.",
+    )
+    min_pct: int = Field(
+        default=100, ge=0, le=100, description="The smallest pct= that passes (absent = 100)."
+    )
+    require_rua: bool = Field(default=True, description="Fail when no rua= report address is set.")
+
+
+def _dmarc_at(lookup: Lookup, domain: dns.name.Name) -> tuple[str, list[str]]:
+    name = dns.name.Name((b"_dmarc", *domain.labels))
+    return show(name), _versioned(lookup.query(name, "TXT"), "DMARC1")
+
+
+@probe("mail.dmarc", params=DmarcParams, target=TargetKind.DOMAIN, budget=RECORD_BUDGET)
+def dmarc(target: Target, params: DmarcParams, ctx: ProbeContext) -> ProbeOutcome:
+    """A DMARC policy tells receivers to quarantine or reject mail that forges the domain.
+
+    Reads the TXT record at `_dmarc.<domain>`; when there is none, walks up to the parent
+    domains (not the top-level domain), whose policy then applies through `sp=` (the DMARCbis
+    tree walk, RFC 9989). `pct` is optional: an absent pct means 100 (DMARCbis drops the tag).
+
+    Pass: exactly one DMARC record, valid, with a policy in `allowed_policies`, pct (when
+    present) at least `min_pct`, not in testing mode (`t=y`), and a `rua` address for the
+    aggregate reports when `require_rua`.
+    Fail: no DMARC record, several, a syntax error, `p=none` or another policy not allowed
+    (forged mail is then delivered anyway), pct below `min_pct`, `t=y`, or no rua (nobody sees
+    the abuse). A subdomain policy `sp=none` under a stricter p passes with a warning.
+
+    Parameters: `allowed_policies` (default [quarantine, reject]), `min_pct` (default 100),
+    `require_rua` (default true).
+    Evidence: `dmarc` (the record), `found_at`, `policy`, `pct`, `rua`, `problems`.
+    """
+    lookup = Lookup(ctx, budget=RECORD_BUDGET)
+    domain = target.name.rstrip(".").lower()
+    name = domain_name(domain)
+    where, records = _dmarc_at(lookup, name)
+    inherited = False
+    while not records and len(name.labels) > 3:
+        name = name.parent()
+        where, records = _dmarc_at(lookup, name)
+        inherited = True
+    evidence: dict[str, Any] = {
+        "domain": domain,
+        "dmarc": cut_list(records),
+        "allowed_policies": list(params.allowed_policies),
+    }
+    if not records:
+        return _fail(
+            f"{domain} has no DMARC record at _dmarc.{domain}: receivers do not know what to "
+            "do with forged mail",
+            evidence,
+        )
+    evidence["found_at"] = where
+    if len(records) > 1:
+        return _fail(
+            f"{where} has {len(records)} DMARC records; receivers ignore them all", evidence
+        )
+    try:
+        tags = tag_list(records[0])
+    except ValueError as exc:
+        return _fail(f"the DMARC record at {where} is invalid: {exc}", evidence)
+    policy = tags.get("p", "").lower()
+    if inherited and "sp" in tags:
+        policy = tags["sp"].lower()
+    pct_text = tags.get("pct", "100")
+    rua, bad_rua = _report_uris(tags.get("rua", ""))
+    evidence.update(policy=policy or None, pct=pct_text, rua=cut_list(rua))
+    problems: list[str] = []
+    warnings: list[str] = []
+    if policy not in _POLICIES:
+        problems.append(
+            f"the DMARC record at {where} has "
+            + (f"an invalid policy p={policy}" if policy else "no policy (p=)")
+        )
+    elif policy not in params.allowed_policies:
+        why = ": receivers deliver forged mail anyway" if policy == "none" else ""
+        problems.append(
+            f"the DMARC policy of {domain} is p={policy}, not "
+            f"{' or '.join(params.allowed_policies)}{why}"
+        )
+    if not (pct_text.isdigit() and 0 <= int(pct_text) <= 100):
+        problems.append(f"pct={pct_text} is not a percentage")
+    elif int(pct_text) < params.min_pct:
+        problems.append(
+            f"pct={pct_text}: the policy applies to only {pct_text}% of the failing mail"
+        )
+    if tags.get("t", "n").lower() == "y":
+        problems.append("t=y: the policy is in testing mode and not applied")
+    if bad_rua:
+        problems.append(f"rua has invalid report address(es): {', '.join(bad_rua)[:200]}")
+    if params.require_rua and not rua:
+        problems.append(
+            "no rua= address: nobody receives the reports that show who sends as the school"
+        )
+    if not inherited and tags.get("sp", "").lower() == "none" and policy != "none":
+        warnings.append("sp=none leaves the subdomains unprotected")
+    if inherited:
+        warnings.append(f"the policy comes from {where}, a parent domain")
+    evidence["problems"] = cut_list(problems)
+    if problems:
+        return _fail(_summary(problems), evidence, warnings)
+    share = "all mail" if int(pct_text) == 100 else f"{pct_text}% of the failing mail"
+    reports = f", with reports to {', '.join(rua)[:200]}" if rua else ""
+    return _outcome(
+        FindingStatus.PASS,
+        f"{domain} has DMARC p={policy} for {share}{reports}",
+        evidence,
+        warnings,
+    )
+
+
+# --- mail.dkim ---------------------------------------------------------------------------------
+
+
+class DkimParams(ProbeParams):
+    selectors: list[str] = Field(
+        default_factory=list,
+        description="The DKIM selectors the school signs with; each must have a valid key.",
+    )
+    provider_selectors: list[str] = Field(
+        default=list(PROVIDER_SELECTORS),
+        description="Well-known selectors of mail providers, also looked for.",
+    )
+    min_rsa_bits: int = Field(default=1024, ge=512, le=8192)
+
+
+_SELECTOR = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_\-.]{0,62}[A-Za-z0-9_])?")
+
+
+def judge_dkim_key(record: str, min_rsa_bits: int) -> tuple[bool, str, dict[str, Any]]:
+    """Whether a DKIM key record (RFC 6376 section 3.6.1) holds a usable key, why, and facts."""
+    try:
+        tags = tag_list(record)
+    except ValueError as exc:
+        return False, f"invalid record: {exc}", {}
+    if "v" in tags and (tags["v"] != "DKIM1" or not record.lstrip().lower().startswith("v")):
+        return False, "v= is not DKIM1 or not the first tag", {}
+    key_type = tags.get("k", "rsa").lower()
+    if "p" not in tags:
+        return False, "no public key (p=)", {}
+    data = re.sub(r"\s+", "", tags["p"])
+    if not data:
+        return False, "the key is revoked (empty p=)", {"key_type": key_type}
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return False, "p= is not valid base64", {"key_type": key_type}
+    if key_type == "ed25519":
+        try:
+            ed25519.Ed25519PublicKey.from_public_bytes(raw)
+        except ValueError:
+            return False, "p= is not an Ed25519 public key", {"key_type": key_type}
+        return True, "Ed25519 key", {"key_type": key_type, "key_bits": 256}
+    if key_type != "rsa":
+        return False, f"unknown key type k={key_type}", {"key_type": key_type}
+    try:
+        key = load_der_public_key(raw)
+    except (ValueError, TypeError):
+        return False, "p= is not an RSA public key", {"key_type": key_type}
+    if not isinstance(key, rsa.RSAPublicKey):
+        return False, "p= is not an RSA public key", {"key_type": key_type}
+    facts = {"key_type": key_type, "key_bits": key.key_size}
+    if key.key_size < min_rsa_bits:
+        return False, f"the RSA key has {key.key_size} bits, fewer than {min_rsa_bits}", facts
+    return True, f"RSA key of {key.key_size} bits", facts
+
+
+@probe("mail.dkim", params=DkimParams, target=TargetKind.DOMAIN, budget=RECORD_BUDGET)
+def dkim(target: Target, params: DkimParams, ctx: ProbeContext) -> ProbeOutcome:
+    """Outgoing mail can be signed with DKIM: the domain publishes valid DKIM keys.
+
+    DKIM selectors cannot be listed from DNS, so the probe asks for the TXT record at
+    `<selector>._domainkey.<domain>` for each selector in `selectors` (the ones the school
+    signs with) and in `provider_selectors` (Microsoft 365: selector1, selector2; Google
+    Workspace: google). CNAMEs (as Microsoft 365 uses) are followed. It never judges from an
+    answer for `_domainkey.<domain>` itself, which proves nothing (wildcards, odd servers).
+
+    A key is valid when the record has v=DKIM1 (if present, first), a known key type (rsa or
+    ed25519) and a non-empty p= that decodes to a public key of that type; RSA keys need at
+    least `min_rsa_bits` bits (RFC 8301 forbids fewer than 1024); a 1024-bit key passes with
+    a warning (2048 is the norm now).
+
+    Pass: every selector in `selectors` has a valid key; when `selectors` is empty, at least
+    one provider selector has one.
+    Fail: a declared selector has no key, a revoked (empty) one, or an invalid one; or no
+    selector at all has a valid key.
+
+    Parameters: `selectors` (default none: school.yaml cannot declare them yet),
+    `provider_selectors` (default [selector1, selector2, google]), `min_rsa_bits` (1024).
+    Evidence: `selectors`, one entry per selector with its record, verdict and key size.
+    """
+    lookup = Lookup(ctx, budget=RECORD_BUDGET)
+    domain = target.name.rstrip(".").lower()
+    wanted = list(dict.fromkeys([*params.selectors, *params.provider_selectors]))
+    rows: dict[str, dict[str, Any]] = {}
+    valid: list[str] = []
+    warnings: list[str] = []
+    for selector in wanted[:20]:
+        row: dict[str, Any] = {"declared": selector in params.selectors}
+        rows[selector] = row
+        if not _SELECTOR.fullmatch(selector):
+            row.update(valid=False, reason="not a valid selector name")
+            continue
+        answer = lookup.query(f"{selector}._domainkey.{domain}", "TXT")
+        keys = [t for t in answer.texts() if "p=" in t.replace(" ", "").lower()]
+        row["records"] = cut_list(answer.texts(), 3)
+        if not keys:
+            row.update(valid=False, reason="no DKIM key record")
+            continue
+        ok, reason, facts = judge_dkim_key(keys[0], params.min_rsa_bits)
+        row.update(valid=ok, reason=reason, **facts)
+        if len(keys) > 1:
+            ok = False
+            row.update(valid=False, reason=f"{len(keys)} key records for one selector")
+        if ok:
+            valid.append(selector)
+            if facts.get("key_type") == "rsa" and facts.get("key_bits", 0) < 2048:
+                warnings.append(f"selector {selector} has a {facts['key_bits']}-bit RSA key")
+    evidence: dict[str, Any] = {"domain": domain, "selectors": rows}
+    broken = [s for s in params.selectors if not rows.get(s, {}).get("valid")]
+    if broken:
+        details = ", ".join(f"{s} ({rows.get(s, {}).get('reason', 'not checked')})" for s in broken)
+        return _fail(
+            f"declared DKIM selector(s) of {domain} without a valid key: {details}", evidence
+        )
+    if not valid:
+        return _fail(
+            f"no valid DKIM key found for {domain} at selector(s) {', '.join(wanted)}; "
+            "declare the selectors the school signs with",
+            evidence,
+        )
+    return _outcome(
+        FindingStatus.PASS,
+        f"{domain} publishes valid DKIM keys for selector(s) {', '.join(valid)}",
+        evidence,
+        warnings,
+    )
+
+
+# --- mail.mta-sts ------------------------------------------------------------------------------
+
+
+class MtaStsParams(ProbeParams):
+    allowed_modes: list[Literal["enforce", "testing"]] = Field(
+        default=["enforce"], min_length=1, description="The policy modes that pass."
+    )
+    min_max_age_days: int = Field(default=7, ge=0, le=365)
+    policy_port: int = Field(
+        default=443, ge=1, le=65535, description="HTTPS port of the policy host (443; tests)."
+    )
+
+
+@dataclass(frozen=True)
+class MtaStsPolicy:
+    version: str | None
+    mode: str | None
+    max_age: str | None
+    mx: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+def parse_mta_sts_policy(text: str) -> MtaStsPolicy:
+    """Parse an MTA-STS policy file (RFC 8461 section 3.2), collecting its problems."""
+    fields: dict[str, str] = {}
+    mx: list[str] = []
+    problems: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if not sep:
+            problems.append(f"line {cut(line, 80)!r} is not 'key: value'")
+        elif key == "mx":
+            mx.append(value.lower().rstrip("."))
+        elif key in fields:
+            problems.append(f"{key} appears twice")
+        else:
+            fields[key] = value
+    version, mode, max_age = fields.get("version"), fields.get("mode"), fields.get("max_age")
+    if version != "STSv1":
+        problems.append(f"version is {version or 'missing'}, not STSv1")
+    if mode not in ("enforce", "testing", "none"):
+        problems.append(f"mode is {mode or 'missing'}, not enforce, testing or none")
+    if max_age is None or not max_age.isdigit() or int(max_age) > MTA_STS_MAX_AGE:
+        problems.append(f"max_age is {max_age or 'missing'}, not a number of seconds up to a year")
+    if mode in ("enforce", "testing") and not mx:
+        problems.append("no mx lines")
+    return MtaStsPolicy(version, mode, max_age, tuple(mx), tuple(problems))
+
+
+def mx_matches(host: str, pattern: str) -> bool:
+    """RFC 8461 section 4.1: exact match, or `*.` matching exactly one leftmost label."""
+    host = host.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return host == pattern
+
+
+def _certificate_problem(host: str, address: str, port: int, ctx: ProbeContext) -> str | None:
+    """Why the certificate of the policy host fails verification, or None when it does not."""
+    ctx.limiter.acquire()
+    where = f"{host} ({address} port {port})"
+    try:
+        with open_tcp(address, port, ctx.timeout) as sock:
+            tls_handshake(sock, trusting_context(ctx.ca_bundle), host, where).close()
+    except ssl.SSLCertVerificationError as exc:
+        return (exc.verify_message or "verification failed").rstrip(".")
+    except ProbeError:
+        return None
+    return None
+
+
+def _fetch_policy(host: str, address: str, port: int, ctx: ProbeContext) -> HttpAnswer | str:
+    """The answer to GET https://<host>/.well-known/mta-sts.txt from `address`, or why the
+    host's certificate is not valid (senders then ignore the policy)."""
+    authority = host if port == 443 else f"{host}:{port}"
+    try:
+        return http_get(
+            f"https://{authority}/.well-known/mta-sts.txt",
+            address,
+            ctx,
+            body_limit=MTA_STS_MAX_POLICY,
+        )
+    except ConnectivityError:
+        # http_get reports a certificate it cannot verify as a connectivity error; for
+        # MTA-STS that is the verdict itself, so find out whether it was the certificate.
+        problem = _certificate_problem(host, address, port, ctx)
+        if problem is None:
+            raise
+        return problem
+
+
+@probe("mail.mta-sts", params=MtaStsParams, target=TargetKind.DOMAIN, budget=MTA_STS_BUDGET)
+def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOutcome:
+    """MTA-STS makes sending servers insist on TLS with a valid certificate for the school's MX.
+
+    Reads the TXT record at `_mta-sts.<domain>` (v=STSv1 and an id), resolves
+    `mta-sts.<domain>` with the scan's resolver, and, when that address is in scope, fetches
+    https://mta-sts.<domain>/.well-known/mta-sts.txt from it (SNI and Host are the name, the
+    certificate must be valid for it: senders ignore a policy they cannot fetch securely;
+    redirects are not followed, as RFC 8461 requires). The MX records are compared with the
+    policy's mx lines.
+
+    Pass: one valid STSv1 record, the policy served with status 200, version STSv1, a mode in
+    `allowed_modes`, mx lines that cover every MX host, and max_age of at least
+    `min_max_age_days` days.
+    Fail: no record (or several, or without id), the policy host does not resolve, the
+    policy cannot be fetched securely (certificate problem, not 200, redirect, over 64 KB),
+    or the policy is invalid, in another mode (testing, none), misses an MX host, or has too
+    short a max_age.
+    Not applicable: the policy host's address lies outside the authorised scope (nothing is
+    fetched).
+
+    Parameters: `allowed_modes` (default [enforce]), `min_max_age_days` (default 7),
+    `policy_port` (default 443; other values are for tests).
+    Evidence: `record`, `policy_host`, `policy_address`, `policy` (the file, cut), `mode`,
+    `max_age`, `policy_mx`, `mx`, `uncovered_mx`, `problems`.
+    """
+    lookup = Lookup(ctx, budget=RECORD_BUDGET)
+    domain = target.name.rstrip(".").lower()
+    records = _versioned(lookup.query(f"_mta-sts.{domain}", "TXT"), "STSv1")
+    evidence: dict[str, Any] = {"domain": domain, "record": cut_list(records)}
+    if not records:
+        return _fail(
+            f"{domain} has no MTA-STS record (_mta-sts.{domain}): sending servers may deliver "
+            "its mail without TLS",
+            evidence,
+        )
+    if len(records) > 1:
+        return _fail(
+            f"_mta-sts.{domain} has {len(records)} STSv1 records; senders ignore them", evidence
+        )
+    try:
+        policy_id = tag_list(records[0]).get("id", "")
+    except ValueError as exc:
+        return _fail(f"the MTA-STS record of {domain} is invalid: {exc}", evidence)
+    if not re.fullmatch(r"[A-Za-z0-9]{1,32}", policy_id):
+        return _fail(
+            f"the MTA-STS record of {domain} has no valid id= (1 to 32 letters and digits)",
+            evidence,
+        )
+    host = f"mta-sts.{domain}"
+    addresses, _ = lookup.addresses(host)
+    evidence["policy_host"] = host
+    if not addresses:
+        return _fail(f"{host} does not resolve, so senders cannot fetch the policy", evidence)
+    address = addresses[0]
+    evidence["policy_address"] = address
+    try:
+        ctx.guard(host, address)
+    except ScopeError as exc:
+        evidence["not_probed"] = f"outside scope: {exc}"
+        return _outcome(
+            FindingStatus.NOT_APPLICABLE,
+            f"the MTA-STS policy host {host} ({address}) is outside the authorised scope: "
+            "not fetched",
+            evidence,
+        )
+    answer = _fetch_policy(host, address, params.policy_port, ctx)
+    if isinstance(answer, str):
+        evidence["certificate_problem"] = answer
+        return _fail(
+            f"the certificate of {host} is not valid ({answer}): senders ignore the policy",
+            evidence,
+        )
+    content_type = answer.first("Content-Type")
+    evidence.update(http_status=answer.status, content_type=content_type)
+    if answer.status != 200:
+        location = answer.first("Location")
+        evidence["location"] = cut(location, 300) if location else None
+        return _fail(f"{answer.url} answers {answer.status}, not 200", evidence)
+    if answer.body_truncated:
+        return _fail(f"the MTA-STS policy of {domain} is larger than 64 KB", evidence)
+    text = answer.body.decode("utf-8", "replace")
+    policy = parse_mta_sts_policy(text)
+    mx_answer = lookup.query(domain, "MX")
+    hosts = [h.host for h in mx_hosts(mx_answer) if h.host != "."]
+    uncovered = [h for h in hosts if not any(mx_matches(h, p) for p in policy.mx)]
+    evidence.update(
+        policy=cut(text, 1024),
+        mode=policy.mode,
+        max_age=policy.max_age,
+        policy_mx=cut_list(policy.mx),
+        mx=cut_list(hosts),
+        uncovered_mx=uncovered,
+    )
+    problems = list(policy.problems)
+    if policy.mode in ("enforce", "testing", "none") and policy.mode not in params.allowed_modes:
+        problems.insert(
+            0,
+            f"the MTA-STS policy of {domain} is in mode {policy.mode}, not "
+            f"{' or '.join(params.allowed_modes)}: senders still deliver without TLS",
+        )
+    if uncovered:
+        problems.append(f"the policy's mx lines do not cover MX host(s) {', '.join(uncovered)}")
+    if (
+        policy.max_age is not None
+        and policy.max_age.isdigit()
+        and int(policy.max_age) < params.min_max_age_days * SECONDS_PER_DAY
+    ):
+        problems.append(
+            f"max_age={policy.max_age} s is shorter than {params.min_max_age_days} days"
+        )
+    warnings = []
+    if content_type is not None and not content_type.lower().startswith("text/plain"):
+        warnings.append(f"the policy is served as {content_type}, not text/plain")
+    evidence["problems"] = cut_list(problems)
+    if problems:
+        return _fail(_summary(problems), evidence, warnings)
+    return _outcome(
+        FindingStatus.PASS,
+        f"{domain} has an MTA-STS policy in mode {policy.mode} covering its MX host(s), "
+        f"max_age {policy.max_age} s",
+        evidence,
+        warnings,
+    )
+
+
+# --- mail.tls-rpt ------------------------------------------------------------------------------
+
+
+@probe("mail.tls-rpt", params=ProbeParams, target=TargetKind.DOMAIN, budget=RECORD_BUDGET)
+def tls_rpt(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
+    """TLS-RPT: sending servers report to the school when TLS to its mail servers fails.
+
+    Reads the TXT record at `_smtp._tls.<domain>` (RFC 8460).
+
+    Pass: exactly one record starting with v=TLSRPTv1, with a rua= of mailto: or https: URIs.
+    Fail: no record, several, or no valid rua.
+
+    No parameters. Evidence: `record`, `rua`.
+    """
+    lookup = Lookup(ctx, budget=RECORD_BUDGET)
+    domain = target.name.rstrip(".").lower()
+    records = _versioned(lookup.query(f"_smtp._tls.{domain}", "TXT"), "TLSRPTv1")
+    evidence: dict[str, Any] = {"domain": domain, "record": cut_list(records)}
+    if not records:
+        return _fail(
+            f"{domain} has no TLS-RPT record (_smtp._tls.{domain}): nobody hears about failed "
+            "encrypted deliveries",
+            evidence,
+        )
+    if len(records) > 1:
+        return _fail(f"_smtp._tls.{domain} has {len(records)} TLS-RPT records", evidence)
+    try:
+        tags = tag_list(records[0])
+    except ValueError as exc:
+        return _fail(f"the TLS-RPT record of {domain} is invalid: {exc}", evidence)
+    rua, bad = _report_uris(tags.get("rua", ""))
+    evidence["rua"] = cut_list(rua)
+    if bad or not rua:
+        return _fail(
+            f"the TLS-RPT record of {domain} has no valid rua= (mailto: or https:)", evidence
+        )
+    return _outcome(
+        FindingStatus.PASS, f"{domain} asks for TLS reports at {', '.join(rua)[:200]}", evidence
+    )
+
+
+# --- mail.starttls -----------------------------------------------------------------------------
+
+
+class StartTlsParams(ProbeParams):
+    port: int = Field(
+        default=25, ge=1, le=65535, description="The SMTP port of the MX hosts (25; tests)."
+    )
+
+
+@dataclass
+class _SmtpCheck:
+    host: str
+    address: str
+    status: str = "not probed"
+    banner: str | None = None
+    capabilities: tuple[str, ...] = ()
+    error: ProbeError | None = None
+
+    def evidence(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"host": self.host, "address": self.address, "status": self.status}
+        if self.banner is not None:
+            row["banner"] = cut(self.banner, 1024)
+            row["capabilities"] = cut_list(self.capabilities)
+        if self.error is not None:
+            row["error"] = cut(str(self.error), 500)
+        return row
+
+
+def _probe_one(check: _SmtpCheck, port: int, ctx: ProbeContext) -> None:
+    ctx.limiter.acquire()
+    try:
+        info = probe_smtp(check.address, port, timeout=ctx.timeout)
+    except ProbeError as exc:
+        check.status, check.error = "error", exc
+        return
+    check.banner, check.capabilities = info.banner, info.capabilities
+    check.status = "offered" if info.starttls_offered else "not offered"
+
+
+def _mx_addresses(lookup: Lookup, host: MxHost) -> list[str]:
+    addresses, _ = lookup.addresses(host.host)
+    ipv4 = [a for a in addresses if ":" not in a]
+    # IPv4 where there is one: a vantage point without IPv6 would otherwise fail every host.
+    return (ipv4 or addresses)[:MAX_ADDRESSES_PER_HOST]
+
+
+@probe("mail.starttls", params=StartTlsParams, target=TargetKind.DOMAIN, budget=STARTTLS_BUDGET)
+def starttls(target: Target, params: StartTlsParams, ctx: ProbeContext) -> ProbeOutcome:
+    """Every mail server of the domain offers STARTTLS, so mail to the school can travel encrypted.
+
+    Resolves the MX hosts (at most 10) and their addresses with the scan's resolver (IPv4
+    addresses when a host has them, else IPv6; at most 4 per host). Each address must pass
+    the scope guard: one outside the authorised scope is not connected to and is listed as
+    "not probed". The others (at most 8) are probed at the same time: banner, EHLO, and
+    whether the EHLO answer lists STARTTLS; then QUIT (STARTTLS itself and the certificate
+    are the TLS checks' work).
+
+    Pass: every probed address offers STARTTLS (addresses not probed are listed in a
+    warning).
+    Fail: an address does not offer STARTTLS (mail to it travels in plain text).
+    Not applicable: the domain has no MX (mail.mx reports that), or no MX address is in scope.
+    An address that cannot be judged (refused, timeout, garbage) makes the probe report an
+    error, unless another address already fails.
+
+    Parameters: `port` (default 25).
+    Evidence: `mx` (one entry per address: host, address, status offered / not offered /
+    error / not probed, banner, capabilities, error).
+    """
+    lookup = Lookup(ctx, budget=RECORD_BUDGET)
+    domain = target.name.rstrip(".").lower()
+    answer = lookup.query(domain, "MX")
+    hosts = mx_hosts(answer)
+    evidence: dict[str, Any] = {"domain": domain, "port": params.port}
+    if not hosts or is_null_mx(hosts):
+        evidence["mx_records"] = cut_list(answer.records)
+        return _outcome(
+            FindingStatus.NOT_APPLICABLE,
+            f"{domain} has no MX host to probe (mail.mx reports why)",
+            evidence,
+        )
+    checks: list[_SmtpCheck] = []
+    unresolvable: list[str] = []
+    for host in hosts[:10]:
+        try:
+            addresses = _mx_addresses(lookup, host)
+        except ValueError:
+            addresses = []
+        if not addresses:
+            unresolvable.append(host.host)
+        for address in addresses:
+            check = _SmtpCheck(host.host, address)
+            try:
+                ctx.guard(host.host, address)
+            except ScopeError as exc:
+                check.status = "not probed: outside scope"
+                evidence.setdefault("scope", []).append(cut(str(exc), 300))
+            checks.append(check)
+    to_probe = [c for c in checks if c.status == "not probed"]
+    for check in to_probe[MAX_SMTP_ADDRESSES:]:
+        check.status = "not probed: over the limit"
+    to_probe = to_probe[:MAX_SMTP_ADDRESSES]
+    if to_probe:
+        with ThreadPoolExecutor(max_workers=len(to_probe)) as pool:
+            for future in [pool.submit(_probe_one, c, params.port, ctx) for c in to_probe]:
+                future.result()
+    evidence["mx"] = [c.evidence() for c in checks]
+    if unresolvable:
+        evidence["unresolvable"] = unresolvable
+    skipped = [f"{c.host} ({c.address})" for c in checks if c.status.endswith("outside scope")]
+    warnings = [f"not probed (outside scope): {', '.join(skipped)}"] if skipped else []
+    over = [f"{c.host} ({c.address})" for c in checks if c.status.endswith("over the limit")]
+    if over:
+        warnings.append(f"not probed (over {MAX_SMTP_ADDRESSES} addresses): {', '.join(over)}")
+    if unresolvable:
+        warnings.append(f"MX host(s) without an address: {', '.join(unresolvable)}")
+    missing = [c for c in checks if c.status == "not offered"]
+    if missing:
+        listed = ", ".join(f"{c.host} ({c.address})" for c in missing)
+        return _fail(
+            f"MX server(s) of {domain} without STARTTLS: {listed}; mail to the school "
+            "reaches them unencrypted",
+            evidence,
+            warnings,
+        )
+    errors = [c for c in checks if c.status == "error"]
+    if errors:
+        first = errors[0].error
+        detail = cut("; ".join(f"{c.host} ({c.address}): {c.error}" for c in errors), 600)
+        message = f"cannot judge STARTTLS on the MX servers of {domain}: {detail}"
+        if isinstance(first, ProbeTimeout):
+            raise ProbeTimeout(message)
+        if isinstance(first, ConnectivityError):
+            raise ConnectivityError(message)
+        raise ProtocolError(message)
+    offered = [c for c in checks if c.status == "offered"]
+    if not offered:
+        return _outcome(
+            FindingStatus.NOT_APPLICABLE,
+            f"no MX server of {domain} could be probed: "
+            + ("all are outside the authorised scope" if skipped else "none has an address"),
+            evidence,
+            warnings,
+        )
+    listed = ", ".join(sorted({c.host for c in offered}))
+    return _outcome(
+        FindingStatus.PASS,
+        f"every probed MX server of {domain} offers STARTTLS: {listed}",
+        evidence,
+        warnings,
+    )
