@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cyberstd.lab.certs import CertificateAuthority, KeyType
 from cyberstd.lab.dns import LAB_SCHOOL_FLAWS, DnsServer, lab_school_zone
-from cyberstd.lab.mail import SmtpServer
+from cyberstd.lab.mail import SmtpServer, mta_sts_policy
 from cyberstd.lab.services import (
     CURRENT_SSH,
     OUTDATED_SSH,
@@ -89,6 +89,7 @@ class Ports:
 
     http: int = 18080
     https: int = 18443
+    mta_sts: int = 443
     smtp: int = 25
     dns: int = 10053
     rdp: int = 3389
@@ -146,7 +147,8 @@ def lab_school(
 ) -> Iterator[Lab]:
     """Run the lab school until the `with` block ends.
 
-    Hosts: the website (HTTP and HTTPS), the mail server (SMTP with STARTTLS), an old server
+    Hosts: the website (HTTP and HTTPS, and the MTA-STS policy host on 443), the mail server
+    (SMTP with STARTTLS), an old server
     (SSH, and a forgotten remote-desktop listener), the school's DNS server answering its zone,
     an administration server, and an unknown device in the administration zone. Each flaw in
     `flaws` is switched on; everything else is as a careful school would have it.
@@ -201,6 +203,23 @@ def lab_school(
                 else "Apache",
             )
         )
+        if Flaw.NO_MTA_STS not in flaws:
+            # The policy host answers on 443, where MTA-STS senders look (RFC 8461).
+            stack.enter_context(
+                WebServer(
+                    cert=web_cert,
+                    address=addresses.web,
+                    host_name=f"mta-sts.{DOMAIN}",
+                    http_port=None,
+                    https_port=ports.mta_sts,
+                    files={
+                        "/.well-known/mta-sts.txt": (
+                            "text/plain; charset=utf-8",
+                            mta_sts_policy([f"mail.{DOMAIN}"]),
+                        )
+                    },
+                )
+            )
         smtp = stack.enter_context(
             SmtpServer(
                 address=addresses.mail,
