@@ -284,6 +284,12 @@ class NetworkSettings(Strict):
     max_rate: float | None = Field(default=None, gt=0, le=10000)
 
 
+class MailSettings(Strict):
+    """What DNS cannot tell about the school's mail: the DKIM selectors it signs with."""
+
+    dkim_selectors: dict[HostName, list[Id]] = Field(default_factory=dict)
+
+
 class SchoolFile(Strict):
     school: SchoolInfo
     domains: list[HostName] = Field(default_factory=list)
@@ -293,6 +299,7 @@ class SchoolFile(Strict):
     scope: list[Authorization] = Field(default_factory=list)
     not_applicable: list[SchoolNotApplicable] = Field(default_factory=list)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
     profile: Id | None = None
 
 

@@ -153,6 +153,18 @@ def _school_problems(
                     ["exports", i, "path"], "missing-file", f"export file {export.path!r} not found"
                 )
             )
+    domains = {d.rstrip(".") for d in school.domains}
+    for domain in school.mail.dkim_selectors:
+        if domain not in domains:
+            hint = did_you_mean(domain, domains)
+            out.append(
+                doc.problem(
+                    ["mail", "dkim_selectors", domain],
+                    "unknown-id",
+                    f"DKIM selectors for {domain!r}, which is not in 'domains'{hint}",
+                    key=True,
+                )
+            )
     for i, auth in enumerate(school.scope):
         if auth.date > today:
             out.append(

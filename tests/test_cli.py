@@ -272,3 +272,11 @@ def test_rate_limited_scan_still_completes(mini_root: Path, school_dir: Path, tm
     result = cli(mini_root, "scan", str(school_dir), "--out", str(tmp_path / "o"), "-q", "--max-rate", "50")
     assert result.exit_code == 1
     assert (tmp_path / "o" / "results.json").is_file()
+
+
+def test_dkim_selectors_for_an_undeclared_domain(mini_root: Path, school_dir: Path) -> None:
+    with (school_dir / "school.yaml").open("a") as fh:
+        fh.write("mail:\n  dkim_selectors:\n    school.tset: [s1]\n")
+    result = cli(mini_root, "validate", str(school_dir))
+    assert result.exit_code == 2
+    assert "error[unknown-id]" in result.output and "did you mean 'school.test'" in result.output

@@ -665,6 +665,13 @@ def judge_dkim_key(record: str, min_rsa_bits: int) -> tuple[bool, str, dict[str,
     return True, f"RSA key of {key.key_size} bits", facts
 
 
+def _school_selectors(ctx: ProbeContext, domain: str) -> list[str]:
+    """The DKIM selectors school.yaml declares for `domain`."""
+    if ctx.school is None:
+        return []
+    return list(ctx.school.mail.dkim_selectors.get(domain, []))
+
+
 @probe("mail.dkim", params=DkimParams, target=TargetKind.DOMAIN, budget=RECORD_BUDGET)
 def dkim(target: Target, params: DkimParams, ctx: ProbeContext) -> ProbeOutcome:
     """Outgoing mail can be signed with DKIM: the domain publishes valid DKIM keys.
@@ -685,18 +692,22 @@ def dkim(target: Target, params: DkimParams, ctx: ProbeContext) -> ProbeOutcome:
     Fail: a declared selector has no key, a revoked (empty) one, or an invalid one; or no
     selector at all has a valid key.
 
-    Parameters: `selectors` (default none: school.yaml cannot declare them yet),
+    The selectors the school declares in school.yaml (`mail: dkim_selectors: {domain: [...]}`)
+    count as declared too.
+
+    Parameters: `selectors` (default none),
     `provider_selectors` (default [selector1, selector2, google]), `min_rsa_bits` (1024).
     Evidence: `selectors`, one entry per selector with its record, verdict and key size.
     """
     lookup = Lookup(ctx, budget=RECORD_BUDGET)
     domain = target.name.rstrip(".").lower()
-    wanted = list(dict.fromkeys([*params.selectors, *params.provider_selectors]))
+    declared = [*params.selectors, *_school_selectors(ctx, domain)]
+    wanted = list(dict.fromkeys([*declared, *params.provider_selectors]))
     rows: dict[str, dict[str, Any]] = {}
     valid: list[str] = []
     warnings: list[str] = []
     for selector in wanted[:20]:
-        row: dict[str, Any] = {"declared": selector in params.selectors}
+        row: dict[str, Any] = {"declared": selector in declared}
         rows[selector] = row
         if not _SELECTOR.fullmatch(selector):
             row.update(valid=False, reason="not a valid selector name")
@@ -717,7 +728,7 @@ def dkim(target: Target, params: DkimParams, ctx: ProbeContext) -> ProbeOutcome:
             if facts.get("key_type") == "rsa" and facts.get("key_bits", 0) < 2048:
                 warnings.append(f"selector {selector} has a {facts['key_bits']}-bit RSA key")
     evidence: dict[str, Any] = {"domain": domain, "selectors": rows}
-    broken = [s for s in params.selectors if not rows.get(s, {}).get("valid")]
+    broken = [s for s in dict.fromkeys(declared) if not rows.get(s, {}).get("valid")]
     if broken:
         details = ", ".join(f"{s} ({rows.get(s, {}).get('reason', 'not checked')})" for s in broken)
         return _fail(

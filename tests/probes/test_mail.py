@@ -1118,3 +1118,32 @@ def test_the_flawed_lab_school_fails_each_switched_on_flaw(
         starttls(school, StartTlsParams(port=mail_servers.port), sts_ctx).status
         is FindingStatus.PASS
     )
+
+
+def test_dkim_selectors_declared_in_school_yaml_must_have_keys() -> None:
+    """A selector school.yaml declares counts as declared: missing key = fail."""
+    from cyberstd.lab.dns import DnsServer, lab_school_zone
+    from cyberstd.probes.mail import DkimParams, dkim
+    from cyberstd.registry import ProbeContext, Target, TargetKind
+    from cyberstd.resolve import Resolver
+    from cyberstd.results import FindingStatus
+    from cyberstd.schema import SchoolFile
+
+    zone = lab_school_zone(
+        "dkim.test", mail_address="127.0.51.2", web_address="127.0.51.1", flaws=set()
+    )
+    school = SchoolFile.model_validate(
+        {
+            "school": {"id": "s", "name": "S"},
+            "domains": ["dkim.test"],
+            "mail": {"dkim_selectors": {"dkim.test": ["s2026"]}},
+        }
+    )
+    with DnsServer(zone, address="127.0.51.53") as server:
+        ctx = ProbeContext(
+            timeout=2.0, resolver=Resolver("127.0.51.53", server.port, 2.0), school=school
+        )
+        outcome = dkim(Target(name="dkim.test", kind=TargetKind.DOMAIN), DkimParams(), ctx)
+    assert outcome.status is FindingStatus.FAIL
+    assert "s2026" in outcome.message
+    assert outcome.evidence["selectors"]["s2026"]["declared"] is True
