@@ -45,6 +45,11 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             _err("interrupted")
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, without a second error on exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(ExitCode.OK)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:
@@ -391,11 +396,11 @@ def plan(obj: Ctx, school_dir: Path, profile: str | None) -> None:
         f"profile {prof.id}: {prof.framework.meta.id} up to level {prof.target_level}, {len(prof.controls)} controls"
     )
     for item in the_plan.items:
-        where = (
-            f"{item.target.name} ({item.target.address or 'resolved at scan time'})"
-            if item.target
-            else "-"
-        )
+        where = "-"
+        if item.target is not None and item.target.kind != "host":
+            where = f"{item.target.name} ({item.target.kind})"
+        elif item.target is not None:
+            where = f"{item.target.name} ({item.target.address or 'resolved at scan time'})"
         note = f"  [not applicable: {item.not_applicable}]" if item.not_applicable else ""
         click.echo(f"  {item.check_id:24} -> {where}{note}")
     for check_id, reason in prof.excluded_checks.items():
