@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import selectors
 import socket
 import ssl
-import threading
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 from cyberstd.lab.certs import CertFiles
-from cyberstd.lab.web import check_loopback, server_tls_context
+from cyberstd.lab.server import HANDLER_TIMEOUT as HANDLER_TIMEOUT
+from cyberstd.lab.server import JOIN_TIMEOUT as JOIN_TIMEOUT
+from cyberstd.lab.server import ThreadedTcpServer
+from cyberstd.lab.web import server_tls_context
 
-# A client that stays silent longer than this is dropped, so handler threads cannot pile up.
-HANDLER_TIMEOUT = 10.0
 # The longest command line a lab server reads; longer ones end the session.
 MAX_COMMAND = 4096
-# How long stop() waits for one connection thread (they all end at once when their socket closes).
-JOIN_TIMEOUT = 2.0
 
 # A banner meant to break whatever displays it, yet valid SMTP: HTML and script tags, ANSI
 # escapes that clear the screen, colour text and set the terminal title, and control characters.
@@ -41,13 +36,6 @@ def mta_sts_policy(
     lines = ["version: STSv1", f"mode: {mode}", *(f"mx: {mx}" for mx in mx_patterns)]
     lines.append(f"max_age: {max_age}")
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
-
-
-def _shutdown_fd(fd: int) -> None:
-    # shutdown() on a duplicate ends the connection for every descriptor of it (also one that a
-    # TLS socket took over), which wakes the thread blocked reading it.
-    with contextlib.suppress(OSError), socket.socket(fileno=socket.dup(fd)) as dup:
-        dup.shutdown(socket.SHUT_RDWR)
 
 
 class _Link:
@@ -80,88 +68,27 @@ class _Link:
         self.tls = True
 
 
-class _LabServer:
+class _LabServer(ThreadedTcpServer):
     """A threaded TCP server on an address in 127.0.0.0/8, one thread per connection.
 
     `stop()` ends every open connection at once (plain or TLS) and joins every thread.
     """
 
-    kind = "tcp"
+    # A handshake the client fails shows up as ValueError as well as OSError.
+    quiet_errors = (OSError, ValueError)
 
     def __init__(self, *, address: str, port: int, cert: CertFiles | None) -> None:
-        self.address = check_loopback(address)
+        super().__init__(address=address, port=port)
         self.cert = cert
-        self.connections = 0
         self.commands: list[str] = []
-        self.errors: list[BaseException] = []
         self._tls = server_tls_context(cert) if cert is not None else None
-        self._want_port = port
-        self._listener: socket.socket | None = None
-        self._wake_r: socket.socket | None = None
-        self._wake_w: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._open: set[int] = set()
-        self._workers: set[threading.Thread] = set()
 
-    @property
-    def port(self) -> int:
-        if self._listener is None:
-            raise RuntimeError(f"lab {self.kind} server not started")
-        return int(self._listener.getsockname()[1])
-
-    def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError(f"lab {self.kind} server already started")
-        self._listener = socket.create_server((self.address, self._want_port))
-        self._listener.setblocking(False)
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._thread = threading.Thread(
-            target=self._serve, name=f"lab-{self.kind}-{self.port}", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def _serve(self) -> None:
-        assert self._listener is not None and self._wake_r is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self._listener, selectors.EVENT_READ)
-            sel.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                for key, _ in sel.select():
-                    if key.fileobj is self._wake_r:
-                        return
-                    self._accept()
-
-    def _accept(self) -> None:
-        assert self._listener is not None
-        try:
-            conn, _ = self._listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        conn.setblocking(True)
-        conn.settimeout(HANDLER_TIMEOUT)
-        worker = threading.Thread(target=self._run, args=(conn,), daemon=True)
-        with self._lock:
-            self.connections += 1
-            self._open.add(conn.fileno())
-            self._workers.add(worker)
-        worker.start()
-
-    def _run(self, conn: socket.socket) -> None:
-        fd = conn.fileno()
+    def handle(self, conn: socket.socket) -> None:
         link = _Link(conn)
         try:
             self._handle(link)
-        except (OSError, ValueError):
-            pass  # the client went away, failed the handshake, or stop() ended the connection
-        except Exception as exc:  # a lab bug: keep it for whoever runs the lab, never print
-            self.errors.append(exc)
         finally:
-            with self._lock:
-                self._open.discard(fd)
-                self._workers.discard(threading.current_thread())
-            link.sock.close()
+            link.sock.close()  # after STARTTLS the TLS socket owns the connection
 
     def _record(self, command: str) -> None:
         with self._lock:
@@ -173,35 +100,6 @@ class _LabServer:
     def _start_tls(self, link: _Link) -> None:
         assert self._tls is not None
         link.start_tls(self._tls)
-
-    def stop(self) -> None:
-        """Stop accepting, end open connections and join every thread."""
-        if self._thread is not None:
-            assert self._wake_w is not None
-            self._wake_w.send(b"x")
-            self._thread.join()
-            self._thread = None
-        with self._lock:
-            for fd in self._open:
-                _shutdown_fd(fd)
-            workers = list(self._workers)
-        for worker in workers:
-            worker.join(JOIN_TIMEOUT)
-        for sock in (self._listener, self._wake_r, self._wake_w):
-            if sock is not None:
-                sock.close()
-        self._listener = self._wake_r = self._wake_w = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _one_line(name: str, value: str) -> None:

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import selectors
 import socket
 import struct
-import threading
-from collections.abc import Callable
 from enum import StrEnum
-from types import TracebackType
-from typing import Self
 
-from cyberstd.lab.web import check_loopback
+from cyberstd.lab.server import HANDLER_TIMEOUT as HANDLER_TIMEOUT
+from cyberstd.lab.server import JOIN_TIMEOUT as JOIN_TIMEOUT
+from cyberstd.lab.server import Handler as Handler
+from cyberstd.lab.server import ThreadedTcpServer
 
-# A lab connection idle longer than this is dropped, so that handler threads cannot pile up.
-HANDLER_TIMEOUT = 10.0
 # The most a lab service reads of one request before it answers or hangs up.
 MAX_REQUEST = 16 * 1024
-# How long stop() waits for one handler thread (they all end at once when their socket closes).
-JOIN_TIMEOUT = 2.0
 
 OUTDATED_SSH = "OpenSSH_7.4"
 CURRENT_SSH = "OpenSSH_9.6p1 Ubuntu-3ubuntu13.5"
@@ -52,9 +46,6 @@ class ServiceKind(StrEnum):
     SILENT = "silent"
 
 
-Handler = Callable[[socket.socket], None]
-
-
 def _drain(conn: socket.socket) -> None:
     """Read and discard until the client hangs up, goes idle or the service stops."""
     with contextlib.suppress(OSError):
@@ -73,7 +64,7 @@ def _read_until(conn: socket.socket, marker: bytes) -> bytes:
     return data
 
 
-class TcpService:
+class TcpService(ThreadedTcpServer):
     """A threaded TCP service on an address in 127.0.0.0/8 that runs `handler` per connection.
 
     Port 0 lets the system pick a free port (read it from `port` after `start()`). `stop()`
@@ -89,104 +80,11 @@ class TcpService:
         address: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.address = check_loopback(address)
+        super().__init__(handler, address=address, port=port)
         self.kind = kind
-        self.connections = 0
-        self._handler = handler
-        self._want_port = port
-        self._listener: socket.socket | None = None
-        self._wake_r: socket.socket | None = None
-        self._wake_w: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._conns: set[socket.socket] = set()
-        self._workers: set[threading.Thread] = set()
 
-    @property
-    def port(self) -> int:
-        if self._listener is None:
-            raise RuntimeError(f"{self.kind} service not started")
-        return int(self._listener.getsockname()[1])
-
-    def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError(f"{self.kind} service already started")
-        self._listener = socket.create_server((self.address, self._want_port))
-        self._listener.setblocking(False)
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._thread = threading.Thread(
-            target=self._serve, name=f"lab-{self.kind}-{self.port}", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def _serve(self) -> None:
-        assert self._listener is not None and self._wake_r is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self._listener, selectors.EVENT_READ)
-            sel.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                for key, _ in sel.select():
-                    if key.fileobj is self._wake_r:
-                        return
-                    self._accept()
-
-    def _accept(self) -> None:
-        assert self._listener is not None
-        try:
-            conn, _ = self._listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        conn.setblocking(True)
-        conn.settimeout(HANDLER_TIMEOUT)
-        worker = threading.Thread(target=self._run, args=(conn,), daemon=True)
-        with self._lock:
-            self.connections += 1
-            self._conns.add(conn)
-            self._workers.add(worker)
-        worker.start()
-
-    def _run(self, conn: socket.socket) -> None:
-        try:
-            self._handler(conn)
-        except OSError:
-            pass  # the client went away or stop() closed the connection
-        finally:
-            with self._lock:
-                self._conns.discard(conn)
-                self._workers.discard(threading.current_thread())
-            conn.close()
-
-    def stop(self) -> None:
-        """Stop accepting, end open connections and join every thread."""
-        if self._thread is not None:
-            assert self._wake_w is not None
-            self._wake_w.send(b"x")
-            self._thread.join()
-            self._thread = None
-        with self._lock:
-            conns, workers = list(self._conns), list(self._workers)
-        for conn in conns:
-            # Wakes a handler blocked in recv(); the handler closes its own socket.
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for worker in workers:
-            worker.join(JOIN_TIMEOUT)
-        for sock in (self._listener, self._wake_r, self._wake_w):
-            if sock is not None:
-                sock.close()
-        self._listener = self._wake_r = self._wake_w = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _describe(self) -> str:
+        return f"{self.kind} service"
 
 
 # --- the services ------------------------------------------------------------------------------
