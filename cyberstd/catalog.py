@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cyberstd.errors import InputError, Problem, UsageError
+from cyberstd.kinds import ExportKind, KindsFile
 from cyberstd.registry import ProbeParams, probes
 from cyberstd.schema import (
     CheckDef,
@@ -43,6 +44,7 @@ class Catalog:
     frameworks: dict[str, Framework] = field(default_factory=dict)
     checks: dict[str, CheckDef] = field(default_factory=dict)
     profiles: dict[str, ProfileDef] = field(default_factory=dict)
+    kinds: dict[str, ExportKind] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
 
     def framework(self, framework_id: str) -> Framework:
@@ -116,12 +118,40 @@ def load_catalog(root: Path | None = None) -> tuple[Catalog, list[Problem]]:
             Problem(display_path(base), 1, 1, "missing-file", "no standards/ folder here")
         )
         return loader.catalog, loader.problems
+    _load_kinds(loader, base / KINDS_FILE)
     check_docs = _load_checks(loader, sorted((base / "checks").glob("*.yaml")))
     for fw_dir in sorted(p for p in (base / "standards").iterdir() if p.is_dir()):
         _load_framework(loader, fw_dir)
     _cross_check_checks(loader, check_docs)
     _load_profiles(loader, sorted((base / "profiles").glob("*.yaml")))
     return loader.catalog, loader.problems
+
+
+KINDS_FILE = Path("checks") / "data" / "export-kinds.yaml"
+
+
+def _load_kinds(loader: _Loader, path: Path) -> None:
+    if not path.exists():
+        return
+    doc = loader.load(path)
+    if doc is None:
+        return
+    model, problems = parse(doc, KindsFile)
+    loader.problems.extend(problems)
+    if model is None:
+        return
+    from cyberstd.parsers import formats
+
+    known = formats()
+    for i, kind in enumerate(model.kinds):
+        if kind.format not in known:
+            hint = did_you_mean(kind.format, known)
+            loader.problems.append(
+                doc.problem(
+                    ["kinds", i, "format"], "unknown-id", f"unknown format {kind.format!r}{hint}"
+                )
+            )
+        loader.catalog.kinds[kind.id] = kind
 
 
 def _load_checks(loader: _Loader, paths: Iterable[Path]) -> dict[str, tuple[Document, int]]:
@@ -162,11 +192,33 @@ def _cross_check_checks(loader: _Loader, where: dict[str, tuple[Document, int]])
                 )
             )
             continue
-        loader.problems.extend(
-            params_problems(
-                doc, ["checks", i, "params"], check.params, registry[check.probe].params
-            )
+        found = params_problems(
+            doc, ["checks", i, "params"], check.params, registry[check.probe].params
         )
+        loader.problems.extend(found)
+        if not found:
+            loader.problems.extend(_kind_problems(loader, doc, i, check))
+
+
+def _kind_problems(loader: _Loader, doc: Document, i: int, check: CheckDef) -> list[Problem]:
+    """Every export kind that a configuration rule names must be a known kind."""
+    kinds = loader.catalog.kinds
+    out: list[Problem] = []
+    named: list[tuple[list[int | str], Any]] = [(["kind"], check.params.get("kind"))]
+    for j, alt in enumerate(check.params.get("any_of") or []):
+        if isinstance(alt, dict) and "kind" in alt:
+            named.append((["any_of", j, "kind"], alt["kind"]))
+    for loc, kind in named:
+        if isinstance(kind, str) and check.probe == "config.rule" and kind not in kinds:
+            hint = did_you_mean(kind, kinds)
+            out.append(
+                doc.problem(
+                    ["checks", i, "params", *loc],
+                    "unknown-id",
+                    f"unknown export kind {kind!r}{hint}",
+                )
+            )
+    return out
 
 
 def params_problems(

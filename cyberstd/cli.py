@@ -498,6 +498,7 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
         timeout=options.timeout,
         max_rate=options.max_rate,
         resolver=resolver,
+        kinds=catalog.kinds,
     )
     with Progress(transient=True, disable=options.quiet, console=_console(err=True)) as progress:
         task = progress.add_task("probes", total=len(the_plan.items))

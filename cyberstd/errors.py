@@ -65,3 +65,9 @@ class ProbeTimeout(ProbeError):
 
 class ProtocolError(ProbeError):
     reason = "protocol"
+
+
+class ExportError(ProbeError):
+    """A configuration export that cannot be read or parsed."""
+
+    reason = "input"

@@ -8,6 +8,7 @@ import ipaddress
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,7 @@ from cyberstd.resolve import Resolver
 from cyberstd.results import ProbeOutcome
 
 if TYPE_CHECKING:
+    from cyberstd.exports import ExportStore
     from cyberstd.schema import SchoolFile
 
 
@@ -92,6 +94,8 @@ class ProbeContext:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     school: SchoolFile | None = None
     school_dir: Path | None = None
+    exports: ExportStore | None = None
+    today: date = field(default_factory=date.today)
 
 
 P = TypeVar("P", bound=ProbeParams)

@@ -56,6 +56,7 @@ class ErrorReason(StrEnum):
     BUG = "bug"
     TOOL_MISSING = "tool_missing"
     SCOPE = "scope"
+    INPUT = "input"
 
 
 # Statuses that count as "in place" for the level reached.

@@ -17,9 +17,11 @@ from cyberstd import __version__
 from cyberstd.catalog import Catalog, display_path
 from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.explain import why
+from cyberstd.exports import ExportFile, ExportStore
+from cyberstd.kinds import ExportKind
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
 from cyberstd.ratelimit import RateLimiter
-from cyberstd.registry import ProbeContext, Target, TargetKind, probes
+from cyberstd.registry import ProbeContext, ProbeKind, Target, TargetKind, probes
 from cyberstd.resolve import Resolver
 from cyberstd.results import (
     MET,
@@ -309,8 +311,13 @@ def evaluate(
             na_reason = dict.fromkeys(("nl", "en"), valid_att.explanation)
         effective = [f for f in fs if f.status in EFFECTIVE]
         rule = profile.framework.mappings[control.id].attestation.required
-        need_att = rule is AttestationRequired.ALWAYS or (
-            rule is AttestationRequired.IF_NO_CHECKS and not effective
+        need_att = (
+            rule is AttestationRequired.ALWAYS
+            or (rule is AttestationRequired.IF_NO_CHECKS and not effective)
+            or (
+                rule is AttestationRequired.IF_NO_CONFIG
+                and not any(_is_config(profile, f) for f in effective)
+            )
         )
         missing = (need_att and valid_att is None) or (not effective and valid_att is None)
 
@@ -379,6 +386,12 @@ def evaluate(
     )
 
 
+def _is_config(profile: ResolvedProfile, finding: Finding) -> bool:
+    planned = profile.checks.get(finding.check)
+    spec = probes().get(planned.check.probe) if planned is not None else None
+    return spec is not None and spec.kind is ProbeKind.CONFIG
+
+
 def _summary(
     profile: ResolvedProfile, controls: list[ControlResult], findings: list[Finding]
 ) -> Summary:
@@ -414,6 +427,7 @@ def context_for(
     max_rate: float | None = None,
     resolver: Resolver | None = None,
     today: date | None = None,
+    kinds: dict[str, ExportKind] | None = None,
 ) -> ProbeContext:
     """The probe context from school.yaml's network settings, with command-line overrides."""
     net = folder.school.network
@@ -436,6 +450,14 @@ def context_for(
         limiter=RateLimiter(max_rate or net.max_rate),
         school=school,
         school_dir=folder.dir,
+        exports=ExportStore(
+            kinds or {},
+            [
+                ExportFile(folder.resolve(e.path), display_path(folder.dir / e.path), e.kind)
+                for e in school.exports
+            ],
+        ),
+        today=day,
     )
 
 

@@ -131,6 +131,7 @@ class ControlsFile(Strict):
 class AttestationRequired(StrEnum):
     ALWAYS = "always"
     IF_NO_CHECKS = "if_no_checks"
+    IF_NO_CONFIG = "if_no_config"
     NEVER = "never"
 
 

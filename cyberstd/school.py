@@ -145,6 +145,15 @@ def _school_problems(
             )
         )
     for i, export in enumerate(school.exports):
+        if catalog.kinds and export.kind not in catalog.kinds:
+            hint = did_you_mean(export.kind, catalog.kinds)
+            out.append(
+                doc.problem(
+                    ["exports", i, "kind"],
+                    "unknown-id",
+                    f"unknown export kind {export.kind!r}{hint}",
+                )
+            )
         if (folder / export.path).is_file():
             inputs[display_path(folder / export.path)] = sha256_file(folder / export.path)
         else:

@@ -99,6 +99,11 @@ def load(path: Path, display: str | None = None) -> Document:
     """Load one YAML file or raise InputError with every problem found in it."""
     shown = display or str(path)
     text, raw = read_text(path, shown)
+    return load_text(text, raw, shown, path)
+
+
+def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Document:
+    """Load YAML text already read (and decoded) or raise InputError with every problem in it."""
     yaml = new_yaml()
     try:
         node = yaml.compose(text)
@@ -117,7 +122,7 @@ def load(path: Path, display: str | None = None) -> Document:
         raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
     except (YAMLError, ValueError) as exc:
         raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
-    return Document(path, shown, data, hashlib.sha256(raw).hexdigest())
+    return Document(path or Path(shown), shown, data, hashlib.sha256(raw).hexdigest())
 
 
 def _marked(display: str, exc: MarkedYAMLError, code: str) -> Problem:

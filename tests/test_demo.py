@@ -59,7 +59,7 @@ def _scan(flaws: frozenset[Flaw]) -> Results:
         try:
             with lab_school(Path(tmp), flaws=flaws) as lab:
                 plan = make_plan(catalog, folder)
-                ctx = context_for(folder, ca_bundle=lab.ca_bundle)
+                ctx = context_for(folder, ca_bundle=lab.ca_bundle, kinds=catalog.kinds)
                 findings = execute(plan, ctx)
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EADDRINUSE):

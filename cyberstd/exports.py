@@ -1,0 +1,66 @@
+"""The configuration exports of one run: which files have which kind, each parsed only once."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cyberstd.kinds import ExportKind
+from cyberstd.parsers import parse_source
+from cyberstd.parsers.base import Node, ParseError, read_source
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    display: str
+    kind: str
+
+
+@dataclass
+class Parsed:
+    """One export after parsing: its tree or the error that stopped it, and its sha256."""
+
+    file: ExportFile
+    sha256: str = ""
+    tree: Node | None = None
+    error: ParseError | None = None
+
+
+@dataclass
+class ExportStore:
+    """Export files by kind, parsed on first use (thread-safe) and kept for the rest of the run."""
+
+    kinds: dict[str, ExportKind]
+    files: list[ExportFile] = field(default_factory=list)
+    _parsed: dict[Path, Parsed] = field(default_factory=dict)
+    _locks: dict[Path, threading.Lock] = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def of_kind(self, kind: str) -> list[ExportFile]:
+        return [f for f in self.files if f.kind == kind]
+
+    def parsed(self, export: ExportFile) -> Parsed:
+        """The parsed export (a ParseError is kept in the result, not raised)."""
+        with self._guard:
+            lock = self._locks.setdefault(export.path, threading.Lock())
+        with lock:
+            if export.path not in self._parsed:
+                self._parsed[export.path] = self._parse(export)
+            return self._parsed[export.path]
+
+    def _parse(self, export: ExportFile) -> Parsed:
+        kind = self.kinds.get(export.kind)
+        if kind is None:
+            return Parsed(export, error=ParseError(export.display, f"unknown kind {export.kind!r}"))
+        try:
+            source = read_source(export.path, export.display)
+        except ParseError as exc:
+            return Parsed(export, error=exc)
+        digest = hashlib.sha256(source.data).hexdigest()
+        try:
+            return Parsed(export, digest, tree=parse_source(source, kind.format))
+        except ParseError as exc:
+            return Parsed(export, digest, error=exc)

@@ -1,0 +1,84 @@
+"""Export kinds: what a configuration file is (an sshd_config, a FortiGate backup, an Entra
+users export), which parser reads it, and how to recognise it by name or content.
+
+Kinds are data (checks/data/export-kinds.yaml): a new kind for a format that is already
+parsed needs no code.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, field_validator, model_validator
+
+from cyberstd.schema import Id, LocalText, Strict
+
+HEAD_BYTES = 16384
+
+
+class Detect(Strict):
+    """How to recognise a kind: file-name globs, and a regular expression over the first 16 KB."""
+
+    names: list[str] = Field(default_factory=list)
+    content: str | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v, re.MULTILINE)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return v
+
+
+class ExportKind(Strict):
+    id: Id
+    format: Id
+    title: LocalText
+    detect: Detect = Field(default_factory=Detect)
+
+
+class KindsFile(Strict):
+    kinds: list[ExportKind]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        seen: set[str] = set()
+        for k in self.kinds:
+            if k.id in seen:
+                raise ValueError(f"kind {k.id!r} is defined twice")
+            seen.add(k.id)
+        return self
+
+
+def head_text(path: Path) -> str:
+    """The start of a file as text (UTF-16 with a BOM, else UTF-8 with errors replaced)."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(HEAD_BYTES)
+    except OSError:
+        return ""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def _score(kind: ExportKind, name: str, head: str) -> int:
+    by_name = any(fnmatch.fnmatch(name.lower(), g.lower()) for g in kind.detect.names)
+    by_content = bool(kind.detect.content and re.search(kind.detect.content, head, re.MULTILINE))
+    if kind.detect.content and kind.detect.names:
+        return 3 if by_name and by_content else 2 if by_content else 0
+    return 2 if by_content else 1 if by_name else 0
+
+
+def detect(path: Path, kinds: dict[str, ExportKind]) -> list[str]:
+    """The kinds that fit a file best (none, one, or several when it is ambiguous)."""
+    head = head_text(path)
+    scores = {k: _score(kind, path.name, head) for k, kind in kinds.items()}
+    best = max(scores.values(), default=0)
+    return [] if best == 0 else [k for k, s in scores.items() if s == best]

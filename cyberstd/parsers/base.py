@@ -1,0 +1,212 @@
+"""What every parser shares: located nodes, the typed parse error, safe reading and redaction.
+
+A parser turns one configuration export into a tree of `Node`s: mappings (dict of str to
+Node), lists (list of Node) and scalars (str, int, float, bool or None). Every node knows the
+file it came from and, where the format allows, its line, so that a verdict can point at
+`file:line`. Secrets are replaced by `REDACTED` while the tree is built, so nothing downstream
+(rules, evidence, reports) ever holds one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_BYTES = 32 * 1024 * 1024
+REDACTED = "[redacted]"
+
+Scalar = str | int | float | bool | None
+
+
+class ParseError(Exception):
+    """A file that its parser cannot read: names the file and, where known, the line."""
+
+    def __init__(self, file: str, message: str, line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.detail = message
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(slots=True)
+class Node:
+    """One value of a parsed export, with where it came from."""
+
+    value: Any
+    file: str
+    line: int | None = None
+
+    def plain(self) -> Any:
+        """The value without positions: dicts, lists and scalars."""
+        v = self.value
+        if isinstance(v, dict):
+            return {k: n.plain() for k, n in v.items()}
+        if isinstance(v, list):
+            return [n.plain() for n in v]
+        return v
+
+    def get(self, key: str) -> Node | None:
+        """A child of a mapping by key (exact, else case-insensitive), or None."""
+        v = self.value
+        if not isinstance(v, dict):
+            return None
+        found: Node | None = v.get(key)
+        if found is not None:
+            return found
+        folded = key.casefold()
+        for k, n in v.items():
+            if k.casefold() == folded:
+                child: Node = n
+                return child
+        return None
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        v = self.value
+        children = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()
+        for child in children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One export read from disk and decoded; `display` is the path shown to people."""
+
+    path: Path
+    display: str
+    text: str
+    data: bytes = field(repr=False)
+
+    def related(self, relative: str, max_bytes: int = MAX_BYTES) -> Source:
+        """Another file next to this one (an Include), refused when it leaves the folder."""
+        base = self.path.parent.resolve()
+        target = (base / relative).resolve()
+        if not target.is_relative_to(base):
+            raise ParseError(self.display, f"{relative!r} lies outside the export's folder")
+        shown = str(Path(self.display).parent / relative)
+        return read_source(target, shown, max_bytes)
+
+
+def decode(data: bytes, display: str) -> str:
+    """Text from bytes: UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ParseError(display, f"invalid UTF-16 text at byte {exc.start}") from None
+    if b"\x00" in data[:8192]:
+        raise ParseError(display, "binary data, not a text export")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ParseError(display, "not UTF-8 text (save the export as UTF-8)", line) from None
+    if "\x00" in text:
+        raise ParseError(
+            display, "binary data, not a text export", text[: text.index("\x00")].count("\n") + 1
+        )
+    return text
+
+
+def read_source(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES) -> Source:
+    """Read and decode one export, refusing missing, oversized, binary and non-UTF text files."""
+    shown = display or str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ParseError(shown, f"file is {size} bytes, more than the limit of {max_bytes}")
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ParseError(shown, "is a folder, not a file") from None
+    except FileNotFoundError:
+        raise ParseError(shown, "file not found") from None
+    except OSError as exc:
+        raise ParseError(shown, f"cannot be read: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise ParseError(shown, f"file is more than the limit of {max_bytes} bytes")
+    return Source(path=path, display=shown, text=decode(data, shown), data=data)
+
+
+def source_from_text(text: str, display: str = "<text>") -> Source:
+    """A Source for text held in memory (tests, stdin)."""
+    return Source(path=Path(display), display=display, text=text, data=text.encode())
+
+
+# --- redaction --------------------------------------------------------------------------------
+
+_SECRET_KEY = re.compile(
+    r"(pass(word|wd|phrase)?|pwd|secret|psk|pre-?shared|token|private[-_]?key|prv|privkey"
+    r"|api[-_]?key|bcrypt|hash|credential|community|auth[-_]?key|enc[-_]?key|wpa[-_]?key"
+    r"|x_passphrase|radius[-_]?secret|shared[-_]?key|key[-_]?data)",
+    re.IGNORECASE,
+)
+# Keys that look like secrets by name but hold none: settings about secrets, not secrets.
+_NOT_SECRET_KEY = re.compile(
+    r"(^|[-_.])(policy|complexity|length|age|history|expir\w*|required|enabled|enable|type"
+    r"|mode|status|reset|lockout\w*|change\w*|last\w*|count|min\w*|max\w*|strength|reuse"
+    r"|authentication|profiles?|methods?)$"
+    r"|^(password(complexity|historysize)|(min|max)imumpasswordage|minimumpasswordlength"
+    r"|clearTextPassword|requirelogontochangepassword|forcelogoffwhenhourexpire"
+    r"|passwordauthentication|permitemptypasswords|passwordpolicies|passwordprofile"
+    r"|pubkeyauthentication|kbdinteractiveauthentication|challengeresponseauthentication"
+    r"|hostbasedauthentication|x_passphrase_mode)$",
+    re.IGNORECASE,
+)
+_SECRET_VALUE = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|^ENC [A-Za-z0-9+/=]{8,}"
+    r"|^\$(1|2[abxy]?|5|6|y|argon2\w*)\$[^\s]{8,}"
+    r"|^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\."
+    r"|^(ghp|gho|github_pat|glpat|xox[abp])[-_][A-Za-z0-9_-]{10,}",
+)
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a setting of this name holds a secret (a password, key, token or hash)."""
+    return bool(_SECRET_KEY.search(key)) and not _NOT_SECRET_KEY.search(key)
+
+
+def is_secret_value(value: str) -> bool:
+    """Whether a value is a secret whatever its key (a private key, an encrypted password, a JWT)."""
+    return bool(_SECRET_VALUE.search(value))
+
+
+def scrub(key: str, value: Scalar) -> Scalar:
+    """The value to keep for `key`: REDACTED when it is a secret, else the value itself."""
+    if value is None or isinstance(value, bool):
+        return value
+    if is_secret_key(key) and value != "":
+        return REDACTED
+    if isinstance(value, str) and is_secret_value(value):
+        return REDACTED
+    return value
+
+
+def redact(node: Node, key: str = "") -> Node:
+    """Replace every secret in a tree in place (by its key or by its look); returns the node."""
+    v = node.value
+    if isinstance(v, dict):
+        for k, child in v.items():
+            if is_secret_key(k) and not isinstance(child.value, (dict, list)):
+                if child.value not in (None, "") and not isinstance(child.value, bool):
+                    child.value = REDACTED
+            elif (
+                is_secret_key(k)
+                and isinstance(child.value, list)
+                and all(not isinstance(c.value, (dict, list)) for c in child.value)
+            ):
+                for c in child.value:
+                    c.value = REDACTED
+            else:
+                redact(child, k)
+    elif isinstance(v, list):
+        for child in v:
+            redact(child, key)
+    elif isinstance(v, str) and is_secret_value(v):
+        node.value = REDACTED
+    return node

@@ -1,0 +1,78 @@
+"""CSV exports (device lists, backup reports, inventories), as spreadsheets and portals write them."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from cyberstd.parsers import parser
+from cyberstd.parsers.base import Node, ParseError, Source
+
+MAX_FIELD = 1 << 20
+
+
+def _delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+@parser("csv")
+def parse_csv(source: Source) -> Node:
+    """`{columns: [name...], rows: [{column: value}]}`, each row at its line.
+
+    The delimiter (`,`, `;` or tab) is read off the header line; empty cells become null;
+    a row with more or fewer cells than the header is an error (a truncated export).
+    """
+    file = source.display
+    text = source.text
+    if not text.strip():
+        raise ParseError(file, "empty file")
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    skipped = len(text) - len(text.lstrip("\r\n"))
+    start_line = text[:skipped].count("\n") + 1
+    reader = csv.reader(io.StringIO(text[skipped:]), delimiter=_delimiter(first), strict=True)
+    csv.field_size_limit(MAX_FIELD)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise ParseError(file, f"bad CSV header: {exc}", start_line) from None
+    names = [h.strip() for h in header]
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if not name:
+            raise ParseError(file, f"column {i + 1} of the header has no name", start_line)
+        if name.casefold() in seen:
+            raise ParseError(file, f"column {name!r} appears twice in the header", start_line)
+        seen.add(name.casefold())
+    columns = Node([Node(n, file, start_line) for n in names], file, start_line)
+    rows: list[Node] = []
+    line = start_line + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ParseError(file, f"bad CSV: {exc}", line) from None
+        row_line = line
+        line = start_line + reader.line_num
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        if len(cells) != len(names):
+            raise ParseError(
+                file,
+                f"row has {len(cells)} cells where the header has {len(names)} (truncated export?)",
+                row_line,
+            )
+        rows.append(
+            Node(
+                {
+                    n: Node(c.strip() or None, file, row_line)
+                    for n, c in zip(names, cells, strict=True)
+                },
+                file,
+                row_line,
+            )
+        )
+    return Node({"columns": columns, "rows": Node(rows, file, start_line + 1)}, file, start_line)

@@ -1,0 +1,57 @@
+"""The configuration probe: one rule (written as data in checks/) over the school's exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cyberstd.errors import ExportError, ProbeError
+from cyberstd.parsers.base import Node
+from cyberstd.registry import ProbeContext, ProbeKind, Target, TargetKind, probe
+from cyberstd.results import FindingStatus, ProbeOutcome
+from cyberstd.rules.engine import RuleParams, evaluate
+
+
+@probe(
+    "config.rule",
+    params=RuleParams,
+    kind=ProbeKind.CONFIG,
+    target=TargetKind.SCHOOL,
+    budget=10.0,
+)
+def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeOutcome:
+    """A rule over the configuration exports that school.yaml lists under `exports:`.
+
+    The rule reads every export of its kind (`kind`), selects values with `select`
+    (a path such as `permitrootlogin` or `value[*].members`), keeps items that meet `where`,
+    and judges them with `expect` (every value must meet it) or `count` (how many items may
+    be selected); `any_of` lists alternatives, possibly over other kinds. With no export of
+    the kind, the finding is not applicable and the control needs an attestation instead.
+    An export that cannot be parsed makes the finding an error that names the file and line.
+
+    Evidence: `files` (path, kind, sha256), `expected`, and `items` (file, line, path,
+    actual value, ok) or `count`. Secrets are redacted when the export is parsed.
+    """
+    store = ctx.exports
+    if store is None:
+        raise ProbeError("no export store in this run")
+    docs: dict[str, list[Node]] = {}
+    files: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for kind in params.kinds():
+        for export in store.of_kind(kind):
+            parsed = store.parsed(export)
+            files.append({"path": export.display, "kind": kind, "sha256": parsed.sha256})
+            if parsed.error is not None:
+                problems.append(str(parsed.error))
+            elif parsed.tree is not None:
+                docs.setdefault(kind, []).append(parsed.tree)
+    if problems:
+        raise ExportError("; ".join(problems))
+    verdict = evaluate(params, docs, ctx.today)
+    if verdict.status is FindingStatus.NOT_APPLICABLE and not files:
+        verdict.message = f"the school lists no export of kind {' or '.join(params.kinds())}"
+    return ProbeOutcome(
+        status=verdict.status,
+        message=verdict.message,
+        evidence={"files": files, **verdict.evidence},
+    )

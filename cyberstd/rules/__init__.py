@@ -1,0 +1,1 @@
+"""The rule engine over parsed configuration exports: selectors, expectations, verdicts."""

@@ -1,0 +1,281 @@
+"""Expectations on one value: equals, in, at least, matches, contains, present, within days, ...
+
+Exports hold text ("8", "Yes", "7.2.5", "20/11/2026 08:12"), so values are compared the way
+a person reads them: numbers as numbers, versions part by part, dates as dates, yes/no words
+as booleans, and text case-insensitively unless `case_sensitive` is set. An absent value (no
+such key, an empty cell, null) fails every positive expectation, satisfies every negative one
+(`not_equals`, `not_in`, ...), and counts as infinitely old for `older_than_days` (a backup
+that never succeeded, a device that never checked in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cyberstd.parsers.base import Node
+
+Scalar = str | int | float | bool | None
+_TRUE = {"true", "yes", "on", "1", "enable", "enabled", "ja", "aan"}
+_FALSE = {"false", "no", "off", "0", "disable", "disabled", "nee", "uit"}
+OPERATORS = (
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "at_least",
+    "at_most",
+    "below",
+    "above",
+    "matches",
+    "not_matches",
+    "contains",
+    "not_contains",
+    "present",
+    "within_days",
+    "older_than_days",
+)
+
+
+class ValueProblem(ValueError):
+    """A value that the expectation cannot judge (a date that is not a date)."""
+
+
+class Condition(BaseModel):
+    """One or more expectations on a value; all that are given must hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    equals: Scalar = None
+    not_equals: Scalar = None
+    in_: list[Scalar] | None = Field(default=None, alias="in")
+    not_in: list[Scalar] | None = None
+    at_least: int | float | str | None = None
+    at_most: int | float | str | None = None
+    below: int | float | str | None = None
+    above: int | float | str | None = None
+    matches: str | None = None
+    not_matches: str | None = None
+    contains: Scalar | list[Scalar] = None
+    not_contains: Scalar | list[Scalar] = None
+    present: bool | None = None
+    within_days: int | None = Field(default=None, ge=0)
+    older_than_days: int | None = Field(default=None, ge=0)
+    any: list[Condition] | None = Field(default=None, min_length=1)
+    case_sensitive: bool = False
+
+    @field_validator("matches", "not_matches")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _some(self) -> Self:
+        if not self.given():
+            raise ValueError(f"give at least one of: {', '.join(OPERATORS)}, any")
+        return self
+
+    def given(self) -> list[str]:
+        """The operators this condition sets, in a fixed order."""
+        names = {"in" if n == "in_" else n for n in self.model_fields_set} - {"case_sensitive"}
+        return [op for op in (*OPERATORS, "any") if op in names]
+
+    def describe(self) -> str:
+        """The expectation in words, for messages and evidence."""
+        parts = []
+        for op in self.given():
+            if op == "any":
+                alts = " or ".join(f"({c.describe()})" for c in self.any or [])
+                parts.append(f"any of {alts}")
+            else:
+                parts.append(f"{op.replace('_', ' ')} {_show(self._get(op))}")
+        return "; ".join(parts)
+
+    def _get(self, op: str) -> Any:
+        return getattr(self, "in_" if op == "in" else op)
+
+    def holds(self, node: Node | None, today: dt.date) -> bool:
+        """Whether every given expectation holds for this node (None: absent)."""
+        value = None if node is None else node.value
+        if self.any is not None and not any(c.holds(node, today) for c in self.any):
+            return False
+        return all(
+            _check(op, self._get(op), value, self, today) for op in self.given() if op != "any"
+        )
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(_show(x) for x in v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "null" if v is None else str(v)
+
+
+def absent(value: Any) -> bool:
+    """No value: a missing key, null, an empty cell, an empty list or mapping.
+
+    An empty string counts as a value (an XML flag such as `<any/>` is present and empty)."""
+    return value is None or value == [] or value == {}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: n.plain() for k, n in value.items()}
+    if isinstance(value, list):
+        return [n.plain() if isinstance(n, Node) else n for n in value]
+    return value
+
+
+def as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if isinstance(value, str):
+        low = value.strip().casefold()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+    return None
+
+
+def as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def _same(expected: Scalar, actual: Any, cs: bool) -> bool:
+    if expected is None:
+        return absent(actual)
+    if absent(actual):
+        return False
+    if isinstance(expected, bool):
+        return as_bool(actual) is expected
+    if isinstance(expected, (int, float)):
+        return as_number(actual) == float(expected)
+    a = str(actual).strip()
+    return a == expected if cs else a.casefold() == expected.casefold()
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d-%m-%Y",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d.%m.%Y",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+)
+
+
+def as_date(value: Any) -> dt.date:
+    """A date from ISO 8601 (with or without time and zone) or a day-first European date.
+
+    US month-first dates are read only with AM/PM (as US-English portals write them)."""
+    text = str(value).strip()
+    iso = re.sub(r"\.\d+", "", text.replace("Z", "+00:00"))
+    try:
+        return dt.datetime.fromisoformat(iso).date()
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueProblem(f"{text!r} is not a date")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text))
+
+
+def _order(actual: Any, bound: int | float | str) -> int:
+    """-1, 0 or 1: actual below, equal to or above the bound."""
+    a_num, b_num = as_number(actual), as_number(bound)
+    if a_num is not None and b_num is not None:
+        return (a_num > b_num) - (a_num < b_num)
+    if isinstance(bound, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", bound.strip()):
+        a_date, b_date = as_date(actual), as_date(bound)
+        return (a_date > b_date) - (a_date < b_date)
+    a_ver, b_ver = _version(str(actual)), _version(str(bound))
+    if not a_ver or not b_ver:
+        raise ValueProblem(f"{actual!r} cannot be compared with {bound!r}")
+    return (a_ver > b_ver) - (a_ver < b_ver)
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [n.value if isinstance(n, Node) else n for n in value]
+    return [value]
+
+
+def _contains(value: Any, wanted: Scalar | list[Scalar], cs: bool) -> bool:
+    needles = wanted if isinstance(wanted, list) else [wanted]
+    if isinstance(value, str):
+        hay = value if cs else value.casefold()
+        return all(str(n) in hay if cs else str(n).casefold() in hay for n in needles)
+    items = _items(value)
+    return all(any(_same(n, item, cs) for item in items) for n in needles)
+
+
+def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) -> bool:
+    cs = cond.case_sensitive
+    if op == "present":
+        return absent(value) is not expected
+    if op == "older_than_days":
+        return absent(value) or value == "" or (today - as_date(value)).days > expected
+    if absent(value):
+        return op.startswith("not_")
+    value = _plain(value) if isinstance(value, dict) else value
+    if op == "equals":
+        return _same(expected, value, cs)
+    if op == "not_equals":
+        return not _same(expected, value, cs)
+    if op == "in":
+        return all(any(_same(e, v, cs) for e in expected) for v in _items(value))
+    if op == "not_in":
+        return not any(_same(e, v, cs) for e in expected for v in _items(value))
+    if op == "at_least":
+        return all(_order(v, expected) >= 0 for v in _items(value))
+    if op == "at_most":
+        return all(_order(v, expected) <= 0 for v in _items(value))
+    if op == "below":
+        return all(_order(v, expected) < 0 for v in _items(value))
+    if op == "above":
+        return all(_order(v, expected) > 0 for v in _items(value))
+    if op in ("matches", "not_matches"):
+        flags = 0 if cs else re.IGNORECASE
+        hit = any(re.search(expected, str(v), flags) for v in _items(value))
+        return hit if op == "matches" else not hit
+    if op == "contains":
+        return _contains(value, expected, cs)
+    if op == "not_contains":
+        needles = expected if isinstance(expected, list) else [expected]
+        return not any(_contains(value, n, cs) for n in needles)
+    if op == "within_days":
+        return value != "" and (today - as_date(value)).days <= int(expected)
+    raise AssertionError(op)

@@ -1,0 +1,388 @@
+"""Rules written as data: select nodes in parsed exports, filter them, and judge values or counts.
+
+A rule names the export kind it reads, a selector (see select.py), optional `where`
+conditions on each selected item, and either `expect` (every selected value must meet it) or
+`count` (how many items may be selected). `any_of` holds alternatives (each may read another
+kind): the rule holds when one of them holds. Every verdict carries, per item, the file, the
+line, the path and the actual value next to the expectation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cyberstd.parsers.base import Node
+from cyberstd.registry import ProbeParams
+from cyberstd.results import FindingStatus
+from cyberstd.rules.compare import Condition, Scalar, ValueProblem, absent, as_date, as_number
+from cyberstd.rules.select import Match, SelectorError, Step, compile_selector, select
+
+MAX_ITEMS = 50
+
+
+class CountCondition(BaseModel):
+    """How many items may be selected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at_least: int | None = Field(default=None, ge=0)
+    at_most: int | None = Field(default=None, ge=0)
+    equals: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _some(self) -> Self:
+        if self.at_least is None and self.at_most is None and self.equals is None:
+            raise ValueError("give at least one of: at_least, at_most, equals")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError(f"at_least ({self.at_least}) is above at_most ({self.at_most})")
+        return self
+
+    def holds(self, n: int) -> bool:
+        return (
+            (self.at_least is None or n >= self.at_least)
+            and (self.at_most is None or n <= self.at_most)
+            and (self.equals is None or n == self.equals)
+        )
+
+    def describe(self) -> str:
+        parts = []
+        if self.equals is not None:
+            parts.append(f"exactly {self.equals}")
+        if self.at_least is not None:
+            parts.append(f"at least {self.at_least}")
+        if self.at_most is not None:
+            parts.append(f"at most {self.at_most}")
+        return " and ".join(parts)
+
+
+def _selector(text: str) -> str:
+    try:
+        compile_selector(text)
+    except SelectorError as exc:
+        raise ValueError(str(exc)) from None
+    return text
+
+
+class RuleBody(ProbeParams):
+    """What one rule selects and expects (shared by a rule and each of its alternatives)."""
+
+    select: list[str] | None = None
+    where: dict[str, Condition] = Field(default_factory=dict)
+    expect: Condition | None = None
+    count: CountCondition | None = None
+    reduce: Literal["max", "min"] | None = None
+    default: Scalar = None
+    missing: Literal["fail", "pass", "not_applicable"] = "fail"
+    label: str | None = None
+    about: str | None = None
+
+    @field_validator("select", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("select")
+    @classmethod
+    def _selectors(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("give at least one selector")
+            for s in v:
+                _selector(s)
+        return v
+
+    @field_validator("where")
+    @classmethod
+    def _where(cls, v: dict[str, Condition]) -> dict[str, Condition]:
+        for key in v:
+            _selector(key)
+        return v
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v: str | None) -> str | None:
+        return _selector(v) if v is not None else v
+
+    def _check_body(self) -> None:
+        if self.select is None:
+            raise ValueError("give 'select'")
+        if (self.expect is None) == (self.count is None):
+            raise ValueError("give exactly one of 'expect' or 'count'")
+        if self.reduce is not None and self.expect is None:
+            raise ValueError("'reduce' goes with 'expect'")
+
+
+class Alternative(RuleBody):
+    """One alternative of `any_of`; `kind` defaults to the rule's kind."""
+
+    kind: str | None = None
+
+    @model_validator(mode="after")
+    def _body(self) -> Self:
+        self._check_body()
+        return self
+
+
+class RuleParams(RuleBody):
+    """The parameters of the `config.rule` probe: one rule over the exports of one kind."""
+
+    kind: str
+    any_of: list[Alternative] | None = None
+    all_of: list[Alternative] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Self:
+        combined = self.any_of if self.any_of is not None else self.all_of
+        if self.any_of is not None and self.all_of is not None:
+            raise ValueError("give 'any_of' or 'all_of', not both")
+        if combined is not None:
+            if self.select is not None or self.expect is not None or self.count is not None:
+                raise ValueError(
+                    "give either 'any_of'/'all_of' or 'select' with 'expect'/'count', not both"
+                )
+            if not combined:
+                raise ValueError("'any_of' and 'all_of' need at least one part")
+        else:
+            self._check_body()
+        return self
+
+    def alternatives(self) -> list[Alternative]:
+        """The parts of the rule (one when it has no any_of/all_of), each with its kind."""
+        combined = self.any_of if self.any_of is not None else self.all_of
+        if combined is not None:
+            return [a if a.kind else a.model_copy(update={"kind": self.kind}) for a in combined]
+        body = self.model_dump(
+            exclude={"kind", "any_of", "all_of"}, by_alias=True, exclude_unset=True
+        )
+        return [Alternative.model_validate({**body, "kind": self.kind})]
+
+    def kinds(self) -> list[str]:
+        return list(dict.fromkeys(a.kind or self.kind for a in self.alternatives()))
+
+
+@dataclass
+class Verdict:
+    """The outcome of one rule: a finding status, a message and the evidence behind it."""
+
+    status: FindingStatus
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _steps(text: str) -> tuple[Step, ...]:
+    return compile_selector(text)
+
+
+def _where_ok(rule: RuleBody, item: Node, today: dt.date) -> bool:
+    for key, cond in rule.where.items():
+        found = select(item, _steps(key))
+        if not found:
+            if not cond.holds(None, today):
+                return False
+        elif not all(cond.holds(m.node, today) for m in found):
+            return False
+    return True
+
+
+def _label(rule: RuleBody, item: Node) -> str | None:
+    if rule.label is None:
+        return None
+    found = select(item, _steps(rule.label))
+    if not found or isinstance(found[0].node.value, (dict, list)):
+        return None
+    v = found[0].node.value
+    return None if v is None else str(v)
+
+
+def _item(m: Match, rule: RuleBody, ok: bool | None, value: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": m.node.file, "line": m.node.line, "path": m.path}
+    if m.path.endswith(" (default)"):
+        out["path"] = m.path.removesuffix(" (default)")
+        out["default"] = True
+    label = _label(rule, m.node)
+    if label is not None:
+        out["label"] = label
+    if value:
+        out["actual"] = m.node.plain()
+    if ok is not None:
+        out["ok"] = ok
+    return out
+
+
+def _where(it: dict[str, Any]) -> str:
+    if it.get("default"):
+        return f"not set in {it['file']}: the default applies"
+    return f"{it['file']}:{it['line']}" if it.get("line") else str(it["file"])
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _matches(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> list[Match]:
+    """What the selectors reach in every document, kept when `where` holds.
+
+    With a `default`, a document where the first selector (the global setting) finds nothing
+    contributes the default in its place, marked with `default` in the evidence."""
+    found: list[Match] = []
+    for doc in docs:
+        for i, sel in enumerate(rule.select or []):
+            hits = select(doc, _steps(sel))
+            if not hits and i == 0 and "default" in rule.model_fields_set:
+                hits = [Match(Node(rule.default, doc.file), f"{sel} (default)")]
+            found.extend(hits)
+    return [m for m in found if _where_ok(rule, m.node, today)]
+
+
+def _judge_count(rule: RuleBody, found: list[Match], what: str) -> Verdict:
+    assert rule.count is not None
+    n = len(found)
+    items = [_item(m, rule, None, value=False) for m in found[:MAX_ITEMS]]
+    evidence = {"count": n, "expected": f"count {rule.count.describe()}", "items": items}
+    names = ", ".join(it.get("label") or _where(it) for it in items[:10])
+    listed = f": {names}" + (" ..." if n > 10 else "") if n else ""
+    if rule.count.holds(n):
+        return Verdict(
+            FindingStatus.PASS, f"{n} {what} ({rule.count.describe()} expected){listed}", evidence
+        )
+    return Verdict(
+        FindingStatus.FAIL,
+        f"{n} {what}, where {rule.count.describe()} are expected{listed}",
+        evidence,
+    )
+
+
+def _reduce(rule: RuleBody, found: list[Match]) -> list[Match]:
+    if rule.reduce is None or not found:
+        return found
+    present = [m for m in found if not absent(m.node.value)]
+    if not present:
+        return found[:1]
+    numeric = all(as_number(m.node.value) is not None for m in present)
+
+    def key(m: Match) -> Any:
+        if numeric:
+            return as_number(m.node.value)
+        try:
+            return as_date(m.node.value).toordinal()
+        except ValueProblem:
+            return m.node.value
+
+    best = max(present, key=key) if rule.reduce == "max" else min(present, key=key)
+    return [best]
+
+
+def _judge_expect(
+    rule: RuleBody, found: list[Match], docs: Sequence[Node], what: str, today: dt.date
+) -> Verdict:
+    cond = rule.expect
+    assert cond is not None
+    expected = cond.describe()
+    if not found:
+        file = docs[0].file if docs else "-"
+        evidence = {"expected": expected, "items": []}
+        text = f"{what} is not set in {file}"
+        status = {
+            "fail": FindingStatus.FAIL,
+            "pass": FindingStatus.PASS,
+            "not_applicable": FindingStatus.NOT_APPLICABLE,
+        }[rule.missing]
+        return Verdict(
+            status,
+            text if status is not FindingStatus.FAIL else f"{text} ({expected} expected)",
+            evidence,
+        )
+    found = _reduce(rule, found)
+    judged = [(m, cond.holds(m.node, today)) for m in found]
+    bad = [m for m, ok in judged if not ok]
+    shown = [j for j in judged if not j[1]] + [j for j in judged if j[1]]
+    items = [_item(m, rule, ok) for m, ok in shown[:MAX_ITEMS]]
+    evidence = {"expected": expected, "items": items, "checked": len(found)}
+    if not bad:
+        if len(found) == 1:
+            it = items[0]
+            return Verdict(
+                FindingStatus.PASS, f"{what} is {_short(it['actual'])!r} ({_where(it)})", evidence
+            )
+        return Verdict(
+            FindingStatus.PASS, f"all {len(found)} values of {what} meet: {expected}", evidence
+        )
+    worst = items[: min(len(bad), 5)]
+    listed = "; ".join(
+        f"{str(it['label']) + ' ' if it.get('label') else ''}{_short(it['actual'])!r} at {_where(it)}"
+        for it in worst
+    )
+    more = " ..." if len(bad) > 5 else ""
+    return Verdict(
+        FindingStatus.FAIL,
+        f"{len(bad)} of {len(found)} values of {what} fail ({expected} expected): {listed}{more}",
+        evidence,
+    )
+
+
+def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
+    """Judge one rule body against the parsed exports of its kind."""
+    what = rule.about or " | ".join(rule.select or [])
+    try:
+        found = _matches(rule, docs, today)
+        if rule.count is not None:
+            return _judge_count(rule, found, what)
+        return _judge_expect(rule, found, docs, what, today)
+    except ValueProblem as exc:
+        return Verdict(FindingStatus.ERROR, f"{what}: {exc}", {"select": rule.select})
+
+
+def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.date) -> Verdict:
+    """Judge a rule (or its parts) against parsed exports by kind.
+
+    `any_of` holds when one part holds; `all_of` when every part that has exports holds. A part
+    whose kind has no export is left out; with no part left, the rule is not applicable."""
+    verdicts: list[tuple[Alternative, Verdict]] = []
+    for alt in params.alternatives():
+        kind = alt.kind or params.kind
+        if docs.get(kind):
+            verdicts.append((alt, judge(alt, docs[kind], today)))
+    if not verdicts:
+        kinds = " or ".join(params.kinds())
+        return Verdict(FindingStatus.NOT_APPLICABLE, f"no export of kind {kinds}", {})
+    if len(verdicts) == 1 and params.any_of is None and params.all_of is None:
+        alt, v = verdicts[0]
+        v.evidence = {"kind": alt.kind, "select": alt.select, **v.evidence}
+        return v
+    mode = "any_of" if params.any_of is not None else "all_of"
+    parts = [
+        {
+            "kind": a.kind,
+            "select": a.select,
+            "status": str(v.status),
+            "message": v.message,
+            **v.evidence,
+        }
+        for a, v in verdicts
+    ]
+    evidence: dict[str, Any] = {mode: parts}
+    statuses = [v.status for _, v in verdicts]
+    if mode == "any_of":
+        passed = [v for _, v in verdicts if v.status is FindingStatus.PASS]
+        if passed:
+            return Verdict(FindingStatus.PASS, passed[0].message, evidence)
+        text = "; ".join(v.message for _, v in verdicts)
+        if FindingStatus.FAIL not in statuses and FindingStatus.ERROR in statuses:
+            return Verdict(FindingStatus.ERROR, text, evidence)
+        return Verdict(FindingStatus.FAIL, f"none of the alternatives holds: {text}", evidence)
+    if FindingStatus.FAIL in statuses:
+        text = "; ".join(v.message for _, v in verdicts if v.status is FindingStatus.FAIL)
+        return Verdict(FindingStatus.FAIL, text, evidence)
+    if FindingStatus.ERROR in statuses:
+        text = "; ".join(v.message for _, v in verdicts if v.status is FindingStatus.ERROR)
+        return Verdict(FindingStatus.ERROR, text, evidence)
+    judged = [v for _, v in verdicts if v.status is FindingStatus.PASS]
+    if not judged:
+        return Verdict(FindingStatus.NOT_APPLICABLE, verdicts[0][1].message, evidence)
+    return Verdict(FindingStatus.PASS, "; ".join(v.message for v in judged), evidence)
