@@ -678,3 +678,12 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
     _console().print(summary(results, lang))
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _register() -> None:
+    from cyberstd.cli_baseline import baseline
+
+    main.add_command(baseline)
+
+
+_register()

@@ -8,8 +8,8 @@ from cyberstd.results import Results
 
 Renderer = Callable[[Results, str], str]
 
-FORMATS = ("json", "md")
-SUFFIX = {"json": "json", "md": "md"}
+FORMATS = ("json", "md", "sarif", "junit")
+SUFFIX = {"json": "json", "md": "md", "sarif": "sarif", "junit": "junit.xml"}
 
 
 def renderer(fmt: str) -> Renderer:
@@ -18,6 +18,14 @@ def renderer(fmt: str) -> Renderer:
         from cyberstd.report.json import render
     elif fmt == "md":
         from cyberstd.report.markdown import render
+    elif fmt == "sarif":
+        from cyberstd.report.sarif import render as sarif
+
+        return sarif
+    elif fmt == "junit":
+        from cyberstd.report.junit import render as junit
+
+        return junit
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return render

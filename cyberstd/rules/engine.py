@@ -221,6 +221,8 @@ def _where(it: dict[str, Any]) -> str:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -286,7 +288,7 @@ def _judge_expect(
     expected = cond.describe()
     if not found:
         file = docs[0].file if docs else "-"
-        evidence = {"expected": expected, "items": []}
+        evidence: dict[str, Any] = {"expected": expected, "items": []}
         text = f"{what} is not set in {file}"
         status = {
             "fail": FindingStatus.FAIL,

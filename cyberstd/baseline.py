@@ -1,0 +1,242 @@
+"""Configuration baselines for CI: a profile's configuration checks over files given one by one.
+
+Each file gets a kind (given, or recognised by name and content), is parsed once, and every
+configuration check of the profile that reads that kind is judged on it, giving one finding per
+check and file. Parts of a rule that read another kind (`any_of` over security defaults and
+conditional access, say) see the files of that kind given in the same run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cyberstd import __version__
+from cyberstd.catalog import Catalog, display_path
+from cyberstd.errors import UsageError
+from cyberstd.exports import ExportFile, ExportStore, Parsed
+from cyberstd.kinds import detect
+from cyberstd.parsers.base import Node
+from cyberstd.profiles import PlannedCheck, resolve
+from cyberstd.registry import ProbeKind, probes
+from cyberstd.results import ErrorReason, Finding, FindingStatus, Severity
+from cyberstd.rules.engine import RuleParams, evaluate
+from cyberstd.validation import did_you_mean
+
+INPUT_CHECK = "cyberstd.input"
+
+
+@dataclass
+class FileResult:
+    path: str
+    kind: str | None
+    sha256: str = ""
+    error: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class BaselineResult:
+    profile: str
+    started: dt.datetime
+    finished: dt.datetime
+    files: list[FileResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def invalid(self) -> bool:
+        return any(f.error for f in self.files) or any(
+            f.status is FindingStatus.ERROR for f in self.findings
+        )
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status is FindingStatus.FAIL for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(str(f.status) for f in self.findings)
+        return {s.value: c.get(s.value, 0) for s in FindingStatus}
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "schema_version": "1.0",
+            "tool": {"name": "cyberstd", "version": __version__},
+            "run": {
+                "kind": "baseline",
+                "profile": self.profile,
+                "started": self.started.isoformat(),
+                "finished": self.finished.isoformat(),
+            },
+            "files": [
+                {k: v for k, v in vars(f).items() if v is not None and v != ""} for f in self.files
+            ],
+            "summary": {"counts": self.counts(), "files": len(self.files)},
+            "findings": [f.model_dump(mode="json", exclude_none=True) for f in self.findings],
+        }
+
+
+def config_checks(catalog: Catalog, profile_id: str) -> dict[str, tuple[PlannedCheck, RuleParams]]:
+    """The profile's checks that judge configuration files, with their rules."""
+    profile = resolve(catalog, profile_id)
+    registry = probes()
+    out: dict[str, tuple[PlannedCheck, RuleParams]] = {}
+    for check_id, planned in profile.checks.items():
+        spec = registry.get(planned.check.probe)
+        if spec is None or spec.kind is not ProbeKind.CONFIG:
+            continue
+        if isinstance(planned.params, RuleParams):
+            out[check_id] = (planned, planned.params)
+    return out
+
+
+def _kind_of(
+    path: Path, shown: str, catalog: Catalog, forced: str | None
+) -> tuple[str | None, str]:
+    if forced is not None:
+        return forced, ""
+    found = detect(path, catalog.kinds)
+    if len(found) == 1:
+        return found[0], ""
+    if not found:
+        return None, "cannot tell what kind of export this is; give it with --kind"
+    return None, f"could be any of {', '.join(found)}; give the kind with --kind"
+
+
+def _input_finding(file: FileResult) -> Finding:
+    return Finding(
+        id=f"{INPUT_CHECK}@{file.path}",
+        check=INPUT_CHECK,
+        title={"nl": "Het bestand kan gelezen worden", "en": "The file can be read"},
+        controls=[],
+        target=file.path,
+        status=FindingStatus.ERROR,
+        severity=Severity.HIGH,
+        message=file.error or "",
+        evidence={"file": file.path, "line": file.line, "kind": file.kind},
+        error_reason=ErrorReason.INPUT,
+    )
+
+
+def _finding(
+    check_id: str,
+    planned: PlannedCheck,
+    file: FileResult,
+    status: FindingStatus,
+    message: str,
+    evidence: dict[str, object],
+    took: float,
+) -> Finding:
+    check = planned.check
+    return Finding(
+        id=f"{check_id}@{file.path}",
+        check=check_id,
+        title={"nl": check.title.nl, "en": check.title.en},
+        remediation={"nl": check.remediation.nl, "en": check.remediation.en},
+        controls=list(planned.controls),
+        target=file.path,
+        status=status,
+        severity=check.severity,
+        message=message,
+        evidence={
+            "files": [{"path": file.path, "kind": file.kind, "sha256": file.sha256}],
+            **evidence,
+        },
+        error_reason=ErrorReason.INPUT if status is FindingStatus.ERROR else None,
+        duration_ms=int(took * 1000),
+    )
+
+
+def expand(paths: list[Path]) -> list[tuple[Path, bool]]:
+    """Files as given (explicit) and the files inside folders given (not explicit), sorted;
+    hidden files and folders (.git) are skipped."""
+    out: list[tuple[Path, bool]] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            out.extend((p, False) for p in found)
+        else:
+            out.append((path, True))
+    return out
+
+
+def run_baseline(
+    catalog: Catalog,
+    profile_id: str,
+    paths: list[Path],
+    *,
+    kind: str | None = None,
+    today: dt.date | None = None,
+) -> BaselineResult:
+    """Judge every file against the profile's configuration checks."""
+    if kind is not None and kind not in catalog.kinds:
+        hint = did_you_mean(kind, catalog.kinds)
+        raise UsageError(f"unknown kind {kind!r}{hint}; `cyberstd checks kinds` lists them")
+    checks = config_checks(catalog, profile_id)
+    if not checks:
+        raise UsageError(f"profile {profile_id!r} has no configuration checks")
+    day = today or dt.date.today()
+    result = BaselineResult(profile_id, dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
+    store = ExportStore(catalog.kinds)
+    parsed: list[tuple[FileResult, Parsed]] = []
+    for path, explicit in expand(paths):
+        shown = display_path(path)
+        if not path.exists():
+            file = FileResult(shown, kind, error=f"{shown}: file not found")
+            result.files.append(file)
+            result.findings.append(_input_finding(file))
+            continue
+        found_kind, why = _kind_of(path, shown, catalog, kind)
+        if found_kind is None and not explicit:
+            continue
+        file = FileResult(shown, found_kind)
+        result.files.append(file)
+        if found_kind is None:
+            file.error = f"{shown}: {why}"
+            result.findings.append(_input_finding(file))
+            continue
+        export = ExportFile(path, shown, found_kind)
+        store.files.append(export)
+        p = store.parsed(export)
+        file.sha256 = p.sha256
+        if p.error is not None:
+            file.error, file.line = str(p.error), p.error.line
+            result.findings.append(_input_finding(file))
+            continue
+        parsed.append((file, p))
+    trees: dict[str, list[Node]] = {}
+    for file, p in parsed:
+        if p.tree is not None and file.kind is not None:
+            trees.setdefault(file.kind, []).append(p.tree)
+    for file, p in parsed:
+        assert p.tree is not None and file.kind is not None
+        for check_id, (planned, params) in checks.items():
+            kinds = params.kinds()
+            if file.kind not in kinds:
+                continue
+            if file.kind != params.kind and trees.get(params.kind):
+                continue  # judged once, on the files of the rule's own kind
+            docs = {k: trees.get(k, []) for k in kinds if k != file.kind}
+            docs[file.kind] = [p.tree]
+            started = time.perf_counter()
+            verdict = evaluate(params, docs, day)
+            result.findings.append(
+                _finding(
+                    check_id,
+                    planned,
+                    file,
+                    verdict.status,
+                    verdict.message,
+                    verdict.evidence,
+                    time.perf_counter() - started,
+                )
+            )
+    result.finished = dt.datetime.now(dt.UTC)
+    return result

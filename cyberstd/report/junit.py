@@ -1,0 +1,81 @@
+"""JUnit XML for CI: a test suite per target (a file, a host), a test case per check."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from xml.etree.ElementTree import Element, SubElement, indent, tostring
+
+from cyberstd.report.locations import locations
+from cyberstd.results import Finding, FindingStatus, Results
+
+_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    """Text that XML 1.0 can hold (control characters from a hostile banner become U+FFFD)."""
+    return _BAD_XML.sub("\ufffd", text)
+
+
+def _details(f: Finding) -> str:
+    lines = [f.message]
+    for loc in locations(f):
+        where = f"{loc.file}:{loc.line}" if loc.line else loc.file
+        label = f" ({loc.label})" if loc.label else ""
+        actual = f": {loc.actual!r}" if loc.actual is not None else ""
+        lines.append(f"  {where}{label}{actual}")
+    remedy = f.remediation.get("en")
+    if remedy and f.status is FindingStatus.FAIL:
+        lines += ["", remedy]
+    return _clean("\n".join(lines))
+
+
+def render_findings(findings: Sequence[Finding], lang: str = "en", name: str = "cyberstd") -> str:
+    """JUnit XML: failing checks are failures, probe or input errors are errors."""
+    suites: dict[str, list[Finding]] = {}
+    for f in findings:
+        suites.setdefault(f.target, []).append(f)
+    root = Element("testsuites", name=name)
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for target, group in suites.items():
+        suite = SubElement(root, "testsuite", name=_clean(target))
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for f in group:
+            counts["tests"] += 1
+            title = f.title.get(lang) or f.title.get("en") or ""
+            case = SubElement(
+                suite,
+                "testcase",
+                classname=_clean(target),
+                name=_clean(f"{f.check}: {title}" if title else f.check),
+                time=f"{f.duration_ms / 1000:.3f}",
+            )
+            locs = locations(f)
+            if locs and locs[0].file == target:
+                case.set("file", _clean(target))
+                if locs[0].line:
+                    case.set("line", str(locs[0].line))
+            if f.status is FindingStatus.FAIL and not f.waived_by:
+                counts["failures"] += 1
+                node = SubElement(case, "failure", message=_clean(f.message), type=str(f.severity))
+                node.text = _details(f)
+            elif f.status is FindingStatus.ERROR:
+                counts["errors"] += 1
+                reason = str(f.error_reason) if f.error_reason else "error"
+                node = SubElement(case, "error", message=_clean(f.message), type=reason)
+                node.text = _details(f)
+            elif f.status in (FindingStatus.SKIPPED, FindingStatus.NOT_APPLICABLE) or f.waived_by:
+                counts["skipped"] += 1
+                SubElement(case, "skipped", message=_clean(f.waived_by or f.message))
+        for k, v in counts.items():
+            suite.set(k, str(v))
+            totals[k] += v
+    for k, v in totals.items():
+        root.set(k, str(v))
+    indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode") + "\n"
+
+
+def render(results: Results, lang: str) -> str:
+    """JUnit of a scan's findings."""
+    return render_findings(results.findings, lang, name=f"cyberstd {results.school.id}")

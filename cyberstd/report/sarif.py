@@ -1,0 +1,124 @@
+"""SARIF 2.1.0 for code-scanning views: one result per offending configuration line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+from typing import Any
+
+from cyberstd import __version__
+from cyberstd.report.locations import Location, locations
+from cyberstd.results import Finding, FindingStatus, Results, Severity
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
+REPORTED = (FindingStatus.FAIL, FindingStatus.ERROR)
+
+
+def _uri(path: str) -> dict[str, str]:
+    p = PurePosixPath(path.replace("\\", "/"))
+    if p.is_absolute():
+        return {"uri": p.as_uri()}
+    return {"uri": str(p), "uriBaseId": "%SRCROOT%"}
+
+
+def _text(d: dict[str, str], lang: str) -> str:
+    return d.get(lang) or d.get("en") or ""
+
+
+def _rule(f: Finding, lang: str) -> dict[str, Any]:
+    sev = Severity(f.severity)
+    title = _text(f.title, lang) or f.check
+    return {
+        "id": f.check,
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": title},
+        "help": {"text": _text(f.remediation, lang) or title},
+        "defaultConfiguration": {"level": LEVEL[sev]},
+        "properties": {
+            "tags": ["security", *f.controls],
+            "security-severity": SECURITY_SEVERITY[sev],
+            "precision": "high",
+        },
+    }
+
+
+def _results(f: Finding, rule_index: int) -> list[dict[str, Any]]:
+    level = "error" if f.status is FindingStatus.ERROR else LEVEL[Severity(f.severity)]
+    out = []
+    found: list[Location | None] = [*locations(f)] or [None]
+    for loc in found:
+        result: dict[str, Any] = {
+            "ruleId": f.check,
+            "ruleIndex": rule_index,
+            "level": level,
+            "kind": "fail",
+            "message": {"text": f.message},
+            "partialFingerprints": {"cyberstdFinding/v1": f.id},
+        }
+        if loc is not None:
+            physical: dict[str, Any] = {"artifactLocation": _uri(loc.file)}
+            if loc.line:
+                physical["region"] = {"startLine": loc.line}
+            result["locations"] = [{"physicalLocation": physical}]
+            if loc.label:
+                result["message"] = {"text": f"{loc.label}: {f.message}"}
+        else:
+            result["locations"] = [{"logicalLocations": [{"name": f.target, "kind": "resource"}]}]
+        if f.status is FindingStatus.ERROR and f.error_reason:
+            result["properties"] = {"error_reason": str(f.error_reason)}
+        out.append(result)
+    return out
+
+
+def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: bool = True) -> str:
+    """SARIF for findings: rules for every check seen, results for what failed or erred."""
+    rules: dict[str, int] = {}
+    rule_defs: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    for f in findings:
+        if f.check not in rules:
+            rules[f.check] = len(rule_defs)
+            rule_defs.append(_rule(f, lang))
+        if f.status in REPORTED and not f.waived_by:
+            results.extend(_results(f, rules[f.check]))
+    doc = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "cyberstd",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rule_defs,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
+                "invocations": [{"executionSuccessful": complete}],
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(results: Results, lang: str) -> str:
+    """SARIF of a scan's findings (network findings point at their target by name)."""
+    done = not any(f.status is FindingStatus.ERROR for f in results.findings)
+    return render_findings(results.findings, lang, complete=done)
