@@ -21,7 +21,7 @@ from cyberstd.exports import ExportFile, ExportStore, Parsed
 from cyberstd.kinds import detect
 from cyberstd.parsers.base import Node
 from cyberstd.profiles import PlannedCheck, resolve
-from cyberstd.registry import ProbeKind, probes
+from cyberstd.registry import ProbeKind, probe_spec
 from cyberstd.results import ErrorReason, Finding, FindingStatus, Severity
 from cyberstd.rules.engine import RuleParams, evaluate
 from cyberstd.validation import did_you_mean
@@ -81,10 +81,9 @@ class BaselineResult:
 def config_checks(catalog: Catalog, profile_id: str) -> dict[str, tuple[PlannedCheck, RuleParams]]:
     """The profile's checks that judge configuration files, with their rules."""
     profile = resolve(catalog, profile_id)
-    registry = probes()
     out: dict[str, tuple[PlannedCheck, RuleParams]] = {}
     for check_id, planned in profile.checks.items():
-        spec = registry.get(planned.check.probe)
+        spec = probe_spec(planned.check.probe)
         if spec is None or spec.kind is not ProbeKind.CONFIG:
             continue
         if isinstance(planned.params, RuleParams):
@@ -189,7 +188,7 @@ def run_baseline(
     for path, explicit in expand(paths):
         shown = display_path(path)
         if not path.exists():
-            file = FileResult(shown, kind, error=f"{shown}: file not found")
+            file = FileResult(shown, kind, error="file not found")
             result.files.append(file)
             result.findings.append(_input_finding(file))
             continue
@@ -199,7 +198,7 @@ def run_baseline(
         file = FileResult(shown, found_kind)
         result.files.append(file)
         if found_kind is None:
-            file.error = f"{shown}: {why}"
+            file.error = why
             result.findings.append(_input_finding(file))
             continue
         export = ExportFile(path, shown, found_kind)
@@ -207,7 +206,7 @@ def run_baseline(
         p = store.parsed(export)
         file.sha256 = p.sha256
         if p.error is not None:
-            file.error, file.line = str(p.error), p.error.line
+            file.error, file.line = p.error.detail, p.error.line
             result.findings.append(_input_finding(file))
             continue
         parsed.append((file, p))

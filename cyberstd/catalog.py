@@ -45,6 +45,7 @@ class Catalog:
     checks: dict[str, CheckDef] = field(default_factory=dict)
     profiles: dict[str, ProfileDef] = field(default_factory=dict)
     kinds: dict[str, ExportKind] = field(default_factory=dict)
+    probe_kinds: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
 
     def framework(self, framework_id: str) -> Framework:
@@ -110,8 +111,26 @@ class _Loader:
 
 
 def load_catalog(root: Path | None = None) -> tuple[Catalog, list[Problem]]:
-    """Load and cross-check the whole catalog; return it with every problem found."""
+    """Load and cross-check the whole catalog; return it with every problem found.
+
+    A catalog that loaded without problems is cached (catalog_cache.py) and, while no file
+    changes, taken from there without reading the YAML again."""
+    from cyberstd import catalog_cache
+
     base = root or default_root()
+    key, files = catalog_cache.fingerprint(base)
+    inputs = {display_path(Path(p)): sha for p, sha in files.items()}
+    cached = catalog_cache.load(base, key)
+    if cached is not None:
+        cached.inputs = inputs
+        return cached, []
+    catalog, problems = _load_catalog(base)
+    if not problems:
+        catalog_cache.save(catalog, key)
+    return catalog, problems
+
+
+def _load_catalog(base: Path) -> tuple[Catalog, list[Problem]]:
     loader = _Loader(base)
     if not (base / "standards").is_dir():
         loader.problems.append(
@@ -192,6 +211,7 @@ def _cross_check_checks(loader: _Loader, where: dict[str, tuple[Document, int]])
                 )
             )
             continue
+        loader.catalog.probe_kinds[check.probe] = str(registry[check.probe].kind)
         found = params_problems(
             doc, ["checks", i, "params"], check.params, registry[check.probe].params
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cyberstd.catalog import Catalog, Framework
-from cyberstd.registry import ProbeParams, probes
+from cyberstd.registry import ProbeParams, probe_spec
 from cyberstd.schema import CheckDef, ControlDef, LocalText, ProfileDef
 
 
@@ -69,7 +69,6 @@ def resolve(catalog: Catalog, profile_id: str) -> ResolvedProfile:
             params.setdefault(check_id, {}).update(values)
     controls = [c for c in fw.controls.values() if c.level <= target or c.id in extra_controls]
     in_scope = {c.id for c in controls}
-    registry = probes()
     mapped: dict[str, list[str]] = {}
     for control in controls:
         if control.id in na:
@@ -81,11 +80,15 @@ def resolve(catalog: Catalog, profile_id: str) -> ResolvedProfile:
     wanted.update({cid: None for cid, (on, _) in check_choice.items() if on})
     for check_id in wanted:
         check = catalog.checks[check_id]
-        spec = registry[check.probe]
         choice = check_choice.get(check_id)
         if choice is not None and not choice[0]:
             resolved.excluded_checks[check_id] = choice[1]
             continue
+        kind = catalog.probe_kinds.get(check.probe)
+        if kinds is not None and kind is not None and kind not in kinds and choice is None:
+            continue  # known from the catalog: no need to import the probe's module
+        spec = probe_spec(check.probe)
+        assert spec is not None, f"probe {check.probe} (checked when the catalog loaded)"
         if kinds is not None and spec.kind not in kinds and choice is None:
             continue
         values = {**check.params, **params.get(check_id, {})}

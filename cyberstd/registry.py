@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict
 
 from cyberstd.errors import ScopeError
 from cyberstd.ratelimit import RateLimiter
-from cyberstd.resolve import Resolver
 from cyberstd.results import ProbeOutcome
 
 if TYPE_CHECKING:
     from cyberstd.exports import ExportStore
+    from cyberstd.resolve import Resolver
     from cyberstd.schema import SchoolFile
 
 
@@ -76,6 +76,12 @@ def _loopback_range_only(network: str) -> None:
         raise ScopeError(f"{network} is not in scope")
 
 
+def _resolver() -> Resolver:
+    from cyberstd.resolve import Resolver  # dnspython: imported only when a probe needs DNS
+
+    return Resolver()
+
+
 @dataclass(frozen=True)
 class ProbeContext:
     """What a probe may use besides its target and params; passed in, never global.
@@ -88,7 +94,7 @@ class ProbeContext:
 
     timeout: float = 10.0
     ca_bundle: Path | None = None
-    resolver: Resolver = field(default_factory=Resolver)
+    resolver: Resolver = field(default_factory=lambda: _resolver())
     guard: Callable[[str, str], None] = _loopback_only
     guard_range: Callable[[str], None] = _loopback_range_only
     limiter: RateLimiter = field(default_factory=RateLimiter)
@@ -168,6 +174,20 @@ def _load_all() -> None:
 
     for mod in pkgutil.iter_modules(pkg.__path__):
         importlib.import_module(f"{pkg.__name__}.{mod.name}")
+
+
+def probe_spec(probe_id: str) -> ProbeSpec | None:
+    """One probe, importing only the module named by its prefix when that module holds it
+    (`config.rule` lives in probes/config.py); else every probe module."""
+    if probe_id not in _REGISTRY and not _LOADED:
+        prefix = probe_id.split(".", 1)[0]
+        import cyberstd.probes as pkg
+
+        if any(m.name == prefix for m in pkgutil.iter_modules(pkg.__path__)):
+            importlib.import_module(f"{pkg.__name__}.{prefix}")
+    if probe_id not in _REGISTRY:
+        probes()
+    return _REGISTRY.get(probe_id)
 
 
 def probes() -> dict[str, ProbeSpec]:

@@ -152,3 +152,11 @@ def school_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "school.yaml").write_text(SCHOOL_YAML)
     return folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _catalog_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the catalog cache of the test run out of the user's home."""
+    import os
+
+    os.environ["CYBERSTD_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))

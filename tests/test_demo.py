@@ -82,7 +82,9 @@ def test_every_demo_flaw_is_found(demo_results: Results) -> None:
     for flaw in DEMO_FLAWS:
         missing = EXPECTED.get(flaw, set()) - failed
         assert not missing, f"{flaw}: not found: {missing}"
-    expiry = next(f for f in demo_results.findings if f.id == "tls.cert-expiry@www.demo-school.test")
+    expiry = next(
+        f for f in demo_results.findings if f.id == "tls.cert-expiry@www.demo-school.test"
+    )
     assert expiry.status is FindingStatus.PASS and expiry.warning
     assert not [f for f in demo_results.findings if f.status is FindingStatus.ERROR]
 
@@ -92,7 +94,8 @@ def test_demo_controls(demo_results: Results) -> None:
     assert status["T12"].status is ControlStatus.NON_COMPLIANT
     assert status["O5"].status is ControlStatus.NON_COMPLIANT  # the unknown device
     assert status["T10"].status is ControlStatus.NON_COMPLIANT
-    assert status["O13"].status is ControlStatus.NOT_ASSESSED  # attestation past its review date
+    assert status["O13"].status is ControlStatus.NON_COMPLIANT  # a leaver's account, still enabled
+    assert status["O13"].attestation is not None and status["O13"].attestation.expired
     assert status["O12"].status is ControlStatus.WAIVED
     assert status["O12"].underlying_status is ControlStatus.NON_COMPLIANT
     assert status["T5"].status is ControlStatus.NON_COMPLIANT
@@ -100,10 +103,56 @@ def test_demo_controls(demo_results: Results) -> None:
     assert demo_results.summary.level_reached == 0
 
 
+# What the demo school's configuration exports (fixed files, not lab flaws) make fail.
+CONFIG_FAILS = {
+    ("entra.mfa-all-users", "exports/m365/security-defaults.json", "isEnabled"),
+    ("entra.global-admin-count", "exports/m365/directory-roles.json", "partner@demo-school.test"),
+    ("entra.stale-accounts", "exports/m365/users.json", "j.peeters@demo-school.test"),
+    ("fortigate.admin-on-wan", "exports/firewall/fortigate.conf", "wan1"),
+    ("wifi.staff-enterprise", "exports/wifi/wlanconf.json", "DemoSchool-Leerlingen"),
+    ("endpoint.disk-encryption", "exports/intune-devices.csv", "LKR-LAPTOP-031"),
+    ("backup.restore-tested", "exports/backup-report.csv", "12/06/2025"),
+}
+SECRETS = (
+    "Leerlingen2026!",
+    "SH2nlSm9Qj3cQ0hQp3JK6yyb4fTkJ9xfR0n2c4JqkZ6c0m0Yb1c=",
+    "MIIFHDBOBgkq",
+)
+
+
+def test_config_exports_fail_with_file_and_line(demo_results: Results) -> None:
+    config = {f.check: f for f in demo_results.findings if "files" in f.evidence}
+    failed = {c for c, f in config.items() if f.status is FindingStatus.FAIL}
+    assert failed == {c for c, _, _ in CONFIG_FAILS}
+    for check, file, needle in CONFIG_FAILS:
+        path = DEMO / file
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        items = config[check].evidence.get("items") or [
+            it for part in config[check].evidence["any_of"] for it in part["items"]
+        ]
+        located = [it for it in items if it.get("ok") is not True and it.get("line")]
+        assert located, check
+        assert any(needle in lines[it["line"] - 1] for it in located), (check, located)
+        assert all(it["file"].endswith(file) for it in located)
+    dump = demo_results.model_dump_json()
+    assert not any(secret in dump for secret in SECRETS)
+    assert (
+        status_of(demo_results, "T11") is ControlStatus.COMPLIANT
+    )  # logs forwarded, every accept policy logs
+
+
+def status_of(results: Results, control: str) -> ControlStatus:
+    return next(c.status for c in results.controls if c.id == control)
+
+
 def test_nothing_is_found_when_every_flaw_is_off() -> None:
     results = _scan(frozenset())
-    assert _failed(results) == set()
+    network = {(c, t) for c, t in _failed(results) if c.split(".")[0] not in CONFIG_PREFIXES}
+    assert network == set()
     assert not [f for f in results.findings if f.status is FindingStatus.ERROR]
+
+
+CONFIG_PREFIXES = {c.split(".")[0] for c, _, _ in CONFIG_FAILS}
 
 
 def _listening(port: int, address: str = "127.0.10.1") -> bool:

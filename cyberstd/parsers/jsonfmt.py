@@ -26,6 +26,8 @@ class _Reader:
         return bisect.bisect_left(self.newlines, pos) + 1
 
     def fail(self, pos: int, message: str) -> ParseError:
+        if pos >= len(self.text):
+            message = "unexpected end of file (the export may be truncated)"
         start = self.newlines[self.line(pos) - 2] + 1 if self.line(pos) > 1 else 0
         return ParseError(self.file, f"{message} (column {pos - start + 1})", self.line(pos))
 

@@ -1,0 +1,87 @@
+"""A cache of the validated catalog, so that commands start fast (CI runs them per file).
+
+Loading and cross-checking every YAML file of standards/, checks/ and profiles/ takes most of
+a second; a catalog that loaded without problems is kept as a pickle keyed by the sha256 of
+every catalog file, the catalog's folder, and the versions of cyberstd and Python. Any change
+to any file gives another key, so a stale catalog is never used. The cache lives in
+$CYBERSTD_CACHE_DIR, else $XDG_CACHE_HOME/cyberstd, else ~/.cache/cyberstd; set
+CYBERSTD_NO_CACHE=1 to bypass it. A cache that cannot be read or written is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cyberstd import __version__
+
+if TYPE_CHECKING:
+    from cyberstd.catalog import Catalog
+
+FOLDERS = ("standards", "checks", "profiles")
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("CYBERSTD_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "cyberstd"
+
+
+def enabled() -> bool:
+    return os.environ.get("CYBERSTD_NO_CACHE", "") in ("", "0")
+
+
+def fingerprint(root: Path) -> tuple[str, dict[str, str]]:
+    """The cache key of a catalog folder and the sha256 of each of its files (absolute paths)."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}|{sys.version}|{root.resolve()}".encode())
+    files: dict[str, str] = {}
+    for folder in FOLDERS:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*.yaml") if p.is_file()):
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            files[str(path.resolve())] = sha
+            digest.update(f"{path.relative_to(root)}={sha}\n".encode())
+    return digest.hexdigest(), files
+
+
+def _path(key: str) -> Path:
+    return cache_dir() / f"catalog-{key[:32]}.pickle"
+
+
+def load(root: Path, key: str) -> Catalog | None:
+    """The cached catalog for this key, or None."""
+    if not enabled():
+        return None
+    try:
+        with _path(key).open("rb") as fh:
+            found = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    from cyberstd.catalog import Catalog
+
+    return found if isinstance(found, Catalog) and found.root == root else None
+
+
+def save(catalog: Catalog, key: str) -> None:
+    """Keep a catalog that loaded without problems (atomically; errors are ignored)."""
+    if not enabled():
+        return
+    target = _path(key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as fh:
+            pickle.dump(replace(catalog, inputs={}), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        Path(fh.name).replace(target)
+    except OSError:
+        return

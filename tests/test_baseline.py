@@ -1,0 +1,207 @@
+"""`cyberstd baseline`: exit codes, SARIF and JUnit that parse and point at the offending lines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cyberstd.catalog import display_path
+from cyberstd.cli import main
+from tests.conftest import REPO
+
+EXPORTS = REPO / "examples" / "demo-school" / "exports"
+AS_OF = "2026-11-29"
+SECRETS = (
+    "Leerlingen2026!",
+    "SH2nlSm9Qj3cQ0hQp3JK6yyb4fTkJ9xfR0n2c4JqkZ6c0m0Yb1c=",
+    "MIIFHDBOBgkqhkiG9w0BBQ0w",
+)
+
+GOOD_WIFI = {
+    "meta": {"rc": "ok"},
+    "data": [
+        {
+            "name": "Personeel",
+            "enabled": True,
+            "security": "wpaeap",
+            "wpa_mode": "wpa2",
+            "is_guest": False,
+        },
+        {
+            "name": "Gasten",
+            "enabled": True,
+            "security": "open",
+            "is_guest": True,
+            "l2_isolation": True,
+        },
+    ],
+}
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["--root", str(REPO), "baseline", "--as-of", AS_OF, *args])
+
+
+@pytest.fixture
+def good_wifi(tmp_path: Path) -> Path:
+    path = tmp_path / "wlanconf.json"
+    path.write_text(json.dumps(GOOD_WIFI, indent=2))
+    return path
+
+
+def test_exit_0_when_every_rule_holds(good_wifi: Path) -> None:
+    result = run(str(good_wifi))
+    assert result.exit_code == 0, result.output
+    assert "4 check(s): 4 pass, 0 fail, 0 error" in result.output
+
+
+def test_exit_1_when_a_rule_fails_and_the_text_names_file_and_line() -> None:
+    result = run(str(EXPORTS / "wifi" / "wlanconf.json"))
+    assert result.exit_code == 1, result.output
+    line = next(x for x in result.output.splitlines() if "[wifi.staff-enterprise]" in x)
+    assert line.startswith(f"{display_path(EXPORTS / 'wifi' / 'wlanconf.json')}:5: FAIL")
+    assert "DemoSchool-Leerlingen" in line
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "needle"),
+    [
+        (
+            '{"meta": {"rc": "ok"}, "data": [{"name": "x", "security": "open"',
+            "wlan.json",
+            "wlan.json:1: ERROR [cyberstd.input] unexpected end of file (the export may be truncated)",
+        ),
+        ("\x00\x01binary", "wlan.json", "cannot tell what kind"),
+        (
+            "just some words\n",
+            "notes.txt",
+            "cannot tell what kind of export this is; give it with --kind",
+        ),
+    ],
+)
+def test_exit_2_on_bad_input(tmp_path: Path, content: str, name: str, needle: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    result = run(str(path))
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+def test_exit_2_on_missing_file_and_unknown_kind(tmp_path: Path, good_wifi: Path) -> None:
+    result = run(str(tmp_path / "nope.json"))
+    assert (
+        result.exit_code == 2
+        and "nope.json: ERROR [cyberstd.input] file not found" in result.output
+    )
+    result = run("--kind", "wifi-controler", str(good_wifi))
+    assert result.exit_code == 2
+    assert "unknown kind 'wifi-controler' (did you mean 'wifi-controller'?)" in result.output
+
+
+def test_kind_given_explicitly(tmp_path: Path) -> None:
+    path = tmp_path / "export.dat"
+    path.write_text(json.dumps({"ssids": ["Personeel"]}))
+    assert run(str(path)).exit_code == 2
+    result = run("--kind", "json", str(path))
+    assert result.exit_code == 0, result.output
+    assert "1 file(s), 0 check(s)" in result.output
+
+
+def test_folders_are_searched_for_known_kinds(tmp_path: Path) -> None:
+    shutil.copytree(EXPORTS / "m365", tmp_path / "m365")
+    (tmp_path / "m365" / "README.txt").write_text("not an export\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "users.json").write_text("{broken")
+    result = run("--format", "json", str(tmp_path))
+    doc = json.loads(result.stdout)
+    assert sorted(Path(f["path"]).name for f in doc["files"]) == [
+        "conditional-access.json",
+        "directory-roles.json",
+        "security-defaults.json",
+        "users.json",
+    ]
+    assert result.exit_code == 1
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_sarif_points_at_the_offending_lines(tmp_path: Path) -> None:
+    out = tmp_path / "out.sarif"
+    result = run("--format", "sarif", "-o", str(out), str(EXPORTS / "m365"), str(EXPORTS / "wifi"))
+    assert result.exit_code == 1
+    doc = json.loads(out.read_text())
+    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
+    run_ = doc["runs"][0]
+    rules = run_["tool"]["driver"]["rules"]
+    assert all(r["defaultConfiguration"]["level"] in {"error", "warning", "note"} for r in rules)
+    by_rule: dict[str, list[dict[str, object]]] = {}
+    for r in run_["results"]:
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+        by_rule.setdefault(r["ruleId"], []).append(r)
+    stale = by_rule["entra.stale-accounts"][0]
+    loc = stale["locations"][0]["physicalLocation"]  # type: ignore[index]
+    users = EXPORTS / "m365" / "users.json"
+    assert loc["artifactLocation"]["uri"].endswith("m365/users.json")
+    assert loc["region"]["startLine"] == _line_of(users, "j.peeters@demo-school.test")
+    admins = by_rule["entra.global-admin-count"]
+    assert len(admins) == 5  # one result per Global Administrator, each on its own line
+    wifi = by_rule["wifi.staff-enterprise"][0]
+    line = wifi["locations"][0]["physicalLocation"]["region"]["startLine"]  # type: ignore[index]
+    assert line == _line_of(EXPORTS / "wifi" / "wlanconf.json", "DemoSchool-Leerlingen")
+    assert "entra.mfa-admins" not in by_rule  # it passes
+    assert not any(s in out.read_text() for s in SECRETS)
+
+
+def test_junit_has_a_case_per_check_and_file(tmp_path: Path) -> None:
+    result = run("--format", "junit", str(EXPORTS / "m365"), str(EXPORTS / "backup-report.csv"))
+    assert result.exit_code == 1
+    root = ET.fromstring(result.stdout)
+    assert root.tag == "testsuites"
+    cases = root.findall("./testsuite/testcase")
+    assert int(root.get("tests", "0")) == len(cases) == 8
+    failed = {c.get("name", "").split(":")[0] for c in cases if c.find("failure") is not None}
+    assert failed == {
+        "entra.mfa-all-users",
+        "entra.global-admin-count",
+        "entra.stale-accounts",
+        "backup.restore-tested",
+    }
+    suites = {s.get("name") for s in root.findall("testsuite")}
+    assert display_path(EXPORTS / "backup-report.csv") in suites
+
+
+def test_junit_error_for_a_file_that_does_not_parse(tmp_path: Path) -> None:
+    bad = tmp_path / "users.json"
+    bad.write_text(
+        '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", "value": [\x01]}'
+    )
+    result = run("--format", "junit", str(bad))
+    assert result.exit_code == 2
+    root = ET.fromstring(result.stdout)  # control characters cannot break the XML
+    case = root.find("./testsuite/testcase")
+    assert case is not None and case.get("line") == "1"
+    assert (case.get("file") or "").endswith("users.json")
+    error = case.find("error")
+    assert error is not None and "unexpected character" in (error.get("message") or "")
+
+
+def test_json_output_and_no_secret_anywhere() -> None:
+    result = run("--format", "json", str(EXPORTS))
+    for secret in SECRETS:
+        assert secret not in result.output
+    doc = json.loads(result.stdout)
+    assert doc["run"]["profile"] == "ci-baseline"
+    assert {f["kind"] for f in doc["files"]} >= {"wifi-controller", "entra-users", "fortigate"}
+
+
+def test_unknown_profile_and_profile_without_config_checks() -> None:
+    result = run("--profile", "nope", str(EXPORTS / "wifi"))
+    assert result.exit_code == 2 and "unknown profile 'nope'" in result.output
