@@ -84,8 +84,11 @@ class Source:
 
     def related(self, relative: str, max_bytes: int = MAX_BYTES) -> Source:
         """Another file next to this one (an Include), refused when it leaves the folder."""
-        base = self.path.parent.resolve()
-        target = (base / relative).resolve()
+        try:
+            base = self.path.parent.resolve()
+            target = (base / relative).resolve()
+        except (OSError, RuntimeError):
+            raise ParseError(self.display, f"{relative!r} cannot be resolved (a link loop?)") from None
         if not target.is_relative_to(base):
             raise ParseError(self.display, f"{relative!r} lies outside the export's folder")
         shown = str(Path(self.display).parent / relative)
@@ -154,7 +157,11 @@ _NOT_SECRET_KEY = re.compile(
     r"|clearTextPassword|requirelogontochangepassword|forcelogoffwhenhourexpire"
     r"|passwordauthentication|permitemptypasswords|passwordpolicies|passwordprofile"
     r"|pubkeyauthentication|kbdinteractiveauthentication|challengeresponseauthentication"
-    r"|hostbasedauthentication|x_passphrase_mode)$",
+    r"|hostbasedauthentication|x_passphrase_mode|gssapicleanupcredentials|kerberosorlocalpasswd"
+    r"|kerberosgetafstoken|fingerprinthash|gssapistorecredentialsonrekey|fortitoken"
+    r"|reuse-password|usesecretsasrandomseed)$"
+    r"|(^|\\)(nolmhash|limitblankpassworduse|enableplaintextpassword|disablepasswordchange"
+    r"|maximumpasswordage|passwordexpirywarning|filteradministratortoken)$",
     re.IGNORECASE,
 )
 _SECRET_VALUE = re.compile(

@@ -1,0 +1,216 @@
+"""FortiOS configuration backups (`config` / `edit` / `set` / `next` / `end`, as FortiGates save them)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cyberstd.parsers import parser
+from cyberstd.parsers.base import REDACTED, Node, ParseError, Source, is_secret_key, is_secret_value
+
+MAX_DEPTH = 64
+_SPACE = re.compile(r"[ \t\r\f\v]*")
+_WORD = re.compile(r"""(?:"[^"\\]*(?:\\.[^"\\]*)*"|'[^']*'|[^\s"'])+""", re.DOTALL)
+_PIECE = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'|([^"']+)""", re.DOTALL)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_LOOKS_FORTIOS = re.compile(r"^[ \t]*(#config-version=|config[ \t]+\S)", re.MULTILINE)
+_VERSION = re.compile(r"(?P<model>.+?)-(?P<version>\d+\.\d+\.\d+)-FW-build(?P<build>\d+)\b")
+
+
+@dataclass
+class _Statement:
+    words: list[str]
+    line: int
+
+
+@dataclass
+class _Scan:
+    statements: list[_Statement] = field(default_factory=list)
+    comments: list[_Statement] = field(default_factory=list)
+
+
+def _unquote(word: str) -> str:
+    """A word without its quotes; backslash escapes inside double quotes are undone."""
+    out: list[str] = []
+    for m in _PIECE.finditer(word):
+        if m.group(1) is not None:
+            out.append(_UNESCAPE.sub(r"\1", m.group(1)))
+        else:
+            out.append(m.group(2) if m.group(2) is not None else m.group(3))
+    return "".join(out)
+
+
+def _scan(text: str, file: str) -> _Scan:
+    """Split the text into statements of words; a quoted word may span lines."""
+    scan = _Scan()
+    words: list[str] = []
+    pos, line, start = 0, 1, 1
+    while True:
+        space = _SPACE.match(text, pos)
+        pos = space.end() if space else pos
+        if pos >= len(text) or text[pos] == "\n":
+            if words:
+                scan.statements.append(_Statement(words, start))
+                words = []
+            if pos >= len(text):
+                return scan
+            pos, line = pos + 1, line + 1
+            continue
+        if not words and text[pos] == "#":
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            scan.comments.append(_Statement([text[pos + 1 : end].strip()], line))
+            pos = end
+            continue
+        m = _WORD.match(text, pos)
+        if m is None:
+            raise ParseError(file, "a quoted string is never closed (truncated backup?)", line)
+        if not words:
+            start = line
+        words.append(_unquote(m.group(0)))
+        line += m.group(0).count("\n")
+        pos = m.end()
+
+
+def _header(comments: list[_Statement], file: str) -> Node | None:
+    """The `#config-version=MODEL-VERSION-FW-buildNNNN-DATE:opmode=0:vdom=0:user=x` line."""
+    for comment in comments:
+        text = comment.words[0]
+        if not text.startswith("config-version="):
+            continue
+        first, *pairs = text.removeprefix("config-version=").split(":")
+        fields: dict[str, Node] = {}
+        if m := _VERSION.match(first):
+            for name in ("model", "version", "build"):
+                fields[name] = Node(m.group(name), file, comment.line)
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if sep and key.strip():
+                fields[key.strip()] = Node(value.strip(), file, comment.line)
+        return Node(fields, file, comment.line)
+    return None
+
+
+def _setting(key: str, values: list[str], file: str, line: int) -> Node:
+    """The value of `set key values...`: a string, a list of strings, or REDACTED."""
+    if values and (
+        values[0] == "ENC" or is_secret_key(key) or any(is_secret_value(v) for v in values)
+    ):
+        return Node(REDACTED, file, line)
+    if len(values) == 1:
+        return Node(values[0], file, line)
+    if not values:
+        return Node("", file, line)
+    return Node([Node(v, file, line) for v in values], file, line)
+
+
+@dataclass
+class _Frame:
+    kind: str  # "root", "config" or "edit"
+    node: Node
+    line: int
+    path: str = ""
+
+
+class _Builder:
+    """Turns statements into nested mappings with a stack of open config/edit blocks."""
+
+    def __init__(self, file: str, root: Node) -> None:
+        self.file = file
+        self.stack = [_Frame("root", root, 1)]
+        self.kinds: dict[int, str] = {}
+
+    def fail(self, message: str, line: int) -> ParseError:
+        return ParseError(self.file, message, line)
+
+    def block(self, st: _Statement) -> None:
+        """One statement applied to the innermost open block."""
+        verb, args, top = st.words[0], st.words[1:], self.stack[-1]
+        if verb == "config":
+            self.open_config(" ".join(args), top, st.line)
+        elif verb == "edit":
+            if top.kind != "config":
+                raise self.fail("'edit' outside a config block", st.line)
+            if len(args) != 1:
+                raise self.fail("'edit' takes one name", st.line)
+            self.mark(top, "entries", st.line)
+            entry = top.node.value.get(args[0])
+            if entry is None or not isinstance(entry.value, dict):
+                entry = top.node.value[args[0]] = Node({}, self.file, st.line)
+            self.push(_Frame("edit", entry, st.line), st.line)
+        elif verb in ("set", "unset"):
+            if top.kind == "root":
+                raise self.fail(f"'{verb}' outside a config block", st.line)
+            if not args:
+                raise self.fail(f"'{verb}' without a setting name", st.line)
+            self.mark(top, "settings", st.line)
+            value = _setting(args[0], args[1:], self.file, st.line)
+            top.node.value[args[0]] = value if verb == "set" else Node(None, self.file, st.line)
+        elif verb == "next":
+            if top.kind != "edit":
+                raise self.fail("'next' without 'edit'", st.line)
+            self.stack.pop()
+        elif verb == "end":
+            if top.kind == "edit":  # the CLI accepts 'end' for 'next' + 'end'
+                self.stack.pop()
+            if self.stack[-1].kind != "config":
+                raise self.fail("'end' without 'config'", st.line)
+            self.stack.pop()
+        else:
+            raise self.fail("expected config, edit, set, unset, next or end", st.line)
+
+    def open_config(self, path: str, top: _Frame, line: int) -> None:
+        """Open `config path` under the current block, reusing a block of the same path."""
+        if not path:
+            raise self.fail("'config' without a path", line)
+        if top.kind == "config":
+            self.mark(top, "settings", line)
+        child = top.node.value.get(path)
+        if child is None or not isinstance(child.value, dict):
+            child = top.node.value[path] = Node({}, self.file, line)
+        self.push(_Frame("config", child, line, path), line)
+
+    def mark(self, frame: _Frame, kind: str, line: int) -> None:
+        """Refuse a config block that mixes `edit` entries with settings."""
+        if self.kinds.setdefault(id(frame.node), kind) != kind:
+            raise self.fail("a config block mixes 'edit' entries with settings", line)
+
+    def push(self, frame: _Frame, line: int) -> None:
+        if len(self.stack) > MAX_DEPTH:
+            raise self.fail(f"blocks nested more than {MAX_DEPTH} deep", line)
+        self.stack.append(frame)
+
+
+@parser("fortigate")
+def parse_fortigate(source: Source) -> Node:
+    """`{header: {model, version, build, opmode, vdom, user}, "<config path>": {...}}`.
+
+    A `config` block of `edit` entries is a mapping of entry name to its settings; a block of
+    `set` lines is a mapping of settings; a `config` inside an entry is a nested key. `set k v`
+    gives a string, `set k v1 v2` a list of strings, `unset k` null. Every node has the line
+    of its `config`/`edit`/`set`. `ENC ...` values, secret settings (password, psksecret,
+    private-key, ...) and private keys become "[redacted]". Repeated blocks and entries merge.
+    """
+    file = source.display
+    if not source.text.strip():
+        raise ParseError(file, "empty file")
+    if not _LOOKS_FORTIOS.search(source.text):
+        raise ParseError(
+            file, "not a FortiGate configuration (no #config-version header, no config)"
+        )
+    scan = _scan(source.text, file)
+    root = Node({}, file, 1)
+    header = _header(scan.comments, file)
+    if header is not None:
+        root.value["header"] = header
+    builder = _Builder(file, root)
+    for statement in scan.statements:
+        builder.block(statement)
+    unclosed = [f for f in builder.stack if f.kind == "config"]
+    if unclosed:
+        raise ParseError(
+            file, f"'config {unclosed[0].path}' has no 'end' (truncated backup?)", unclosed[0].line
+        )
+    if not any(k != "header" for k in root.value):
+        raise ParseError(file, "no config blocks (an empty or truncated backup?)")
+    return root
