@@ -72,11 +72,15 @@ class Catalog:
 
 
 def default_root() -> Path:
-    """Where standards/, checks/ and profiles/ live: $CYBERSTD_ROOT or the source checkout."""
+    """Where standards/, checks/ and profiles/ live: $CYBERSTD_ROOT, the source checkout, or
+    (in an installed package) the copy shipped in cyberstd/catalog_data."""
     env = os.environ.get("CYBERSTD_ROOT")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "standards").is_dir():
+        return checkout
+    return Path(__file__).resolve().parent / "catalog_data"
 
 
 def display_path(path: Path) -> str:

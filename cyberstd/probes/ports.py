@@ -97,7 +97,11 @@ SERVICE_PORTS: tuple[int, ...] = (
     8443,
 )
 
-CATALOG_ROOT = Path(__file__).resolve().parents[2]
+CATALOG_ROOT = (
+    Path(__file__).resolve().parents[2]
+    if (Path(__file__).resolve().parents[2] / "checks").is_dir()
+    else Path(__file__).resolve().parents[1] / "catalog_data"
+)
 MIN_VERSIONS_FILE = CATALOG_ROOT / "checks" / "data" / "min-versions.yaml"
 
 # Budgets (x the scan timeout) for the runner's hard limit; each probe keeps nmap inside it.
