@@ -173,8 +173,13 @@ def run_baseline(
     *,
     kind: str | None = None,
     today: dt.date | None = None,
+    skip_unknown: bool = False,
 ) -> BaselineResult:
-    """Judge every file against the profile's configuration checks."""
+    """Judge every file against the profile's configuration checks.
+
+    A file of no recognisable kind is an input error when named explicitly, unless
+    `skip_unknown` (for pre-commit, which passes every changed file); inside a folder it is
+    always skipped."""
     if kind is not None and kind not in catalog.kinds:
         hint = did_you_mean(kind, catalog.kinds)
         raise UsageError(f"unknown kind {kind!r}{hint}; `cyberstd checks kinds` lists them")
@@ -193,7 +198,7 @@ def run_baseline(
             result.findings.append(_input_finding(file))
             continue
         found_kind, why = _kind_of(path, shown, catalog, kind)
-        if found_kind is None and not explicit:
+        if found_kind is None and (skip_unknown or not explicit):
             continue
         file = FileResult(shown, found_kind)
         result.files.append(file)

@@ -223,6 +223,27 @@ def checks_list(obj: Ctx, lang: str) -> None:
         click.echo(f"{check.id:28} {check.probe:24} {check.severity:8} {check.title.get(lang)}")
 
 
+@checks.command("kinds")
+@click.option("--lang", type=LANG, default="nl")
+@pass_ctx
+@handle_errors
+def checks_kinds(obj: Ctx, lang: str) -> None:
+    """List the kinds of configuration export, their format and how many checks read each."""
+    catalog = obj.catalog()
+    readers: dict[str, int] = {}
+    for check in catalog.checks.values():
+        if check.probe == "config.rule":
+            kinds = {check.params.get("kind")} | {
+                p.get("kind")
+                for p in (check.params.get("any_of") or []) + (check.params.get("all_of") or [])
+            }
+            for k in kinds - {None}:
+                readers[str(k)] = readers.get(str(k), 0) + 1
+    for kind in catalog.kinds.values():
+        n = readers.get(kind.id, 0)
+        click.echo(f"{kind.id:26} {kind.format:12} {n:3} check(s)  {kind.title.get(lang)}")
+
+
 @checks.command("show")
 @click.argument("check_id")
 @click.option("--lang", type=LANG, default="nl")
@@ -238,7 +259,13 @@ def checks_show(obj: Ctx, check_id: str, lang: str) -> None:
         raise UsageError(f"unknown check {check_id!r}{did_you_mean(check_id, catalog.checks)}")
     check = catalog.checks[check_id]
     spec = probes()[check.probe]
-    params = spec.params.model_validate(check.params).model_dump(mode="json")
+    validated = spec.params.model_validate(check.params)
+    # A configuration rule shows as written; other probes with every default filled in.
+    params = (
+        validated.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        if str(spec.kind) == "config"
+        else validated.model_dump(mode="json")
+    )
     click.echo(
         f"{check.id}: {check.title.get(lang)}\nprobe: {spec.id} ({spec.kind})\nseverity: {check.severity}"
     )

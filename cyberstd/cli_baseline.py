@@ -74,6 +74,11 @@ def _render(result: Any, fmt: str, lang: str) -> str:
 )
 @click.option("--lang", type=LANG, default="en", show_default=True)
 @click.option(
+    "--skip-unknown",
+    is_flag=True,
+    help="Skip files of no recognisable kind instead of failing (for pre-commit).",
+)
+@click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
@@ -89,6 +94,7 @@ def baseline(
     fmt: str,
     output: Path | None,
     lang: str,
+    skip_unknown: bool,
     as_of: dt.datetime | None,
 ) -> None:
     """Check configuration FILES (or folders) against a profile's configuration rules.
@@ -100,7 +106,12 @@ def baseline(
 
     catalog = obj.catalog()
     result = run_baseline(
-        catalog, profile_id, list(files), kind=kind, today=as_of.date() if as_of else None
+        catalog,
+        profile_id,
+        list(files),
+        kind=kind,
+        today=as_of.date() if as_of else None,
+        skip_unknown=skip_unknown,
     )
     text = _render(result, fmt, lang)
     if output is not None:

@@ -205,3 +205,29 @@ def test_json_output_and_no_secret_anywhere() -> None:
 def test_unknown_profile_and_profile_without_config_checks() -> None:
     result = run("--profile", "nope", str(EXPORTS / "wifi"))
     assert result.exit_code == 2 and "unknown profile 'nope'" in result.output
+
+
+def test_pre_commit_hook_skips_files_of_no_known_kind(good_wifi: Path, tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+
+    hooks = YAML(typ="safe").load((REPO / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "cyberstd-baseline")
+    entry = hook["entry"].split()
+    assert entry[:2] == ["cyberstd", "baseline"]
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"todo": "nothing"}')
+    import re
+
+    assert re.search(hook["files"], "configs/fw/school-fw.conf")
+    result = run(*entry[2:], str(notes), str(good_wifi))
+    assert result.exit_code == 0, result.output
+    assert "1 file(s), 4 check(s)" in result.output
+    assert run(str(notes), str(good_wifi)).exit_code == 2  # without the flag: named, so an error
+
+
+def test_checks_kinds_lists_every_kind() -> None:
+    result = CliRunner().invoke(main, ["--root", str(REPO), "checks", "kinds", "--lang", "en"])
+    assert result.exit_code == 0
+    rows = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "fortigate" in rows and " 9 check(s)" in rows["fortigate"]
+    assert rows["entra-users"].split()[1] == "json"
