@@ -709,8 +709,10 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
 
 def _register() -> None:
     from cyberstd.cli_baseline import baseline
+    from cyberstd.cli_collect import collect
 
     main.add_command(baseline)
+    main.add_command(collect)
 
 
 _register()

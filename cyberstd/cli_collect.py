@@ -1,0 +1,78 @@
+"""`cyberstd collect`: read a school's online services into its folder as exports."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _handled(func: F) -> F:
+    """cyberstd.cli's error handling (clear message, exit code, no traceback), looked up on call
+    so that cyberstd.cli may import this module at any point."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cyberstd.cli import handle_errors
+
+        return handle_errors(func)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def collect() -> None:
+    """Read a school's online services (read-only) into its folder as configuration exports."""
+
+
+@collect.command("m365")
+@click.argument("school_dir", metavar="SCHOOL", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 300),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for each answer from Microsoft.",
+)
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(0, 3600),
+    default=300.0,
+    show_default=True,
+    help="Seconds this run may wait in all when Microsoft Graph throttles or is unavailable.",
+)
+@_handled
+def m365(school_dir: Path, timeout: float, max_wait: float) -> None:
+    """Read SCHOOL's Microsoft 365 tenant (Entra ID) through Microsoft Graph.
+
+    Writes security defaults, conditional access policies, directory roles with their members
+    and users with their sign-in activity to SCHOOL/exports/m365/ and lists them in
+    school.yaml. Signs in as an app registration with application permissions
+    Policy.Read.All, Directory.Read.All, AuditLog.Read.All and RoleManagement.Read.Directory,
+    from the environment variables CYBERSTD_M365_TENANT_ID, CYBERSTD_M365_CLIENT_ID and
+    CYBERSTD_M365_CLIENT_SECRET (docs/collect-m365.md). Exit code 2: a usage or configuration
+    problem; 3: the tenant could not be read.
+    """
+    from cyberstd.collect.graph import GraphClient, Limits, settings_from_env
+    from cyberstd.collect.m365 import collect as collect_m365
+
+    settings = settings_from_env(os.environ)
+    limits = Limits(read_timeout=timeout, max_total_wait=max_wait)
+    with GraphClient(settings, progress=_progress, limits=limits) as client:
+        outcome = collect_m365(school_dir, client, progress=_progress)
+    for path in outcome.written:
+        click.echo(f"wrote {path}")
+    if outcome.added:
+        click.echo(f"listed in {school_dir / 'school.yaml'}: {', '.join(outcome.added)}")
+    else:
+        click.echo(f"{school_dir / 'school.yaml'} already lists every file")
