@@ -10,6 +10,7 @@ file it came from and, where the format allows, its line, so that a verdict can 
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -159,7 +160,8 @@ _NOT_SECRET_KEY = re.compile(
     r"|pubkeyauthentication|kbdinteractiveauthentication|challengeresponseauthentication"
     r"|hostbasedauthentication|x_passphrase_mode|gssapicleanupcredentials|kerberosorlocalpasswd"
     r"|kerberosgetafstoken|fingerprinthash|gssapistorecredentialsonrekey|fortitoken"
-    r"|reuse-password|usesecretsasrandomseed)$"
+    r"|reuse-password|usesecretsasrandomseed|passwordauth|tlsauth_keydir)$"
+    r"|(^|[-_])(algorithm|keydir)$|^(bypass|passthru)"
     r"|(^|\\)(nolmhash|limitblankpassworduse|enableplaintextpassword|disablepasswordchange"
     r"|maximumpasswordage|passwordexpirywarning|filteradministratortoken)$",
     re.IGNORECASE,
@@ -173,6 +175,10 @@ _SECRET_VALUE = re.compile(
 )
 
 
+_SECRET_STARTS = ("ENC ", "$", "eyJ", "ghp", "gho", "github_pat", "glpat", "xox")
+
+
+@functools.lru_cache(maxsize=8192)
 def is_secret_key(key: str) -> bool:
     """Whether a setting of this name holds a secret (a password, key, token or hash)."""
     return bool(_SECRET_KEY.search(key)) and not _NOT_SECRET_KEY.search(key)
@@ -180,6 +186,8 @@ def is_secret_key(key: str) -> bool:
 
 def is_secret_value(value: str) -> bool:
     """Whether a value is a secret whatever its key (a private key, an encrypted password, a JWT)."""
+    if not value.startswith(_SECRET_STARTS) and "PRIVATE KEY-----" not in value:
+        return False
     return bool(_SECRET_VALUE.search(value))
 
 

@@ -11,6 +11,7 @@ that never succeeded, a device that never checked in).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any, Self
 
@@ -79,19 +80,20 @@ class Condition(BaseModel):
 
     @model_validator(mode="after")
     def _some(self) -> Self:
-        if not self.given():
+        if not self.given:
             raise ValueError(f"give at least one of: {', '.join(OPERATORS)}, any")
         return self
 
+    @functools.cached_property
     def given(self) -> list[str]:
-        """The operators this condition sets, in a fixed order."""
+        """The operators this condition sets, in a fixed order (computed once)."""
         names = {"in" if n == "in_" else n for n in self.model_fields_set} - {"case_sensitive"}
         return [op for op in (*OPERATORS, "any") if op in names]
 
     def describe(self) -> str:
         """The expectation in words, for messages and evidence."""
         parts = []
-        for op in self.given():
+        for op in self.given:
             if op == "any":
                 alts = " or ".join(f"({c.describe()})" for c in self.any or [])
                 parts.append(f"any of {alts}")
@@ -108,7 +110,7 @@ class Condition(BaseModel):
         if self.any is not None and not any(c.holds(node, today) for c in self.any):
             return False
         return all(
-            _check(op, self._get(op), value, self, today) for op in self.given() if op != "any"
+            _check(op, self._get(op), value, self, today) for op in self.given if op != "any"
         )
 
 

@@ -10,6 +10,7 @@ line, the path and the actual value next to the expectation.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
@@ -151,8 +152,16 @@ class RuleParams(RuleBody):
             self._check_body()
         return self
 
-    def alternatives(self) -> list[Alternative]:
+    @functools.cached_property
+    def parts(self) -> list[Alternative]:
         """The parts of the rule (one when it has no any_of/all_of), each with its kind."""
+        return self._parts()
+
+    def alternatives(self) -> list[Alternative]:
+        """The parts of the rule (computed once per rule)."""
+        return self.parts
+
+    def _parts(self) -> list[Alternative]:
         combined = self.any_of if self.any_of is not None else self.all_of
         if combined is not None:
             return [a if a.kind else a.model_copy(update={"kind": self.kind}) for a in combined]

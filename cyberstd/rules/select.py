@@ -2,7 +2,8 @@
 
 Grammar: segments separated by dots. A segment is a bare key (`permitrootlogin`), a quoted key
 (`"Last check-in"`, for keys with spaces or dots), or `*` (every value of a mapping or every
-item of a list). A key or `*` may be followed by brackets: `[*]` every item, `[2]` one item,
+item of a list). A key or `*` may be followed by brackets: `[*]` every item of a list (a single value counts
+as a list of one), `[2]` one item,
 `[key=value]` / `[key!=value]` items whose field equals (or not) a value, case-insensitively.
 A key applied to a list applies to each item, so `rows."Device name"` names every row's cell.
 Keys match exactly, else case-insensitively.
@@ -10,6 +11,7 @@ Keys match exactly, else case-insensitively.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -33,7 +35,7 @@ class SelectorError(ValueError):
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # "key", "all", "index", "filter"
+    kind: str  # "key", "all", "items", "index", "filter"
     key: str = ""
     index: int = 0
     negate: bool = False
@@ -52,8 +54,9 @@ def _unquote(raw: str) -> str:
     return re.sub(r"\\(.)", r"\1", raw[1:-1])
 
 
+@functools.lru_cache(maxsize=4096)
 def compile_selector(text: str) -> tuple[Step, ...]:
-    """Parse a selector; raises SelectorError with the position of what is wrong."""
+    """Parse a selector (cached); raises SelectorError with the position of what is wrong."""
     if not text.strip():
         raise SelectorError("empty selector")
     steps: list[Step] = []
@@ -79,7 +82,7 @@ def compile_selector(text: str) -> tuple[Step, ...]:
 def _bracket(inner: str, text: str) -> Step:
     inner = inner.strip()
     if inner == "*":
-        return Step("all")
+        return Step("items")
     if re.fullmatch(r"-?\d+", inner):
         return Step("index", index=int(inner))
     f = _FILTER.match(inner)
@@ -122,6 +125,13 @@ def _apply(step: Step, found: list[Match]) -> list[Match]:
                 out.extend(Match(n, f"{m.path}[{i}]") for i, n in enumerate(v))
             elif isinstance(v, dict):
                 out.extend(Match(n, f"{m.path}.{k}" if m.path else k) for k, n in v.items())
+            else:
+                out.append(m)
+        elif step.kind == "items":
+            # `[*]`: the items of a list; a single mapping counts as a list of one (an XML
+            # element that appears once is not a list).
+            if isinstance(v, list):
+                out.extend(Match(n, f"{m.path}[{i}]") for i, n in enumerate(v))
             else:
                 out.append(m)
         elif step.kind == "index":
