@@ -229,9 +229,10 @@ def _kind_problems(loader: _Loader, doc: Document, i: int, check: CheckDef) -> l
     kinds = loader.catalog.kinds
     out: list[Problem] = []
     named: list[tuple[list[int | str], Any]] = [(["kind"], check.params.get("kind"))]
-    for j, alt in enumerate(check.params.get("any_of") or []):
-        if isinstance(alt, dict) and "kind" in alt:
-            named.append((["any_of", j, "kind"], alt["kind"]))
+    for part in ("any_of", "all_of"):
+        for j, alt in enumerate(check.params.get(part) or []):
+            if isinstance(alt, dict) and "kind" in alt:
+                named.append(([part, j, "kind"], alt["kind"]))
     for loc, kind in named:
         if isinstance(kind, str) and check.probe == "config.rule" and kind not in kinds:
             hint = did_you_mean(kind, kinds)

@@ -556,7 +556,7 @@ def _console(err: bool = False) -> Any:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["md", "json"]),
+    type=click.Choice(["md", "json", "sarif", "junit"]),
     default=("md",),
     show_default=True,
 )
@@ -632,7 +632,13 @@ def scan(
 
 @main.command()
 @click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json", "sarif", "junit"]),
+    default="md",
+    show_default=True,
+)
 @click.option(
     "-o",
     "--output",

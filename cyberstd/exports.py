@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cyberstd.kinds import ExportKind
 from cyberstd.parsers import parse_source
-from cyberstd.parsers.base import Node, ParseError, read_source
+from cyberstd.parsers.base import MAX_BYTES, Node, ParseError, read_source
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class ExportStore:
 
     kinds: dict[str, ExportKind]
     files: list[ExportFile] = field(default_factory=list)
+    max_bytes: int = MAX_BYTES
     _parsed: dict[Path, Parsed] = field(default_factory=dict)
     _locks: dict[Path, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
@@ -56,7 +57,7 @@ class ExportStore:
         if kind is None:
             return Parsed(export, error=ParseError(export.display, f"unknown kind {export.kind!r}"))
         try:
-            source = read_source(export.path, export.display)
+            source = read_source(export.path, export.display, self.max_bytes)
         except ParseError as exc:
             return Parsed(export, error=exc)
         digest = hashlib.sha256(source.data).hexdigest()

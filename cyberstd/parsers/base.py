@@ -89,7 +89,9 @@ class Source:
             base = self.path.parent.resolve()
             target = (base / relative).resolve()
         except (OSError, RuntimeError):
-            raise ParseError(self.display, f"{relative!r} cannot be resolved (a link loop?)") from None
+            raise ParseError(
+                self.display, f"{relative!r} cannot be resolved (a link loop?)"
+            ) from None
         if not target.is_relative_to(base):
             raise ParseError(self.display, f"{relative!r} lies outside the export's folder")
         shown = str(Path(self.display).parent / relative)
@@ -146,7 +148,8 @@ def source_from_text(text: str, display: str = "<text>") -> Source:
 _SECRET_KEY = re.compile(
     r"(pass(word|wd|phrase)?|pwd|secret|psk|pre-?shared|token|private[-_]?key|prv|privkey"
     r"|api[-_]?key|bcrypt|hash|credential|community|auth[-_]?key|enc[-_]?key|wpa[-_]?key"
-    r"|x_passphrase|radius[-_]?secret|shared[-_]?key|key[-_]?data)",
+    r"|x_passphrase|radius[-_]?secret|shared[-_]?key|key[-_]?data"
+    r"|^x_)",  # UniFi marks every secret field with an x_ prefix (x_passphrase, x_wep, ...)
     re.IGNORECASE,
 )
 # Keys that look like secrets by name but hold none: settings about secrets, not secrets.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from cyberstd.explain import why
 from cyberstd.i18n import t
 from cyberstd.report.common import STATUS_ICON, findings_of, gaps, incomplete, inert, next_step
-from cyberstd.results import ControlStatus, Results
+from cyberstd.report.locations import locations
+from cyberstd.results import ControlStatus, Finding, FindingStatus, Results
 
 
 def _cell(text: str) -> str:
@@ -19,6 +20,26 @@ def _cell(text: str) -> str:
 def _line(text: str) -> str:
     """Our own text (catalog, remediation, suggested commands): kept on one line."""
     return " ".join(text.split())
+
+
+MAX_LOCATIONS = 10
+
+
+def _where(f: Finding) -> list[str]:
+    """The configuration lines behind a failing finding, as `file:line` sub-items."""
+    found = [loc for loc in locations(f) if loc.line]
+    out = []
+    for loc in found[:MAX_LOCATIONS]:
+        label = f" {_cell(loc.label)}" if loc.label else ""
+        actual = (
+            f": {_cell(str(loc.actual))}"
+            if loc.actual is not None and not isinstance(loc.actual, (dict, list))
+            else ""
+        )
+        out.append(f"    - {_cell(loc.file)}:{loc.line}{label}{actual}")
+    if len(found) > MAX_LOCATIONS:
+        out.append(f"    - … (+{len(found) - MAX_LOCATIONS})")
+    return out
 
 
 def render(results: Results, lang: str = "nl") -> str:
@@ -72,6 +93,8 @@ def render(results: Results, lang: str = "nl") -> str:
                 if f.warning:
                     line += f" ({t('report.warning', lang)}: {_cell(f.warning)})"
                 lines.append(line)
+                if f.status in (FindingStatus.FAIL, FindingStatus.ERROR):
+                    lines += _where(f)
             lines.append("")
     lines += [f"## {t('report.inputs', lang)}", ""]
     lines += [f"- `{_cell(path)}` {digest}" for path, digest in sorted(results.run.inputs.items())]

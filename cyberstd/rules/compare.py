@@ -250,6 +250,8 @@ def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) 
         return absent(value) is not expected
     if op == "older_than_days":
         return absent(value) or value == "" or (today - as_date(value)).days > expected
+    if op in ("equals", "not_equals") and expected is None:
+        return absent(value) is (op == "equals")
     if absent(value):
         return op.startswith("not_")
     value = _plain(value) if isinstance(value, dict) else value

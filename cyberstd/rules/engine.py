@@ -187,13 +187,26 @@ def _steps(text: str) -> tuple[Step, ...]:
     return compile_selector(text)
 
 
+def _located(exc: ValueProblem, node: Node) -> ValueProblem:
+    """The same problem, saying where the value is."""
+    where = f"{node.file}:{node.line}" if node.line else node.file
+    return ValueProblem(f"{exc} (at {where})")
+
+
+def _holds(cond: Condition, node: Node, today: dt.date) -> bool:
+    try:
+        return cond.holds(node, today)
+    except ValueProblem as exc:
+        raise _located(exc, node) from None
+
+
 def _where_ok(rule: RuleBody, item: Node, today: dt.date) -> bool:
     for key, cond in rule.where.items():
         found = select(item, _steps(key))
         if not found:
             if not cond.holds(None, today):
                 return False
-        elif not all(cond.holds(m.node, today) for m in found):
+        elif not all(_holds(cond, m.node, today) for m in found):
             return False
     return True
 
@@ -213,7 +226,7 @@ def _item(m: Match, rule: RuleBody, ok: bool | None, value: bool = True) -> dict
     if m.path.endswith(" (default)"):
         out["path"] = m.path.removesuffix(" (default)")
         out["default"] = True
-    label = _label(rule, m.node)
+    label = _label(rule, m.node) or m.key
     if label is not None:
         out["label"] = label
     if value:
@@ -282,8 +295,8 @@ def _reduce(rule: RuleBody, found: list[Match]) -> list[Match]:
             return as_number(m.node.value)
         try:
             return as_date(m.node.value).toordinal()
-        except ValueProblem:
-            return m.node.value
+        except ValueProblem as exc:
+            raise _located(exc, m.node) from None
 
     best = max(present, key=key) if rule.reduce == "max" else min(present, key=key)
     return [best]
@@ -310,7 +323,7 @@ def _judge_expect(
             evidence,
         )
     found = _reduce(rule, found)
-    judged = [(m, cond.holds(m.node, today)) for m in found]
+    judged = [(m, _holds(cond, m.node, today)) for m in found]
     bad = [m for m, ok in judged if not ok]
     shown = [j for j in judged if not j[1]] + [j for j in judged if j[1]]
     items = [_item(m, rule, ok) for m, ok in shown[:MAX_ITEMS]]

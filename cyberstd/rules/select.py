@@ -48,6 +48,7 @@ class Match:
 
     node: Node
     path: str
+    key: str | None = None  # the mapping key it was found under by `*` (an entry's name)
 
 
 def _unquote(raw: str) -> str:
@@ -124,7 +125,7 @@ def _apply(step: Step, found: list[Match]) -> list[Match]:
             if isinstance(v, list):
                 out.extend(Match(n, f"{m.path}[{i}]") for i, n in enumerate(v))
             elif isinstance(v, dict):
-                out.extend(Match(n, f"{m.path}.{k}" if m.path else k) for k, n in v.items())
+                out.extend(Match(n, f"{m.path}.{k}" if m.path else k, k) for k, n in v.items())
             else:
                 out.append(m)
         elif step.kind == "items":
