@@ -8,8 +8,17 @@ from cyberstd.results import Results
 
 Renderer = Callable[[Results, str], str]
 
-FORMATS = ("json", "md", "sarif", "junit")
-SUFFIX = {"json": "json", "md": "md", "sarif": "sarif", "junit": "junit.xml"}
+FORMATS = ("json", "md", "html", "csv", "csv-semicolon", "oscal", "sarif", "junit")
+SUFFIX = {
+    "json": "json",
+    "md": "md",
+    "html": "html",
+    "csv": "csv",
+    "csv-semicolon": "csv",
+    "oscal": "oscal.json",
+    "sarif": "sarif",
+    "junit": "junit.xml",
+}
 
 
 def renderer(fmt: str) -> Renderer:
@@ -18,6 +27,22 @@ def renderer(fmt: str) -> Renderer:
         from cyberstd.report.json import render
     elif fmt == "md":
         from cyberstd.report.markdown import render
+    elif fmt == "html":
+        from cyberstd.report.html import render as html
+
+        return html
+    elif fmt == "csv":
+        from cyberstd.report.csv import render as csv
+
+        return csv
+    elif fmt == "csv-semicolon":
+        from cyberstd.report.csv import render_semicolon
+
+        return render_semicolon
+    elif fmt == "oscal":
+        from cyberstd.report.oscal import render as oscal
+
+        return oscal
     elif fmt == "sarif":
         from cyberstd.report.sarif import render as sarif
 
