@@ -9,7 +9,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cyberstd.parsers import parse_file, parse_source
@@ -392,16 +392,6 @@ def test_any_text_gives_a_tree_or_parse_error(text: str) -> None:
 @given(st.text(alphabet="<>/!?&;=\"' apfsenopnsense[]-:#%x\n", max_size=200))
 def test_xml_like_text_gives_a_tree_or_parse_error(text: str) -> None:
     check_tree_or_error(lambda: parse_text("<pfsense>" + text), "config.xml")
-
-
-@settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(st.binary(max_size=400))
-def test_any_bytes_give_a_tree_or_parse_error(tmp_path: Path, data: bytes) -> None:
-    path = tmp_path / "config.xml"
-    path.write_bytes(data)
-    check_tree_or_error(lambda: parse_file(path, "pfsense"), str(path))
 
 
 TAG = st.sampled_from(["a", "rule", "if", "descr", "item", "opt1", "Alias"])

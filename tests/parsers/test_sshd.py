@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -399,17 +398,3 @@ def test_any_text_gives_a_tree_or_a_parse_error(text: str) -> None:
     except ParseError:
         return
     assert isinstance(tree.plain(), dict)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
-def test_any_bytes_give_a_tree_or_a_parse_error(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "sshd_config"
-        path.write_bytes(data)
-        try:
-            tree = parse_file(path, "sshd_config")
-        except ParseError as exc:
-            assert exc.detail
-        else:
-            assert isinstance(tree.plain(), dict)

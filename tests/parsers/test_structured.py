@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cyberstd.parsers import parse_file, parse_source
+from cyberstd.parsers import formats, parse_file, parse_source
 from cyberstd.parsers.base import REDACTED, ParseError, source_from_text
 
 FORMATS = ("json", "yaml", "ini", "keyvalue", "csv")
@@ -224,10 +224,19 @@ def test_arbitrary_text_raises_only_parse_error(fmt: str, text: str) -> None:
         parse(text, fmt)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@given(data=st.binary(max_size=200))
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+ALL_FORMATS = sorted(formats())
+BYTES = st.one_of(
+    st.binary(max_size=300),
+    st.binary(max_size=300).map(codecs.BOM_UTF16_LE.__add__),
+    st.binary(max_size=300).map(codecs.BOM_UTF8.__add__),
+)
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+@given(data=BYTES)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_arbitrary_bytes_raise_only_parse_error(tmp_path: Path, fmt: str, data: bytes) -> None:
+    """Every format, vendor ones included: arbitrary bytes give a tree or a ParseError."""
     path = tmp_path / "export"
     path.write_bytes(data)
     try:
