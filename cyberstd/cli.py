@@ -600,6 +600,13 @@ def _console(err: bool = False) -> Any:
     help="DNS server to ask (default: school.yaml's, else the system's).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write an evidence bundle (zip) here, ready for `cyberstd sign`.",
+)
 @pass_ctx
 @handle_errors
 def scan(
@@ -616,11 +623,20 @@ def scan(
     max_rate: float | None,
     resolver: str | None,
     quiet: bool,
+    bundle_path: Path | None,
 ) -> None:
     """Scan SCHOOL against its profile and write results.json and the reports into --out."""
     options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet)
     results = run_scan(obj, school_dir, options)
     written = write_reports(results, out, formats, lang)
+    if bundle_path is not None:
+        from cyberstd.bundle import write_bundle
+
+        _, folder = _load_school(obj, school_dir)
+        reports: dict[str, str | bytes] = {
+            p.name: p.read_bytes() for p in written if p.name != "results.json"
+        }
+        written.append(write_bundle(results, folder, bundle_path, reports))
     if not quiet:
         from cyberstd.report.terminal import summary
 
@@ -715,10 +731,13 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
 
 def _register() -> None:
     from cyberstd.cli_baseline import baseline
+    from cyberstd.cli_bundle import COMMANDS as BUNDLE_COMMANDS
     from cyberstd.cli_collect import collect
 
     main.add_command(baseline)
     main.add_command(collect)
+    for command in BUNDLE_COMMANDS:
+        main.add_command(command)
 
 
 _register()
