@@ -3,7 +3,8 @@
 
 Builds 1,000 export files (FortiGate and pfSense backups, sshd_config, secedit INF, Microsoft
 Graph JSON, Wi-Fi controller JSON, Intune, backup and inventory CSV) from the samples in
-tests/data/exports and the demo school, each one made unique, and:
+tests/data/exports and the demo school, each a copy at its own path (parsed on its own),
+and:
 
 1. judges them with the ci-baseline profile in-process (`run_baseline`), best of 3;
 2. runs `cyberstd baseline FOLDER --format sarif` as a process, once, end to end;

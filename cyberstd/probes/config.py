@@ -25,7 +25,8 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
     (a path such as `permitrootlogin` or `value[*].members`), keeps items that meet `where`,
     and judges them with `expect` (every value must meet it) or `count` (how many items may
     be selected); `any_of` lists alternatives, possibly over other kinds. With no export of
-    the kind, the finding is not applicable and the control needs an attestation instead.
+    the kind, the finding is not applicable; whether the control then needs an attestation
+    is up to its mapping (`attestation.required`).
     An export that cannot be parsed makes the finding an error that names the file and line.
 
     Evidence: `files` (path, kind, sha256), `expected`, and `items` (file, line, path,

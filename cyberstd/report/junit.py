@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
@@ -17,14 +18,20 @@ def _clean(text: str) -> str:
     return _BAD_XML.sub("\ufffd", text)
 
 
-def _details(f: Finding) -> str:
+def _value(v: object) -> str:
+    if isinstance(v, bool) or v is None:
+        return {True: "true", False: "false", None: "null"}[v]
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def _details(f: Finding, lang: str) -> str:
     lines = [f.message]
     for loc in locations(f):
         where = f"{loc.file}:{loc.line}" if loc.line else loc.file
         label = f" ({loc.label})" if loc.label else ""
-        actual = f": {loc.actual!r}" if loc.actual is not None else ""
+        actual = f": {_value(loc.actual)}" if loc.actual is not None else ""
         lines.append(f"  {where}{label}{actual}")
-    remedy = f.remediation.get("en")
+    remedy = f.remediation.get(lang) or f.remediation.get("en")
     if remedy and f.status is FindingStatus.FAIL:
         lines += ["", remedy]
     return _clean("\n".join(lines))
@@ -58,12 +65,12 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", name: str = "
             if f.status is FindingStatus.FAIL and not f.waived_by:
                 counts["failures"] += 1
                 node = SubElement(case, "failure", message=_clean(f.message), type=str(f.severity))
-                node.text = _details(f)
+                node.text = _details(f, lang)
             elif f.status is FindingStatus.ERROR:
                 counts["errors"] += 1
                 reason = str(f.error_reason) if f.error_reason else "error"
                 node = SubElement(case, "error", message=_clean(f.message), type=reason)
-                node.text = _details(f)
+                node.text = _details(f, lang)
             elif f.status in (FindingStatus.SKIPPED, FindingStatus.NOT_APPLICABLE) or f.waived_by:
                 counts["skipped"] += 1
                 SubElement(case, "skipped", message=_clean(f.waived_by or f.message))

@@ -68,7 +68,11 @@ def _results(f: Finding, rule_index: int) -> list[dict[str, Any]]:
             "level": level,
             "kind": "fail",
             "message": {"text": f.message},
-            "partialFingerprints": {"cyberstdFinding/v1": f.id},
+            "partialFingerprints": {
+                "cyberstdFinding/v1": f.id
+                if loc is None
+                else f"{f.id}|{loc.file}:{loc.line or 0}|{loc.label or ''}"
+            },
         }
         if loc is not None:
             physical: dict[str, Any] = {"artifactLocation": _uri(loc.file)}

@@ -215,8 +215,19 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", text))
 
 
+_VERSION = re.compile(r"\d+(\.\d+)+")
+
+
 def _order(actual: Any, bound: int | float | str) -> int:
-    """-1, 0 or 1: actual below, equal to or above the bound."""
+    """-1, 0 or 1: actual below, equal to or above the bound.
+
+    A bound written as quoted text with dots ("7.10", "10.0.26100") is a version, compared
+    part by part; a bound written as a number (12, 0.5) is a number."""
+    if isinstance(bound, str) and _VERSION.fullmatch(bound.strip()):
+        a_ver, b_ver = _version(str(actual)), _version(bound)
+        if not a_ver:
+            raise ValueProblem(f"{actual!r} cannot be compared with {bound!r}")
+        return (a_ver > b_ver) - (a_ver < b_ver)
     a_num, b_num = as_number(actual), as_number(bound)
     if a_num is not None and b_num is not None:
         return (a_num > b_num) - (a_num < b_num)
@@ -236,10 +247,10 @@ def _items(value: Any) -> list[Any]:
 
 
 def _contains(value: Any, wanted: Scalar | list[Scalar], cs: bool) -> bool:
+    """Every needle is an item of the value; a single value counts as a list of one (a
+    FortiGate setting with one value, a CSV cell), so `contains: all` never matches
+    "Sporthall". For substrings, use `matches`."""
     needles = wanted if isinstance(wanted, list) else [wanted]
-    if isinstance(value, str):
-        hay = value if cs else value.casefold()
-        return all(str(n) in hay if cs else str(n).casefold() in hay for n in needles)
     items = _items(value)
     return all(any(_same(n, item, cs) for item in items) for n in needles)
 

@@ -397,6 +397,8 @@ def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.d
         if passed:
             return Verdict(FindingStatus.PASS, passed[0].message, evidence)
         text = "; ".join(v.message for _, v in verdicts)
+        if all(s is FindingStatus.NOT_APPLICABLE for s in statuses):
+            return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence)
         if FindingStatus.FAIL not in statuses and FindingStatus.ERROR in statuses:
             return Verdict(FindingStatus.ERROR, text, evidence)
         return Verdict(FindingStatus.FAIL, f"none of the alternatives holds: {text}", evidence)

@@ -158,8 +158,11 @@ def test_matches_and_not_matches() -> None:
 
 
 def test_contains_on_text_and_lists() -> None:
-    assert holds({"contains": "MFA"}, "CA001 - mfa voor iedereen")
-    assert not holds({"contains": "MFA", "case_sensitive": True}, "CA001 - mfa voor iedereen")
+    # A single text value is a list of one: contains means "is", never a substring.
+    assert not holds({"contains": "MFA"}, "CA001 - mfa voor iedereen")
+    assert holds({"contains": "MFA"}, "mfa")
+    assert not holds({"contains": "all"}, "Sporthall")
+    assert not holds({"contains": "MFA", "case_sensitive": True}, "mfa")
     controls = [Node("mfa", "x", 1), Node("compliantDevice", "x", 1)]
     assert holds({"contains": "MFA"}, controls)
     assert holds({"contains": ["mfa", "compliantdevice"]}, controls)
