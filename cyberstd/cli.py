@@ -4,77 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import functools
 import json
-import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from cyberstd import __version__
-from cyberstd.errors import CyberstdError, ExitCode, InputError, UsageError
-
-F = TypeVar("F", bound=Callable[..., Any])
-LANG = click.Choice(["nl", "en"])
-FAIL_ON = ["non_compliant", "error", "partial", "not_assessed", "none"]
-
-
-def _err(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def handle_errors(func: F) -> F:
-    """Turn library errors into a clear message and an exit code; never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except InputError as exc:
-            for problem in exc.problems:
-                _err(str(problem))
-            _err(f"{len(exc.problems)} problem(s) found")
-            sys.exit(ExitCode.INVALID)
-        except CyberstdError as exc:
-            _err(f"error: {exc}")
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            _err("interrupted")
-            sys.exit(130)
-        except BrokenPipeError:
-            # The reader went away (`| head`): stop quietly, without a second error on exit.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(ExitCode.OK)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
-            raise
-        except Exception as exc:
-            if os.environ.get("CYBERSTD_DEBUG"):
-                raise
-            _err(f"internal error: {type(exc).__name__}: {exc} (set CYBERSTD_DEBUG=1 for details)")
-            sys.exit(ExitCode.INCOMPLETE)
-
-    return wrapper  # type: ignore[return-value]
-
-
-class Ctx:
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
-
-    def catalog(self, *, strict: bool = True) -> Any:
-        from cyberstd.catalog import load_catalog
-
-        catalog, problems = load_catalog(self.root)
-        if problems and strict:
-            raise InputError(problems)
-        return catalog
-
-
-pass_ctx = click.make_pass_decorator(Ctx)
+from cyberstd.cli_common import FAIL_ON, LANG, Ctx, handle_errors, pass_ctx
+from cyberstd.errors import ExitCode, InputError, UsageError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

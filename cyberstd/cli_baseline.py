@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cyberstd.cli import LANG, Ctx, handle_errors, pass_ctx
+from cyberstd.cli_common import LANG, Ctx, handle_errors, pass_ctx
 from cyberstd.errors import ExitCode
 
 BASELINE_FORMATS = ["text", "json", "junit", "sarif"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cyberstd.cli import handle_errors
+from cyberstd.cli_common import handle_errors
 from cyberstd.errors import ExitCode, UsageError
 
 PASSPHRASE_HELP = "Name of the environment variable holding the key's passphrase."

@@ -19,7 +19,7 @@ def _handled(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from cyberstd.cli import handle_errors
+        from cyberstd.cli_common import handle_errors
 
         return handle_errors(func)(*args, **kwargs)
 
