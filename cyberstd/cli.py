@@ -16,6 +16,9 @@ from cyberstd import __version__
 from cyberstd.cli_common import FAIL_ON, LANG, Ctx, handle_errors, pass_ctx
 from cyberstd.errors import ExitCode, InputError, UsageError
 
+# The report formats (cyberstd.report.FORMATS), listed here to keep `--help` import-free.
+REPORT_FORMATS = ["md", "json", "html", "csv", "csv-semicolon", "oscal", "sarif", "junit"]
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cyberstd")
@@ -404,7 +407,8 @@ def write_reports(results: Any, out: Path, formats: tuple[str, ...], lang: str) 
     for fmt in dict.fromkeys(("json", *formats)):
         name = "results.json" if fmt == "json" else f"report.{lang}.{SUFFIX[fmt]}"
         path = out / name
-        path.write_text(renderer(fmt)(results, lang), encoding="utf-8")
+        # bytes, so that CSV keeps its \r\n line ends on every platform
+        path.write_bytes(renderer(fmt)(results, lang).encode("utf-8"))
         written.append(path)
     return written
 
@@ -496,7 +500,7 @@ def _console(err: bool = False) -> Any:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["md", "json", "sarif", "junit"]),
+    type=click.Choice(REPORT_FORMATS),
     default=("md",),
     show_default=True,
 )
@@ -591,7 +595,7 @@ def scan(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "json", "sarif", "junit"]),
+    type=click.Choice(REPORT_FORMATS),
     default="md",
     show_default=True,
 )
@@ -614,7 +618,7 @@ def report(results_file: Path, fmt: str, output: Path | None, lang: str) -> None
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_bytes(text.encode("utf-8"))
         click.echo(f"wrote {output}")
 
 

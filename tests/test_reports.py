@@ -86,3 +86,11 @@ def test_incomplete_run_is_said(mini_root: Path, school_dir: Path, tmp_path: Pat
     checks.write_text(checks.read_text().replace("params: {outcome: pass}", "params: {outcome: error}"))
     md = render_md(scan(mini_root, school_dir, tmp_path / "out"), "en")
     assert "this report is incomplete" in md
+
+
+def test_the_command_line_offers_every_report_format() -> None:
+    from cyberstd.cli import REPORT_FORMATS
+    from cyberstd.report import FORMATS, SUFFIX
+
+    assert sorted(REPORT_FORMATS) == sorted(FORMATS)
+    assert len(set(SUFFIX.values())) == len(SUFFIX)  # no two formats write the same file

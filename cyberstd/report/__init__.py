@@ -14,7 +14,7 @@ SUFFIX = {
     "md": "md",
     "html": "html",
     "csv": "csv",
-    "csv-semicolon": "csv",
+    "csv-semicolon": "semicolon.csv",
     "oscal": "oscal.json",
     "sarif": "sarif",
     "junit": "junit.xml",

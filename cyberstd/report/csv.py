@@ -1,0 +1,219 @@
+"""CSV for spreadsheets: one row per control and one per finding, safe to open in Excel.
+
+The file starts with a UTF-8 byte order mark (so that Excel reads it as UTF-8), ends its
+lines with CRLF, and neutralises every cell that a spreadsheet could take for a formula:
+a cell that starts with '=', '+', '-', '@', a tab or a carriage return gets a leading single
+quote (OWASP's advice against CSV injection). `render` separates cells with ',',
+`render_semicolon` with ';' for Excel in a Dutch or Belgian locale.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from cyberstd.explain import why
+from cyberstd.i18n import t
+from cyberstd.report.common import findings_of, inert, next_step, severity_of
+from cyberstd.report.locations import locations
+from cyberstd.results import (
+    GAP_ORDER,
+    ControlResult,
+    ErrorReason,
+    Finding,
+    FindingStatus,
+    Results,
+)
+
+BOM = "\ufeff"
+# First characters that make a spreadsheet evaluate a cell (OWASP: CSV injection), and
+# their full-width forms, which some spreadsheet programs fold to the ASCII ones.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+CELL_LIMIT = 2000
+MAX_LOCATIONS = 10
+SUMMARY_LIMIT = 300
+
+# Column key, Dutch header, English header; in the order they appear.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("record", "Soort", "Record"),
+    ("control", "Control", "Control"),
+    ("level", "Niveau", "Level"),
+    ("title", "Titel", "Title"),
+    ("control_status", "Status control", "Control status"),
+    ("check", "Controle", "Check"),
+    ("target", "Doel", "Target"),
+    ("finding_status", "Status bevinding", "Finding status"),
+    ("severity", "Ernst", "Severity"),
+    ("message", "Bericht", "Message"),
+    ("evidence", "Bewijs", "Evidence"),
+    ("attestation_answer", "Antwoord verklaring", "Attestation answer"),
+    ("attested_by", "Verklaard door", "Attested by"),
+    ("attested_on", "Datum verklaring", "Attestation date"),
+    ("review_by", "Herzien tegen", "Review by"),
+    ("attestation_expired", "Verklaring verlopen", "Attestation expired"),
+    ("waiver_approved_by", "Uitzondering goedgekeurd door", "Waiver approved by"),
+    ("waiver_expires", "Uitzondering geldig tot", "Waiver expires"),
+    ("waiver_expired", "Uitzondering verlopen", "Waiver expired"),
+    ("reason", "Reden", "Reason"),
+    ("next_step", "Wat nu", "What next"),
+)
+FAILED = (FindingStatus.FAIL, FindingStatus.ERROR)
+RECORD_CONTROL = "control"
+RECORD_FINDING = "finding"
+
+_ANSWER = {
+    "implemented": ("ingevoerd", "implemented"),
+    "partially": ("gedeeltelijk", "partially"),
+    "not_implemented": ("niet ingevoerd", "not implemented"),
+    "not_applicable": ("niet van toepassing", "not applicable"),
+}
+_YES_NO = {True: ("ja", "yes"), False: ("nee", "no")}
+_WAIVED_BY = ("uitzondering: {by}", "waived: {by}")
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def headers(lang: str) -> list[str]:
+    """The header row in the report language."""
+    return [en if lang == "en" else nl for _, nl, en in COLUMNS]
+
+
+def neutralise(text: str, limit: int = CELL_LIMIT) -> str:
+    """A cell a spreadsheet shows as text: control characters made visible, no formula start."""
+    shown = inert(text, limit)
+    risky = (text.lstrip(" ")[:1] or text[:1], shown.lstrip(" ")[:1])
+    if any(first and first in FORMULA_START for first in risky):
+        return "'" + shown
+    return shown
+
+
+def is_config(finding: Finding) -> bool:
+    """Whether a finding comes from the configuration probe (it read exports) rather than the network."""
+    ev = finding.evidence
+    return (
+        isinstance(ev.get("files"), list)
+        or isinstance(ev.get("file"), str)
+        or finding.error_reason is ErrorReason.INPUT
+    )
+
+
+def files_read(finding: Finding) -> list[tuple[str, str | None]]:
+    """The export files a configuration finding read, with their sha256 where known."""
+    out = []
+    for item in finding.evidence.get("files") or []:
+        if isinstance(item, dict) and isinstance(item.get("path"), str):
+            sha = item.get("sha256")
+            out.append((item["path"], sha if isinstance(sha, str) else None))
+    return out
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def evidence_summary(finding: Finding) -> str:
+    """What a finding rests on, in one line.
+
+    For a configuration finding that failed: the `file:line` of the offending items; for one
+    that did not: the files it read; for any other finding: its evidence as short
+    `key=value` pairs."""
+    if is_config(finding) and finding.status not in FAILED:
+        text = "; ".join(path for path, _ in files_read(finding))
+    elif is_config(finding):
+        parts = []
+        found = locations(finding)
+        for loc in found[:MAX_LOCATIONS]:
+            where = f"{loc.file}:{loc.line}" if loc.line else loc.file
+            parts.append(f"{where} ({loc.label})" if loc.label else where)
+        if len(found) > MAX_LOCATIONS:
+            parts.append(f"… (+{len(found) - MAX_LOCATIONS})")
+        text = "; ".join(parts)
+    else:
+        text = "; ".join(f"{k}={_short(v)}" for k, v in sorted(finding.evidence.items()))
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
+
+
+def _control_row(results: Results, c: ControlResult, lang: str) -> dict[str, str]:
+    findings = findings_of(results, c)
+    row = {
+        "record": RECORD_CONTROL,
+        "control": c.id,
+        "level": str(c.level),
+        "title": c.title.get(lang) or c.title.get("en", ""),
+        "control_status": t(f"status.{c.status}", lang),
+        "severity": str(severity_of(results, c)) if c.status in GAP_ORDER else "",
+        "reason": why(c, findings, lang) or c.reason,
+        "next_step": next_step(results, c, lang),
+    }
+    att = c.attestation
+    if att is not None:
+        answer = _ANSWER.get(str(att.answer))
+        row |= {
+            "attestation_answer": _pick(answer, lang) if answer else str(att.answer),
+            "attested_by": att.attested_by,
+            "attested_on": att.date.isoformat(),
+            "review_by": att.review_by.isoformat(),
+            "attestation_expired": _pick(_YES_NO[att.expired], lang),
+        }
+    if c.waiver is not None:
+        row |= {
+            "waiver_approved_by": c.waiver.approved_by,
+            "waiver_expires": c.waiver.expires.isoformat(),
+            "waiver_expired": _pick(_YES_NO[c.waiver.expired], lang),
+        }
+    return row
+
+
+def _finding_row(f: Finding, levels: dict[str, int], lang: str) -> dict[str, str]:
+    mapped = [levels[cid] for cid in f.controls if cid in levels]
+    reason = [str(f.error_reason) if f.error_reason else "", f.warning or ""]
+    if f.waived_by:
+        reason.append(_pick(_WAIVED_BY, lang).format(by=f.waived_by))
+    return {
+        "record": RECORD_FINDING,
+        "control": ", ".join(f.controls),
+        "level": str(min(mapped)) if mapped else "",
+        "title": f.title.get(lang) or f.title.get("en", ""),
+        "check": f.check,
+        "target": f.target,
+        "finding_status": t(f"finding.{f.status}", lang),
+        "severity": str(f.severity),
+        "message": f.message,
+        "evidence": evidence_summary(f),
+        "reason": "; ".join(part for part in reason if part),
+    }
+
+
+def rows(results: Results, lang: str) -> list[dict[str, str]]:
+    """The records of the file, before cells are neutralised: controls first, then findings."""
+    levels = {c.id: c.level for c in results.controls}
+    out = [_control_row(results, c, lang) for c in results.controls]
+    out += [_finding_row(f, levels, lang) for f in results.findings]
+    return out
+
+
+def _write(results: Results, lang: str, delimiter: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    keys: Sequence[str] = [key for key, _, _ in COLUMNS]
+    writer.writerow([neutralise(h) for h in headers(lang)])
+    for row in rows(results, lang):
+        writer.writerow([neutralise(row.get(key, "")) for key in keys])
+    return BOM + buffer.getvalue()
+
+
+def render(results: Results, lang: str = "nl") -> str:
+    """CSV separated by commas."""
+    return _write(results, lang, ",")
+
+
+def render_semicolon(results: Results, lang: str = "nl") -> str:
+    """CSV separated by semicolons, as Excel expects it in a Dutch or Belgian locale."""
+    return _write(results, lang, ";")
