@@ -2,8 +2,9 @@
 
 Loading and cross-checking every YAML file of standards/, checks/ and profiles/ takes most of
 a second; a catalog that loaded without problems is kept as a pickle keyed by the sha256 of
-every catalog file, the catalog's folder, and the versions of cyberstd and Python. Any change
-to any file gives another key, so a stale catalog is never used. The cache lives in
+every catalog file, the catalog's folder, cyberstd's own modules (size and time) and the
+versions of cyberstd and Python. Any change to any of them gives another key, so a stale
+catalog is never used; the eight most recent cache files are kept. The cache lives in
 $CYBERSTD_CACHE_DIR, else $XDG_CACHE_HOME/cyberstd, else ~/.cache/cyberstd; set
 CYBERSTD_NO_CACHE=1 to bypass it. A cache that cannot be read or written is ignored.
 """
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from cyberstd.catalog import Catalog
 
 FOLDERS = ("standards", "checks", "profiles")
+KEEP = 8
 
 
 def cache_dir() -> Path:
@@ -43,6 +45,12 @@ def fingerprint(root: Path) -> tuple[str, dict[str, str]]:
     """The cache key of a catalog folder and the sha256 of each of its files (absolute paths)."""
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{sys.version}|{root.resolve()}".encode())
+    # The code that validates the catalog (parameter models, kinds): size and time of each
+    # module, so that a changed model in a checkout is never served a stale catalog.
+    package = Path(__file__).resolve().parent
+    for module in sorted(package.rglob("*.py")):
+        stat = module.stat()
+        digest.update(f"{module.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     files: dict[str, str] = {}
     for folder in FOLDERS:
         base = root / folder
@@ -80,6 +88,9 @@ def save(catalog: Catalog, key: str) -> None:
     target = _path(key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        old = sorted(target.parent.glob("catalog-*.pickle"), key=lambda p: p.stat().st_mtime)
+        for stale in old[:-KEEP]:  # keep the most recent few (several checkouts, versions)
+            stale.unlink(missing_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as fh:
             pickle.dump(replace(catalog, inputs={}), fh, protocol=pickle.HIGHEST_PROTOCOL)
         Path(fh.name).replace(target)
