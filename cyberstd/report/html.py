@@ -1,0 +1,682 @@
+"""Self-contained HTML gap report: one file with inline CSS, SVG and a little JS, in nl or en.
+
+Nothing in the page is fetched from anywhere: a Content-Security-Policy forbids every network
+request, and the only script allowed to run is our own, named by its sha256. Text that comes
+from the scanned network or the school folder is made inert (control characters shown, length
+bounded) here and escaped by Jinja's autoescape in the template; no data is ever marked safe.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cyberstd.explain import why
+from cyberstd.i18n import t
+from cyberstd.report.common import (
+    findings_of,
+    gaps,
+    incomplete,
+    inert,
+    next_step,
+    severity_of,
+)
+from cyberstd.report.locations import locations
+from cyberstd.results import (
+    GAP_ORDER,
+    MET,
+    AttestationRecord,
+    ControlResult,
+    ControlStatus,
+    Finding,
+    FindingStatus,
+    Results,
+    WaiverRecord,
+)
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE = "report.html.j2"
+SCRIPT = "filters.js"
+
+# Met statuses first, then the gaps from least to most serious: the order of bars and filters.
+STATUS_ORDER = [
+    ControlStatus.COMPLIANT,
+    ControlStatus.WAIVED,
+    ControlStatus.NOT_APPLICABLE,
+    ControlStatus.PARTIAL,
+    ControlStatus.NOT_ASSESSED,
+    ControlStatus.ERROR,
+    ControlStatus.NON_COMPLIANT,
+]
+
+MESSAGE_LIMIT = 1000  # characters of a message or explanation
+VALUE_LIMIT = 200  # characters of one evidence value in the compact view
+MAX_KEYS = 12  # evidence keys in the compact view
+MAX_LOCATIONS = 10  # file:line items per finding
+JSON_LIMIT = 10_000  # characters of the full evidence JSON
+OWN_LIMIT = 5000  # our own texts (remediation, suggested commands): bounded, never cut in practice
+
+# Texts of the HTML report that cyberstd.i18n does not have: key -> (nl, en).
+_TEXT: dict[str, tuple[str, str]] = {
+    "html.school_id": ("School-id", "School id"),
+    "html.run_id": ("Scan-id", "Run id"),
+    "html.errors_count": ("Controles met een fout", "Probes ended in error"),
+    "html.errors_title": (
+        "Deze controles konden niet uitgevoerd worden",
+        "These probes ended in error",
+    ),
+    "html.growth": ("Groeipad", "Growth path"),
+    "html.growth_label": (
+        "Groeipad: niveau {reached} van {total} bereikt, doelniveau {target}",
+        "Growth path: level {reached} of {total} reached, target level {target}",
+    ),
+    "html.target": ("doel", "target"),
+    "html.chart": ("Controls per niveau en status", "Controls by level and status"),
+    "html.chart_label": (
+        "Staafdiagram: aantal controls per status op elk niveau",
+        "Bar chart: number of controls by status at each level",
+    ),
+    "html.level_short": ("N{level}", "L{level}"),
+    "html.total": ("Totaal", "Total"),
+    "html.actions_intro": (
+        "Laagste niveau eerst, daarna de ernst.",
+        "Lowest level first, then severity.",
+    ),
+    "html.controls": ("Alle controls", "All controls"),
+    "html.filters": ("Filter", "Filter"),
+    "html.filter_status": ("Status", "Status"),
+    "html.filter_level": ("Niveau", "Level"),
+    "html.filter_all": ("Alles tonen", "Show all"),
+    "html.filter_gaps": ("Enkel tekortkomingen", "Gaps only"),
+    "html.shown": ("{shown} van {total} controls getoond", "{shown} of {total} controls shown"),
+    "html.met": ("{met} van {total} in orde", "{met} of {total} in place"),
+    "html.type.organisational": ("organisatorisch", "organisational"),
+    "html.type.technical": ("technisch", "technical"),
+    "html.severity": ("Ernst", "Severity"),
+    "html.severity.info": ("info", "info"),
+    "html.severity.low": ("laag", "low"),
+    "html.severity.medium": ("middel", "medium"),
+    "html.severity.high": ("hoog", "high"),
+    "html.severity.critical": ("kritiek", "critical"),
+    "html.underlying": ("Eigenlijke status", "Underlying status"),
+    "html.no_findings": (
+        "Geen technische controles voor deze control.",
+        "No technical checks for this control.",
+    ),
+    "html.target_of": ("Getest op", "Target"),
+    "html.error_reason": ("Oorzaak van de fout", "Error reason"),
+    "html.waived_by": ("Uitgezonderd door", "Waived by"),
+    "html.where": ("Waar in de configuratie", "Where in the configuration"),
+    "html.full_json": ("Volledig bewijs (JSON)", "Full evidence (JSON)"),
+    "html.json_cut": (
+        "… ingekort: nog {n} tekens, zie results.json",
+        "… truncated: {n} more characters, see results.json",
+    ),
+    "html.more": ("… en nog {n}", "… and {n} more"),
+    "html.attestation": ("Verklaring", "Attestation"),
+    "html.answer": ("Antwoord", "Answer"),
+    "html.answer.implemented": ("ingevoerd", "implemented"),
+    "html.answer.partially": ("gedeeltelijk", "partially"),
+    "html.answer.not_implemented": ("niet ingevoerd", "not implemented"),
+    "html.answer.not_applicable": ("niet van toepassing", "not applicable"),
+    "html.explanation": ("Toelichting", "Explanation"),
+    "html.attested_by": ("Verklaard door", "Attested by"),
+    "html.review_by": ("Te herzien tegen", "Review by"),
+    "html.expired": ("verlopen", "expired"),
+    "html.valid": ("geldig", "valid"),
+    "html.evidence_files": ("Bewijsstukken (sha256)", "Evidence files (sha256)"),
+    "html.none": ("geen", "none"),
+    "html.waiver": ("Uitzondering (risico aanvaard)", "Waiver (risk accepted)"),
+    "html.reason": ("Reden", "Reason"),
+    "html.approved_by": ("Goedgekeurd door", "Approved by"),
+    "html.expires": ("Vervalt op", "Expires"),
+    "html.scope": ("Geldt voor", "Scope"),
+    "html.na": ("Niet van toepassing omdat", "Not applicable because"),
+    "html.generated": ("Gemaakt met {name} {version}", "Generated by {name} {version}"),
+    "html.error.connectivity": ("geen verbinding", "connectivity"),
+    "html.error.timeout": ("time-out", "timeout"),
+    "html.error.protocol": ("onverwacht antwoord (protocol)", "protocol"),
+    "html.error.probe": ("fout in de controle", "probe"),
+    "html.error.bug": ("programmafout", "bug"),
+    "html.error.tool_missing": ("hulpprogramma ontbreekt", "tool missing"),
+    "html.error.scope": ("buiten de toegelaten scope", "out of scope"),
+    "html.error.input": ("fout in de invoer", "input"),
+}
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    """A text of the HTML report in `lang`: its own texts first, then cyberstd.i18n's."""
+    if key in _TEXT:
+        nl, en = _TEXT[key]
+        return (en if lang == "en" else nl).format(**values)
+    return t(key, lang, **values)
+
+
+# ----------------------------------------------------------------------------- view model
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the growth path, with its place in the SVG."""
+
+    level: int
+    x: int
+    y: int
+    width: int
+    height: int
+    reached: bool
+    target: bool
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One status's part of a level's bar in the chart."""
+
+    status: str
+    count: int
+    x: int
+    width: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One level's stacked bar in the chart."""
+
+    level: int
+    label: str
+    y: int
+    total: int
+    total_x: int
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    """A control status with its words and how many controls have it (legend and filters)."""
+
+    status: str
+    text: str
+    count: int
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    """A level with its heading and how many of its controls are in place."""
+
+    level: int
+    text: str
+    total: int
+    met: int
+
+
+@dataclass(frozen=True)
+class ErrorLine:
+    """One probe that ended in error, for the list at the top."""
+
+    check: str
+    target: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Where:
+    """A configuration line behind a finding's verdict."""
+
+    file: str
+    line: int | None
+    label: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One finding, every text made inert."""
+
+    status: str
+    status_text: str
+    check: str
+    title: str
+    target: str
+    severity: str
+    severity_text: str
+    message: str
+    warning: str
+    error_reason: str
+    error_detail: str
+    waived_by: str
+    where: list[Where]
+    more_where: int
+    evidence: list[tuple[str, str]]
+    more_keys: int
+    full_json: str
+    json_cut: int
+
+
+@dataclass(frozen=True)
+class AttestationView:
+    """An attestation as the report shows it."""
+
+    answer: str
+    explanation: str
+    attested_by: str
+    date: str
+    review_by: str
+    expired: bool
+    evidence: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class WaiverView:
+    """A waiver as the report shows it."""
+
+    reason: str
+    approved_by: str
+    expires: str
+    expired: bool
+    scope: str
+
+
+@dataclass(frozen=True)
+class ControlView:
+    """One control with everything the report says about it."""
+
+    id: str
+    level: int
+    type: str
+    title: str
+    status: str
+    status_text: str
+    underlying: str
+    why: str
+    next: list[tuple[bool, str]]
+    is_gap: bool
+    severity: str
+    severity_text: str
+    findings: list[FindingView]
+    attestation: AttestationView | None
+    waiver: WaiverView | None
+    na_reason: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """One line of the prioritised action list."""
+
+    rank: int
+    control: ControlView
+    level_text: str
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _inert(text: str, limit: int = 500) -> str:
+    """common.inert(), with a fast path for the usual text that has nothing to make visible."""
+    if text.isprintable():
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+    return inert(text, limit)
+
+
+def _local(values: dict[str, str], lang: str) -> str:
+    """A catalog text in `lang`, falling back to the other language."""
+    return values.get(lang) or values.get("en") or values.get("nl") or ""
+
+
+def _rel(path: str, folder: str | None) -> str:
+    """A path shown relative to the school folder when it lies inside it."""
+    if folder:
+        base = folder.rstrip("/\\")
+        for sep in ("/", "\\"):
+            if path.startswith(base + sep):
+                return path[len(base) + 1 :]
+    return path
+
+
+def _segments(step: str) -> list[tuple[bool, str]]:
+    """A next-step text split on backticks: (is_code, text) parts, code shown as <code>."""
+    parts = step.split("`")
+    return [(i % 2 == 1, _inert(part, OWN_LIMIT)) for i, part in enumerate(parts) if part]
+
+
+def _compact(value: Any) -> str:
+    """One evidence value on one short line."""
+    if isinstance(value, str):
+        shown = value
+    else:
+        shown = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return _inert(shown, VALUE_LIMIT)
+
+
+def _full_json(evidence: dict[str, Any]) -> tuple[str, int]:
+    """The evidence as indented JSON, bounded, each line inert; and how much was cut."""
+    dumped = json.dumps(evidence, indent=2, ensure_ascii=False, default=str)
+    cut = max(0, len(dumped) - JSON_LIMIT)
+    kept = dumped[:JSON_LIMIT]
+    return "\n".join(_inert(line, JSON_LIMIT + 1) for line in kept.split("\n")), cut
+
+
+CONFIG_KEYS = ("files", "items", "any_of", "all_of")
+
+
+def _where(finding: Finding, folder: str | None) -> list[Where]:
+    """The file:line items behind a failing (or errored) configuration finding."""
+    if finding.status not in (FindingStatus.FAIL, FindingStatus.ERROR):
+        return []
+    out = []
+    for loc in locations(finding):
+        actual = (
+            ""
+            if loc.actual is None or isinstance(loc.actual, (dict, list))
+            else _compact(loc.actual)
+        )
+        out.append(
+            Where(_inert(_rel(loc.file, folder)), loc.line, _inert(loc.label or "", 200), actual)
+        )
+    return out
+
+
+def _evidence_rows(finding: Finding, folder: str | None) -> list[tuple[str, str]]:
+    """Evidence as (key, short value) rows; configuration evidence without its item lists."""
+    ev = finding.evidence
+    if not isinstance(ev.get("files"), list):
+        return [(_inert(str(k), 80), _compact(v)) for k, v in ev.items()]
+    rows = [(_inert(str(k), 80), _compact(v)) for k, v in ev.items() if k not in CONFIG_KEYS]
+    paths = [
+        _rel(str(f["path"]), folder) for f in ev["files"] if isinstance(f, dict) and "path" in f
+    ]
+    if paths:
+        rows.insert(0, ("files", _inert(", ".join(paths), VALUE_LIMIT)))
+    return rows
+
+
+def _finding_view(finding: Finding, lang: str, folder: str | None) -> FindingView:
+    """What the report shows of one finding."""
+    where = _where(finding, folder)
+    rows = _evidence_rows(finding, folder)
+    full, cut = _full_json(finding.evidence) if any(finding.evidence.values()) else ("", 0)
+    reason = (
+        text(f"html.error.{finding.error_reason}", lang) if finding.error_reason is not None else ""
+    )
+    return FindingView(
+        status=str(finding.status),
+        status_text=t(f"finding.{finding.status}", lang),
+        check=_inert(finding.check, 200),
+        title=_inert(_local(finding.title, lang), MESSAGE_LIMIT),
+        target=_inert(finding.target, 300),
+        severity=str(finding.severity),
+        severity_text=text(f"html.severity.{finding.severity}", lang),
+        message=_inert(finding.message, MESSAGE_LIMIT),
+        warning=_inert(finding.warning or "", MESSAGE_LIMIT),
+        error_reason=reason,
+        error_detail=_inert(finding.error_detail or "", MESSAGE_LIMIT),
+        waived_by=_inert(finding.waived_by or "", 300),
+        where=where[:MAX_LOCATIONS],
+        more_where=max(0, len(where) - MAX_LOCATIONS),
+        evidence=rows[:MAX_KEYS],
+        more_keys=max(0, len(rows) - MAX_KEYS),
+        full_json=full,
+        json_cut=cut,
+    )
+
+
+def _attestation_view(att: AttestationRecord, lang: str) -> AttestationView:
+    """What the report shows of an attestation."""
+    return AttestationView(
+        answer=text(f"html.answer.{att.answer}", lang),
+        explanation=_inert(att.explanation, MESSAGE_LIMIT),
+        attested_by=_inert(att.attested_by, 300),
+        date=att.date.isoformat(),
+        review_by=att.review_by.isoformat(),
+        expired=att.expired,
+        evidence=[
+            (_inert(e.get("path", ""), 500), _inert(e.get("sha256", ""), 100)) for e in att.evidence
+        ],
+    )
+
+
+def _waiver_view(waiver: WaiverRecord) -> WaiverView:
+    """What the report shows of a waiver."""
+    return WaiverView(
+        reason=_inert(waiver.reason, MESSAGE_LIMIT),
+        approved_by=_inert(waiver.approved_by, 300),
+        expires=waiver.expires.isoformat(),
+        expired=waiver.expired,
+        scope=_inert(waiver.scope, 300),
+    )
+
+
+def _why(control: ControlResult, found: list[Finding], lang: str) -> str:
+    """Why a control has its status, as the Markdown report says it; the stored reason if the
+    results are inconsistent (say, edited by hand: an error status without a finding in error)."""
+    try:
+        return why(control, found, lang) or control.reason
+    except (IndexError, KeyError):
+        return control.reason
+
+
+def _control_view(results: Results, control: ControlResult, lang: str) -> ControlView:
+    """What the report shows of one control."""
+    found = findings_of(results, control)
+    folder = results.school.folder
+    is_gap = control.status in GAP_ORDER
+    step = next_step(results, control, lang)
+    show_step = step and control.status not in (
+        ControlStatus.COMPLIANT,
+        ControlStatus.NOT_APPLICABLE,
+    )
+    severity = severity_of(results, control)
+    underlying = control.underlying_status
+    return ControlView(
+        id=control.id,
+        level=control.level,
+        type=text(f"html.type.{control.type}", lang)
+        if f"html.type.{control.type}" in _TEXT
+        else _inert(control.type, 100),
+        title=_inert(_local(control.title, lang), MESSAGE_LIMIT),
+        status=str(control.status),
+        status_text=t(f"status.{control.status}", lang),
+        underlying=t(f"status.{underlying}", lang)
+        if underlying is not None and underlying is not control.status
+        else "",
+        why=_inert(_why(control, found, lang), MESSAGE_LIMIT),
+        next=_segments(step) if show_step else [],
+        is_gap=is_gap,
+        severity=str(severity) if is_gap else "",
+        severity_text=text(f"html.severity.{severity}", lang) if is_gap else "",
+        findings=[_finding_view(f, lang, folder) for f in found],
+        attestation=_attestation_view(control.attestation, lang)
+        if control.attestation is not None
+        else None,
+        waiver=_waiver_view(control.waiver) if control.waiver is not None else None,
+        na_reason=_inert(_local(control.not_applicable_reason, lang), MESSAGE_LIMIT)
+        if control.not_applicable_reason
+        else "",
+    )
+
+
+# ----------------------------------------------------------------------------- charts
+
+STEP_WIDTH, STEP_GAP, STEP_UNIT, STEP_BASE, STEP_TOP = 84, 8, 16, 20, 44
+
+
+def growth_steps(levels: int, reached: int, target: int) -> list[Step]:
+    """The steps of the growth path: each a bit higher, reached ones filled, the target marked."""
+    bottom = STEP_TOP + STEP_BASE + STEP_UNIT * levels
+    steps = []
+    for level in range(1, levels + 1):
+        height = STEP_BASE + STEP_UNIT * level
+        steps.append(
+            Step(
+                level=level,
+                x=8 + (level - 1) * (STEP_WIDTH + STEP_GAP),
+                y=bottom - height,
+                width=STEP_WIDTH,
+                height=height,
+                reached=level <= reached,
+                target=level == target,
+            )
+        )
+    return steps
+
+
+BAR_LABEL, BAR_WIDTH, BAR_ROW, BAR_TOP = 56, 420, 28, 6
+
+
+def chart_bars(results: Results, levels: list[int], lang: str) -> list[Bar]:
+    """One stacked bar per level, segments in STATUS_ORDER, scaled to the fullest level."""
+    per_level = {
+        level: [c.status for c in results.controls if c.level == level] for level in levels
+    }
+    widest = max((len(v) for v in per_level.values()), default=0) or 1
+    bars = []
+    for row, level in enumerate(levels):
+        statuses = per_level[level]
+        x = BAR_LABEL
+        segments = []
+        for status in STATUS_ORDER:
+            count = statuses.count(status)
+            if not count:
+                continue
+            width = round(BAR_WIDTH * count / widest)
+            label = (
+                f"{text('report.level', lang, level=level)}: {t(f'status.{status}', lang)}: {count}"
+            )
+            segments.append(Segment(str(status), count, x, width, label))
+            x += width
+        bars.append(
+            Bar(
+                level=level,
+                label=text("html.level_short", lang, level=level),
+                y=BAR_TOP + row * BAR_ROW,
+                total=len(statuses),
+                total_x=x + 6,
+                segments=segments,
+            )
+        )
+    return bars
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+@functools.cache
+def _env() -> Environment:
+    """The Jinja environment, made once on first use (importing jinja2 only then)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@functools.cache
+def script_hash() -> str:
+    """The CSP source that allows our one inline script and nothing else."""
+    body = _env().get_template(SCRIPT).render()
+    digest = hashlib.sha256(body.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def content_security_policy() -> str:
+    """No network fetch of any kind; inline styles, data: images and our own script only."""
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src {script_hash()}; base-uri 'none'; form-action 'none'"
+    )
+
+
+def _when(moment: dt.datetime) -> str:
+    """A moment of the run in UTC, to the minute."""
+    utc = moment.astimezone(dt.UTC) if moment.tzinfo is not None else moment
+    return f"{utc:%Y-%m-%d %H:%M} UTC"
+
+
+def _context(results: Results, lang: str) -> dict[str, Any]:
+    """Everything the template shows, already made inert."""
+    s = results.summary
+    levels = sorted({c.level for c in results.controls} | {s.target_level})
+    steps_total = max([*levels, 1])
+    all_levels = list(range(1, steps_total + 1))
+    views = {c.id: _control_view(results, c, lang) for c in results.controls}
+    statuses = [c.status for c in results.controls]
+    tr: Callable[..., str] = functools.partial(text, lang=lang)
+    return {
+        "lang": "en" if lang == "en" else "nl",
+        "tr": tr,
+        "csp": content_security_policy(),
+        "title": text("report.title", lang, framework=results.run.framework.id.upper()),
+        "school_name": _inert(results.school.name, 300),
+        "school_id": _inert(results.school.id, 200),
+        "run_id": _inert(results.run.id, 200),
+        "date": _when(results.run.finished),
+        "profile": _inert(results.run.profile, 200),
+        "framework": _inert(results.run.framework.id, 100),
+        "framework_version": _inert(results.run.framework.version, 100),
+        "level_reached": s.level_reached,
+        "level_text": str(s.level_reached) if s.level_reached else t("report.level_none", lang),
+        "target_level": s.target_level,
+        "score": f"{s.score:.1f}%",
+        "errors": [
+            ErrorLine(
+                _inert(f.check, 200),
+                _inert(f.target, 300),
+                text(f"html.error.{f.error_reason}", lang) if f.error_reason else "",
+                _inert(f.message, MESSAGE_LIMIT),
+            )
+            for f in incomplete(results)
+        ],
+        "steps": growth_steps(steps_total, s.level_reached, s.target_level),
+        "steps_width": 16 + steps_total * (STEP_WIDTH + STEP_GAP),
+        "steps_height": STEP_TOP + STEP_BASE + STEP_UNIT * steps_total + 26,
+        "bars": chart_bars(results, all_levels, lang),
+        "chart_width": BAR_LABEL + BAR_WIDTH + 40,
+        "chart_height": BAR_TOP * 2 + BAR_ROW * len(all_levels),
+        "bar_height": BAR_ROW - 8,
+        "legend": [
+            StatusCount(str(st), t(f"status.{st}", lang), statuses.count(st)) for st in STATUS_ORDER
+        ],
+        "gap_statuses": " ".join(str(st) for st in GAP_ORDER),
+        "actions": [
+            Action(i, views[c.id], text("report.level", lang, level=c.level))
+            for i, c in enumerate(gaps(results), 1)
+        ],
+        "levels": [
+            LevelCount(
+                level,
+                text("report.level", lang, level=level),
+                sum(1 for c in results.controls if c.level == level),
+                sum(1 for c in results.controls if c.level == level and c.status in MET),
+            )
+            for level in levels
+            if any(c.level == level for c in results.controls)
+        ],
+        "controls": [views[c.id] for c in results.controls],
+        "shown_template": text("html.shown", lang, shown="{shown}", total="{total}"),
+        "inputs": [
+            (_inert(_rel(path, results.school.folder), 500), _inert(digest, 100))
+            for path, digest in sorted(results.run.inputs.items())
+        ],
+        "tool": _inert(results.tool.name, 100),
+        "tool_version": _inert(results.tool.version, 100),
+    }
+
+
+def render(results: Results, lang: str = "nl") -> str:
+    """The whole report as one self-contained HTML page in Dutch ('nl') or English ('en')."""
+    return _env().get_template(TEMPLATE).render(_context(results, lang))

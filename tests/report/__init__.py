@@ -1,0 +1,1 @@
+"""Tests of the report renderers that have their own folder (HTML)."""

@@ -1,0 +1,108 @@
+"""The HTML report in a real browser (headless Chromium): it loads from file:// alone, its script
+runs without a console message, the filters work, and hostile text stays text."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cyberstd.report.html import render
+from cyberstd.results import ControlStatus, Results
+from tests.report.conftest import HOSTILE
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
+    ),
+    pytest.mark.timeout(180),
+]
+
+# What Chromium writes to stderr when the page logs, throws, or is refused something.
+PAGE_PROBLEMS = re.compile(r"CONSOLE|Uncaught|Refused to|Content Security Policy|net::ERR_")
+
+
+def browse(page: Path, profile: Path, fragment: str = "") -> tuple[str, str]:
+    """The DOM after the page's script ran, and what the browser logged, for one file:// page."""
+    args = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-default-apps",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=2000",
+        "--dump-dom",
+        page.as_uri() + fragment,
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout, done.stderr
+
+
+def problems(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if PAGE_PROBLEMS.search(line)]
+
+
+def write(results: Results, folder: Path, lang: str) -> Path:
+    path = folder / f"report.{lang}.html"
+    path.write_text(render(results, lang), encoding="utf-8")
+    return path
+
+
+def test_report_loads_and_its_script_runs(demo_results: Results, tmp_path: Path) -> None:
+    page = write(demo_results, tmp_path, "en")
+    dom, stderr = browse(page, tmp_path / "profile")
+    assert problems(stderr) == []
+    assert re.search(r'<html lang="en" class="[^"]*\bjs\b', dom), dom[:300]
+    assert "Sint-Voorbeeldinstituut (demo)" in dom
+    assert "Level reached" in dom and "no level yet / 6" in dom
+    assert "Leadership and staff understand information security and privacy" in dom
+    total = len(demo_results.controls)
+    assert f"{total} of {total} controls shown" in dom
+    assert re.search(r'<form class="filters card" id="filters"(?![^>]*hidden)[^>]*>', dom)
+    assert "filtered" not in re.sub(r"<style>.*?</style>|<script>.*?</script>", "", dom, flags=re.S)
+
+
+def test_filters_from_the_fragment(demo_results: Results, tmp_path: Path) -> None:
+    page = write(demo_results, tmp_path, "nl")
+    dom, stderr = browse(page, tmp_path / "profile", "#status=non_compliant&level=1,2")
+    assert problems(stderr) == []
+    wanted = [
+        c.id
+        for c in demo_results.controls
+        if c.status is ControlStatus.NON_COMPLIANT and c.level in (1, 2)
+    ]
+    assert wanted
+    articles = re.findall(r'<article class="control ([\w ]+)" id="c-([^"]+)"', dom)
+    assert sorted(cid for _, cid in articles) == sorted(c.id for c in demo_results.controls)
+    visible = [cid for classes, cid in articles if "filtered" not in classes.split()]
+    assert sorted(visible) == sorted(wanted)
+    assert f"{len(wanted)} van {len(demo_results.controls)} controls getoond" in dom
+    assert re.search(r'<section class="level filtered" id="level-3"', dom)
+    assert re.search(r'<section class="level" id="level-1"', dom)
+
+
+def test_hostile_text_stays_text_in_the_browser(hostile_results: Results, tmp_path: Path) -> None:
+    page = write(hostile_results, tmp_path, "en")
+    dom, stderr = browse(page, tmp_path / "profile")
+    assert problems(stderr) == []
+    assert len(re.findall(r"<script\b", dom)) == 1
+    assert not re.search(r"<img\b", dom)
+    assert not re.search(r"<[a-z][^>]*\son\w+=", dom)  # no element got an event handler
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    assert "&lt;img src=x onerror=alert(1)&gt;" in dom
+    assert HOSTILE["formula"] in dom  # a text node: quotes need no escaping there
