@@ -399,17 +399,33 @@ def _exit_code(results: Any, fail_on: str) -> ExitCode:
     return ExitCode.INCOMPLETE if incomplete else ExitCode.OK
 
 
-def write_reports(results: Any, out: Path, formats: tuple[str, ...], lang: str) -> list[Path]:
+def write_reports(
+    results: Any,
+    out: Path,
+    formats: tuple[str, ...],
+    lang: str,
+    shared: Any | None = None,
+) -> list[Path]:
+    """results.json (always, complete) and the reports; with `shared` (a redacted copy), the
+    reports render from it and a redacted JSON goes to results.redacted.json."""
     from cyberstd.report import SUFFIX, renderer
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in dict.fromkeys(("json", *formats)):
         name = "results.json" if fmt == "json" else f"report.{lang}.{SUFFIX[fmt]}"
-        path = out / name
-        # bytes, so that CSV keeps its \r\n line ends on every platform
-        path.write_bytes(renderer(fmt)(results, lang).encode("utf-8"))
-        written.append(path)
+        jobs = [(name, results)]
+        if shared is not None:
+            jobs = (
+                [("results.json", results), ("results.redacted.json", shared)]
+                if fmt == "json"
+                else [(name, shared)]
+            )
+        for file_name, source in jobs:
+            path = out / file_name
+            # bytes, so that CSV keeps its \r\n line ends on every platform
+            path.write_bytes(renderer(fmt)(source, lang).encode("utf-8"))
+            written.append(path)
     return written
 
 
@@ -545,6 +561,12 @@ def _console(err: bool = False) -> Any:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
 @click.option(
+    "--redact",
+    is_flag=True,
+    help="Reports for sharing: internal addresses, host names, accounts and people become "
+    "placeholders (results.json stays complete; results.redacted.json is the shared copy).",
+)
+@click.option(
     "--bundle",
     "bundle_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -567,12 +589,19 @@ def scan(
     max_rate: float | None,
     resolver: str | None,
     quiet: bool,
+    redact: bool,
     bundle_path: Path | None,
 ) -> None:
     """Scan SCHOOL against its profile and write results.json and the reports into --out."""
     options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet)
     results = run_scan(obj, school_dir, options)
-    written = write_reports(results, out, formats, lang)
+    shared = None
+    if redact:
+        from cyberstd.redact import redact as redact_results
+
+        _, school = _load_school(obj, school_dir)
+        shared = redact_results(results, domains=school.school.domains)
+    written = write_reports(results, out, formats, lang, shared)
     if bundle_path is not None:
         from cyberstd.bundle import write_bundle
 
@@ -607,13 +636,22 @@ def scan(
     help="File to write (default: standard output).",
 )
 @click.option("--lang", type=LANG, default="nl", show_default=True)
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="For sharing: internal addresses, host names, accounts and people become placeholders.",
+)
 @handle_errors
-def report(results_file: Path, fmt: str, output: Path | None, lang: str) -> None:
+def report(results_file: Path, fmt: str, output: Path | None, lang: str, redact: bool) -> None:
     """Render a results.json in another format or language."""
     from cyberstd.report import renderer
     from cyberstd.report.json import load
 
     results = load(results_file, str(results_file))
+    if redact:
+        from cyberstd.redact import redact as redact_results
+
+        results = redact_results(results)
     text = renderer(fmt)(results, lang)
     if output is None:
         click.echo(text, nl=False)
@@ -677,9 +715,11 @@ def _register() -> None:
     from cyberstd.cli_baseline import baseline
     from cyberstd.cli_bundle import COMMANDS as BUNDLE_COMMANDS
     from cyberstd.cli_collect import collect
+    from cyberstd.cli_diff import diff
 
     main.add_command(baseline)
     main.add_command(collect)
+    main.add_command(diff)
     for command in BUNDLE_COMMANDS:
         main.add_command(command)
 

@@ -186,3 +186,43 @@ def test_school_folder_loads_with_exports(school: Path) -> None:
     folder, problems = load_school(school, catalog)
     assert problems == [] and folder is not None
     assert any(p.endswith("exports/m365/users.json") for p in folder.inputs)
+
+
+def test_scan_redact_shares_reports_without_accounts_or_hosts(school: Path) -> None:
+    out = school.parent / "shared"
+    args = ["--root", str(REPO), "scan", str(school), "--profile", "ci-baseline", "--out", str(out)]
+    formats = ["--format", "json", "--format", "md", "--format", "html", "--format", "csv"]
+    result = CliRunner().invoke(main, [*args, *formats, "--lang", "en", "-q", "--redact"])
+    assert result.exit_code == 1, result.output
+    complete = (out / "results.json").read_text()
+    assert "j.peeters@demo-school.test" in complete  # the school's own record stays whole
+    for name in ("results.redacted.json", "report.en.md", "report.en.html", "report.en.csv"):
+        text = (out / name).read_text(encoding="utf-8-sig")
+        for secret in (
+            "j.peeters@demo-school.test",
+            "partner@demo-school.test",
+            "demo-school.test",
+        ):
+            assert secret not in text, (name, secret)
+    shared = Results.model_validate_json((out / "results.redacted.json").read_text())
+    stale = next(f for f in shared.findings if f.check == "entra.stale-accounts")
+    assert stale.evidence["items"][0]["label"].startswith("user-")
+
+
+def test_diff_of_two_scans_exits_1_on_a_regression(school: Path, tmp_path: Path) -> None:
+    yaml = school / "school.yaml"
+    yaml.write_text(yaml.read_text().replace("  - path: exports/broken.xml\n    kind: pfsense\n", ""))
+    args = ["--root", str(REPO), "scan", str(school), "--profile", "ci-baseline", "-q"]
+    assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")]).exit_code == 1
+    firewall = school / "exports" / "fortigate.conf"  # logs no longer forwarded: T11 regresses
+    firewall.write_text(firewall.read_text().replace("set status enable", "set status disable"))
+    assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b")]).exit_code == 1
+    old, new = tmp_path / "a" / "results.json", tmp_path / "b" / "results.json"
+    result = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    t11 = next(c for c in doc["controls"] if c["id"] == "T11")
+    assert t11["change"] == "new_gap" and doc["regression"] is True
+    assert "fortigate.log-forwarding" in json.dumps(t11)
+    same = CliRunner().invoke(main, ["diff", str(old), str(old)])
+    assert same.exit_code == 0, same.output
