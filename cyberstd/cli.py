@@ -703,7 +703,7 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
             ) from None
         raise
     click.echo("lab stopped", err=True)
-    written = write_reports(results, out, ("md",), lang)
+    written = write_reports(results, out, ("md", "html"), lang)
     from cyberstd.report.terminal import summary
 
     _console().print(summary(results, lang))

@@ -169,6 +169,7 @@ def test_demo_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Bereikt niveau: nog geen niveau / 6" in result.output
     assert f"wrote {out / 'results.json'}" in result.output
+    assert "<html lang=\"nl\"" in (out / "report.nl.html").read_text()
     report = (out / "report.nl.md").read_text()
     assert "uitzondering van L. Janssens, director is verlopen op 2026-09-30" in report
     assert "## Niveau 6" in report
