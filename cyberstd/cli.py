@@ -55,8 +55,14 @@ def validate(obj: Ctx, paths: tuple[Path, ...]) -> None:
             problems.extend(p for p in found if p not in problems)
             checked.append(str(path))
             continue
-        _, found = load_school(folder, catalog)
+        school, found = load_school(folder, catalog)
         problems.extend(found)
+        if school is not None and not found:
+            from cyberstd.exports import export_problems
+            from cyberstd.runner import context_for
+
+            store = context_for(school, kinds=catalog.kinds).exports
+            problems.extend(export_problems(store) if store is not None else [])
         checked.append(str(folder))
     if problems:
         raise InputError(problems)

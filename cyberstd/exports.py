@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cyberstd.errors import Problem
 from cyberstd.kinds import ExportKind
 from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import MAX_BYTES, Node, ParseError, read_source
@@ -65,3 +66,13 @@ class ExportStore:
             return Parsed(export, digest, tree=parse_source(source, kind.format))
         except ParseError as exc:
             return Parsed(export, digest, error=exc)
+
+
+def export_problems(store: ExportStore) -> list[Problem]:
+    """Every export of the store that cannot be read or parsed, as a positioned problem."""
+    out = []
+    for export in store.files:
+        error = store.parsed(export).error
+        if error is not None:
+            out.append(Problem(error.file, error.line or 1, 1, "export", error.detail))
+    return out

@@ -211,7 +211,9 @@ def test_scan_redact_shares_reports_without_accounts_or_hosts(school: Path) -> N
 
 def test_diff_of_two_scans_exits_1_on_a_regression(school: Path, tmp_path: Path) -> None:
     yaml = school / "school.yaml"
-    yaml.write_text(yaml.read_text().replace("  - path: exports/broken.xml\n    kind: pfsense\n", ""))
+    yaml.write_text(
+        yaml.read_text().replace("  - path: exports/broken.xml\n    kind: pfsense\n", "")
+    )
     args = ["--root", str(REPO), "scan", str(school), "--profile", "ci-baseline", "-q"]
     assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")]).exit_code == 1
     firewall = school / "exports" / "fortigate.conf"  # logs no longer forwarded: T11 regresses
@@ -226,3 +228,15 @@ def test_diff_of_two_scans_exits_1_on_a_regression(school: Path, tmp_path: Path)
     assert "fortigate.log-forwarding" in json.dumps(t11)
     same = CliRunner().invoke(main, ["diff", str(old), str(old)])
     assert same.exit_code == 0, same.output
+
+
+def test_validate_parses_the_exports_and_names_file_and_line(school: Path) -> None:
+    result = CliRunner().invoke(main, ["--root", str(REPO), "validate", str(school)])
+    assert result.exit_code == 2
+    line = next(x for x in result.output.splitlines() if "broken.xml" in x)
+    assert line.endswith(
+        "exports/broken.xml:1:1: error[export]: unexpected end of file (the export may be truncated)"
+    ), line
+    (school / "exports" / "broken.xml").write_text("<pfsense><filter/></pfsense>")
+    result = CliRunner().invoke(main, ["--root", str(REPO), "validate", str(school)])
+    assert result.exit_code == 0, result.output
