@@ -24,6 +24,9 @@ class Detect(Strict):
 
     names: list[str] = Field(default_factory=list)
     content: str | None = None
+    # A file inside a folder of one of these names is a drop-in read through its main file
+    # (sshd_config.d), never an export of its own.
+    not_inside: list[str] = Field(default_factory=list)
 
     @field_validator("content")
     @classmethod
@@ -79,6 +82,10 @@ def _score(kind: ExportKind, name: str, head: str) -> int:
 def detect(path: Path, kinds: dict[str, ExportKind]) -> list[str]:
     """The kinds that fit a file best (none, one, or several when it is ambiguous)."""
     head = head_text(path)
-    scores = {k: _score(kind, path.name, head) for k, kind in kinds.items()}
+    folders = {p.name for p in path.parents}
+    scores = {
+        k: 0 if folders & set(kind.detect.not_inside) else _score(kind, path.name, head)
+        for k, kind in kinds.items()
+    }
     best = max(scores.values(), default=0)
     return [] if best == 0 else [k for k, s in scores.items() if s == best]

@@ -213,4 +213,56 @@ def parse_fortigate(source: Source) -> Node:
         )
     if not any(k != "header" for k in root.value):
         raise ParseError(file, "no config blocks (an empty or truncated backup?)")
+    _hide_communities(root)
+    _annotate_roles(root)
     return root
+
+
+def _blocks(root: Node, name: str) -> list[Node]:
+    """A block at the top, under `global` and under every `vdom.<name>` (multi-VDOM backups)."""
+    found = [root.get(name), (root.get("global") or Node({}, "")).get(name)]
+    vdoms = root.get("vdom")
+    if vdoms is not None and isinstance(vdoms.value, dict):
+        found += [v.get(name) for v in vdoms.value.values()]
+    return [b for b in found if b is not None and isinstance(b.value, dict)]
+
+
+def _hide_communities(root: Node) -> None:
+    """An SNMP community's name is its password (`config system snmp community`)."""
+    for block in _blocks(root, "system snmp community"):
+        for entry in block.value.values():
+            name = entry.get("name") if isinstance(entry.value, dict) else None
+            if name is not None and isinstance(name.value, str):
+                name.value = REDACTED
+
+
+def _annotate_roles(root: Node) -> None:
+    """Give every firewall policy `srcintf-role` and `dstintf-role`: the roles of its interfaces
+    (`set role wan|lan|dmz|undefined`; an interface without a role whose name starts with "wan"
+    counts as wan). Rules can then ask "from the outside" however the interface is named."""
+    roles: dict[str, str] = {}
+    for block in _blocks(root, "system interface"):
+        for name, entry in block.value.items():
+            role = entry.get("role") if isinstance(entry.value, dict) else None
+            if role is not None and isinstance(role.value, str):
+                roles[name] = role.value
+            else:
+                roles[name] = "wan" if name.lower().startswith("wan") else "undefined"
+    for block in _blocks(root, "firewall policy"):
+        for policy in block.value.values():
+            if not isinstance(policy.value, dict):
+                continue
+            for side in ("srcintf", "dstintf"):
+                intf = policy.get(side)
+                if intf is None:
+                    continue
+                names = (
+                    [n.value for n in intf.value] if isinstance(intf.value, list) else [intf.value]
+                )
+                found = [
+                    roles.get(str(n), "wan" if str(n).lower().startswith("wan") else "undefined")
+                    for n in names
+                ]
+                policy.value[f"{side}-role"] = Node(
+                    [Node(r, intf.file, intf.line) for r in found], intf.file, intf.line
+                )

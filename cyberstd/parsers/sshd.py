@@ -172,9 +172,9 @@ def _map_absolute(root: Source, arg: str, line: int) -> str:
         raise ParseError(
             root.display, f"cannot map Include {arg!r} into the export (only sshd_config.d)", line
         )
-    if (root.path.parent / _DROP_IN).is_dir():
-        return _DROP_IN + rest
-    return rest
+    # Always into sshd_config.d/ next to the export: mapping onto the export's own folder would
+    # pull in whatever else lies there (another server's configuration).
+    return _DROP_IN + rest
 
 
 def _store(settings: dict[str, Node], keyword: str, args: list[str], file: str, line: int) -> None:
@@ -195,7 +195,7 @@ def parse_sshd(source: Source) -> Node:
     line; AcceptEnv and Allow/DenyUsers/Groups a list with one value per word. Match blocks
     become `match: [{criteria, settings}]` (only when there are any). Include files are read
     in place (globs in the including file's folder; an absolute `/etc/ssh/sshd_config.d/x` as
-    `sshd_config.d/x` in the export's folder, or `x` there when it has no such folder); their
+    `sshd_config.d/x` in the export's folder; a glob there that matches nothing adds nothing); their
     nodes carry their own file.
     """
     file = source.display
@@ -208,7 +208,19 @@ def parse_sshd(source: Source) -> Node:
     keywords = set(top).union(*(m.value["settings"].value for m in reader.matches))
     if keywords and not keywords & _KNOWN:
         raise ParseError(file, "not an sshd_config: none of its keywords is an sshd keyword")
+    for settings in [top, *(m.value["settings"].value for m in reader.matches)]:
+        _alias(settings)
     if reader.matches:
         first = reader.matches[0]
         top["match"] = Node(reader.matches, first.file, first.line)
     return Node(top, file, 1)
+
+
+# Deprecated keywords that sshd reads as another (the first value still wins).
+_ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication"}
+
+
+def _alias(settings: dict[str, Node]) -> None:
+    for old, new in _ALIASES.items():
+        if old in settings and new not in settings:
+            settings[new] = settings[old]

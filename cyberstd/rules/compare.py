@@ -5,7 +5,8 @@ a person reads them: numbers as numbers, versions part by part, dates as dates, 
 as booleans, and text case-insensitively unless `case_sensitive` is set. An absent value (no
 such key, an empty cell, null) fails every positive expectation, satisfies every negative one
 (`not_equals`, `not_in`, ...), and counts as infinitely old for `older_than_days` (a backup
-that never succeeded, a device that never checked in).
+that never succeeded, a device that never checked in); so do the words exports write for a
+date that never happened ("Never", "nooit", "n/a", "-").
 """
 
 from __future__ import annotations
@@ -211,6 +212,15 @@ def as_date(value: Any) -> dt.date:
     raise ValueProblem(f"{text!r} is not a date")
 
 
+# What exports write for a date that never happened ("Last success: Never").
+_NEVER = {"", "never", "nooit", "jamais", "nie", "none", "n/a", "-", "--"}
+
+
+def never(value: Any) -> bool:
+    """Whether a value is a word for a date that never happened."""
+    return isinstance(value, str) and value.strip().casefold() in _NEVER
+
+
 def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", text))
 
@@ -260,7 +270,7 @@ def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) 
     if op == "present":
         return absent(value) is not expected
     if op == "older_than_days":
-        return absent(value) or value == "" or (today - as_date(value)).days > expected
+        return absent(value) or never(value) or (today - as_date(value)).days > expected
     if op in ("equals", "not_equals") and expected is None:
         return absent(value) is (op == "equals")
     if absent(value):
@@ -292,5 +302,5 @@ def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) 
         needles = expected if isinstance(expected, list) else [expected]
         return not any(_contains(value, n, cs) for n in needles)
     if op == "within_days":
-        return value != "" and (today - as_date(value)).days <= int(expected)
+        return not never(value) and (today - as_date(value)).days <= int(expected)
     raise AssertionError(op)

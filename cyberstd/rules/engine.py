@@ -20,7 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from cyberstd.parsers.base import Node
 from cyberstd.registry import ProbeParams
 from cyberstd.results import FindingStatus
-from cyberstd.rules.compare import Condition, Scalar, ValueProblem, absent, as_date, as_number
+from cyberstd.rules.compare import (
+    Condition,
+    Scalar,
+    ValueProblem,
+    absent,
+    as_date,
+    as_number,
+    never,
+)
 from cyberstd.rules.select import Match, SelectorError, Step, compile_selector, select
 
 MAX_ITEMS = 50
@@ -285,7 +293,7 @@ def _judge_count(rule: RuleBody, found: list[Match], what: str) -> Verdict:
 def _reduce(rule: RuleBody, found: list[Match]) -> list[Match]:
     if rule.reduce is None or not found:
         return found
-    present = [m for m in found if not absent(m.node.value)]
+    present = [m for m in found if not absent(m.node.value) and not never(m.node.value)]
     if not present:
         return found[:1]
     numeric = all(as_number(m.node.value) is not None for m in present)

@@ -191,19 +191,22 @@ def test_relative_include_with_glob_in_the_including_folder(tmp_path: Path) -> N
     ]
 
 
-def test_absolute_drop_in_maps_onto_the_export(tmp_path: Path) -> None:
+def test_absolute_drop_in_never_reads_the_export_folder_itself(tmp_path: Path) -> None:
+    # Without sshd_config.d/ next to the export, the drop-in glob matches nothing: a sibling
+    # (another server's configuration) is never merged in.
     flat = tmp_path / "flat"
     main = write(
         flat,
         {
             "sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\nPort 22\n",
-            "50-cloud-init.conf": "PasswordAuthentication yes\n",
+            "web01-sshd.conf": "PasswordAuthentication yes\n",
         },
     )
-    assert parse_file(main, "sshd_config").plain() == {
-        "passwordauthentication": "yes",
-        "port": ["22"],
-    }
+    assert parse_file(main, "sshd_config").plain() == {"port": ["22"]}
+    main.write_text("Include /etc/ssh/sshd_config.d/50-cloud-init.conf\nPort 22\n")
+    with pytest.raises(ParseError, match="not found in the export") as info:
+        parse_file(main, "sshd_config")
+    assert info.value.line == 1
     nested = tmp_path / "nested"
     main = write(
         nested,

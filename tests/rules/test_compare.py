@@ -359,3 +359,9 @@ def test_in_is_read_by_its_alias() -> None:
     cond = Condition.model_validate({"in": ["a"]})
     assert cond.in_ == ["a"]
     assert cond.describe() == "in a"
+
+
+def test_never_is_infinitely_old_not_an_error() -> None:
+    for word in ("Never", "nooit", "N/A", "-", ""):
+        assert holds({"older_than_days": 2}, word)
+        assert not holds({"within_days": 365}, word)

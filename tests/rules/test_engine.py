@@ -699,9 +699,9 @@ def test_all_of_error_when_nothing_fails() -> None:
             ],
         }
     )
-    v = evaluate(params, {"k": [parse_json('{"d": "nooit", "n": 3}', "e.json")]}, TODAY)
+    v = evaluate(params, {"k": [parse_json('{"d": "morgen", "n": 3}', "e.json")]}, TODAY)
     assert v.status is FindingStatus.ERROR
-    v = evaluate(params, {"k": [parse_json('{"d": "nooit", "n": 0}', "e.json")]}, TODAY)
+    v = evaluate(params, {"k": [parse_json('{"d": "morgen", "n": 0}', "e.json")]}, TODAY)
     assert v.status is FindingStatus.FAIL
 
 
