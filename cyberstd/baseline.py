@@ -36,6 +36,7 @@ class FileResult:
     sha256: str = ""
     error: str | None = None
     line: int | None = None
+    error_file: str | None = None  # where the error is, when not in the file itself (Include)
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _input_finding(file: FileResult) -> Finding:
         status=FindingStatus.ERROR,
         severity=Severity.HIGH,
         message=file.error or "",
-        evidence={"file": file.path, "line": file.line, "kind": file.kind},
+        evidence={"file": file.error_file or file.path, "line": file.line, "kind": file.kind},
         error_reason=ErrorReason.INPUT,
     )
 
@@ -148,6 +149,25 @@ def _finding(
     )
 
 
+def _regular(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a path cannot be judged (missing, a loop, a pipe or device), or None."""
+    try:
+        if not path.exists():
+            return "file not found"
+        if not path.is_file():
+            return "not a regular file"
+    except (OSError, RuntimeError):
+        return "cannot be read (a link loop?)"
+    return None
+
+
 def expand(paths: list[Path]) -> list[tuple[Path, bool]]:
     """Files as given (explicit) and the files inside folders given (not explicit), sorted;
     hidden files and folders (.git) are skipped."""
@@ -157,7 +177,7 @@ def expand(paths: list[Path]) -> list[tuple[Path, bool]]:
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file()
+                if _regular(p)
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             out.extend((p, False) for p in found)
@@ -190,10 +210,19 @@ def run_baseline(
     result = BaselineResult(profile_id, dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
     store = ExportStore(catalog.kinds)
     parsed: list[tuple[FileResult, Parsed]] = []
+    seen: set[Path] = set()
     for path, explicit in expand(paths):
         shown = display_path(path)
-        if not path.exists():
-            file = FileResult(shown, kind, error="file not found")
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            real = path
+        if real in seen:
+            continue  # the same file named twice (or through a link) is judged once
+        seen.add(real)
+        problem = _unreadable(path)
+        if problem:
+            file = FileResult(shown, kind, error=problem)
             result.files.append(file)
             result.findings.append(_input_finding(file))
             continue
@@ -212,6 +241,9 @@ def run_baseline(
         file.sha256 = p.sha256
         if p.error is not None:
             file.error, file.line = p.error.detail, p.error.line
+            if p.error.file != shown:
+                file.error_file = p.error.file
+                file.error = f"{p.error.file}: {p.error.detail}"
             result.findings.append(_input_finding(file))
             continue
         parsed.append((file, p))

@@ -87,7 +87,7 @@ def display_path(path: Path) -> str:
     """A path as the user should see it: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the folder, or a link loop
         return str(path)
 
 

@@ -113,11 +113,21 @@ def baseline(
         today=as_of.date() if as_of else None,
         skip_unknown=skip_unknown,
     )
+    if not result.files:
+        from cyberstd.errors import UsageError
+
+        named = ", ".join(str(f) for f in files)
+        raise UsageError(f"no configuration export of a known kind found in {named}")
     text = _render(result, fmt, lang)
     if output is not None:
         tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
+        try:
+            tmp.write_bytes(text.encode("utf-8"))
+            tmp.replace(output)
+        except OSError as exc:
+            from cyberstd.errors import UsageError
+
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
         if fmt != "text":
             click.echo(_text(result, lang), nl=False, err=True)
     else:

@@ -14,9 +14,11 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
+from cyberstd.parsers.base import Node
 from cyberstd.schema import Id, LocalText, Strict
 
 HEAD_BYTES = 16384
+_WILD = re.compile(r"[*?\[]")
 
 
 class Detect(Strict):
@@ -40,10 +42,16 @@ class Detect(Strict):
 
 
 class ExportKind(Strict):
+    """A kind of export. `requires`: selectors of which each must find something (a list in
+    the list: one of them), and `columns`: the header names a CSV export must have; an export
+    without them is refused as not of this kind, so that no rule passes on an empty selection."""
+
     id: Id
     format: Id
     title: LocalText
     detect: Detect = Field(default_factory=Detect)
+    requires: list[str | list[str]] = Field(default_factory=list)
+    columns: list[str] = Field(default_factory=list)
 
 
 class KindsFile(Strict):
@@ -73,9 +81,11 @@ def head_text(path: Path) -> str:
 
 def _score(kind: ExportKind, name: str, head: str) -> int:
     by_name = any(fnmatch.fnmatch(name.lower(), g.lower()) for g in kind.detect.names)
+    exact = any(name.lower() == g.lower() for g in kind.detect.names if not _WILD.search(g))
     by_content = bool(kind.detect.content and re.search(kind.detect.content, head, re.MULTILINE))
     if kind.detect.content and kind.detect.names:
-        return 3 if by_name and by_content else 2 if by_content else 0
+        # An exact file name (sshd_config) is enough; a pattern (*.conf) needs the content too.
+        return 3 if by_name and by_content else 2 if by_content or exact else 0
     return 2 if by_content else 1 if by_name else 0
 
 
@@ -89,3 +99,23 @@ def detect(path: Path, kinds: dict[str, ExportKind]) -> list[str]:
     }
     best = max(scores.values(), default=0)
     return [] if best == 0 else [k for k, s in scores.items() if s == best]
+
+
+def missing_parts(kind: ExportKind, tree: Node) -> list[str]:
+    """What an export lacks to be of its kind (required paths, CSV columns), in words."""
+    from cyberstd.rules.select import compile_selector, select
+
+    out = []
+    for need in kind.requires:
+        options = [need] if isinstance(need, str) else need
+        if not any(select(tree, compile_selector(o)) for o in options):
+            out.append(" or ".join(options))
+    if kind.columns:
+        header = tree.get("columns")
+        have = (
+            {str(n.value).casefold() for n in header.value}
+            if header and isinstance(header.value, list)
+            else set()
+        )
+        out += [f"column {c!r}" for c in kind.columns if c.casefold() not in have]
+    return out

@@ -231,3 +231,97 @@ def test_checks_kinds_lists_every_kind() -> None:
     rows = {line.split()[0]: line for line in result.output.splitlines()}
     assert "fortigate" in rows and " 9 check(s)" in rows["fortigate"]
     assert rows["entra-users"].split()[1] == "json"
+
+
+def test_an_export_without_its_kinds_layout_is_refused_not_passed(tmp_path: Path) -> None:
+    # A bare list instead of the controller's {"data": [...]}, and a device list whose column
+    # is called otherwise: no rule may pass on what it cannot see.
+    wifi = tmp_path / "wlanconf.json"
+    wifi.write_text('[{"name": "Open", "security": "open", "wpa_mode": "wpa1"}]')
+    devices = tmp_path / "intune-devices.csv"
+    devices.write_text(
+        "Device name,Operating system,OS version,Last check-in,Encrypted\n"
+        "PC1,Windows,10.0.19045,2026-11-28,False\n"
+    )
+    result = run(str(wifi), str(devices))
+    assert result.exit_code == 2, result.output
+    assert (
+        "wlanconf.json: ERROR [cyberstd.input] this wifi-controller export lacks data"
+        in result.output
+    )
+    assert "this intune-devices export lacks column 'OS'" in result.output
+    assert "0 pass" in result.output
+
+
+def test_nothing_to_judge_or_nowhere_to_write_is_exit_2(tmp_path: Path, good_wifi: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("nothing here\n")
+    result = run(str(empty))
+    assert result.exit_code == 2
+    assert "no configuration export of a known kind found in" in result.output
+    result = run("--format", "sarif", "-o", str(tmp_path / "missing" / "x.sarif"), str(good_wifi))
+    assert result.exit_code == 2 and "cannot write" in result.output
+
+
+def test_the_same_file_named_twice_is_judged_once(good_wifi: Path) -> None:
+    link = good_wifi.with_name("link.json")
+    link.symlink_to(good_wifi)
+    result = run("--format", "json", str(good_wifi), str(good_wifi), str(link))
+    doc = json.loads(result.stdout)
+    assert len(doc["files"]) == 1
+    ids = [f["id"] for f in doc["findings"]]
+    assert len(ids) == len(set(ids)) == 4
+
+
+def test_hostile_files_are_input_errors(tmp_path: Path) -> None:
+    huge = tmp_path / "users.json"
+    huge.write_text(
+        '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", "value": ['
+        + "9" * 5000
+        + "]}"
+    )
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop)
+    fifo = tmp_path / "pipe.json"
+    import os
+
+    os.mkfifo(fifo)
+    result = run(str(huge), str(loop), str(fifo))
+    assert result.exit_code == 2, result.output
+    assert "a number of 5000 digits is too long" in result.output
+    assert "loop.json: ERROR [cyberstd.input]" in result.output
+    assert "pipe.json: ERROR [cyberstd.input] not a regular file" in result.output
+
+
+def test_an_error_in_an_included_file_names_that_file(tmp_path: Path) -> None:
+    server = tmp_path / "srv"
+    (server / "sshd_config.d").mkdir(parents=True)
+    (server / "sshd_config").write_text("Include /etc/ssh/sshd_config.d/*.conf\nPort 22\n")
+    (server / "sshd_config.d" / "50-broken.conf").write_text(
+        "PermitRootLogin no\nPasswordAuthentication\n"
+    )
+    result = run("--format", "sarif", str(server / "sshd_config"))
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"].endswith("sshd_config.d/50-broken.conf")
+    assert loc["region"]["startLine"] == 2
+
+
+def test_sarif_uris_are_encoded(tmp_path: Path) -> None:
+    folder = tmp_path / "cfg dir" / "fw#1"
+    folder.mkdir(parents=True)
+    wifi = folder / "wlan 50%.json"
+    shutil.copyfile(EXPORTS / "wifi" / "wlanconf.json", wifi)
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = run("--format", "sarif", "cfg dir")
+    finally:
+        os.chdir(cwd)
+    doc = json.loads(result.stdout)
+    loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert loc == {"uri": "cfg%20dir/fw%231/wlan%2050%25.json", "uriBaseId": "%SRCROOT%"}

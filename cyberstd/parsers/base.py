@@ -205,26 +205,53 @@ def scrub(key: str, value: Scalar) -> Scalar:
     return value
 
 
-def redact(node: Node, key: str = "") -> Node:
-    """Replace every secret in a tree in place (by its key or by its look); returns the node."""
+_URL_CREDENTIALS = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
+
+
+def _flat(node: Node) -> bool:
+    """A scalar, a list of scalars, or a mapping of those: the shape a secret's value takes."""
+    v = node.value
+    if isinstance(v, dict):
+        return all(_flat(c) and not isinstance(c.value, dict) for c in v.values())
+    if isinstance(v, list):
+        return all(not isinstance(c.value, (dict, list)) for c in v)
+    return True
+
+
+def _blank(node: Node) -> None:
+    """Every value under a secret's key ({"adminPassword": {"value": ...}}); XML attributes
+    (@enc="b64") say how the secret is stored and stay."""
     v = node.value
     if isinstance(v, dict):
         for k, child in v.items():
-            if is_secret_key(k) and not isinstance(child.value, (dict, list)):
-                if child.value not in (None, "") and not isinstance(child.value, bool):
-                    child.value = REDACTED
-            elif (
-                is_secret_key(k)
-                and isinstance(child.value, list)
-                and all(not isinstance(c.value, (dict, list)) for c in child.value)
-            ):
-                for c in child.value:
-                    c.value = REDACTED
+            if not k.startswith("@"):
+                _blank(child)
+    elif isinstance(v, list):
+        for child in v:
+            _blank(child)
+    elif v not in (None, "") and not isinstance(v, bool):
+        node.value = REDACTED
+
+
+def redact(node: Node, key: str = "") -> Node:
+    """Replace every secret in a tree in place (by its key or by its look); returns the node.
+
+    Under a secret's key everything goes (a scalar, a list, a whole mapping); elsewhere a value
+    that looks like a secret (a private key, an encrypted password, a token) goes, and a
+    password inside a URL (scheme://user:password@host) is cut out of it."""
+    v = node.value
+    if isinstance(v, dict):
+        for k, child in v.items():
+            if is_secret_key(k) and _flat(child):
+                _blank(child)
             else:
-                redact(child, k)
+                redact(child, k)  # a whole block under a secret-sounding name: look inside
     elif isinstance(v, list):
         for child in v:
             redact(child, key)
-    elif isinstance(v, str) and is_secret_value(v):
-        node.value = REDACTED
+    elif isinstance(v, str):
+        if is_secret_value(v):
+            node.value = REDACTED
+        elif "://" in v and "@" in v:
+            node.value = _URL_CREDENTIALS.sub(r"\1" + REDACTED + "@", v)
     return node

@@ -54,7 +54,10 @@ class _Reader:
         m = _NUMBER.match(text, pos)
         if m:
             raw = m.group(0)
-            number: int | float = float(raw) if m.group(1) or m.group(2) else int(raw)
+            try:
+                number: int | float = float(raw) if m.group(1) or m.group(2) else int(raw)
+            except ValueError:  # more digits than Python converts (a hostile export)
+                raise self.fail(pos, f"a number of {len(raw)} digits is too long") from None
             return Node(number, self.file, line), m.end()
         for word, val in _LITERALS.items():
             if text.startswith(word, pos):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import PurePosixPath
+from urllib.parse import quote
 from typing import Any
 
 from cyberstd import __version__
@@ -30,10 +31,12 @@ REPORTED = (FindingStatus.FAIL, FindingStatus.ERROR)
 
 
 def _uri(path: str) -> dict[str, str]:
+    """A file as a SARIF artifact location: a percent-encoded URI reference, relative to the
+    checkout (%SRCROOT%, which the consumer resolves) unless the path is absolute."""
     p = PurePosixPath(path.replace("\\", "/"))
     if p.is_absolute():
         return {"uri": p.as_uri()}
-    return {"uri": str(p), "uriBaseId": "%SRCROOT%"}
+    return {"uri": quote(str(p), safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
 def _text(d: dict[str, str], lang: str) -> str:
@@ -68,10 +71,12 @@ def _results(f: Finding, rule_index: int) -> list[dict[str, Any]]:
             "level": level,
             "kind": "fail",
             "message": {"text": f.message},
+            # Stable while lines move: the item's label (an interface, an account) where it
+            # has one, else its line.
             "partialFingerprints": {
                 "cyberstdFinding/v1": f.id
                 if loc is None
-                else f"{f.id}|{loc.file}:{loc.line or 0}|{loc.label or ''}"
+                else f"{f.id}|{loc.file}|{loc.label or loc.line or 0}"
             },
         }
         if loc is not None:
@@ -113,7 +118,6 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: 
                         "rules": rule_defs,
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
                 "invocations": [{"executionSuccessful": complete}],
                 "results": results,
             }

@@ -243,3 +243,18 @@ def test_arbitrary_bytes_raise_only_parse_error(tmp_path: Path, fmt: str, data: 
         parse_file(path, fmt)
     except ParseError as exc:
         assert "export" in str(exc)
+
+
+def test_secrets_under_a_secret_key_and_inside_urls() -> None:
+    text = (
+        '{"adminPassword": {"value": "ArmSecret-5", "type": "securestring"},'
+        ' "psk": {"value": ["ArmSecret-6"]},'
+        ' "db": "postgres://app:Hunter2Pw@db.school.local:5432/app",'
+        ' "site": "https://www.school.test/contact@info"}'
+    )
+    plain = parse(text, "json").plain()  # type: ignore[attr-defined]
+    dump = json.dumps(plain)
+    for secret in ("ArmSecret-5", "ArmSecret-6", "Hunter2Pw"):
+        assert secret not in dump
+    assert plain["db"] == f"postgres://app:{REDACTED}@db.school.local:5432/app"
+    assert plain["site"] == "https://www.school.test/contact@info"
