@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import PurePosixPath
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from cyberstd import __version__
 from cyberstd.report.locations import Location, locations
