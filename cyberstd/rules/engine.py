@@ -219,6 +219,15 @@ def _where_ok(rule: RuleBody, item: Node, today: dt.date) -> bool:
     return True
 
 
+def _where_value(item: Node, key: str) -> Any:
+    found = select(item, _steps(key))
+    if not found:
+        return None
+    value = found[0].node.plain()
+    text = value if isinstance(value, str) else None
+    return text[:200] if text is not None else value
+
+
 def _label(rule: RuleBody, item: Node) -> str | None:
     if rule.label is None:
         return None
@@ -276,6 +285,9 @@ def _judge_count(rule: RuleBody, found: list[Match], what: str) -> Verdict:
     assert rule.count is not None
     n = len(found)
     items = [_item(m, rule, None, value=False) for m in found[:MAX_ITEMS]]
+    for it, m in zip(items, found, strict=False):
+        if rule.where:  # the values that made the item count: what an auditor re-checks
+            it["actual"] = {key: _where_value(m.node, key) for key in rule.where}
     evidence = {"count": n, "expected": f"count {rule.count.describe()}", "items": items}
     names = ", ".join(it.get("label") or _where(it) for it in items[:10])
     listed = f": {names}" + (" ..." if n > 10 else "") if n else ""

@@ -354,7 +354,16 @@ def test_count_with_where_and_label_names_the_items() -> None:
         "select": ["data[*]"],
         "count": 1,
         "expected": "count at most 0",
-        "items": [{"file": "wlanconf.json", "line": 16, "path": "data[2]", "label": "Printers"}],
+        "items": [
+            {
+                "file": "wlanconf.json",
+                "line": 16,
+                "path": "data[2]",
+                "label": "Printers",
+                # the values that made it count, for the auditor
+                "actual": {"is_guest": False, "security": "wpapsk"},
+            }
+        ],
     }
 
 
