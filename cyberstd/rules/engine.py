@@ -77,11 +77,31 @@ def _selector(text: str) -> str:
     return text
 
 
+class Precondition(ProbeParams):
+    """When a rule can be judged at all: a value in the export that must meet a condition
+    (absent counts as absent); otherwise the finding is not applicable, with `about` as why."""
+
+    select: str
+    expect: Condition
+    about: str
+
+    @field_validator("select")
+    @classmethod
+    def _selector(cls, v: str) -> str:
+        return _selector(v)
+
+
 class RuleBody(ProbeParams):
-    """What one rule selects and expects (shared by a rule and each of its alternatives)."""
+    """What one rule selects and expects (shared by a rule and each of its alternatives).
+
+    `where`: conditions an item must all meet; `where_any`: sets of conditions of which an
+    item must meet one set (an OR across fields, e.g. "operator AND, or MFA as the only grant");
+    `only_if`: a precondition on the export (data the rule needs)."""
 
     select: list[str] | None = None
     where: dict[str, Condition] = Field(default_factory=dict)
+    where_any: list[dict[str, Condition]] = Field(default_factory=list)
+    only_if: Precondition | None = None
     expect: Condition | None = None
     count: CountCondition | None = None
     reduce: Literal["max", "min"] | None = None
@@ -110,6 +130,16 @@ class RuleBody(ProbeParams):
     def _where(cls, v: dict[str, Condition]) -> dict[str, Condition]:
         for key in v:
             _selector(key)
+        return v
+
+    @field_validator("where_any")
+    @classmethod
+    def _where_any(cls, v: list[dict[str, Condition]]) -> list[dict[str, Condition]]:
+        for conditions in v:
+            if not conditions:
+                raise ValueError("each set of where_any needs at least one condition")
+            for key in conditions:
+                _selector(key)
         return v
 
     @field_validator("label")
@@ -208,13 +238,34 @@ def _holds(cond: Condition, node: Node, today: dt.date) -> bool:
         raise _located(exc, node) from None
 
 
-def _where_ok(rule: RuleBody, item: Node, today: dt.date) -> bool:
-    for key, cond in rule.where.items():
+def _all_hold(conditions: Mapping[str, Condition], item: Node, today: dt.date) -> bool:
+    for key, cond in conditions.items():
         found = select(item, _steps(key))
         if not found:
             if not cond.holds(None, today):
                 return False
         elif not all(_holds(cond, m.node, today) for m in found):
+            return False
+    return True
+
+
+def _where_ok(rule: RuleBody, item: Node, today: dt.date) -> bool:
+    if not _all_hold(rule.where, item, today):
+        return False
+    return not rule.where_any or any(_all_hold(c, item, today) for c in rule.where_any)
+
+
+def _applies(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> bool:
+    pre = rule.only_if
+    if pre is None:
+        return True
+    for doc in docs:
+        found = select(doc, _steps(pre.select))
+        if not (
+            any(_holds(pre.expect, m.node, today) for m in found)
+            if found
+            else pre.expect.holds(None, today)
+        ):
             return False
     return True
 
@@ -374,6 +425,13 @@ def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
     """Judge one rule body against the parsed exports of its kind."""
     what = rule.about or " | ".join(rule.select or [])
     try:
+        if not _applies(rule, docs, today):
+            assert rule.only_if is not None
+            return Verdict(
+                FindingStatus.NOT_APPLICABLE,
+                f"{what}: not judged: {rule.only_if.about}",
+                {"only_if": rule.only_if.select},
+            )
         found = _matches(rule, docs, today)
         if rule.count is not None:
             return _judge_count(rule, found, what)
