@@ -77,10 +77,12 @@ EXPECT_CHECKS: dict[str, tuple[str, object, str]] = {
     ),
     # Last seen on 30/06/2026: 152 days before TODAY.
     "inventory.devices-fresh": ("device-inventory", "30/06/2026", "FW-01;"),
+    # The most recent review of the bad application inventory is from 15/03/2025.
+    "inventory.applications-fresh": ("application-inventory", "15/03/2025", "Smartschool;"),
     # The bad application inventory has no owner column.
     "inventory.applications-columns": (
         "application-inventory",
-        ["application", "supplier", "classification", "processing_agreement"],
+        ["application", "supplier", "classification", "processing_agreement", "last_reviewed"],
         "application;",
     ),
 }
