@@ -134,3 +134,67 @@ def test_contains_is_not_a_substring_match(catalog: Catalog) -> None:
     )
     tree = parse_source(source_from_text(text, "fw.conf"), "fortigate")
     assert judge(catalog, "fortigate.accept-all-inbound", tree).status is FindingStatus.PASS
+
+
+# check -> the offending items of the bad sample: (label, file name, line, text on that line)
+BAD_REASONS: dict[str, set[tuple[str | None, str, int, str]]] = {
+    "fortigate.accept-all-inbound": {
+        ("tijdelijk - camera's van buitenaf", "school-fw-bad.conf", 160, "edit")
+    },
+    "fortigate.admin-2fa": {
+        ("admin", "school-fw-bad.conf", 43, 'edit "admin"'),
+        ("leverancier", "school-fw-bad.conf", 49, 'edit "leverancier"'),
+    },
+    "fortigate.admin-lockout": {(None, "school-fw-bad.conf", 6, "admin-lockout-threshold")},
+    "fortigate.admin-on-wan": {("wan1", "school-fw-bad.conf", 15, 'edit "wan1"')},
+    "fortigate.firmware": {(None, "school-fw-bad.conf", 1, "#config-version=FGT60F-7.0.12")},
+    "fortigate.inter-zone-any": {("Gasten naar printer", "school-fw-bad.conf", 171, "edit")},
+    "fortigate.log-forwarding": {(None, "school-fw-bad.conf", 144, "set status disable")},
+    "fortigate.traffic-logging": {("LAN naar internet", "school-fw-bad.conf", 147, "edit")},
+    "fortigate.web-filter": {("LAN naar internet", "school-fw-bad.conf", 147, "edit")},
+    "pfsense.wan-pass-any": {
+        ("tijdelijk: alles open voor de leverancier", "config-bad.xml", 105, "<rule")
+    },
+    "pfsense.webgui-on-wan": {("Webbeheer van thuis uit", "config-bad.xml", 132, "<rule")},
+    "ssh.empty-passwords": {(None, "sshd_config", 24, "PermitEmptyPasswords yes")},
+    "ssh.password-auth": {
+        (None, "50-cloud-init.conf", 1, "PasswordAuthentication yes"),
+        (None, "sshd_config", 39, "PasswordAuthentication yes"),
+        (None, "sshd_config", 25, "ChallengeResponseAuthentication yes"),
+    },
+    "ssh.root-login": {
+        (None, "sshd_config", 14, "PermitRootLogin yes"),
+        (None, "sshd_config", 38, "PermitRootLogin yes"),
+    },
+    "windows.account-lockout": {(None, "bad-balie-pc.inf", 9, "LockoutBadCount = 0")},
+    "windows.password-complexity": {(None, "bad-balie-pc.inf", 7, "PasswordComplexity = 0")},
+}
+
+
+def _text_lines(path: Path) -> list[str]:
+    data = path.read_bytes()
+    text = data.decode("utf-16") if data[:2] == b"\xff\xfe" else data.decode("utf-8")
+    return text.splitlines()
+
+
+@pytest.mark.parametrize("check_id", sorted(BAD_REASONS))
+def test_bad_sample_fails_for_the_named_reason(catalog: Catalog, check_id: str) -> None:
+    kind = RuleParams.model_validate(catalog.checks[check_id].params).kind
+    path = SAMPLES[kind][1]
+    tree = parse_file(path, catalog.kinds[kind].format, display=str(path))
+    v = judge(catalog, check_id, tree)
+    items = v.evidence.get("items") or [
+        it
+        for part in v.evidence.get("any_of", []) + v.evidence.get("all_of", [])
+        for it in part.get("items", [])
+    ]
+    found = {
+        (it.get("label"), Path(it["file"]).name, it["line"])
+        for it in items
+        if it.get("ok") is not True
+    }
+    expected = BAD_REASONS[check_id]
+    assert found == {(label, name, line) for label, name, line, _ in expected}
+    for _, name, line, text in expected:
+        source = next(p for p in [path, *path.parent.rglob(name)] if p.name == name)
+        assert text in _text_lines(source)[line - 1], (name, line)
