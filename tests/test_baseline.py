@@ -325,3 +325,17 @@ def test_sarif_uris_are_encoded(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert loc == {"uri": "cfg%20dir/fw%231/wlan%2050%25.json", "uriBaseId": "%SRCROOT%"}
+
+
+def test_sarif_validates_against_the_oasis_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((REPO / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    bad = tmp_path / "users.json"
+    bad.write_text(
+        '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", "value": ['
+    )
+    result = run("--format", "sarif", str(EXPORTS), str(bad))
+    doc = json.loads(result.stdout)
+    assert doc["runs"][0]["results"], "something to validate"
+    jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
