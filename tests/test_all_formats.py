@@ -85,3 +85,13 @@ def test_report_of_a_file_that_is_not_results_is_a_clear_error(tmp_path: Path) -
     result = CliRunner().invoke(main, ["report", str(bad), "--format", "html"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "results.json" in result.output
+
+
+def test_scan_sarif_validates_against_the_oasis_schema(hostile: Results) -> None:
+    import jsonschema
+
+    from tests.conftest import REPO
+
+    schema = json.loads((REPO / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    doc = json.loads(renderer("sarif")(hostile, "nl"))
+    jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
