@@ -6,6 +6,7 @@ Layout of a bundle (every path relative, '/'-separated, entries sorted):
     evidence/<finding id>.json         the evidence dict of every finding, one file each
     attestations/<path>                the evidence files of the attestations (path as attested)
     exports/<path>                     the configuration exports (path as in school.yaml)
+    inputs/<name>                      school.yaml, attestations.yaml, waivers.yaml, as scanned
     reports/<name>                     rendered reports, when given
     manifest.json                      every other entry with its sha256 and size
 
@@ -34,12 +35,14 @@ from cyberstd import __version__
 from cyberstd.errors import CyberstdError
 from cyberstd.report.json import render as render_json
 from cyberstd.results import Results, Tool
-from cyberstd.school import SchoolFolder
+from cyberstd.school import ATTESTATIONS_FILE, SCHOOL_FILE, WAIVERS_FILE, SchoolFolder
 
 BUNDLE_FORMAT: Final = "cyberstd-evidence-bundle"
 BUNDLE_VERSION: Final = 1
 MANIFEST = "manifest.json"
 RESULTS = "results.json"
+# The school's own input files, bundled under inputs/ when the scan read them.
+SCHOOL_INPUTS = (SCHOOL_FILE, ATTESTATIONS_FILE, WAIVERS_FILE)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 # Everything zipfile and zlib raise on a damaged or hostile archive.
@@ -215,6 +218,21 @@ def _export_files(
             problems.append(f"export of kind {export.kind}: {exc}")
 
 
+def _input_files(
+    results: Results, folder: SchoolFolder, add: dict[str, bytes], problems: list[str]
+) -> None:
+    """school.yaml, attestations.yaml and waivers.yaml as the scan read them (those among
+    results.json's run.inputs), checked against their recorded sha256, into `add`."""
+    for name in SCHOOL_INPUTS:
+        recorded = _recorded(results.run.inputs, folder.dir / name)
+        if recorded is None:
+            continue
+        try:
+            add["inputs/" + name] = _read_checked(folder, name, recorded)
+        except BundleError as exc:
+            problems.append(f"input file {name}: {exc}")
+
+
 def build_bundle(
     results: Results,
     folder: SchoolFolder,
@@ -233,6 +251,7 @@ def build_bundle(
     problems: list[str] = []
     _attestation_files(results, folder, members, problems)
     _export_files(results, folder, members, problems)
+    _input_files(results, folder, members, problems)
     for name, content in sorted((reports or {}).items()):
         try:
             members[archive_path("reports/", name)] = (
@@ -444,3 +463,66 @@ def check_bundle(path: Path) -> BundleCheck:
     except READ_ERRORS as exc:
         check.problems.append(f"the archive cannot be read: {exc}")
     return check
+
+
+# --- against a signed list -------------------------------------------------------------------
+
+
+def signed_contents(path: Path) -> tuple[str, list[ManifestEntry]]:
+    """What a signature over a bundle records besides its bytes: the sha256 of manifest.json
+    and the manifest's entries. BundleError when the bundle does not match its manifest."""
+    check = check_bundle(path)
+    if not check.ok or check.manifest is None:
+        raise BundleError(
+            f"{path} is not a consistent evidence bundle:\n  " + "\n  ".join(check.failures())
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            manifest_sha, _ = _member_digest(zf, zf.getinfo(MANIFEST), MAX_MANIFEST_BYTES)
+    except READ_ERRORS as exc:
+        raise BundleError(f"{path}: {MANIFEST} cannot be read: {exc}") from None
+    return manifest_sha, list(check.manifest.files)
+
+
+def compare_signed(
+    path: Path, manifest_sha256: str | None, files: list[tuple[str, str, int]]
+) -> list[str]:
+    """The archive's members against the list a signature recorded: one line per member that
+    changed, was added or was removed since signing (manifest.json included), so that a file
+    is named even when its manifest entry was recomputed to match it."""
+    signed = {name: (sha, size) for name, sha, size in files}
+    if manifest_sha256 is not None:
+        signed[MANIFEST] = (manifest_sha256, -1)  # its size is not recorded: compare the hash
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos: dict[str, zipfile.ZipInfo] = {}
+            for member in zf.infolist():
+                infos.setdefault(member.filename, member)
+            lines = [_against_signed(zf, infos.get(name), name, *signed[name]) for name in signed]
+            lines += [f"added since signing: {name}" for name in infos if name not in signed]
+    except READ_ERRORS as exc:
+        return [f"bundle: the archive cannot be read to compare it with the signed list: {exc}"]
+    return sorted(line for line in lines if line)
+
+
+def _against_signed(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo | None, name: str, sha: str, size: int
+) -> str:
+    """'' when a member is as signed, else the line that says how it is not (size -1: any)."""
+    if info is None:
+        return f"removed since signing: {name}"
+    limit = size if size >= 0 else MAX_MANIFEST_BYTES
+    actual, actual_size = _safe_digest(zf, info, limit)
+    if size >= 0 and actual_size != size:
+        return f"changed since signing: {name} (not the {size} bytes signed)"
+    if actual != sha:
+        return f"changed since signing: {name} (sha256 {actual}, signed {sha})"
+    return ""
+
+
+def _safe_digest(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> tuple[str, int]:
+    """sha256 and size of a member (at most limit + 1 bytes read); 'unreadable' when damaged."""
+    try:
+        return _member_digest(zf, info, limit)
+    except READ_ERRORS:
+        return "unreadable", -1

@@ -99,13 +99,27 @@ def _kind(path: Path) -> str:
 def sign(file: Path, key_file: Path, passphrase_env: str | None, sig_file: Path | None) -> None:
     """Sign an evidence bundle or a results.json: write a detached signature FILE.sig.
 
-    The signature covers every byte of FILE (for a bundle: the whole archive, manifest included).
+    The signature covers every byte of FILE (for a bundle: the whole archive, manifest included,
+    and also the manifest's list of files, so that `verify` can name a file that changed).
     """
-    from cyberstd.signing import load_private_key, sign_file, signature_path, write_signature
+    from cyberstd.signing import (
+        SignedFile,
+        load_private_key,
+        sign_file,
+        signature_path,
+        write_signature,
+    )
 
     key = load_private_key(key_file, _passphrase(passphrase_env))
     kind = _kind(file)
-    signature = sign_file(file, key, kind)
+    if kind == "bundle":
+        from cyberstd.bundle import signed_contents
+
+        manifest_sha, entries = signed_contents(file)
+        files = tuple(SignedFile(e.path, e.sha256, e.size) for e in entries)
+        signature = sign_file(file, key, kind, manifest_sha256=manifest_sha, files=files)
+    else:
+        signature = sign_file(file, key, kind)
     out = write_signature(signature, sig_file or signature_path(file))
     click.echo(f"signed {file} ({kind}, sha256 {signature.sha256})")
     click.echo(f"signer {signature.fingerprint}")
@@ -131,16 +145,22 @@ def sign(file: Path, key_file: Path, passphrase_env: str | None, sig_file: Path 
 def verify(file: Path, pubkey: Path, sig_file: Path | None) -> None:
     """Verify FILE (a bundle or a results.json) against its signature and the signer's public key.
 
-    For a bundle, also check every file in it against its manifest. Exit 0 when everything
-    holds, 1 when anything was changed, added, removed or signed by another key, 2 when the
-    file, signature or key cannot be read.
+    For a bundle, also check every file in it against its manifest and against the list of
+    files the signature recorded. Exit 0 when everything holds, 1 when anything was changed,
+    added, removed or signed by another key, 2 when the file, signature or key cannot be read.
     """
-    from cyberstd.bundle import check_bundle, is_bundle
+    from cyberstd.bundle import check_bundle, compare_signed, is_bundle
     from cyberstd.signing import load_public_key, read_signature, signature_path, verify_signature
 
     key = load_public_key(pubkey)
     signature = read_signature(sig_file or signature_path(file))
     failures = verify_signature(file, signature, key)
+    if signature.manifest_sha256 is not None and is_bundle(file):
+        failures += compare_signed(
+            file,
+            signature.manifest_sha256,
+            [(f.path, f.sha256, f.size) for f in signature.files],
+        )
     summary = ""
     if signature.kind == "bundle" or is_bundle(file):
         check = check_bundle(file)

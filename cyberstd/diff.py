@@ -17,9 +17,11 @@ from pydantic import ValidationError
 from cyberstd.errors import InputError, Problem, UsageError
 from cyberstd.i18n import t
 from cyberstd.report.common import inert
+from cyberstd.report.markdown import code, inline
 from cyberstd.results import (
     MET,
     SCHEMA_VERSION,
+    Answer,
     ControlResult,
     ControlStatus,
     Finding,
@@ -35,6 +37,7 @@ class Change(StrEnum):
     """What happened to one control between the two runs."""
 
     NEW_GAP = "new_gap"
+    NEW_FAILURES = "new_failures"
     RESOLVED = "resolved"
     STILL_FAILING = "still_failing"
     NEWLY_WAIVED = "newly_waived"
@@ -53,6 +56,7 @@ PRECEDENCE = (
     Change.WAIVER_EXPIRED,
     Change.ATTESTATION_EXPIRED,
     Change.NEW_GAP,
+    Change.NEW_FAILURES,
     Change.NEWLY_WAIVED,
     Change.RESOLVED,
     Change.STILL_FAILING,
@@ -62,6 +66,7 @@ PRECEDENCE = (
 # The order reports show the buckets in: regressions first.
 DISPLAY_ORDER = (
     Change.NEW_GAP,
+    Change.NEW_FAILURES,
     Change.WAIVER_EXPIRED,
     Change.ATTESTATION_EXPIRED,
     Change.OTHER_CHANGE,
@@ -72,7 +77,12 @@ DISPLAY_ORDER = (
     Change.CONTROL_REMOVED,
     Change.UNCHANGED,
 )
-REGRESSIONS = frozenset({Change.NEW_GAP, Change.WAIVER_EXPIRED, Change.ATTESTATION_EXPIRED})
+REGRESSIONS = frozenset(
+    {Change.NEW_GAP, Change.NEW_FAILURES, Change.WAIVER_EXPIRED, Change.ATTESTATION_EXPIRED}
+)
+# Answers of an attestation that decide a control's status by themselves (a gap or n/a): when
+# such an attestation expires, the status changes because of the expiry, not a fix.
+DECIDING_ANSWERS = frozenset({Answer.NOT_IMPLEMENTED, Answer.PARTIALLY, Answer.NOT_APPLICABLE})
 
 # How far a status is from "in place"; a control got worse when this number went up.
 BADNESS = {
@@ -97,9 +107,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "run": ("Scan", "Run"),
     "counts": ("Controls per status", "Controls by status"),
     "result.bad": (
-        "Achteruitgang: {n} control(s) (nieuwe tekortkoming, verlopen uitzondering of "
-        "verklaring, of slechtere status).",
-        "Regressions: {n} control(s) (new gap, expired waiver or attestation, or a worse status).",
+        "Achteruitgang: {n} control(s) (nieuwe tekortkoming, nieuwe gefaalde controle, verlopen "
+        "uitzondering of verklaring, of slechtere status).",
+        "Regressions: {n} control(s) (new gap, new failing check, expired waiver or "
+        "attestation, or a worse status).",
     ),
     "result.good": ("Geen achteruitgang.", "No regressions."),
     "unchanged": ("{n} control(s) ongewijzigd", "{n} control(s) unchanged"),
@@ -107,6 +118,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "worse": ("slechter", "worse"),
     "level_short": ("niveau {level}", "level {level}"),
     "change.new_gap": ("Nieuwe tekortkomingen", "New gaps"),
+    "change.new_failures": (
+        "Nieuwe gefaalde controles in een open tekortkoming",
+        "New failing checks in an open gap",
+    ),
     "change.resolved": ("Opgelost", "Resolved"),
     "change.still_failing": ("Nog steeds niet in orde", "Still failing"),
     "change.newly_waived": ("Nieuw aanvaard risico", "Newly waived"),
@@ -158,6 +173,11 @@ class FindingChange:
     target: str
     old: FindingStatus | None
     new: FindingStatus | None
+
+    @property
+    def newly_failing(self) -> bool:
+        """It fails now and did not before (it passed, could not run, or was not there)."""
+        return self.new is FindingStatus.FAIL and self.old is not FindingStatus.FAIL
 
 
 @dataclass(frozen=True)
@@ -217,8 +237,14 @@ class Diff:
         return [c for c in self.controls if c.change is change]
 
 
-def classify(old: ControlResult | None, new: ControlResult | None) -> Change:
-    """The bucket of one control; the first rule of PRECEDENCE that holds wins."""
+def classify(
+    old: ControlResult | None,
+    new: ControlResult | None,
+    findings: tuple[FindingChange, ...] = (),
+) -> Change:
+    """The bucket of one control; the first rule of PRECEDENCE that holds wins.
+
+    `findings` are the control's findings whose status changed (see `compare`)."""
     if old is None:
         return Change.CONTROL_ADDED
     if new is None:
@@ -226,19 +252,29 @@ def classify(old: ControlResult | None, new: ControlResult | None) -> Change:
     gap_now = new.status not in MET
     if gap_now and _waiver_expired(old, new):
         return Change.WAIVER_EXPIRED
-    if gap_now and _attestation_expired(old, new):
+    if _attestation_expired(old, new) and (gap_now or _expiry_changed_status(old, new)):
         return Change.ATTESTATION_EXPIRED
     if gap_now and old.status in MET:
         return Change.NEW_GAP
+    if gap_now and any(f.newly_failing for f in findings):
+        return Change.NEW_FAILURES
     if new.status is ControlStatus.WAIVED and old.status is not ControlStatus.WAIVED:
         return Change.NEWLY_WAIVED
-    if not gap_now and old.status not in MET:
+    if not gap_now and (old.status not in MET or _waiver_no_longer_needed(old, new)):
         return Change.RESOLVED
     if gap_now and old.status is new.status:
         return Change.STILL_FAILING
     if old.status is not new.status:
         return Change.OTHER_CHANGE
     return Change.UNCHANGED
+
+
+def _waiver_no_longer_needed(old: ControlResult, new: ControlResult) -> bool:
+    """Waived before, compliant (or not applicable) now: fixed, the waiver is not needed."""
+    return old.status is ControlStatus.WAIVED and new.status in (
+        ControlStatus.COMPLIANT,
+        ControlStatus.NOT_APPLICABLE,
+    )
 
 
 def _waiver_expired(old: ControlResult, new: ControlResult) -> bool:
@@ -256,6 +292,20 @@ def _attestation_expired(old: ControlResult, new: ControlResult) -> bool:
         and new.attestation.expired
         and old.attestation is not None
         and not old.attestation.expired
+    )
+
+
+def _expiry_changed_status(old: ControlResult, new: ControlResult) -> bool:
+    """The status changed to a met one because an attestation that decided it no longer counts.
+
+    Its answer (not implemented, partially, not applicable) set the old status by itself; once
+    it expired, the control is judged on its checks alone. A waiver that came in since
+    explains a `waived` status better, so that one is left to the later rules."""
+    assert old.attestation is not None
+    return (
+        old.status is not new.status
+        and new.status is not ControlStatus.WAIVED
+        and old.attestation.answer in DECIDING_ANSWERS
     )
 
 
@@ -297,15 +347,16 @@ def compare(old: Results, new: Results, *, force: bool = False) -> Diff:
                 (after.finding_ids if after else []) + (before.finding_ids if before else [])
             )
         )
+        found = _finding_changes(ids, old_findings, new_findings)
         changes.append(
             ControlChange(
                 id=cid,
                 level=shown.level,
                 title=shown.title,
-                change=classify(before, after),
+                change=classify(before, after, found),
                 old=before.status if before else None,
                 new=after.status if after else None,
-                findings=_finding_changes(ids, old_findings, new_findings),
+                findings=found,
             )
         )
     return Diff(old, new, tuple(changes), tuple(_notes(old, new)))
@@ -430,14 +481,6 @@ def render_text(d: Diff, lang: str = "nl") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    """Text from a scanned network made inert inside Markdown."""
-    clean = inert(text)
-    for ch in "\\|`*_[]<>#":
-        clean = clean.replace(ch, "\\" + ch)
-    return clean
-
-
 def render_markdown(d: Diff, lang: str = "nl") -> str:
     """A Markdown comparison: both runs side by side, then the controls per bucket."""
     o, n = d.old, d.new
@@ -448,7 +491,7 @@ def render_markdown(d: Diff, lang: str = "nl") -> str:
         return f"{reached} / {s.target_level}"
 
     rows = [
-        (_t("run", lang), f"`{_cell(o.run.id)}`", f"`{_cell(n.run.id)}`"),
+        (_t("run", lang), code(o.run.id), code(n.run.id)),
         (
             _t("date", lang),
             f"{o.run.finished:%Y-%m-%d %H:%M} UTC",
@@ -456,10 +499,10 @@ def render_markdown(d: Diff, lang: str = "nl") -> str:
         ),
         (
             _t("framework", lang),
-            _cell(f"{o.run.framework.id} {o.run.framework.version}"),
-            _cell(f"{n.run.framework.id} {n.run.framework.version}"),
+            inline(f"{o.run.framework.id} {o.run.framework.version}"),
+            inline(f"{n.run.framework.id} {n.run.framework.version}"),
         ),
-        (_t("profile", lang), _cell(o.run.profile), _cell(n.run.profile)),
+        (_t("profile", lang), inline(o.run.profile), inline(n.run.profile)),
         (_t("level", lang), level(o), level(n)),
         (_t("score", lang), f"{o.summary.score:.1f}%", f"{n.summary.score:.1f}%"),
     ]
@@ -473,14 +516,14 @@ def render_markdown(d: Diff, lang: str = "nl") -> str:
         if o.summary.counts.get(st, 0) or n.summary.counts.get(st, 0)
     ]
     lines = [
-        f"# {_t('title', lang)}: {_cell(n.school.name)}",
+        f"# {_t('title', lang)}: {inline(n.school.name)}",
         "",
         f"| | {_t('old', lang)} | {_t('new', lang)} |",
         "|---|---|---|",
     ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     lines.append("")
-    lines += [f"> {_cell(note.text(lang))}\n" for note in d.notes]
+    lines += [f"> {inline(note.text(lang))}\n" for note in d.notes]
     lines += [f"**{_verdict(d, lang)}** {_t('unchanged', lang, n=d.counts()[Change.UNCHANGED])}."]
     for change in DISPLAY_ORDER:
         items = _shown(d, change)
@@ -491,10 +534,10 @@ def render_markdown(d: Diff, lang: str = "nl") -> str:
             mark = f" ({_t('worse', lang)})" if c.worse and change not in REGRESSIONS else ""
             lines.append(
                 f"- **{c.id}** ({t('report.level', lang, level=c.level)}) "
-                f"{_cell(c.title.get(lang, ''))}: {_transition(c, lang)}{mark}"
+                f"{inline(c.title.get(lang, ''))}: {_transition(c, lang)}{mark}"
             )
             lines += [
-                f"  - `{_cell(f.check)}` @ {_cell(f.target)}: "
+                f"  - {code(f.check)} @ {inline(f.target)}: "
                 f"{_fstatus(f.old, lang)} → {_fstatus(f.new, lang)}"
                 for f in c.findings
             ]

@@ -21,6 +21,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     "finding.error": ("fout", "error"),
     "finding.skipped": ("overgeslagen", "skipped"),
     "finding.not_applicable": ("niet van toepassing", "not applicable"),
+    # severities (of a check, and of a control that is a gap)
+    "severity.info": ("info", "info"),
+    "severity.low": ("laag", "low"),
+    "severity.medium": ("gemiddeld", "medium"),
+    "severity.high": ("hoog", "high"),
+    "severity.critical": ("kritiek", "critical"),
+    # kinds of record in a spreadsheet report ('control' is the word the reports use in Dutch too)
+    "record.control": ("control", "control"),
+    "record.finding": ("bevinding", "finding"),
     # explanations
     "why.na": ("niet van toepassing: {reason}", "not applicable: {reason}"),
     "why.failed": (

@@ -2,17 +2,20 @@
 
 A school may want to share a report (with its board, a supplier, another school) without
 handing out a map of its network and a list of its staff. `redact(results)` returns a copy in
-which internal IP addresses, the school's host names and domains, accounts and e-mail
-addresses, the people who attested or approved, and the user part of local paths are replaced
-by placeholders (`ip-1`, `host-1`, `school`, `user-1@school`, `user-2`, `person-1`). The same
+which internal IP addresses, the school's host names and domains (and every name under an
+internal suffix such as `.local` or `.lan`), accounts (also `DOMAIN\\user`) and e-mail
+addresses, the people who attested or approved, the school folder and the user part of local
+paths are replaced by placeholders (`ip-1`, `host-1`, `school`, `user-1@school`, `user-2`,
+`person-1`, `<school>`). The same
 value always gets the same placeholder within one `RedactionMap`, so a host named in a message
 and in the evidence stays recognisably the same host. Public facts that identify nobody (check
 and control ids, statuses, severities, TLS versions, port numbers, catalog texts) are kept.
 
 What counts as the school's: the domains given, the registrable domain of every host name that
 is a finding's target, the domains of the school's Microsoft 365 tenant (`*.onmicrosoft.com`),
-and the e-mail domains under those; when none of these is known, the most frequent e-mail
-domain. Other e-mail domains are replaced as `domain-N`. Free text the school wrote itself
+every name under an internal suffix (INTERNAL_SUFFIXES: nobody else's network uses those
+names), and the e-mail domains under those; when none of these is known, the most frequent
+e-mail domain. Other e-mail domains are replaced as `domain-N`. Free text the school wrote itself
 (explanations, reasons) is searched for the same values but cannot be searched for names it
 has never been told about: read it before sharing.
 """
@@ -46,6 +49,15 @@ SECOND_LEVEL = frozenset(
 TENANT_SUFFIXES = ("onmicrosoft.com", "sharepoint.com")
 # Path folders whose name is not a person.
 SHARED_HOMES = frozenset({"public", "shared", "default", "default user", "all users"})
+# Suffixes of names that exist only inside a private network (RFC 6762, RFC 8375 and common
+# practice): a name under one of them is always the school's own.
+INTERNAL_SUFFIXES = ("local", "lan", "internal", "intranet", "corp", "home.arpa", "localdomain")
+# Windows account domains that every system has; `BUILTIN\\Administrators` identifies no one.
+WELL_KNOWN_DOMAINS = frozenset(
+    {"builtin", "nt authority", "authority", "nt service", "service", "workgroup", "window manager"}
+)
+# What the school folder becomes: one neutral name wherever its path appears.
+SCHOOL_FOLDER = "<school>"
 
 INTERNAL_NETWORKS = tuple(
     ipaddress.ip_network(n)
@@ -77,15 +89,22 @@ IPV6 = re.compile(
     r"(%[\w.-]+)?(/\d{1,3})?(?![\w:])"
 )
 HOME = re.compile(
-    r"((?<!\w)/(?:var/home|home|Users)/|(?<![A-Za-z])[A-Za-z]:[\\/]+Users[\\/]+)"
+    r"((?<!\w)(?:/(?:var|usr|export|data|private|mnt/[a-z]))?/(?:home|homes|Users)/"
+    r"|(?<![A-Za-z])[A-Za-z]:[\\/]+(?:Users|Documents and Settings)[\\/]+)"
     r"([^/\\\s'\"`:;,()\[\]{}<>]+)",
     re.I,
+)
+# A NetBIOS-style account, DOMAIN\\user: a domain in capitals (so that a relative Windows path
+# like `exports\\fw.conf` is not taken for one) and a user name that ends the path.
+NETBIOS = re.compile(
+    r"(?<![\w\\.$-])([A-Z][A-Z0-9_-]{0,14})\\(?![\\\s])([\w$-](?:[\w.$-]{0,62}[\w$-])?)"
+    r"(?![\w$\\-]|\.\w)"
 )
 UNC = re.compile(r"(?<![\\\w])\\\\([A-Za-z0-9_][\w-]*)(?=\\)")
 ELLIPSIS = re.compile(r"([^\s'\"(\[{<>,;]{4,100})(?=\.\.\.|…)")
 RESERVED = re.compile(r"\b(host|ip|user|person|domain|school)-(\d+)\b")
 PLACEHOLDER = re.compile(
-    r"(?i:(?:host|ip|user|person|domain|school)-\d+|school)"
+    r"<school>|(?i:(?:host|ip|user|person|domain|school)-\d+|school)"
     r"(?:@(?:school(?:-\d+)?|domain-\d+|host-\d+))?"
 )
 
@@ -102,6 +121,12 @@ def is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return any(address.version == n.version and address in n for n in INTERNAL_NETWORKS)
 
 
+def is_internal_name(name: str) -> bool:
+    """Whether a host or domain name ends in a suffix that only private networks use."""
+    low = name.lower().rstrip(".")
+    return any(low.endswith("." + suffix) for suffix in INTERNAL_SUFFIXES)
+
+
 def registrable(name: str) -> str:
     """The domain a name was registered under: `www.school.be` -> `school.be`, with a short
     list of second-level suffixes (`school.sch.uk`) and tenant platforms (`x.onmicrosoft.com`)."""
@@ -109,6 +134,8 @@ def registrable(name: str) -> str:
     if len(labels) <= 2:
         return ".".join(labels)
     tail = ".".join(labels[-2:])
+    if tail == "home.arpa":
+        return ".".join(labels[-3:])
     if tail in TENANT_SUFFIXES:
         size = 4 if labels[-3] == "mail" and len(labels) >= 4 else 3
         return ".".join(labels[-size:])
@@ -149,6 +176,7 @@ class RedactionMap:
         self._literals: dict[str, str] = {}
         self._literal_re: re.Pattern[str] | None = None
         self._folders: list[tuple[re.Pattern[str], str]] = []
+        self._folder_paths: set[str] = set()
         for domain in school_domains:
             self.add_school_domain(domain)
 
@@ -208,13 +236,23 @@ class RedactionMap:
         self._originals.setdefault(key, placeholder)
         self._literal_re = None
 
-    def add_folder(self, folder: str, placeholder: str) -> None:
-        """A folder replaced as a whole, before anything in its path is (the school's folder)."""
+    def add_folder(self, folder: str, placeholder: str = SCHOOL_FOLDER) -> None:
+        """A folder replaced as a whole, before anything in its path is (the school's folder).
+
+        Only a folder that names a place on disk (an absolute path, or one with a separator):
+        a bare name like `sint-jan` would also hit domains and words."""
         path = folder.rstrip("/\\")
-        if len(path) > 1 and not is_placeholder(path):
-            pattern = re.compile(rf"(?<![\w-]){re.escape(path)}(?![\w-])")
-            self._folders.append((pattern, placeholder))
-            self._originals.setdefault(path.lower(), placeholder)
+        key = path.lower()
+        if len(path) <= 1 or is_placeholder(path) or not re.search(r"[/\\]", path):
+            return
+        if key in self._folder_paths:
+            return
+        self._folder_paths.add(key)
+        pattern = re.compile(rf"(?<![\w-]){re.escape(path)}(?![\w-])", re.I)
+        self._folders.append((pattern, placeholder))
+        # the longest first, so a folder inside another is replaced as itself
+        self._folders.sort(key=lambda item: -len(item[0].pattern))
+        self._originals.setdefault(key, placeholder)
 
     def host(self, name: str) -> str:
         """The placeholder of a host name that is not under a known domain (`server01`)."""
@@ -234,6 +272,8 @@ class RedactionMap:
     def _known(self, name: str) -> str | None:
         """The registrable domain of `name` when it is the school's or another known one."""
         reg = registrable(name)
+        if is_internal_name(name) and reg not in self.school_domains:
+            self.add_school_domain(reg)
         if reg in self.school_domains or reg in self.other_domains:
             return reg
         if reg.endswith(TENANT_SUFFIXES) and reg not in TENANT_SUFFIXES:
@@ -246,6 +286,8 @@ class RedactionMap:
     def domain(self, domain: str) -> str:
         """The placeholder of a domain: `school` (and `school-2`, ...) or `domain-N`."""
         reg = registrable(domain)
+        if is_internal_name(domain) and reg not in self.school_domains:
+            self.add_school_domain(reg)
         if reg not in self.school_domains:
             self.add_other_domain(reg)
             return self._get(f"domain:{reg}", reg, "domain")
@@ -284,6 +326,7 @@ class RedactionMap:
         out = NAME.sub(self._name_match, out)
         out = HOME.sub(self._home_match, out)
         out = UNC.sub(self._unc_match, out)
+        out = NETBIOS.sub(self._netbios_match, out)
         literal = self._literal_pattern()
         if literal is not None:
             out = literal.sub(lambda m: self._literals[m.group(0).lower()], out)
@@ -320,7 +363,32 @@ class RedactionMap:
 
     def _name_match(self, m: re.Match[str]) -> str:
         name = m.group(1)
-        return self.name(name) if self._known(name) else name
+        if not self._known(name):
+            return name
+        placeholder = self.name(name)
+        if is_internal_name(name):
+            self._short_name(name, placeholder)
+        return placeholder
+
+    def _short_name(self, name: str, placeholder: str) -> None:
+        """The first label of an internal host (`EXCH01` of `EXCH01.school.local`), which
+        banners and logs also use alone: the same placeholder, when it looks like a machine
+        name (a digit or a hyphen in it) rather than a word like `mail`."""
+        first = name.split(".")[0]
+        if (
+            placeholder.startswith("host-")
+            and len(first) >= 4
+            and re.search(r"[\d-]", first)
+            and not is_placeholder(first)
+        ):
+            self.add_literal(first, placeholder)
+
+    def _netbios_match(self, m: re.Match[str]) -> str:
+        """DOMAIN\\user: the account's placeholder (well-known Windows domains stay)."""
+        domain, user = m.group(1), m.group(2)
+        if domain.lower() in WELL_KNOWN_DOMAINS or is_placeholder(user):
+            return m.group(0)
+        return self._get(f"user:{user.lower()}", user, "user")
 
     def _home_match(self, m: re.Match[str]) -> str:
         user = m.group(2)
@@ -422,12 +490,13 @@ def mapping_for(
     for text in texts:
         mapping.reserve(text)
     school_ids = {r.school.id for r in results}
+    for r in results:
+        if r.school.folder:
+            mapping.add_folder(r.school.folder)
     if not keep_school:
         for r in results:
             mapping.add_literal(r.school.id, "school")
             mapping.add_literal(r.school.name, "School")
-            if r.school.folder:
-                mapping.add_folder(r.school.folder, "school")
     for r in results:
         for f in r.findings:
             _learn_target(mapping, f.target, school_ids)
@@ -437,12 +506,20 @@ def mapping_for(
     email_domains = Counter(m.group(2).lower() for t in texts for m in EMAIL.finditer(t))
     if not mapping.school_domains and email_domains:
         mapping.add_school_domain(email_domains.most_common(1)[0][0])
+    for text in texts:
+        for m in NAME.finditer(text):
+            if is_internal_name(m.group(1)):
+                mapping.add_school_domain(m.group(1))
     for domain in email_domains:
         if registrable(domain) not in mapping.school_domains:
             mapping.add_other_domain(domain)
     for r in results:
         _learn_findings(mapping, r.findings)
         _learn_people(mapping, r.controls, r.findings)
+    for text in texts:
+        for m in NETBIOS.finditer(text):
+            if m.group(1).lower() not in WELL_KNOWN_DOMAINS:
+                mapping.add_user(m.group(2))
     for text in texts:
         # Give every value a placeholder now, in document order, so that a value cut short
         # before its first full appearance is still recognised.

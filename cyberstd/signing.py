@@ -3,7 +3,9 @@
 A signature file is JSON. The Ed25519 signature covers a canonical form of every other field of
 that file (the signed file's sha256 and size, the kind of file, the signer's key fingerprint,
 the signing time and the tool version), so neither the signed file nor any field of the .sig can
-change without verification failing.
+change without verification failing. A bundle's signature also records the sha256 of its
+manifest.json and the manifest's list of files with their sha256 and size, so that `verify` can
+name a file that changed even when the manifest was recomputed to match it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ KINDS = ("bundle", "results")
 # Domain separation: a cyberstd signature can never be mistaken for one over other data.
 CONTEXT = b"cyberstd-signature-v1\n"
 MAX_SMALL_FILE = 64 * 1024
+# A bundle's signature lists every file of the bundle: allow as many as a manifest may hold.
+MAX_SIGNATURE_FILE = 16 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -133,12 +137,12 @@ def write_keypair(
     return path, pub_path, fingerprint(key.public_key())
 
 
-def _read_small(path: Path, what: str) -> bytes:
+def _read_small(path: Path, what: str, limit: int = MAX_SMALL_FILE) -> bytes:
     """Read a key or signature file, refusing what is missing or far too large to be one."""
     try:
         if not path.is_file():
             raise SigningError(f"{what} {path} not found")
-        if path.stat().st_size > MAX_SMALL_FILE:
+        if path.stat().st_size > limit:
             raise SigningError(f"{what} {path} is too large to be one")
         return path.read_bytes()
     except OSError as exc:
@@ -195,8 +199,19 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 
 @dataclass(frozen=True)
+class SignedFile:
+    """One file of a signed bundle, as the signature records it."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
 class Signature:
-    """A detached signature: what was signed, by which key, when, and the signature bytes."""
+    """A detached signature: what was signed, by which key, when, and the signature bytes.
+
+    For a bundle also the sha256 of its manifest.json and the files the manifest lists."""
 
     kind: str
     sha256: str
@@ -206,10 +221,12 @@ class Signature:
     tool_version: str
     signature: bytes = b""
     algorithm: str = ALGORITHM
+    manifest_sha256: str | None = None
+    files: tuple[SignedFile, ...] = ()
 
     def statement(self) -> dict[str, Any]:
         """Every field of the signature file except the signature itself."""
-        return {
+        out: dict[str, Any] = {
             "format": SIGNATURE_FORMAT,
             "format_version": SIGNATURE_VERSION,
             "algorithm": self.algorithm,
@@ -220,6 +237,12 @@ class Signature:
             "signed_at": self.signed_at,
             "tool": {"name": "cyberstd", "version": self.tool_version},
         }
+        if self.manifest_sha256 is not None:
+            out["manifest_sha256"] = self.manifest_sha256
+            out["files"] = [
+                {"path": f.path, "sha256": f.sha256, "size": f.size} for f in self.files
+            ]
+        return out
 
     def payload(self) -> bytes:
         """The bytes the Ed25519 signature is made over (canonical JSON after a context line)."""
@@ -235,11 +258,22 @@ class Signature:
 
 
 def sign_file(
-    path: Path, key: Ed25519PrivateKey, kind: str, *, now: dt.datetime | None = None
+    path: Path,
+    key: Ed25519PrivateKey,
+    kind: str,
+    *,
+    now: dt.datetime | None = None,
+    manifest_sha256: str | None = None,
+    files: tuple[SignedFile, ...] = (),
 ) -> Signature:
-    """Sign a file's sha256 and size (and so its every byte) with an Ed25519 key."""
+    """Sign a file's sha256 and size (and so its every byte) with an Ed25519 key.
+
+    For a bundle, give the sha256 of its manifest.json and the manifest's files: the
+    signature then covers that list too (see `bundle.signed_contents`)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
+    if manifest_sha256 is not None and kind != "bundle":
+        raise ValueError("only a bundle's signature lists files")
     sha, size = digest(path)
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     unsigned = Signature(
@@ -249,6 +283,8 @@ def sign_file(
         fingerprint=fingerprint(key.public_key()),
         signed_at=when.isoformat().replace("+00:00", "Z"),
         tool_version=__version__,
+        manifest_sha256=manifest_sha256,
+        files=files,
     )
     return replace(unsigned, signature=key.sign(unsigned.payload()))
 
@@ -297,12 +333,37 @@ def _parse_signature(body: Any) -> Signature:
         raise ValueError("field 'signature' is not base64") from None
     if len(raw) != 64:
         raise ValueError(f"field 'signature' holds {len(raw)} bytes, an Ed25519 signature 64")
-    return Signature(kind, sha, size, fpr, signed_at, version, raw, algorithm)
+    manifest_sha, files = _signed_files(body)
+    return Signature(kind, sha, size, fpr, signed_at, version, raw, algorithm, manifest_sha, files)
+
+
+def _signed_files(body: dict[str, Any]) -> tuple[str | None, tuple[SignedFile, ...]]:
+    """The optional manifest_sha256 and files of a bundle's signature, checked (they are
+    covered by the signature like every other field, whatever the kind says)."""
+    if "manifest_sha256" not in body and "files" not in body:
+        return None, ()
+    manifest_sha = _field(body, "manifest_sha256", str)
+    if not _HEX64.match(manifest_sha):
+        raise ValueError("field 'manifest_sha256' is not 64 lowercase hex digits")
+    entries = _field(body, "files", list)
+    out: list[SignedFile] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ValueError(f"files[{i}] is not an object")
+        path = _field(entry, "path", str)
+        sha = _field(entry, "sha256", str)
+        size = _field(entry, "size", int)
+        if not path or path in seen or not _HEX64.match(sha) or size < 0:
+            raise ValueError(f"files[{i}] is not a usable entry (path, sha256, size)")
+        seen.add(path)
+        out.append(SignedFile(path, sha, size))
+    return manifest_sha, tuple(out)
 
 
 def read_signature(path: Path) -> Signature:
     """Read a signature file; SigningError saying what is wrong when it is not a usable one."""
-    data = _read_small(path, "signature file")
+    data = _read_small(path, "signature file", MAX_SIGNATURE_FILE)
     try:
         body = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

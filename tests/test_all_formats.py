@@ -8,13 +8,15 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from cyberstd.cli import main
+from cyberstd.i18n import t
 from cyberstd.report import FORMATS, renderer
-from cyberstd.results import FindingStatus, Results
+from cyberstd.results import ControlStatus, Finding, FindingStatus, Results
 from tests.report_formats import make_results
 
 LONG = "A" * 100_000
@@ -54,14 +56,97 @@ def test_hostile_content_is_inert(hostile: Results, fmt: str, lang: str) -> None
         assert "<script>" not in text
 
 
+def _csv_rows(text: str, fmt: str) -> list[list[str]]:
+    delimiter = ";" if "semicolon" in fmt else ","
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter))
+
+
+def _props(item: dict[str, Any]) -> dict[str, str]:
+    return {p["name"]: p["value"] for p in item.get("props", [])}
+
+
+def error_shown(fmt: str, text: str, f: Finding, lang: str) -> bool:
+    """Whether a report shows finding `f` as an error: the format's word for error (or its
+    error reason) with that very check, not merely the check's name somewhere."""
+    word = t("finding.error", lang)
+    reason = str(f.error_reason)
+    if fmt == "json":
+        found = json.loads(text)["findings"]
+        return any(x["check"] == f.check and x["status"] == "error" for x in found)
+    if fmt == "md":
+        return any(f"`{f.check}` @" in line and f": {word}: " in line for line in text.splitlines())
+    if fmt == "html":
+        badge = f'<code>{f.check}</code> @ {f.target}: <span class="badge error">{word}</span>'
+        return badge in text
+    if fmt in ("csv", "csv-semicolon"):
+        header, *rows = _csv_rows(text, fmt)
+        check, status = header.index(COLUMNS_CHECK[lang]), header.index(COLUMNS_STATUS[lang])
+        why = header.index(COLUMNS_REASON[lang])
+        return any(r[check] == f.check and r[status] == word and reason in r[why] for r in rows)
+    if fmt == "oscal":
+        observations = json.loads(text)["assessment-results"]["results"][0]["observations"]
+        return any(
+            _props(o).get("check") == f.check
+            and _props(o).get("status") == "error"
+            and _props(o).get("error-reason") == reason
+            for o in observations
+        )
+    if fmt == "sarif":
+        results = json.loads(text)["runs"][0]["results"]
+        return any(
+            r["ruleId"] == f.check and r.get("properties", {}).get("error_reason") == reason
+            for r in results
+        )
+    if fmt == "junit":
+        cases = ET.fromstring(text).iter("testcase")
+        return any(
+            (c.get("name") or "").startswith(f"{f.check}:")
+            and any(e.get("type") == reason for e in c.iter("error"))
+            for c in cases
+        )
+    raise AssertionError(f"no rule for format {fmt}")
+
+
+COLUMNS_CHECK = {"en": "Check", "nl": "Controle"}
+COLUMNS_STATUS = {"en": "Finding status", "nl": "Status bevinding"}
+COLUMNS_REASON = {"en": "Reason", "nl": "Reden"}
+
+
+def errors_as_passes(results: Results) -> Results:
+    """The same results with every probe error turned into a pass (what the test must catch)."""
+    findings = [
+        f.model_copy(update={"status": FindingStatus.PASS, "error_reason": None})
+        if f.status is FindingStatus.ERROR
+        else f
+        for f in results.findings
+    ]
+    controls = [
+        c.model_copy(update={"status": ControlStatus.COMPLIANT})
+        if c.status is ControlStatus.ERROR
+        else c
+        for c in results.controls
+    ]
+    return results.model_copy(update={"findings": findings, "controls": controls})
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_probe_errors_are_named_in_every_format(fmt: str) -> None:
+def test_probe_errors_are_named_in_every_format(fmt: str, lang: str) -> None:
     results = make_results()
     errors = [f for f in results.findings if f.status is FindingStatus.ERROR]
     assert errors
-    text = renderer(fmt)(results, "en")
+    text = renderer(fmt)(results, lang)
     for f in errors:
-        assert f.check in text, (fmt, f.check)
+        assert error_shown(fmt, text, f, lang), (fmt, lang, f.check)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_error_shown_as_a_pass_is_caught(fmt: str) -> None:
+    results = make_results()
+    errors = [f for f in results.findings if f.status is FindingStatus.ERROR]
+    text = renderer(fmt)(errors_as_passes(results), "en")
+    assert all(f.check in text for f in errors)  # the check is still named...
+    assert not any(error_shown(fmt, text, f, "en") for f in errors)  # ...but not as an error
 
 
 def test_every_format_and_language_from_one_results_json(tmp_path: Path) -> None:

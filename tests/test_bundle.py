@@ -297,6 +297,71 @@ def test_member_changed_added_removed_is_named(
     assert f"{label}: {member}" in result.stderr
 
 
+def reforge(
+    src: Path,
+    dst: Path,
+    *,
+    change: str | None = None,
+    add: str | None = None,
+    remove: str | None = None,
+) -> None:
+    """What a careful forger does: change, add or remove a member AND rewrite the manifest to
+    match, so that the bundle is consistent with its own manifest again."""
+    with zipfile.ZipFile(src) as zin:
+        members = {i.filename: zin.read(i) for i in zin.infolist()}
+    if change is not None:
+        # still valid JSON, so that the forged bundle reads as well as the signed one
+        members[change] = members[change].replace(b"{", b"{ ", 1) + b"\n"
+    if add is not None:
+        members[add] = b"slipped in\n"
+    if remove is not None:
+        del members[remove]
+    manifest = json.loads(members[MANIFEST])
+    manifest["files"] = [
+        {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for name, data in sorted(members.items())
+        if name != MANIFEST
+    ]
+    members[MANIFEST] = json.dumps(manifest, indent=2).encode()
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in sorted(members):
+            zout.writestr(name, members[name])
+
+
+def test_signature_records_the_manifest_and_its_files(signed: Path) -> None:
+    body = json.loads(signed.with_name("bundle.zip.sig").read_text())
+    with zipfile.ZipFile(signed) as zf:
+        manifest_bytes = zf.read(MANIFEST)
+    assert body["manifest_sha256"] == hashlib.sha256(manifest_bytes).hexdigest()
+    listed = json.loads(manifest_bytes)["files"]
+    assert body["files"] == [
+        {"path": e["path"], "sha256": e["sha256"], "size": e["size"]} for e in listed
+    ]
+
+
+@pytest.mark.parametrize(
+    ("how", "member", "label"),
+    [
+        ("change", EXPORT_MEMBER, "changed"),
+        ("change", "results.json", "changed"),
+        ("add", "evidence/extra.json", "added"),
+        ("remove", ATTESTATION_MEMBER, "removed"),
+    ],
+)
+def test_recomputed_manifest_does_not_hide_the_file(
+    signed: Path, keys: tuple[Path, Path], tmp_path: Path, how: str, member: str, label: str
+) -> None:
+    forged = tmp_path / "forged.zip"
+    reforge(signed, forged, **{how: member})
+    assert check_bundle(forged).ok  # consistent with its own (rewritten) manifest
+    result = verify(forged, keys[1], "--sig", str(signed.with_name("bundle.zip.sig")))
+    assert result.exit_code == 1
+    assert "file: forged.zip changed since it was signed" in result.stderr
+    assert failures(result) == set()  # the manifest check alone finds nothing
+    named = set(re.findall(r"^  - (\w+) since signing: (\S+)", result.stderr, re.M))
+    assert named == {(label, member), ("changed", MANIFEST)}
+
+
 def test_unsafe_member_in_archive_is_reported(
     signed: Path, keys: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -344,6 +409,8 @@ def test_truncated_signature_file(signed: Path, keys: tuple[Path, Path]) -> None
         ("size", 1),
         ("kind", "results"),
         ("tool", {"name": "cyberstd", "version": "9.9"}),
+        ("manifest_sha256", "0" * 64),
+        ("files", []),
     ],
 )
 def test_altered_signature_file_fails(
@@ -469,6 +536,50 @@ def test_evidence_changed_after_scan_is_refused(
     assert "attestation for A2: 'evidence/policy.txt' changed since the scan" in message
     assert "export of kind entra-users: 'exports/users.json' changed since the scan" in message
     assert not target.exists()
+
+
+def test_school_input_files_are_bundled(
+    signed: Path, scanned: tuple[Results, SchoolFolder], school: Path
+) -> None:
+    results, _ = scanned
+    with zipfile.ZipFile(signed) as zf:
+        names = set(zf.namelist())
+        assert zf.read("inputs/school.yaml") == (school / "school.yaml").read_bytes()
+        assert zf.read("inputs/attestations.yaml") == (school / "attestations.yaml").read_bytes()
+        listed = {e["path"] for e in json.loads(zf.read(MANIFEST))["files"]}
+    assert "inputs/waivers.yaml" not in names  # the school has none, the scan read none
+    assert {"inputs/school.yaml", "inputs/attestations.yaml"} <= listed
+    recorded = {Path(p).name: sha for p, sha in results.run.inputs.items()}
+    assert (
+        hashlib.sha256((school / "school.yaml").read_bytes()).hexdigest() == recorded["school.yaml"]
+    )
+
+
+def test_waivers_file_is_bundled_when_the_scan_read_it(mini_root: Path, school: Path) -> None:
+    (school / "waivers.yaml").write_text(
+        "waivers:\n"
+        "  - control: B1\n"
+        "    reason: New web server in spring.\n"
+        "    approved_by: An Peeters, director\n"
+        "    expires: 2027-06-30\n"
+    )
+    results, folder = scan(mini_root, school)
+    assert any(Path(p).name == "waivers.yaml" for p in results.run.inputs)
+    with zipfile.ZipFile(io.BytesIO(build_bundle(results, folder))) as zf:
+        assert zf.read("inputs/waivers.yaml") == (school / "waivers.yaml").read_bytes()
+
+
+def test_input_file_changed_after_scan_is_refused(
+    scanned: tuple[Results, SchoolFolder], school: Path, tmp_path: Path
+) -> None:
+    results, folder = scanned
+    with (school / "attestations.yaml").open("a") as fh:
+        fh.write("# edited after the scan\n")
+    with pytest.raises(BundleError) as err:
+        write_bundle(results, folder, tmp_path / "bundle.zip")
+    assert "input file attestations.yaml: 'attestations.yaml' changed since the scan" in str(
+        err.value
+    )
 
 
 def test_missing_evidence_is_refused(

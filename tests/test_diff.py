@@ -42,9 +42,9 @@ from cyberstd.results import (
 DAY = dt.date(2026, 9, 1)
 
 
-def att(expired: bool = False) -> AttestationRecord:
+def att(expired: bool = False, answer: Answer = Answer.IMPLEMENTED) -> AttestationRecord:
     return AttestationRecord(
-        answer=Answer.IMPLEMENTED,
+        answer=answer,
         explanation="done",
         attested_by="A. Person, director",
         date=DAY,
@@ -227,6 +227,62 @@ CASES: list[tuple[str, ControlResult | None, ControlResult | None, Change, bool]
         False,
     ),
     (
+        "'not implemented' expired, checks pass now: not resolved, the review is due",
+        control("C", "non_compliant", attestation=att(answer=Answer.NOT_IMPLEMENTED)),
+        control("C", "compliant", attestation=att(expired=True, answer=Answer.NOT_IMPLEMENTED)),
+        Change.ATTESTATION_EXPIRED,
+        True,
+    ),
+    (
+        "'partially' expired, checks pass now",
+        control("C", "partial", attestation=att(answer=Answer.PARTIALLY)),
+        control("C", "compliant", attestation=att(expired=True, answer=Answer.PARTIALLY)),
+        Change.ATTESTATION_EXPIRED,
+        True,
+    ),
+    (
+        "'not applicable' expired, judged on checks now",
+        control("C", "not_applicable", attestation=att(answer=Answer.NOT_APPLICABLE)),
+        control("C", "compliant", attestation=att(expired=True, answer=Answer.NOT_APPLICABLE)),
+        Change.ATTESTATION_EXPIRED,
+        True,
+    ),
+    (
+        "'implemented' expired while a failing check was fixed: resolved",
+        control("C", "non_compliant", attestation=att()),
+        control("C", "compliant", attestation=att(expired=True)),
+        Change.RESOLVED,
+        False,
+    ),
+    (
+        "'not implemented' expired on a control that stays met",
+        control("C", "compliant", attestation=att(answer=Answer.NOT_IMPLEMENTED)),
+        control("C", "compliant", attestation=att(expired=True, answer=Answer.NOT_IMPLEMENTED)),
+        Change.UNCHANGED,
+        False,
+    ),
+    (
+        "waived -> compliant: fixed, the waiver is no longer needed",
+        control("C", "waived", waiver_=waiver()),
+        control("C", "compliant", waiver_=waiver()),
+        Change.RESOLVED,
+        False,
+    ),
+    (
+        "waived -> compliant after the waiver expired",
+        control("C", "waived", waiver_=waiver()),
+        control("C", "compliant", waiver_=waiver(expired=True)),
+        Change.RESOLVED,
+        False,
+    ),
+    (
+        "waived -> not applicable",
+        control("C", "waived", waiver_=waiver()),
+        control("C", "not_applicable"),
+        Change.RESOLVED,
+        False,
+    ),
+    (
         "error -> not assessed",
         control("C", "error"),
         control("C", "not_assessed"),
@@ -328,7 +384,7 @@ def test_every_control_in_exactly_one_bucket_with_finding_changes() -> None:
     assert sum(d.counts().values()) == 7
     assert {c: ch.change for c, ch in by_id.items()} == {
         "A1": Change.NEW_GAP,
-        "A2": Change.STILL_FAILING,
+        "A2": Change.NEW_FAILURES,
         "A3": Change.WAIVER_EXPIRED,
         "A4": Change.RESOLVED,
         "A5": Change.UNCHANGED,
@@ -343,7 +399,52 @@ def test_every_control_in_exactly_one_bucket_with_finding_changes() -> None:
     }
     assert [(f.check, f.target) for f in by_id["A1"].findings] == [("web.hsts", "www")]
     assert by_id["A5"].findings == ()
-    assert [c.id for c in d.regressions] == ["A1", "A3"]
+    assert [c.id for c in d.regressions] == ["A1", "A2", "A3"]
+
+
+def gap_with(statuses: dict[str, str], status: str = "non_compliant") -> Results:
+    """A run with one control C (a gap) and the given findings of it, by target."""
+    ids = tuple(f"tls.min@{t}" for t in statuses)
+    return results(
+        [control("C", status, findings=ids)],
+        [finding("tls.min", t, st, ("C",)) for t, st in statuses.items()],
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ({"www": "fail", "mail": "pass"}, {"www": "fail", "mail": "fail"}, Change.NEW_FAILURES),
+        ({"www": "fail"}, {"www": "fail", "new": "fail"}, Change.NEW_FAILURES),
+        ({"www": "fail", "mail": "error"}, {"www": "fail", "mail": "fail"}, Change.NEW_FAILURES),
+        ({"www": "fail", "mail": "fail"}, {"www": "fail", "mail": "pass"}, Change.STILL_FAILING),
+        ({"www": "fail", "mail": "fail"}, {"www": "fail"}, Change.STILL_FAILING),
+    ],
+    ids=["pass->fail", "new failing", "error->fail", "fail->pass", "one gone"],
+)
+def test_a_new_failure_inside_an_open_gap_is_a_regression(
+    old: dict[str, str], new: dict[str, str], expected: Change
+) -> None:
+    d = compare(gap_with(old), gap_with(new))
+    (only,) = d.controls
+    assert only.change is expected
+    assert d.regression is (expected is Change.NEW_FAILURES)
+
+
+def test_new_failures_are_listed_and_exit_1(tmp_path: Path) -> None:
+    old = gap_with({"www": "fail", "mail": "pass"})
+    new = gap_with({"www": "fail", "mail": "fail", "new": "fail"})
+    a, b = write(tmp_path / "a.json", old), write(tmp_path / "b.json", new)
+    result = run(str(a), str(b), "--lang", "en")
+    assert result.exit_code == 1, result.output
+    assert "New failing checks in an open gap (1)" in result.output
+    assert "tls.min@mail: pass → fail" in result.output
+    assert "tls.min@new: absent → fail" in result.output
+    assert "Regressions: 1 control(s)" in result.output
+    data = json.loads(run(str(a), str(b), "--format", "json").output)
+    (c,) = data["controls"]
+    assert (c["change"], c["regression"], c["worse"]) == ("new_failures", True, False)
+    assert data["counts"]["new_failures"] == 1
 
 
 def test_text_report() -> None:
@@ -356,8 +457,9 @@ def test_text_report() -> None:
     assert "Waiver expired (1)" in text and "Resolved (1)" in text
     assert "Control added (1)" in text and "Control removed (1)" in text
     assert "Score: 40.0% → 45.5% (+5.5)" in text
-    assert "Regressions: 2 control(s)" in text
-    assert text.index("New gaps") < text.index("Still failing") < text.index("Resolved")
+    assert "Regressions: 3 control(s)" in text
+    assert "New failing checks in an open gap (1)" in text
+    assert text.index("New gaps") < text.index("New failing checks") < text.index("Resolved")
     nl = render_text(compare(*mixed()), "nl")
     assert "Nieuwe tekortkomingen (1)" in nl and "Opgelost (1)" in nl and "geslaagd → gefaald" in nl
 

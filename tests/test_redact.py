@@ -327,12 +327,11 @@ def test_people_and_paths() -> None:
     assert re.fullmatch(
         r"person-\d+ \(until 2027-01-01\): replacing the firewall", r.findings[4].waived_by or ""
     )
-    folder = r.school.folder or ""
-    assert re.fullmatch(r"/home/user-\d+/schools/sint-jan", folder)
-    assert list(r.run.inputs) == [folder + "/school.yaml"]
-    assert c.attestation.evidence[0]["path"].startswith(
-        folder.rsplit("/schools", 1)[0] + "/evidence/"
-    )
+    # the school folder is one neutral name, even when the school itself is kept
+    assert r.school.folder == "<school>"
+    assert list(r.run.inputs) == ["<school>/school.yaml"]
+    # a path outside it keeps its shape, without the user's name
+    assert re.fullmatch(r"/home/user-\d+/evidence/plan\.md", c.attestation.evidence[0]["path"])
     assert r.findings[4].evidence["items"][0]["file"].startswith("C:\\Users\\user-")
 
 
@@ -517,3 +516,119 @@ def test_any_text_is_handled(parts: list[str]) -> None:
     words = out.split()
     assert "10.0.0.1" not in words and "fe80::2" not in words and "a@b.example" not in words
     assert mapping.apply(out) == out
+
+
+def with_banner(results: Results, banner: str, message: str = "") -> Results:
+    """`results` with one more network finding whose evidence carries a server banner."""
+    extra = finding(
+        "mail.starttls@mail.sint-jan.be",
+        "mail.starttls",
+        "mail.sint-jan.be",
+        message or "STARTTLS offered",
+        {"banner": banner, "endpoints": [{"service": "smtp", "banner": banner}]},
+        status=FindingStatus.PASS,
+    )
+    return results.model_copy(update={"findings": [*results.findings, extra]})
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "EXCH01.sintjozef.local",
+        "nas.home.arpa",
+        "srv-files.school.lan",
+        "dc1.ad.sintjozef.internal",
+        "wiki.intranet",
+        "fs01.sintjozef.corp",
+        "pc-042.localdomain",
+    ],
+)
+def test_internal_names_are_always_replaced(name: str) -> None:
+    banner = f"220 {name} Microsoft ESMTP MAIL Service ready"
+    r = redact(with_banner(sample(), banner, f"banner names {name.upper()}"))
+    text = dumped(r)
+    assert name.lower() not in text.lower()
+    first = r.findings[-1]
+    placeholder = first.evidence["banner"].split()[1]
+    assert re.fullmatch(r"(host|school)(-\d+)?", placeholder)
+    assert (
+        first.evidence["endpoints"][0]["banner"]
+        == f"220 {placeholder} Microsoft ESMTP MAIL Service ready"
+    )
+    assert first.message == f"banner names {placeholder}"
+
+
+def test_internal_host_in_a_banner_also_by_its_short_name() -> None:
+    banner = "220 EXCH01.sintjozef.local Microsoft ESMTP MAIL Service ready at EXCH01"
+    r = redact(with_banner(sample(), banner))
+    shown = r.findings[-1].evidence["banner"]
+    host = shown.split()[1]
+    assert re.fullmatch(r"host-\d+", host)
+    assert shown == f"220 {host} Microsoft ESMTP MAIL Service ready at {host}"
+    assert "sintjozef" not in dumped(r).lower() and "EXCH01" not in dumped(r)
+    # a user at the internal domain is the school's user, not someone else's
+    text = RedactionMap().apply("mail kpeeters@sintjozef.local via EXCH01.sintjozef.local")
+    assert re.fullmatch(r"mail user-1@school via host-\d+", text)
+
+
+def test_netbios_accounts_become_users() -> None:
+    message = (
+        r"logon failures: SINTJAN\jpeeters, SINTJAN\m.claes; service BUILTIN\Administrators "
+        r"and NT AUTHORITY\SYSTEM; file exports\fw.conf"
+    )
+    base = sample()
+    base.findings[2].message = message
+    r = redact(base)
+    out = r.findings[2].message
+    assert "SINTJAN" not in dumped(r) and "m.claes" not in out
+    users = re.findall(r"user-\d+", out)
+    assert len(users) == 2 and users[0] != users[1]
+    # the same account in a path elsewhere gets the same placeholder
+    assert r.findings[3].evidence["files"][0]["path"] == f"/home/{users[0]}/scans/users.json"
+    assert r"BUILTIN\Administrators" in out and r"NT AUTHORITY\SYSTEM" in out
+    assert r"exports\fw.conf" in out
+    assert redact(r) == r
+
+
+def test_school_folder_becomes_a_neutral_name_everywhere() -> None:
+    base = sample()
+    folder = base.school.folder
+    assert folder
+    base.findings[3].message = f"read {folder}/exports/users.json:8"
+    base.findings[3].evidence["files"][0]["path"] = f"{folder}/exports/users.json"
+    base.controls[0].attestation.evidence[0]["path"] = f"{folder}/evidence/plan.md"  # type: ignore[union-attr]
+    r = redact(base)
+    assert r.school.folder == "<school>"
+    assert r.findings[3].message == "read <school>/exports/users.json:8"
+    assert r.findings[3].evidence["files"][0]["path"] == "<school>/exports/users.json"
+    assert r.controls[0].attestation.evidence[0]["path"] == "<school>/evidence/plan.md"  # type: ignore[union-attr]
+    assert list(r.run.inputs) == ["<school>/school.yaml"]
+    for fmt in ("md", "html", "csv", "oscal"):
+        out = renderer(fmt)(r, "en")
+        assert folder not in out and "schools/sint-jan" not in out, fmt
+    assert redact(r) == r
+    # the command a report suggests names the neutral folder too
+    base.controls[0] = base.controls[0].model_copy(
+        update={
+            "status": ControlStatus.NOT_ASSESSED,
+            "finding_ids": [],
+            "attestation": None,
+            "waiver": None,
+        }
+    )
+    md = renderer("md")(redact(base), "en")
+    assert "`cyberstd attest '<school>' T1`" in md and folder not in md
+    assert redact(base, keep_school=False).school.folder == "<school>"
+
+
+def test_home_folders_in_every_usual_form() -> None:
+    text = (
+        "/home/anna/a /Users/bert/b /var/home/carl/c /export/home/dirk/d /usr/home/eva/e "
+        "/mnt/c/Users/fien/f C:\\Users\\gert\\g D:/Users/hans/h "
+        "C:\\Documents and Settings\\ilse\\i /home/Public/x https://www.site.example/home/index"
+    )
+    out = RedactionMap().apply(text)
+    for name in ("anna", "bert", "carl", "dirk", "eva", "fien", "gert", "hans", "ilse"):
+        assert name not in out
+    assert out.count("user-") == 9
+    assert "/home/Public/x" in out and "www.site.example/home/index" in out

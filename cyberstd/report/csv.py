@@ -4,7 +4,8 @@ The file starts with a UTF-8 byte order mark (so that Excel reads it as UTF-8), 
 lines with CRLF, and neutralises every cell that a spreadsheet could take for a formula:
 a cell that starts with '=', '+', '-', '@', a tab or a carriage return gets a leading single
 quote (OWASP's advice against CSV injection). `render` separates cells with ',',
-`render_semicolon` with ';' for Excel in a Dutch or Belgian locale.
+`render_semicolon` with ';' for Excel in a Dutch or Belgian locale. Record kinds, statuses and
+severities are in the report's language.
 """
 
 from __future__ import annotations
@@ -143,12 +144,12 @@ def evidence_summary(finding: Finding) -> str:
 def _control_row(results: Results, c: ControlResult, lang: str) -> dict[str, str]:
     findings = findings_of(results, c)
     row = {
-        "record": RECORD_CONTROL,
+        "record": t(f"record.{RECORD_CONTROL}", lang),
         "control": c.id,
         "level": str(c.level),
         "title": c.title.get(lang) or c.title.get("en", ""),
         "control_status": t(f"status.{c.status}", lang),
-        "severity": str(severity_of(results, c)) if c.status in GAP_ORDER else "",
+        "severity": t(f"severity.{severity_of(results, c)}", lang) if c.status in GAP_ORDER else "",
         "reason": why(c, findings, lang) or c.reason,
         "next_step": next_step(results, c, lang),
     }
@@ -177,14 +178,14 @@ def _finding_row(f: Finding, levels: dict[str, int], lang: str) -> dict[str, str
     if f.waived_by:
         reason.append(_pick(_WAIVED_BY, lang).format(by=f.waived_by))
     return {
-        "record": RECORD_FINDING,
+        "record": t(f"record.{RECORD_FINDING}", lang),
         "control": ", ".join(f.controls),
         "level": str(min(mapped)) if mapped else "",
         "title": f.title.get(lang) or f.title.get("en", ""),
         "check": f.check,
         "target": f.target,
         "finding_status": t(f"finding.{f.status}", lang),
-        "severity": str(f.severity),
+        "severity": t(f"severity.{f.severity}", lang),
         "message": f.message,
         "evidence": evidence_summary(f),
         "reason": "; ".join(part for part in reason if part),

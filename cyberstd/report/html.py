@@ -103,11 +103,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "html.type.organisational": ("organisatorisch", "organisational"),
     "html.type.technical": ("technisch", "technical"),
     "html.severity": ("Ernst", "Severity"),
-    "html.severity.info": ("info", "info"),
-    "html.severity.low": ("laag", "low"),
-    "html.severity.medium": ("middel", "medium"),
-    "html.severity.high": ("hoog", "high"),
-    "html.severity.critical": ("kritiek", "critical"),
     "html.underlying": ("Eigenlijke status", "Underlying status"),
     "html.no_findings": (
         "Geen technische controles voor deze control.",
@@ -416,7 +411,7 @@ def _finding_view(finding: Finding, lang: str, folder: str | None) -> FindingVie
         title=_inert(_local(finding.title, lang), MESSAGE_LIMIT),
         target=_inert(finding.target, 300),
         severity=str(finding.severity),
-        severity_text=text(f"html.severity.{finding.severity}", lang),
+        severity_text=t(f"severity.{finding.severity}", lang),
         message=_inert(finding.message, MESSAGE_LIMIT),
         warning=_inert(finding.warning or "", MESSAGE_LIMIT),
         error_reason=reason,
@@ -494,7 +489,7 @@ def _control_view(results: Results, control: ControlResult, lang: str) -> Contro
         next=_segments(step) if show_step else [],
         is_gap=is_gap,
         severity=str(severity) if is_gap else "",
-        severity_text=text(f"html.severity.{severity}", lang) if is_gap else "",
+        severity_text=t(f"severity.{severity}", lang) if is_gap else "",
         findings=[_finding_view(f, lang, folder) for f in found],
         attestation=_attestation_view(control.attestation, lang)
         if control.attestation is not None

@@ -3,10 +3,18 @@
 One result holds the whole run. Every check finding and every attestation becomes an
 observation (TEST for network probes, EXAMINE for configuration exports and attestations),
 every control becomes an OSCAL finding whose target is the control (state satisfied when
-the control is compliant, waived or not applicable, else not-satisfied) and whose related
-observations are the evidence it was judged on. cyberstd's own statuses are kept in props
-of the namespace NS. UUIDs are version-5 UUIDs of the run id and the ids of the things they
-name, so rendering the same results.json twice gives the same bytes.
+the control is compliant or not applicable, else not-satisfied) and whose related
+observations are the evidence it was judged on. A waived control is not satisfied: the risk
+was accepted, the measure is not in place; its status says so in props (cyberstd status,
+underlying status, the waiver's reason, approver and expiry) and remarks. cyberstd's own
+statuses are kept in props of the namespace NS. UUIDs are version-5 UUIDs of the run id and
+the ids of the things they name, so rendering the same results.json twice gives the same bytes.
+
+Control ids keep their case in target-id and control-id (OSCAL tokens allow upper case);
+only characters a token does not allow are replaced. Files are named by paths relative to
+the school folder (as they are in school.yaml and attestations.yaml), catalog files relative
+to the catalog root (`standards/...`, `checks/...`, `profiles/...`): never by an absolute path
+of the machine that scanned.
 
 OSCAL requires an `import-ap` (the assessment plan). cyberstd has none: the profile and the
 framework decide what is assessed. The reference points at a back-matter resource that
@@ -20,7 +28,7 @@ import json
 import re
 import unicodedata
 import uuid
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -31,7 +39,6 @@ from cyberstd.report.csv import FAILED, evidence_summary, files_read, is_config
 from cyberstd.report.locations import locations
 from cyberstd.results import (
     GAP_ORDER,
-    MET,
     AttestationRecord,
     ControlResult,
     ControlStatus,
@@ -45,6 +52,11 @@ MAX_EVIDENCE = 25
 TEXT_LIMIT = 100_000
 SATISFIED = "satisfied"
 NOT_SATISFIED = "not-satisfied"
+
+# Statuses whose objective is satisfied; a waived control is not (its risk was accepted).
+SATISFIED_STATUSES = frozenset({ControlStatus.COMPLIANT, ControlStatus.NOT_APPLICABLE})
+# Folders of a catalog root: a catalog file is named from the last of these in its path.
+CATALOG_DIRS = ("standards", "checks", "profiles")
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
@@ -84,10 +96,9 @@ class _Ids:
 
 
 def token(text: str) -> str:
-    """An OSCAL token from an id: lower case, letters, digits, '.', '-' and '_' only."""
-    chars = [
-        ch if unicodedata.category(ch)[0] in "LN" or ch in ".-_" else "_" for ch in text.lower()
-    ]
+    """An OSCAL token from an id, case kept: letters, digits, '.', '-' and '_' only, starting
+    with a letter or '_' (anything else becomes '_')."""
+    chars = [ch if unicodedata.category(ch)[0] in "LN" or ch in ".-_" else "_" for ch in text]
     out = "".join(chars) or "_"
     return out if unicodedata.category(out[0])[0] == "L" or out[0] == "_" else "_" + out
 
@@ -132,15 +143,47 @@ def _props(*pairs: tuple[str, object | None]) -> list[dict[str, str]]:
     return out
 
 
+def _is_absolute(path: str) -> bool:
+    """Whether a path is absolute on POSIX or Windows (drive letter or UNC share)."""
+    return path.startswith(("/", "\\")) or _WINDOWS_PATH.match(path) is not None
+
+
+def relative_path(path: str, folder: str | None) -> str:
+    """A file as the report names it, never by an absolute path of the scanning machine.
+
+    Inside the school folder: relative to it (`exports/m365/users.json`). A catalog file:
+    relative to the catalog root (`standards/grip/controls.yaml`). Any other absolute path:
+    its file name. A relative path is kept as it is (with '/' as separator)."""
+    text = path.replace("\\", "/")
+    if folder:
+        base = folder.replace("\\", "/").rstrip("/")
+        if base and text.startswith(base + "/"):
+            return text[len(base) + 1 :] or "-"
+    if not _is_absolute(path):
+        return text
+    parts = [p for p in text.split("/") if p]
+    if parts and _WINDOWS_PATH.match(path):
+        parts = parts[1:]  # the drive
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] in CATALOG_DIRS:
+            return "/".join(parts[i:])
+    return parts[-1] if parts else "-"
+
+
+def without_folder(text: str, folder: str | None) -> str:
+    """Text (a message, a reason) with the school folder's absolute path taken out of paths."""
+    if not folder or not _is_absolute(folder):
+        return text
+    base = re.escape(folder.rstrip("/\\"))
+    text = re.sub(base + r"[\\/]+", "", text)
+    return re.sub(base + r"(?![\w.-])", ".", text)
+
+
 def _href(path: str) -> str:
-    """A file path as a URI reference (percent-encoded; absolute paths as file: URIs)."""
+    """A relative file path as a URI reference (percent-encoded, '/'-separated)."""
     path = path.encode("utf-8", "backslashreplace").decode("utf-8")
-    if _WINDOWS_PATH.match(path):
-        return PureWindowsPath(path).as_uri()
     posix = PurePosixPath(path.replace("\\", "/"))
-    if posix.is_absolute():
-        return posix.as_uri()
-    return quote(str(posix), safe="/")
+    return quote(str(posix).lstrip("/"), safe="/")
 
 
 class _Builder:
@@ -158,15 +201,24 @@ class _Builder:
 
     # back-matter -----------------------------------------------------------------------
 
+    def path(self, path: str) -> str:
+        """A file path as this document shows it (see relative_path)."""
+        return relative_path(path, self.results.school.folder)
+
+    def text(self, text: str) -> str:
+        """Text from the results with the school folder's absolute path taken out."""
+        return without_folder(text, self.results.school.folder)
+
     def resource(self, path: str, sha256: str | None = None) -> str:
         """The uuid of the back-matter resource for a file (made on first use)."""
         if path not in self.resources:
-            rlink: dict[str, Any] = {"href": _href(path)}
+            shown = self.path(path)
+            rlink: dict[str, Any] = {"href": _href(shown)}
             if sha256 and _SHA256.match(sha256):
                 rlink["hashes"] = [{"algorithm": "SHA-256", "value": sha256.lower()}]
             self.resources[path] = {
                 "uuid": self.ids("resource", path),
-                "title": line(path) or "-",
+                "title": line(shown) or "-",
                 "rlinks": [rlink],
             }
         return str(self.resources[path]["uuid"])
@@ -230,7 +282,7 @@ class _Builder:
         obs: dict[str, Any] = {
             "uuid": self.ids("observation", f.id),
             "title": line(f.title.get(self.lang) or f.title.get("en") or f.check),
-            "description": multiline(f.message) or "-",
+            "description": multiline(self.text(f.message)) or "-",
             "props": _props(
                 ("check", f.check),
                 ("finding-id", f.id),
@@ -248,7 +300,7 @@ class _Builder:
         if evidence:
             obs["relevant-evidence"] = evidence
         obs["collected"] = self.collected
-        remarks = [f.warning or "", f.error_detail or ""]
+        remarks = [self.text(f.warning or ""), self.text(f.error_detail or "")]
         if any(remarks):
             obs["remarks"] = multiline("\n\n".join(r for r in remarks if r))
         return obs
@@ -259,21 +311,22 @@ class _Builder:
             self.resource(path, sha)
         if f.status not in FAILED:
             return [
-                {"href": "#" + self.resource(path), "description": line(path) or "-"}
+                {"href": "#" + self.resource(path), "description": line(self.path(path)) or "-"}
                 for path, _ in files
             ]
         out: list[dict[str, Any]] = []
         found = locations(f)
         for loc in found[:MAX_EVIDENCE]:
-            where = f"{loc.file}:{loc.line}" if loc.line else loc.file
+            file = self.path(loc.file)
+            where = f"{file}:{loc.line}" if loc.line else file
             text = where + (f" ({loc.label})" if loc.label else "")
             if loc.actual is not None and not isinstance(loc.actual, (dict, list)):
-                text += f": {loc.actual}"
+                text += f": {self.text(str(loc.actual))}"
             entry: dict[str, Any] = {"description": line(text) or "-"}
             if loc.file in self.resources:
                 entry["href"] = "#" + str(self.resources[loc.file]["uuid"])
             if loc.line:
-                entry["props"] = _props(("file", loc.file), ("line", loc.line))
+                entry["props"] = _props(("file", file), ("line", loc.line))
             out.append(entry)
         if len(found) > MAX_EVIDENCE:
             rest = len(found) - MAX_EVIDENCE
@@ -281,7 +334,7 @@ class _Builder:
         return out
 
     def _probe_evidence(self, f: Finding) -> list[dict[str, Any]]:
-        summary = evidence_summary(f)
+        summary = self.text(evidence_summary(f))
         return [{"description": line(summary)}] if summary.strip() else []
 
     def attestation(self, c: ControlResult, att: AttestationRecord) -> dict[str, Any]:
@@ -289,7 +342,7 @@ class _Builder:
         obs: dict[str, Any] = {
             "uuid": self.ids("attestation", c.id),
             "title": line(_say("attestation", self.lang, control=c.id)),
-            "description": multiline(att.explanation) or "-",
+            "description": multiline(self.text(att.explanation)) or "-",
             "props": _props(
                 ("control", c.id),
                 ("answer", str(att.answer)),
@@ -312,7 +365,7 @@ class _Builder:
                 continue
             entry: dict[str, Any] = {
                 "href": "#" + self.resource(path, sha),
-                "description": line(path),
+                "description": line(self.path(path)) or "-",
             }
             if _SHA256.match(sha):
                 entry["props"] = _props(("sha256", sha.lower()))
@@ -331,10 +384,11 @@ class _Builder:
         """A control as an OSCAL finding: its objective's status and what it was judged on."""
         lang = self.lang
         findings = findings_of(self.results, c)
-        satisfied = c.status in MET
+        satisfied = c.status in SATISFIED_STATUSES
+        judged = c.underlying_status if c.status is ControlStatus.WAIVED else c.status
         status: dict[str, Any] = {
             "state": SATISFIED if satisfied else NOT_SATISFIED,
-            "reason": _reason(c.status),
+            "reason": _reason(judged or c.status),
         }
         remarks = self._status_remarks(c)
         if remarks:
@@ -343,7 +397,7 @@ class _Builder:
         out: dict[str, Any] = {
             "uuid": self.ids("finding", c.id),
             "title": line(f"{c.id} {title}"),
-            "description": multiline(why(c, findings, lang) or c.reason)
+            "description": multiline(self.text(why(c, findings, lang) or c.reason))
             or t(f"status.{c.status}", lang),
             "props": self._finding_props(c),
             "target": {
@@ -357,7 +411,7 @@ class _Builder:
             out["related-observations"] = [{"observation-uuid": u} for u in related]
         step = next_step(self.results, c, lang)
         if step and not satisfied:
-            out["remarks"] = multiline(step)
+            out["remarks"] = multiline(self.text(step))
         return out
 
     def _finding_props(self, c: ControlResult) -> list[dict[str, str]]:
@@ -376,6 +430,7 @@ class _Builder:
             w = c.waiver
             props += _props(
                 ("waived", c.status is ControlStatus.WAIVED),
+                ("waiver-reason", w.reason),
                 ("waiver-approved-by", w.approved_by),
                 ("waiver-expires", w.expires.isoformat()),
                 ("waiver-expired", w.expired),
@@ -403,11 +458,12 @@ class _Builder:
         if c.status is ControlStatus.NOT_APPLICABLE:
             reason = (c.not_applicable_reason or {}).get(lang, "-")
             parts.append(t("why.na", lang, reason=reason))
-        return multiline("\n\n".join(parts))
+        return multiline(self.text("\n\n".join(parts)))
 
 
 def _reason(status: ControlStatus) -> str:
-    """OSCAL's reason for an objective status: pass, fail or other."""
+    """OSCAL's reason for an objective status: pass, fail or other (a waived control is
+    judged on its underlying status, so a waived gap is a fail)."""
     if status is ControlStatus.COMPLIANT:
         return "pass"
     if status in (ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL):

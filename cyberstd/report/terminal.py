@@ -53,7 +53,7 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
                 c.id,
                 str(c.level),
                 Text(
-                    f"{t(f'status.{c.status}', lang)} ({severity_of(results, c)})",
+                    f"{t(f'status.{c.status}', lang)} ({t(f'severity.{severity_of(results, c)}', lang)})",
                     style=STYLE[c.status],
                 ),
                 Text(_short(inert(next_step(results, c, lang).replace("`", "")))),

@@ -71,6 +71,19 @@ def test_dutch_and_english_differ_where_they_should(demo_results: Results) -> No
     assert "Eerst aan te pakken" in nl and "Fix first" in en
 
 
+def test_severity_words_in_dutch(demo_results: Results) -> None:
+    nl, en = render(demo_results, "nl"), render(demo_results, "en")
+    assert "Ernst: gemiddeld" in nl and "Ernst: hoog" in nl
+    assert "Ernst: middel" not in nl and ">middel<" not in nl
+    assert "Severity: medium" in en
+    assert {t(f"severity.{s}", "nl") for s in ("low", "medium", "high", "critical")} == {
+        "laag",
+        "gemiddeld",
+        "hoog",
+        "kritiek",
+    }
+
+
 def test_every_new_text_exists_in_both_languages() -> None:
     from cyberstd.report.html import _TEXT
 
@@ -201,9 +214,13 @@ def test_print_stylesheet(demo_results: Results) -> None:
     styles = "".join(s.text() for s in parse(render(demo_results, "en")).find_all("style"))
     printed = styles.split("@media print", 1)[1]
     assert re.search(r"\.filters \{ display: none !important; \}", printed)
-    assert "details::details-content" in printed and "content-visibility: visible" in printed
+    # evidence is printed once, as the compact list: the full JSON stays on the screen
+    assert "details { display: none !important; }" in printed
+    assert "details-content" not in printed and "beforeprint" not in render(demo_results, "en")
     assert re.search(r"\.control[^{]*\{ break-inside: avoid; \}", printed)
-    assert "section.level { break-before: page; }" in printed
+    # the growth path and the chart side by side on the first page, no break forced before them
+    assert ".visuals { grid-template-columns: 1fr 1fr;" in printed
+    assert re.findall(r"([^\n{}]+)\{[^}]*break-before: page", printed) == ["  section.level "]
     assert "a { color: inherit; text-decoration: none; }" in printed
 
 

@@ -4,6 +4,7 @@ runs without a console message, the filters work, and hostile text stays text.""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -106,3 +107,66 @@ def test_hostile_text_stays_text_in_the_browser(hostile_results: Results, tmp_pa
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert "&lt;img src=x onerror=alert(1)&gt;" in dom
     assert HOSTILE["formula"] in dom  # a text node: quotes need no escaping there
+
+
+@pytest.mark.parametrize("fragment", ["#status=%E0", "#level=%", "#%E0%A4%A=x"])
+def test_a_malformed_fragment_is_ignored(
+    demo_results: Results, tmp_path: Path, fragment: str
+) -> None:
+    page = write(demo_results, tmp_path, "en")
+    dom, stderr = browse(page, tmp_path / "profile", fragment)
+    assert problems(stderr) == []  # no "Uncaught URIError"
+    total = len(demo_results.controls)
+    assert f"{total} of {total} controls shown" in dom  # the script ran to the end
+    articles = re.findall(r'<article class="control ([\w ]+)" id="c-', dom)
+    assert len(articles) == total and not any("filtered" in a.split() for a in articles)
+
+
+def print_pdf(page: Path, profile: Path) -> Path:
+    """The page printed to PDF by Chromium, as a user's "Print to PDF" does."""
+    out = page.with_suffix(".pdf")
+    args = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        f"--user-data-dir={profile}",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={out}",
+        page.as_uri(),
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and out.is_file(), done.stderr[-2000:]
+    return out
+
+
+def pdf_text(pdf: Path, *pages: str) -> str:
+    done = subprocess.run(
+        ["pdftotext", "-layout", *pages, str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+@pytest.mark.skipif(
+    not (shutil.which("pdftotext") and shutil.which("pdfinfo")),
+    reason="needs pdftotext and pdfinfo (Debian package 'poppler-utils')",
+)
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_printed_report_is_compact(demo_results: Results, tmp_path: Path, lang: str) -> None:
+    from cyberstd.report.html import text
+
+    pdf = print_pdf(write(demo_results, tmp_path, lang), tmp_path / "profile")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+    first = pdf_text(pdf, "-f", "1", "-l", "1")
+    # the first page holds the header, the growth path and the chart (not pushed to page 2)
+    assert text("html.growth", lang) in first and text("html.chart", lang) in first
+    everything = pdf_text(pdf)
+    # evidence once: the compact list, never the full JSON behind it
+    assert text("html.full_json", lang) not in everything
+    assert '"isEnabled"' not in everything
+    # 52 controls used to take 62 pages; now fewer pages than controls
+    assert pages < len(demo_results.controls), pages

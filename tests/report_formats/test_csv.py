@@ -33,8 +33,8 @@ def parse(text: str, delimiter: str) -> list[dict[str, str]]:
 
 def by_key(rows: list[dict[str, str]], column: str, value: str) -> dict[str, str]:
     """The one row of its kind (control rows for 'Control', finding rows otherwise) with a value."""
-    kind = "control" if column == "Control" else "finding"
-    found = [r for r in rows if r[column] == value and next(iter(r.values())) == kind]
+    kinds = {"control"} if column == "Control" else {"finding", "bevinding"}
+    found = [r for r in rows if r[column] == value and next(iter(r.values())) in kinds]
     assert len(found) == 1, (column, value, found)
     return found[0]
 
@@ -72,6 +72,21 @@ def test_headers_in_dutch_and_english() -> None:
     assert by_key(en, "Control", "C2")["Title"] == "Failing control (en)"
     assert by_key(nl, "Control", "C2")["Status control"] == "niet in orde"
     assert by_key(en, "Control", "C2")["Control status"] == "non-compliant"
+
+
+def test_dutch_rows_say_kind_and_severity_in_dutch() -> None:
+    nl = parse(render(make_results(), "nl"), ",")
+    assert [r["Soort"] for r in nl] == ["control"] * 7 + ["bevinding"] * 6
+    assert by_key(nl, "Controle", "web.bad")["Ernst"] == "kritiek"
+    assert by_key(nl, "Controle", "cfg.bad")["Ernst"] == "hoog"
+    assert by_key(nl, "Controle", "cfg.ok")["Ernst"] == "laag"
+    # a control whose gap rests on no failing check (an error here) is of medium severity
+    assert by_key(nl, "Control", "C5")["Ernst"] == "gemiddeld"
+    words = {cell for row in nl for cell in row.values()}
+    assert not words & {"medium", "high", "critical", "low", "finding", "middel"}
+    en = parse(render(make_results(), "en"), ",")
+    assert by_key(en, "Control", "C5")["Severity"] == "medium"
+    assert {r["Record"] for r in en} == {"control", "finding"}
 
 
 def test_control_rows_carry_attestation_and_waiver() -> None:

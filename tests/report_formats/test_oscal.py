@@ -171,13 +171,14 @@ def test_statuses_map_to_objective_states() -> None:
     assert {cid: s["state"] for cid, s in states.items()} == {
         "C1": "satisfied",
         "C2": "not-satisfied",
-        "C3": "satisfied",
+        "C3": "not-satisfied",
         "C4": "satisfied",
         "C5": "not-satisfied",
         "C6.1": "not-satisfied",
         "7 odd id": "not-satisfied",
     }
     assert states["C1"]["reason"] == "pass" and states["C2"]["reason"] == "fail"
+    assert states["C3"]["reason"] == "fail"  # waived: judged on its underlying status
     assert {prop(finding_for(doc, c), "status") for c in states} == {
         "compliant",
         "non_compliant",
@@ -194,7 +195,7 @@ def test_non_compliant_control_relates_its_failing_findings() -> None:
     c2 = finding_for(doc, "C2")
     assert c2["target"] == {
         "type": "objective-id",
-        "target-id": "c2",
+        "target-id": "C2",
         "title": "C2 Failing control (en)",
         "status": {"state": "not-satisfied", "reason": "fail"},
     }
@@ -214,12 +215,16 @@ def test_non_compliant_control_relates_its_failing_findings() -> None:
     assert c2["remarks"].startswith("Put the measure in place: Repair it.")
 
 
-def test_waived_control_is_satisfied_and_says_so() -> None:
+def test_waived_control_is_not_satisfied_and_says_why() -> None:
     doc = load(make_results())
     c3 = finding_for(doc, "C3")
-    assert c3["target"]["status"]["state"] == "satisfied"
-    assert "New firewall arrives in spring." in c3["target"]["status"]["remarks"]
+    assert c3["target"]["status"]["state"] == "not-satisfied"
+    remarks = c3["target"]["status"]["remarks"]
+    assert "waived by School board until 2027-06-30: New firewall arrives in spring." in remarks
+    assert "(underlying status: non-compliant)" in remarks
+    assert prop(c3, "status") == "waived"
     assert prop(c3, "waived") == "true"
+    assert prop(c3, "waiver-reason") == "New firewall arrives in spring."
     assert prop(c3, "waiver-approved-by") == "School board"
     assert prop(c3, "waiver-expires") == "2027-06-30"
     assert prop(c3, "underlying-status") == "non_compliant"
@@ -277,13 +282,14 @@ def test_every_reference_resolves_and_uuids_are_unique() -> None:
 def test_control_ids_become_tokens() -> None:
     doc = load(make_results())
     targets = [f["target"]["target-id"] for f in doc["results"][0]["findings"]]
-    assert targets == ["c1", "c2", "c3", "c4", "c5", "c6.1", "_7_odd_id"]
+    assert targets == ["C1", "C2", "C3", "C4", "C5", "C6.1", "_7_odd_id"]
     (selection,) = doc["results"][0]["reviewed-controls"]["control-selections"]
     assert [c["control-id"] for c in selection["include-controls"]] == targets
     tokens = [v for k, v in walk(doc) if k in ("target-id", "control-id", "role-id")]
     tokens += [p["name"] for k, v in walk(doc) if k == "props" for p in v]
     assert tokens and all(TOKEN.match(v) for v in tokens)
-    assert token("PR.AC-1") == "pr.ac-1" and token("Été 2") == "été_2" and token("") == "_"
+    assert token("PR.AC-1") == "PR.AC-1" and token("Été 2") == "Été_2" and token("") == "_"
+    assert token("O9.2") == "O9.2" and token("T12") == "T12" and token("9 x/y") == "_9_x_y"
 
 
 def test_renders_are_reproducible() -> None:
@@ -321,3 +327,61 @@ def test_hostile_strings_stay_plain_json_strings() -> None:
         "=1",  # "\t=1" with its white space collapsed
     }
     assert doc["metadata"]["parties"][0]["name"] == HOSTILE[0]
+
+
+def test_demo_ids_keep_the_catalog_case(demo: Results) -> None:
+    doc = json.loads(renderer("oscal")(demo, "en"))["assessment-results"]
+    targets = {f["target"]["target-id"] for f in doc["results"][0]["findings"]}
+    assert targets == {c.id for c in demo.controls}
+    assert {"O9.2", "T12"} <= targets
+
+
+def test_files_are_named_relative_to_the_school_folder(demo: Results) -> None:
+    folder = demo.school.folder
+    assert folder
+    # as a scan started from another folder records it: absolute paths of the scanning machine
+    absolute = "/srv/scans/jan/" + folder.lstrip("/")
+    moved = Results.model_validate_json(demo.model_dump_json().replace(folder, absolute))
+    assert moved.school.folder == absolute
+    text = renderer("oscal")(moved, "en")
+    folder = absolute
+    assert "file:/" not in text and folder not in text
+    doc = json.loads(text)["assessment-results"]
+    hrefs = {
+        r["title"]: r["rlinks"][0]["href"] for r in doc["back-matter"]["resources"] if "rlinks" in r
+    }
+    assert hrefs["exports/m365/users.json"] == "exports/m365/users.json"
+    assert hrefs["evidence/o3-policy.md"] == "evidence/o3-policy.md"
+    assert hrefs["school.yaml"] == "school.yaml"
+    assert hrefs["standards/grip/controls.yaml"] == "standards/grip/controls.yaml"
+    assert all(not h.startswith("/") and ":" not in h for h in hrefs.values())
+    evidence = [
+        e
+        for o in doc["results"][0]["observations"]
+        for e in o.get("relevant-evidence", [])
+        if "props" in e and prop(e, "file")
+    ]
+    assert evidence and all(not str(prop(e, "file")).startswith("/") for e in evidence)
+
+
+def test_absolute_paths_outside_the_school_folder_are_not_shown() -> None:
+    results = make_results()
+    results.school.folder = "/home/jan/schools/test"
+    results.run.inputs = {
+        "/home/jan/schools/test/school.yaml": "ab" * 32,
+        "/opt/cyberstd/checks/data/min-versions.yaml": "ab" * 32,
+        "C:\\Users\\jan\\Desktop\\fw.conf": "ab" * 32,
+    }
+    results.findings[0].message = "see /home/jan/schools/test/exports/fw.conf:14"
+    text = render(results, "en")
+    assert "/home/jan" not in text and "Users" not in text and "file:/" not in text
+    hrefs = [
+        r["rlinks"][0]["href"]
+        for r in json.loads(text)["assessment-results"]["back-matter"]["resources"]
+        if "rlinks" in r
+    ]
+    assert {"school.yaml", "checks/data/min-versions.yaml", "fw.conf"} <= set(hrefs)
+    assert (
+        "see exports/fw.conf:14"
+        in observation_for(load(results), "cfg.bad@test-school")["description"]
+    )

@@ -46,7 +46,12 @@
   }
 
   function fromHash() {
-    var hash = decodeURIComponent(window.location.hash.replace(/^#/, ""));
+    var hash;
+    try {
+      hash = decodeURIComponent(window.location.hash.replace(/^#/, ""));
+    } catch (err) {
+      return; // a malformed fragment (say #status=%E0) is ignored: everything stays shown
+    }
     if (hash.indexOf("=") < 0) { return; }
     each(hash.split("&"), function (part) {
       var pair = part.split("=");
@@ -63,18 +68,6 @@
       if (button.getAttribute("data-preset") === "gaps") { choose("status", gaps); }
       apply();
     });
-  });
-
-  var opened = [];
-  window.addEventListener("beforeprint", function () {
-    each(doc.querySelectorAll("details:not([open])"), function (d) {
-      d.open = true;
-      opened.push(d);
-    });
-  });
-  window.addEventListener("afterprint", function () {
-    each(opened, function (d) { d.open = false; });
-    opened = [];
   });
 
   bar.hidden = false;
