@@ -9,6 +9,8 @@ conditional access, say) see the files of that kind given in the same run.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -186,6 +188,23 @@ def expand(paths: list[Path]) -> list[tuple[Path, bool]]:
     return out
 
 
+PARALLEL_MIN = 200  # files; below this, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs besides the catalog (which a forked worker inherits)."""
+
+    profile_id: str
+    kind: str | None
+    day: dt.date
+    skip_unknown: bool
+    defer: frozenset[str]
+
+
+_WORKER_CATALOG: list[Catalog] = []
+
+
 def run_baseline(
     catalog: Catalog,
     profile_id: str,
@@ -194,12 +213,16 @@ def run_baseline(
     kind: str | None = None,
     today: dt.date | None = None,
     skip_unknown: bool = False,
+    workers: int | None = None,
 ) -> BaselineResult:
     """Judge every file against the profile's configuration checks.
 
     A file of no recognisable kind is an input error when named explicitly, unless
     `skip_unknown` (for pre-commit, which passes every changed file); inside a folder it is
-    always skipped."""
+    always skipped. Large runs are spread over worker processes (one per core, `workers` to
+    choose); files whose kind a rule reads together with another kind (Microsoft 365's
+    security defaults and conditional access) are judged together, after the others, so the
+    verdicts are the same as in one process."""
     if kind is not None and kind not in catalog.kinds:
         hint = did_you_mean(kind, catalog.kinds)
         raise UsageError(f"unknown kind {kind!r}{hint}; `cyberstd checks kinds` lists them")
@@ -207,19 +230,100 @@ def run_baseline(
     if not checks:
         raise UsageError(f"profile {profile_id!r} has no configuration checks")
     day = today or dt.date.today()
-    result = BaselineResult(profile_id, dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
-    store = ExportStore(catalog.kinds)
-    parsed: list[tuple[FileResult, Parsed]] = []
+    started = dt.datetime.now(dt.UTC)
+    items = _unique(expand(paths))
+    count = workers or os.cpu_count() or 1
+    if count < 2 or len(items) < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
+        result = _run(
+            catalog, checks, items, _Job(profile_id, kind, day, skip_unknown, frozenset())
+        )[0]
+    else:
+        result = _parallel(
+            catalog, checks, items, _Job(profile_id, kind, day, skip_unknown, frozenset()), count
+        )
+    result.started = started
+    result.finished = dt.datetime.now(dt.UTC)
+    return result
+
+
+def _unique(items: list[tuple[Path, bool]]) -> list[tuple[Path, bool]]:
+    """Each file once, however often (or through whichever link) it was named."""
     seen: set[Path] = set()
-    for path, explicit in expand(paths):
-        shown = display_path(path)
+    out = []
+    for path, explicit in items:
         try:
             real = path.resolve()
         except (OSError, RuntimeError):
             real = path
-        if real in seen:
-            continue  # the same file named twice (or through a link) is judged once
-        seen.add(real)
+        if real not in seen:
+            seen.add(real)
+            out.append((path, explicit))
+    return out
+
+
+def _shared_kinds(checks: dict[str, tuple[PlannedCheck, RuleParams]]) -> frozenset[str]:
+    """Kinds that some rule reads together with another kind."""
+    return frozenset(
+        k for _, params in checks.values() if len(params.kinds()) > 1 for k in params.kinds()
+    )
+
+
+def _work(
+    chunk: list[tuple[Path, bool]], job: _Job
+) -> tuple[BaselineResult, list[tuple[Path, bool]]]:
+    catalog = _WORKER_CATALOG[0]
+    return _run(catalog, config_checks(catalog, job.profile_id), chunk, job)
+
+
+def _parallel(
+    catalog: Catalog,
+    checks: dict[str, tuple[PlannedCheck, RuleParams]],
+    items: list[tuple[Path, bool]],
+    job: _Job,
+    count: int,
+) -> BaselineResult:
+    from concurrent.futures import ProcessPoolExecutor
+
+    shared = _shared_kinds(checks)
+    deferred_job = _Job(job.profile_id, job.kind, job.day, job.skip_unknown, shared)
+    size = max(1, -(-len(items) // (count * 4)))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    _WORKER_CATALOG[:] = [catalog]
+    try:
+        with ProcessPoolExecutor(count, mp_context=mp.get_context("fork")) as pool:
+            parts = list(pool.map(_work, chunks, [deferred_job] * len(chunks)))
+    finally:
+        _WORKER_CATALOG.clear()
+    merged = BaselineResult(job.profile_id, dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
+    deferred: list[tuple[Path, bool]] = []
+    for part, later in parts:
+        merged.files += part.files
+        merged.findings += part.findings
+        deferred += later
+    if deferred:
+        last, _ = _run(catalog, checks, deferred, job)
+        merged.files += last.files
+        merged.findings += last.findings
+    order = {display_path(p): i for i, (p, _) in enumerate(items)}
+    merged.files.sort(key=lambda f: order.get(f.path, len(order)))
+    merged.findings.sort(key=lambda f: order.get(f.target, len(order)))  # stable within a file
+    return merged
+
+
+def _run(
+    catalog: Catalog,
+    checks: dict[str, tuple[PlannedCheck, RuleParams]],
+    items: list[tuple[Path, bool]],
+    job: _Job,
+) -> tuple[BaselineResult, list[tuple[Path, bool]]]:
+    """Judge files in this process; files of a kind in `job.defer` are handed back untouched."""
+    kind = job.kind
+    result = BaselineResult(job.profile_id, dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
+    store = ExportStore(catalog.kinds)
+    parsed: list[tuple[FileResult, Parsed]] = []
+    deferred: list[tuple[Path, bool]] = []
+    for path, explicit in items:
+        shown = display_path(path)
         problem = _unreadable(path)
         if problem:
             file = FileResult(shown, kind, error=problem)
@@ -227,7 +331,10 @@ def run_baseline(
             result.findings.append(_input_finding(file))
             continue
         found_kind, why = _kind_of(path, shown, catalog, kind)
-        if found_kind is None and (skip_unknown or not explicit):
+        if found_kind is None and (job.skip_unknown or not explicit):
+            continue
+        if found_kind in job.defer:
+            deferred.append((path, explicit))
             continue
         file = FileResult(shown, found_kind)
         result.files.append(file)
@@ -262,7 +369,7 @@ def run_baseline(
             docs = {k: trees.get(k, []) for k in kinds if k != file.kind}
             docs[file.kind] = [p.tree]
             started = time.perf_counter()
-            verdict = evaluate(params, docs, day)
+            verdict = evaluate(params, docs, job.day)
             result.findings.append(
                 _finding(
                     check_id,
@@ -274,5 +381,4 @@ def run_baseline(
                     time.perf_counter() - started,
                 )
             )
-    result.finished = dt.datetime.now(dt.UTC)
-    return result
+    return result, deferred

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -24,7 +24,9 @@ from cyberstd.schema import (
     ProfileDef,
 )
 from cyberstd.validation import did_you_mean, parse
-from cyberstd.yamlsrc import Document, load
+
+if TYPE_CHECKING:
+    from cyberstd.yamlsrc import Document
 
 
 @dataclass
@@ -91,6 +93,24 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def plain(value: Any) -> Any:
+    """Values as plain dicts, lists and scalars (the YAML loader's own types carry comments and
+    positions, which the cached catalog need not hold)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
 def validate_params(check_params: dict[str, Any], model: type[ProbeParams]) -> ProbeParams:
     return model.model_validate(check_params)
 
@@ -104,6 +124,8 @@ class _Loader:
         self.docs: dict[str, Document] = {}
 
     def load(self, path: Path) -> Document | None:
+        from cyberstd.yamlsrc import load  # ruamel.yaml: only when the catalog is not cached
+
         shown = display_path(path)
         try:
             doc = load(path, shown)
@@ -198,7 +220,9 @@ def _load_checks(loader: _Loader, paths: Iterable[Path]) -> dict[str, tuple[Docu
                     )
                 )
                 continue
-            loader.catalog.checks[check.id] = check
+            loader.catalog.checks[check.id] = check.model_copy(
+                update={"params": plain(check.params)}
+            )
             where[check.id] = (doc, i)
     return where
 
@@ -415,7 +439,7 @@ def _load_profiles(loader: _Loader, paths: Iterable[Path]) -> None:
                 doc.problem(["id"], "duplicate-id", f"profile {profile.id!r} defined twice")
             )
             continue
-        cat.profiles[profile.id] = profile
+        cat.profiles[profile.id] = profile.model_copy(update={"params": plain(profile.params)})
         docs[profile.id] = doc
     for profile_id, doc in docs.items():
         loader.problems.extend(_profile_problems(cat, cat.profiles[profile_id], doc))

@@ -74,6 +74,12 @@ def _render(result: Any, fmt: str, lang: str) -> str:
 )
 @click.option("--lang", type=LANG, default="en", show_default=True)
 @click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for large runs (default: one per core).",
+)
+@click.option(
     "--skip-unknown",
     is_flag=True,
     help="Skip files of no recognisable kind instead of failing (for pre-commit).",
@@ -94,6 +100,7 @@ def baseline(
     fmt: str,
     output: Path | None,
     lang: str,
+    jobs: int | None,
     skip_unknown: bool,
     as_of: dt.datetime | None,
 ) -> None:
@@ -112,6 +119,7 @@ def baseline(
         kind=kind,
         today=as_of.date() if as_of else None,
         skip_unknown=skip_unknown,
+        workers=jobs,
     )
     if not result.files:
         from cyberstd.errors import UsageError

@@ -8,6 +8,7 @@ parsed needs no code.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from pathlib import Path
 from typing import Self
@@ -79,10 +80,21 @@ def head_text(path: Path) -> str:
     return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern.lower()))
+
+
+@functools.lru_cache(maxsize=256)
+def _content(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE)
+
+
 def _score(kind: ExportKind, name: str, head: str) -> int:
-    by_name = any(fnmatch.fnmatch(name.lower(), g.lower()) for g in kind.detect.names)
-    exact = any(name.lower() == g.lower() for g in kind.detect.names if not _WILD.search(g))
-    by_content = bool(kind.detect.content and re.search(kind.detect.content, head, re.MULTILINE))
+    low = name.lower()
+    by_name = any(_glob(g).match(low) for g in kind.detect.names)
+    exact = any(low == g.lower() for g in kind.detect.names if not _WILD.search(g))
+    by_content = bool(kind.detect.content and _content(kind.detect.content).search(head))
     if kind.detect.content and kind.detect.names:
         # An exact file name (sshd_config) is enough; a pattern (*.conf) needs the content too.
         return 3 if by_name and by_content else 2 if by_content or exact else 0

@@ -71,7 +71,7 @@ GAP_ORDER = [
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ProbeOutcome(_Model):

@@ -68,7 +68,7 @@ IPNetwork = Annotated[IPv4Network | IPv6Network, PlainValidator(_ip_network)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class LocalText(Strict):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import difflib
 import types
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from cyberstd.errors import Problem
-from cyberstd.yamlsrc import Document
+
+if TYPE_CHECKING:
+    from cyberstd.yamlsrc import Document
 
 M = TypeVar("M", bound=BaseModel)
 

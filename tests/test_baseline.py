@@ -339,3 +339,25 @@ def test_sarif_validates_against_the_oasis_schema(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["runs"][0]["results"], "something to validate"
     jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
+
+
+def test_many_files_in_worker_processes_give_the_same_verdicts(tmp_path: Path) -> None:
+    from cyberstd.baseline import PARALLEL_MIN, run_baseline
+    from cyberstd.catalog import load_catalog
+
+    sources = [p for p in sorted(EXPORTS.rglob("*")) if p.is_file()]
+    for i in range(PARALLEL_MIN + 10):
+        src = sources[i % len(sources)]
+        target = tmp_path / f"site{i:03d}" / src.relative_to(EXPORTS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+    catalog, _ = load_catalog(REPO)
+    day = __import__("datetime").date(2026, 11, 29)
+    one = run_baseline(catalog, "ci-baseline", [tmp_path], today=day, workers=1)
+    two = run_baseline(catalog, "ci-baseline", [tmp_path], today=day, workers=2)
+    assert [f.path for f in one.files] == [f.path for f in two.files]
+    assert len(one.files) == PARALLEL_MIN + 10
+    key = [(f.id, f.status, f.message) for f in one.findings]
+    assert key == [(f.id, f.status, f.message) for f in two.findings]
+    # a rule over two kinds (security defaults or conditional access) saw both in both runs
+    assert any(f.check == "entra.mfa-all-users" and "any_of" in f.evidence for f in two.findings)

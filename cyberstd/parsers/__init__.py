@@ -50,9 +50,29 @@ def formats() -> dict[str, ParserSpec]:
     return dict(_FORMATS)
 
 
+# The module of each format, so that parsing one file imports one parser (start-up time).
+_MODULES = {
+    "json": "jsonfmt",
+    "yaml": "yamlfmt",
+    "ini": "inifmt",
+    "keyvalue": "inifmt",
+    "csv": "csvfmt",
+    "sshd_config": "sshd",
+    "secedit": "secedit",
+    "fortigate": "fortigate",
+    "pfsense": "pfsense",
+}
+
+
+def _spec(fmt: str) -> ParserSpec | None:
+    if fmt not in _FORMATS and fmt in _MODULES:
+        importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+    return _FORMATS.get(fmt) or formats().get(fmt)
+
+
 def parse_source(source: Source, fmt: str) -> Node:
     """Parse decoded text in a format and redact its secrets; ParseError for anything unreadable."""
-    spec = formats().get(fmt)
+    spec = _spec(fmt)
     if spec is None:
         raise ParseError(source.display, f"unknown format {fmt!r}")
     try:

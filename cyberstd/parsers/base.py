@@ -41,6 +41,7 @@ class Node:
     value: Any
     file: str
     line: int | None = None
+    _folded: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     def plain(self) -> Any:
         """The value without positions: dicts, lists and scalars."""
@@ -59,12 +60,11 @@ class Node:
         found: Node | None = v.get(key)
         if found is not None:
             return found
-        folded = key.casefold()
-        for k, n in v.items():
-            if k.casefold() == folded:
-                child: Node = n
-                return child
-        return None
+        if self._folded is None or len(self._folded) != len(v):
+            self._folded = {k.casefold(): k for k in v}
+        real = self._folded.get(key.casefold())
+        child: Node | None = v.get(real) if real is not None else None
+        return child
 
     def walk(self) -> Iterator[Node]:
         yield self

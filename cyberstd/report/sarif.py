@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from pathlib import PurePosixPath
@@ -30,6 +31,7 @@ SECURITY_SEVERITY = {
 REPORTED = (FindingStatus.FAIL, FindingStatus.ERROR)
 
 
+@functools.lru_cache(maxsize=4096)
 def _uri(path: str) -> dict[str, str]:
     """A file as a SARIF artifact location: a percent-encoded URI reference, relative to the
     checkout (%SRCROOT%, which the consumer resolves) unless the path is absolute."""
@@ -80,7 +82,7 @@ def _results(f: Finding, rule_index: int) -> list[dict[str, Any]]:
             },
         }
         if loc is not None:
-            physical: dict[str, Any] = {"artifactLocation": _uri(loc.file)}
+            physical: dict[str, Any] = {"artifactLocation": dict(_uri(loc.file))}
             if loc.line:
                 physical["region"] = {"startLine": loc.line}
             result["locations"] = [{"physicalLocation": physical}]
@@ -123,7 +125,8 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: 
             }
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # Compact: code-scanning uploads of thousands of results stay small and quick to write.
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def render(results: Results, lang: str) -> str:

@@ -209,6 +209,10 @@ class RuleParams(RuleBody):
         return [Alternative.model_validate({**body, "kind": self.kind})]
 
     def kinds(self) -> list[str]:
+        return self._kinds
+
+    @functools.cached_property
+    def _kinds(self) -> list[str]:
         return list(dict.fromkeys(a.kind or self.kind for a in self.alternatives()))
 
 

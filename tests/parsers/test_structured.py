@@ -258,3 +258,9 @@ def test_secrets_under_a_secret_key_and_inside_urls() -> None:
         assert secret not in dump
     assert plain["db"] == f"postgres://app:{REDACTED}@db.school.local:5432/app"
     assert plain["site"] == "https://www.school.test/contact@info"
+
+
+def test_every_format_module_is_known_for_lazy_import() -> None:
+    from cyberstd.parsers import _MODULES
+
+    assert set(_MODULES) == set(formats())
