@@ -370,15 +370,16 @@ def _run(
             docs[file.kind] = [p.tree]
             started = time.perf_counter()
             verdict = evaluate(params, docs, job.day)
-            result.findings.append(
-                _finding(
-                    check_id,
-                    planned,
-                    file,
-                    verdict.status,
-                    verdict.message,
-                    verdict.evidence,
-                    time.perf_counter() - started,
-                )
+            finding = _finding(
+                check_id,
+                planned,
+                file,
+                verdict.status,
+                verdict.message,
+                verdict.evidence,
+                time.perf_counter() - started,
             )
+            if verdict.message_nl:
+                finding.messages["nl"] = verdict.message_nl
+            result.findings.append(finding)
     return result, deferred

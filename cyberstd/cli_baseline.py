@@ -29,7 +29,7 @@ def _text(result: Any, lang: str) -> str:
             if locs
             else f.target
         )
-        lines.append(f"{where}: {f.status.value.upper()} [{f.check}] {f.message}")
+        lines.append(f"{where}: {f.status.value.upper()} [{f.check}] {f.text(lang)}")
     c = result.counts()
     lines.append(
         f"{len(result.files)} file(s), {len(result.findings)} check(s): "

@@ -35,7 +35,7 @@ def why(control: ControlResult, findings: list[Finding], lang: str) -> str:
                     lang,
                     n=len(failed),
                     check=failed[0].check,
-                    message=failed[0].message,
+                    message=failed[0].text(lang),
                 )
             )
         if att is not None and not att.expired and att.answer == "not_implemented":
@@ -45,7 +45,7 @@ def why(control: ControlResult, findings: list[Finding], lang: str) -> str:
     elif status is ControlStatus.ERROR:
         errored = [f for f in findings if f.status is FindingStatus.ERROR]
         first = errored[0]
-        parts.append(t("why.error", lang, check=first.check, message=first.message))
+        parts.append(t("why.error", lang, check=first.check, message=first.text(lang)))
     elif status is ControlStatus.PARTIAL and att is not None:
         parts.append(
             t("why.att_partial", lang, by=att.attested_by, date=att.date, text=att.explanation)

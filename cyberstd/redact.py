@@ -616,6 +616,7 @@ def _redact_finding(f: Finding, mapping: RedactionMap, school: str) -> Finding:
             "id": _finding_id(f.id, f.check, mapping, school),
             "target": _target(f.target, mapping, school),
             "message": mapping.apply(f.message),
+            "messages": {lang: mapping.apply(text) for lang, text in f.messages.items()},
             "evidence": _deep(f.evidence, mapping),
             "warning": opt(f.warning),
             "error_detail": opt(f.error_detail),

@@ -75,10 +75,13 @@ class _Model(BaseModel):
 
 
 class ProbeOutcome(_Model):
-    """What a probe returns: a verdict on one target, with the evidence it saw."""
+    """What a probe returns: a verdict on one target, with the evidence it saw.
+
+    `message` is English; `messages` may add other languages ({"nl": ...})."""
 
     status: FindingStatus
     message: str
+    messages: dict[str, str] = Field(default_factory=dict)
     evidence: dict[str, Any] = Field(default_factory=dict)
     warning: str | None = None
 
@@ -92,6 +95,7 @@ class Finding(_Model):
     status: FindingStatus
     severity: Severity
     message: str
+    messages: dict[str, str] = Field(default_factory=dict)
     evidence: dict[str, Any] = Field(default_factory=dict)
     warning: str | None = None
     error_reason: ErrorReason | None = None
@@ -99,6 +103,10 @@ class Finding(_Model):
     waived_by: str | None = None
     remediation: dict[str, str] = Field(default_factory=dict)
     duration_ms: int = 0
+
+    def text(self, lang: str) -> str:
+        """The message in a language when the probe gave one, else the English message."""
+        return self.messages.get(lang) or self.message
 
 
 class AttestationRecord(_Model):

@@ -213,6 +213,7 @@ def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: dat
         update={
             "status": outcome.status,
             "message": outcome.message,
+            "messages": dict(outcome.messages),
             "evidence": {**base.evidence, **outcome.evidence},
             "warning": outcome.warning,
         }

@@ -240,3 +240,34 @@ def test_validate_parses_the_exports_and_names_file_and_line(school: Path) -> No
     (school / "exports" / "broken.xml").write_text("<pfsense><filter/></pfsense>")
     result = CliRunner().invoke(main, ["--root", str(REPO), "validate", str(school)])
     assert result.exit_code == 0, result.output
+
+
+def test_configuration_findings_speak_dutch_in_dutch_reports(school: Path) -> None:
+    out = school.parent / "nl"
+    args = ["--root", str(REPO), "scan", str(school), "--profile", "ci-baseline", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--format", "md", "--format", "html", "-q"])
+    assert result.exit_code == 1, result.output
+    results = Results.model_validate_json((out / "results.json").read_text())
+    stale = next(f for f in results.findings if f.check == "entra.stale-accounts")
+    assert stale.message.startswith("1 enabled accounts with no sign-in for 90 days")
+    assert stale.text("nl").startswith("1 actieve accounts zonder aanmelding in 90 dagen")
+    assert "waar hoogstens 0 verwacht wordt: j.peeters@demo-school.test" in stale.text("nl")
+    assert stale.text("en") == stale.message
+    report = (out / "report.nl.md").read_text()
+    assert "actieve accounts zonder aanmelding in 90 dagen" in report
+    assert "enabled accounts with no sign-in" not in report
+    assert "actieve accounts zonder aanmelding in 90 dagen" in (out / "report.nl.html").read_text()
+    baseline = CliRunner().invoke(
+        main,
+        [
+            "--root",
+            str(REPO),
+            "baseline",
+            "--lang",
+            "nl",
+            "--as-of",
+            "2026-11-29",
+            str(school / "exports" / "m365"),
+        ],
+    )
+    assert "actieve accounts zonder aanmelding" in baseline.output

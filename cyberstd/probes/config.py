@@ -51,8 +51,12 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
     verdict = evaluate(params, docs, ctx.today)
     if verdict.status is FindingStatus.NOT_APPLICABLE and not files:
         verdict.message = f"the school lists no export of kind {' or '.join(params.kinds())}"
+        verdict.message_nl = (
+            f"de school vermeldt geen export van soort {' of '.join(params.kinds())}"
+        )
     return ProbeOutcome(
         status=verdict.status,
         message=verdict.message,
+        messages={"nl": verdict.message_nl} if verdict.message_nl else {},
         evidence={"files": files, **verdict.evidence},
     )

@@ -186,7 +186,7 @@ def _finding_row(f: Finding, levels: dict[str, int], lang: str) -> dict[str, str
         "target": f.target,
         "finding_status": t(f"finding.{f.status}", lang),
         "severity": t(f"severity.{f.severity}", lang),
-        "message": f.message,
+        "message": f.text(lang),
         "evidence": evidence_summary(f),
         "reason": "; ".join(part for part in reason if part),
     }

@@ -412,7 +412,7 @@ def _finding_view(finding: Finding, lang: str, folder: str | None) -> FindingVie
         target=_inert(finding.target, 300),
         severity=str(finding.severity),
         severity_text=t(f"severity.{finding.severity}", lang),
-        message=_inert(finding.message, MESSAGE_LIMIT),
+        message=_inert(finding.text(lang), MESSAGE_LIMIT),
         warning=_inert(finding.warning or "", MESSAGE_LIMIT),
         error_reason=reason,
         error_detail=_inert(finding.error_detail or "", MESSAGE_LIMIT),
@@ -632,7 +632,7 @@ def _context(results: Results, lang: str) -> dict[str, Any]:
                 _inert(f.check, 200),
                 _inert(f.target, 300),
                 text(f"html.error.{f.error_reason}", lang) if f.error_reason else "",
-                _inert(f.message, MESSAGE_LIMIT),
+                _inert(f.text(lang), MESSAGE_LIMIT),
             )
             for f in incomplete(results)
         ],

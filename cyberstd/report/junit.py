@@ -25,7 +25,7 @@ def _value(v: object) -> str:
 
 
 def _details(f: Finding, lang: str) -> str:
-    lines = [f.message]
+    lines = [f.text(lang)]
     for loc in locations(f):
         where = f"{loc.file}:{loc.line}" if loc.line else loc.file
         label = f" ({loc.label})" if loc.label else ""
@@ -64,16 +64,18 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", name: str = "
                     case.set("line", str(locs[0].line))
             if f.status is FindingStatus.FAIL and not f.waived_by:
                 counts["failures"] += 1
-                node = SubElement(case, "failure", message=_clean(f.message), type=str(f.severity))
+                node = SubElement(
+                    case, "failure", message=_clean(f.text(lang)), type=str(f.severity)
+                )
                 node.text = _details(f, lang)
             elif f.status is FindingStatus.ERROR:
                 counts["errors"] += 1
                 reason = str(f.error_reason) if f.error_reason else "error"
-                node = SubElement(case, "error", message=_clean(f.message), type=reason)
+                node = SubElement(case, "error", message=_clean(f.text(lang)), type=reason)
                 node.text = _details(f, lang)
             elif f.status in (FindingStatus.SKIPPED, FindingStatus.NOT_APPLICABLE) or f.waived_by:
                 counts["skipped"] += 1
-                SubElement(case, "skipped", message=_clean(f.waived_by or f.message))
+                SubElement(case, "skipped", message=_clean(f.waived_by or f.text(lang)))
         for k, v in counts.items():
             suite.set(k, str(v))
             totals[k] += v

@@ -128,7 +128,7 @@ def render(results: Results, lang: str = "nl") -> str:
             if step and c.status not in (ControlStatus.COMPLIANT, ControlStatus.NOT_APPLICABLE):
                 lines.append(f"- **{t('report.next', lang)}:** {_line(step)}")
             for f in findings:
-                line = f"  - `{f.check}` @ {inline(f.target)}: {t(f'finding.{f.status}', lang)}: {inline(f.message)}"
+                line = f"  - `{f.check}` @ {inline(f.target)}: {t(f'finding.{f.status}', lang)}: {inline(f.text(lang))}"
                 if f.warning:
                     line += f" ({t('report.warning', lang)}: {inline(f.warning)})"
                 lines.append(line)

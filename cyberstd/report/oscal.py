@@ -282,7 +282,7 @@ class _Builder:
         obs: dict[str, Any] = {
             "uuid": self.ids("observation", f.id),
             "title": line(f.title.get(self.lang) or f.title.get("en") or f.check),
-            "description": multiline(self.text(f.message)) or "-",
+            "description": multiline(self.text(f.text(self.lang))) or "-",
             "props": _props(
                 ("check", f.check),
                 ("finding-id", f.id),

@@ -62,7 +62,7 @@ def _rule(f: Finding, lang: str) -> dict[str, Any]:
     }
 
 
-def _results(f: Finding, rule_index: int) -> list[dict[str, Any]]:
+def _results(f: Finding, rule_index: int, lang: str) -> list[dict[str, Any]]:
     level = "error" if f.status is FindingStatus.ERROR else LEVEL[Severity(f.severity)]
     out = []
     found: list[Location | None] = [*locations(f)] or [None]
@@ -72,7 +72,7 @@ def _results(f: Finding, rule_index: int) -> list[dict[str, Any]]:
             "ruleIndex": rule_index,
             "level": level,
             "kind": "fail",
-            "message": {"text": f.message},
+            "message": {"text": f.text(lang)},
             # Stable while lines move: the item's label (an interface, an account) where it
             # has one, else its line.
             "partialFingerprints": {
@@ -87,7 +87,7 @@ def _results(f: Finding, rule_index: int) -> list[dict[str, Any]]:
                 physical["region"] = {"startLine": loc.line}
             result["locations"] = [{"physicalLocation": physical}]
             if loc.label:
-                result["message"] = {"text": f"{loc.label}: {f.message}"}
+                result["message"] = {"text": f"{loc.label}: {f.text(lang)}"}
         else:
             result["locations"] = [{"logicalLocations": [{"name": f.target, "kind": "resource"}]}]
         if f.status is FindingStatus.ERROR and f.error_reason:
@@ -106,7 +106,7 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: 
             rules[f.check] = len(rule_defs)
             rule_defs.append(_rule(f, lang))
         if f.status in REPORTED and not f.waived_by:
-            results.extend(_results(f, rules[f.check]))
+            results.extend(_results(f, rules[f.check], lang))
     doc = {
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -91,13 +91,17 @@ class Condition(BaseModel):
         names = {"in" if n == "in_" else n for n in self.model_fields_set} - {"case_sensitive"}
         return [op for op in (*OPERATORS, "any") if op in names]
 
-    def describe(self) -> str:
-        """The expectation in words, for messages and evidence."""
+    def describe(self, lang: str = "en") -> str:
+        """The expectation in words (English or Dutch), for messages and evidence."""
         parts = []
         for op in self.given:
             if op == "any":
-                alts = " or ".join(f"({c.describe()})" for c in self.any or [])
-                parts.append(f"any of {alts}")
+                word = " of " if lang == "nl" else " or "
+                alts = word.join(f"({c.describe(lang)})" for c in self.any or [])
+                parts.append(f"{'één van' if lang == 'nl' else 'any of'} {alts}")
+            elif lang == "nl":
+                value = _show(self._get(op), " of " if op in ("in", "not_in") else ", ")
+                parts.append(_NL[op].format(value))
             else:
                 parts.append(f"{op.replace('_', ' ')} {_show(self._get(op))}")
         return "; ".join(parts)
@@ -115,9 +119,28 @@ class Condition(BaseModel):
         )
 
 
-def _show(v: Any) -> str:
+_NL = {
+    "equals": "gelijk aan {}",
+    "not_equals": "niet gelijk aan {}",
+    "in": "{}",
+    "not_in": "niet {}",
+    "at_least": "minstens {}",
+    "at_most": "hoogstens {}",
+    "below": "lager dan {}",
+    "above": "hoger dan {}",
+    "matches": "past bij {}",
+    "not_matches": "past niet bij {}",
+    "contains": "bevat {}",
+    "not_contains": "bevat niet {}",
+    "present": "aanwezig: {}",
+    "within_days": "hoogstens {} dagen oud",
+    "older_than_days": "meer dan {} dagen oud",
+}
+
+
+def _show(v: Any, sep: str = ", ") -> str:
     if isinstance(v, list):
-        return ", ".join(_show(x) for x in v)
+        return sep.join(_show(x) for x in v)
     if isinstance(v, bool):
         return "true" if v else "false"
     return "null" if v is None else str(v)

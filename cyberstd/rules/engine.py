@@ -58,15 +58,16 @@ class CountCondition(BaseModel):
             and (self.equals is None or n == self.equals)
         )
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        nl = lang == "nl"
         parts = []
         if self.equals is not None:
-            parts.append(f"exactly {self.equals}")
+            parts.append(f"{'precies' if nl else 'exactly'} {self.equals}")
         if self.at_least is not None:
-            parts.append(f"at least {self.at_least}")
+            parts.append(f"{'minstens' if nl else 'at least'} {self.at_least}")
         if self.at_most is not None:
-            parts.append(f"at most {self.at_most}")
-        return " and ".join(parts)
+            parts.append(f"{'hoogstens' if nl else 'at most'} {self.at_most}")
+        return (" en " if nl else " and ").join(parts)
 
 
 def _selector(text: str) -> str:
@@ -83,7 +84,7 @@ class Precondition(ProbeParams):
 
     select: str
     expect: Condition
-    about: str
+    about: str | dict[str, str]
 
     @field_validator("select")
     @classmethod
@@ -108,7 +109,7 @@ class RuleBody(ProbeParams):
     default: Scalar = None
     missing: Literal["fail", "pass", "not_applicable"] = "fail"
     label: str | None = None
-    about: str | None = None
+    about: str | dict[str, str] | None = None  # text, or {nl: ..., en: ...}
 
     @field_validator("select", mode="before")
     @classmethod
@@ -223,6 +224,7 @@ class Verdict:
     status: FindingStatus
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    message_nl: str = ""  # the same in Dutch (empty: only the English one exists)
 
 
 def _steps(text: str) -> tuple[Step, ...]:
@@ -308,10 +310,20 @@ def _item(m: Match, rule: RuleBody, ok: bool | None, value: bool = True) -> dict
     return out
 
 
-def _where(it: dict[str, Any]) -> str:
+def _where(it: dict[str, Any], lang: str = "en") -> str:
     if it.get("default"):
+        if lang == "nl":
+            return f"niet ingesteld in {it['file']}: de standaardwaarde geldt"
         return f"not set in {it['file']}: the default applies"
     return f"{it['file']}:{it['line']}" if it.get("line") else str(it["file"])
+
+
+def _what(rule: RuleBody, lang: str) -> str:
+    """What a rule judges, in words (its `about` in the language asked, else its selectors)."""
+    about = rule.about
+    if isinstance(about, dict):
+        return about.get(lang) or about.get("en") or next(iter(about.values()), "")
+    return about or " | ".join(rule.select or [])
 
 
 def _short(value: Any) -> str:
@@ -336,9 +348,10 @@ def _matches(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> list[Match
     return [m for m in found if _where_ok(rule, m.node, today)]
 
 
-def _judge_count(rule: RuleBody, found: list[Match], what: str) -> Verdict:
+def _judge_count(rule: RuleBody, found: list[Match]) -> Verdict:
     assert rule.count is not None
     n = len(found)
+    what, wat = _what(rule, "en"), _what(rule, "nl")
     items = [_item(m, rule, None, value=False) for m in found[:MAX_ITEMS]]
     for it, m in zip(items, found, strict=False):
         if rule.where:  # the values that made the item count: what an auditor re-checks
@@ -346,14 +359,19 @@ def _judge_count(rule: RuleBody, found: list[Match], what: str) -> Verdict:
     evidence = {"count": n, "expected": f"count {rule.count.describe()}", "items": items}
     names = ", ".join(it.get("label") or _where(it) for it in items[:10])
     listed = f": {names}" + (" ..." if n > 10 else "") if n else ""
+    want, wil = rule.count.describe(), rule.count.describe("nl")
     if rule.count.holds(n):
         return Verdict(
-            FindingStatus.PASS, f"{n} {what} ({rule.count.describe()} expected){listed}", evidence
+            FindingStatus.PASS,
+            f"{n} {what} ({want} expected){listed}",
+            evidence,
+            f"{n} {wat} (verwacht: {wil}){listed}",
         )
     return Verdict(
         FindingStatus.FAIL,
-        f"{n} {what}, where {rule.count.describe()} are expected{listed}",
+        f"{n} {what}, where {want} are expected{listed}",
         evidence,
+        f"{n} {wat}, waar {wil} verwacht wordt{listed}",
     )
 
 
@@ -378,25 +396,24 @@ def _reduce(rule: RuleBody, found: list[Match]) -> list[Match]:
 
 
 def _judge_expect(
-    rule: RuleBody, found: list[Match], docs: Sequence[Node], what: str, today: dt.date
+    rule: RuleBody, found: list[Match], docs: Sequence[Node], today: dt.date
 ) -> Verdict:
     cond = rule.expect
     assert cond is not None
-    expected = cond.describe()
+    what, wat = _what(rule, "en"), _what(rule, "nl")
+    expected, verwacht = cond.describe(), cond.describe("nl")
     if not found:
         file = docs[0].file if docs else "-"
         evidence: dict[str, Any] = {"expected": expected, "items": []}
-        text = f"{what} is not set in {file}"
+        text, tekst = f"{what} is not set in {file}", f"{wat} is niet ingesteld in {file}"
         status = {
             "fail": FindingStatus.FAIL,
             "pass": FindingStatus.PASS,
             "not_applicable": FindingStatus.NOT_APPLICABLE,
         }[rule.missing]
-        return Verdict(
-            status,
-            text if status is not FindingStatus.FAIL else f"{text} ({expected} expected)",
-            evidence,
-        )
+        if status is FindingStatus.FAIL:
+            text, tekst = f"{text} ({expected} expected)", f"{tekst} (verwacht: {verwacht})"
+        return Verdict(status, text, evidence, tekst)
     found = _reduce(rule, found)
     judged = [(m, _holds(cond, m.node, today)) for m in found]
     bad = [m for m, ok in judged if not ok]
@@ -406,42 +423,63 @@ def _judge_expect(
     if not bad:
         if len(found) == 1:
             it = items[0]
+            value = _short(it["actual"])
             return Verdict(
-                FindingStatus.PASS, f"{what} is {_short(it['actual'])!r} ({_where(it)})", evidence
+                FindingStatus.PASS,
+                f"{what} is {value!r} ({_where(it)})",
+                evidence,
+                f"{wat} is {value!r} ({_where(it, 'nl')})",
             )
         return Verdict(
-            FindingStatus.PASS, f"all {len(found)} values of {what} meet: {expected}", evidence
+            FindingStatus.PASS,
+            f"all {len(found)} values of {what} meet: {expected}",
+            evidence,
+            f"alle {len(found)} waarden van {wat} voldoen: {verwacht}",
         )
     worst = items[: min(len(bad), 5)]
-    listed = "; ".join(
-        f"{str(it['label']) + ' ' if it.get('label') else ''}{_short(it['actual'])!r} at {_where(it)}"
-        for it in worst
-    )
+
+    def listed(lang: str) -> str:
+        at = " op " if lang == "nl" else " at "
+        return "; ".join(
+            f"{str(it['label']) + ' ' if it.get('label') else ''}{_short(it['actual'])!r}{at}{_where(it, lang)}"
+            for it in worst
+        )
+
     more = " ..." if len(bad) > 5 else ""
     return Verdict(
         FindingStatus.FAIL,
-        f"{len(bad)} of {len(found)} values of {what} fail ({expected} expected): {listed}{more}",
+        f"{len(bad)} of {len(found)} values of {what} fail ({expected} expected): {listed('en')}{more}",
         evidence,
+        f"{len(bad)} van {len(found)} waarden van {wat} voldoen niet (verwacht: {verwacht}): {listed('nl')}{more}",
     )
 
 
 def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
     """Judge one rule body against the parsed exports of its kind."""
-    what = rule.about or " | ".join(rule.select or [])
+    what, wat = _what(rule, "en"), _what(rule, "nl")
     try:
         if not _applies(rule, docs, today):
             assert rule.only_if is not None
+            why = rule.only_if.about
+            en, nl = (why.get("en", ""), why.get("nl", "")) if isinstance(why, dict) else (why, why)
             return Verdict(
                 FindingStatus.NOT_APPLICABLE,
-                f"{what}: not judged: {rule.only_if.about}",
+                f"{what}: not judged: {en}",
                 {"only_if": rule.only_if.select},
+                f"{wat}: niet beoordeeld: {nl or en}",
             )
         found = _matches(rule, docs, today)
         if rule.count is not None:
-            return _judge_count(rule, found, what)
-        return _judge_expect(rule, found, docs, what, today)
+            return _judge_count(rule, found)
+        return _judge_expect(rule, found, docs, today)
     except ValueProblem as exc:
-        return Verdict(FindingStatus.ERROR, f"{what}: {exc}", {"select": rule.select})
+        return Verdict(
+            FindingStatus.ERROR, f"{what}: {exc}", {"select": rule.select}, f"{wat}: {exc}"
+        )
+
+
+def _nl(v: Verdict) -> str:
+    return v.message_nl or v.message
 
 
 def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.date) -> Verdict:
@@ -456,7 +494,13 @@ def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.d
             verdicts.append((alt, judge(alt, docs[kind], today)))
     if not verdicts:
         kinds = " or ".join(params.kinds())
-        return Verdict(FindingStatus.NOT_APPLICABLE, f"no export of kind {kinds}", {})
+        soorten = " of ".join(params.kinds())
+        return Verdict(
+            FindingStatus.NOT_APPLICABLE,
+            f"no export of kind {kinds}",
+            {},
+            f"geen export van soort {soorten}",
+        )
     if len(verdicts) == 1 and params.any_of is None and params.all_of is None:
         alt, v = verdicts[0]
         v.evidence = {"kind": alt.kind, "select": alt.select, **v.evidence}
@@ -474,23 +518,32 @@ def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.d
     ]
     evidence: dict[str, Any] = {mode: parts}
     statuses = [v.status for _, v in verdicts]
+
+    def joined(vs: list[Verdict]) -> tuple[str, str]:
+        return "; ".join(v.message for v in vs), "; ".join(_nl(v) for v in vs)
+
+    every = [v for _, v in verdicts]
     if mode == "any_of":
-        passed = [v for _, v in verdicts if v.status is FindingStatus.PASS]
+        passed = [v for v in every if v.status is FindingStatus.PASS]
         if passed:
-            return Verdict(FindingStatus.PASS, passed[0].message, evidence)
-        text = "; ".join(v.message for _, v in verdicts)
+            return Verdict(FindingStatus.PASS, passed[0].message, evidence, _nl(passed[0]))
+        text, tekst = joined(every)
         if all(s is FindingStatus.NOT_APPLICABLE for s in statuses):
-            return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence)
+            return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst)
         if FindingStatus.FAIL not in statuses and FindingStatus.ERROR in statuses:
-            return Verdict(FindingStatus.ERROR, text, evidence)
-        return Verdict(FindingStatus.FAIL, f"none of the alternatives holds: {text}", evidence)
-    if FindingStatus.FAIL in statuses:
-        text = "; ".join(v.message for _, v in verdicts if v.status is FindingStatus.FAIL)
-        return Verdict(FindingStatus.FAIL, text, evidence)
-    if FindingStatus.ERROR in statuses:
-        text = "; ".join(v.message for _, v in verdicts if v.status is FindingStatus.ERROR)
-        return Verdict(FindingStatus.ERROR, text, evidence)
-    judged = [v for _, v in verdicts if v.status is FindingStatus.PASS]
+            return Verdict(FindingStatus.ERROR, text, evidence, tekst)
+        return Verdict(
+            FindingStatus.FAIL,
+            f"none of the alternatives holds: {text}",
+            evidence,
+            f"geen enkel alternatief voldoet: {tekst}",
+        )
+    for status in (FindingStatus.FAIL, FindingStatus.ERROR):
+        if status in statuses:
+            text, tekst = joined([v for v in every if v.status is status])
+            return Verdict(status, text, evidence, tekst)
+    judged = [v for v in every if v.status is FindingStatus.PASS]
     if not judged:
-        return Verdict(FindingStatus.NOT_APPLICABLE, verdicts[0][1].message, evidence)
-    return Verdict(FindingStatus.PASS, "; ".join(v.message for v in judged), evidence)
+        return Verdict(FindingStatus.NOT_APPLICABLE, every[0].message, evidence, _nl(every[0]))
+    text, tekst = joined(judged)
+    return Verdict(FindingStatus.PASS, text, evidence, tekst)
