@@ -25,7 +25,7 @@ from cyberstd.parsers.base import Node
 from cyberstd.profiles import PlannedCheck, resolve
 from cyberstd.registry import ProbeKind, probe_spec
 from cyberstd.results import ErrorReason, Finding, FindingStatus, Severity
-from cyberstd.rules.engine import RuleParams, evaluate
+from cyberstd.rules.engine import RuleParams, Verdict, evaluate
 from cyberstd.validation import did_you_mean
 
 INPUT_CHECK = "cyberstd.input"
@@ -94,9 +94,7 @@ def config_checks(catalog: Catalog, profile_id: str) -> dict[str, tuple[PlannedC
     return out
 
 
-def _kind_of(
-    path: Path, shown: str, catalog: Catalog, forced: str | None
-) -> tuple[str | None, str]:
+def _kind_of(path: Path, catalog: Catalog, forced: str | None) -> tuple[str | None, str]:
     if forced is not None:
         return forced, ""
     found = detect(path, catalog.kinds)
@@ -123,32 +121,21 @@ def _input_finding(file: FileResult) -> Finding:
 
 
 def _finding(
-    check_id: str,
-    planned: PlannedCheck,
-    file: FileResult,
-    status: FindingStatus,
-    message: str,
-    evidence: dict[str, object],
-    took: float,
+    check_id: str, planned: PlannedCheck, file: FileResult, verdict: Verdict, took: float
 ) -> Finding:
-    check = planned.check
-    return Finding(
-        id=f"{check_id}@{file.path}",
-        check=check_id,
-        title={"nl": check.title.nl, "en": check.title.en},
-        remediation={"nl": check.remediation.nl, "en": check.remediation.en},
-        controls=list(planned.controls),
-        target=file.path,
-        status=status,
-        severity=check.severity,
-        message=message,
-        evidence={
-            "files": [{"path": file.path, "kind": file.kind, "sha256": file.sha256}],
-            **evidence,
-        },
-        error_reason=ErrorReason.INPUT if status is FindingStatus.ERROR else None,
-        duration_ms=int(took * 1000),
+    found = planned.finding(
+        f"{check_id}@{file.path}", check_id, file.path, verdict.status, verdict.message
     )
+    found.evidence = {
+        "files": [{"path": file.path, "kind": file.kind, "sha256": file.sha256}],
+        **verdict.evidence,
+    }
+    if verdict.message_nl:
+        found.messages = {"nl": verdict.message_nl}
+    if verdict.status is FindingStatus.ERROR:
+        found.error_reason = ErrorReason.INPUT
+    found.duration_ms = int(took * 1000)
+    return found
 
 
 def _regular(path: Path) -> bool:
@@ -330,7 +317,7 @@ def _run(
             result.files.append(file)
             result.findings.append(_input_finding(file))
             continue
-        found_kind, why = _kind_of(path, shown, catalog, kind)
+        found_kind, why = _kind_of(path, catalog, kind)
         if found_kind is None and (job.skip_unknown or not explicit):
             continue
         if found_kind in job.defer:
@@ -370,16 +357,7 @@ def _run(
             docs[file.kind] = [p.tree]
             started = time.perf_counter()
             verdict = evaluate(params, docs, job.day)
-            finding = _finding(
-                check_id,
-                planned,
-                file,
-                verdict.status,
-                verdict.message,
-                verdict.evidence,
-                time.perf_counter() - started,
+            result.findings.append(
+                _finding(check_id, planned, file, verdict, time.perf_counter() - started)
             )
-            if verdict.message_nl:
-                finding.messages["nl"] = verdict.message_nl
-            result.findings.append(finding)
     return result, deferred

@@ -59,10 +59,8 @@ def validate(obj: Ctx, paths: tuple[Path, ...]) -> None:
         problems.extend(found)
         if school is not None and not found:
             from cyberstd.exports import export_problems
-            from cyberstd.runner import context_for
 
-            store = context_for(school, kinds=catalog.kinds).exports
-            problems.extend(export_problems(store) if store is not None else [])
+            problems.extend(export_problems(school.export_store(catalog.kinds)))
         checked.append(str(folder))
     if problems:
         raise InputError(problems)
@@ -178,16 +176,17 @@ def checks_list(obj: Ctx, lang: str) -> None:
 @handle_errors
 def checks_kinds(obj: Ctx, lang: str) -> None:
     """List the kinds of configuration export, their format and how many checks read each."""
+    from collections import Counter
+
+    from cyberstd.rules.engine import RuleParams
+
     catalog = obj.catalog()
-    readers: dict[str, int] = {}
-    for check in catalog.checks.values():
-        if check.probe == "config.rule":
-            kinds = {check.params.get("kind")} | {
-                p.get("kind")
-                for p in (check.params.get("any_of") or []) + (check.params.get("all_of") or [])
-            }
-            for k in kinds - {None}:
-                readers[str(k)] = readers.get(str(k), 0) + 1
+    readers = Counter(
+        kind
+        for check in catalog.checks.values()
+        if check.probe == "config.rule"
+        for kind in RuleParams.model_validate(check.params).kinds()
+    )
     for kind in catalog.kinds.values():
         n = readers.get(kind.id, 0)
         click.echo(f"{kind.id:26} {kind.format:12} {n:3} check(s)  {kind.title.get(lang)}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from cyberstd.catalog import Catalog, Framework
 from cyberstd.registry import ProbeParams, probe_spec
+from cyberstd.results import Finding, FindingStatus
 from cyberstd.schema import CheckDef, ControlDef, LocalText, ProfileDef
 
 
@@ -15,6 +16,23 @@ class PlannedCheck:
     params: ProbeParams
     controls: tuple[str, ...]
     included_reason: LocalText | None = None
+
+    def finding(
+        self, finding_id: str, check_id: str, target: str, status: FindingStatus, message: str
+    ) -> Finding:
+        """A finding of this check on a target: its titles, remediation, controls and severity."""
+        check = self.check
+        return Finding(
+            id=finding_id,
+            check=check_id,
+            title={"nl": check.title.nl, "en": check.title.en},
+            remediation={"nl": check.remediation.nl, "en": check.remediation.en},
+            controls=list(self.controls),
+            target=target,
+            status=status,
+            severity=check.severity,
+            message=message,
+        )
 
 
 @dataclass

@@ -17,7 +17,6 @@ from cyberstd import __version__
 from cyberstd.catalog import Catalog, display_path
 from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.explain import why
-from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import ExportKind
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
 from cyberstd.ratelimit import RateLimiter
@@ -131,16 +130,12 @@ def _hard_timeout(ctx: ProbeContext, budget: float) -> float:
 def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: date) -> Finding:
     """Run one plan item and turn whatever happens into a finding."""
     check = item.planned.check
-    base = Finding(
-        id=item.finding_id,
-        check=item.check_id,
-        title={"nl": check.title.nl, "en": check.title.en},
-        remediation={"nl": check.remediation.nl, "en": check.remediation.en},
-        controls=list(item.planned.controls),
-        target=item.target.name if item.target else "-",
-        status=FindingStatus.NOT_APPLICABLE,
-        severity=check.severity,
-        message=item.not_applicable or "",
+    base = item.planned.finding(
+        item.finding_id,
+        item.check_id,
+        item.target.name if item.target else "-",
+        FindingStatus.NOT_APPLICABLE,
+        item.not_applicable or "",
     )
     if item.target is None:
         return base
@@ -451,13 +446,7 @@ def context_for(
         limiter=RateLimiter(max_rate or net.max_rate),
         school=school,
         school_dir=folder.dir,
-        exports=ExportStore(
-            kinds or {},
-            [
-                ExportFile(folder.resolve(e.path), display_path(folder.dir / e.path), e.kind)
-                for e in school.exports
-            ],
-        ),
+        exports=folder.export_store(kinds or {}),
         today=day,
     )
 

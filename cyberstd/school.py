@@ -9,6 +9,8 @@ from pathlib import Path
 
 from cyberstd.catalog import Catalog, display_path
 from cyberstd.errors import InputError, Problem, ScopeError
+from cyberstd.exports import ExportFile, ExportStore
+from cyberstd.kinds import ExportKind
 from cyberstd.schema import AttestationDef, AttestationsFile, SchoolFile, WaiverDef, WaiversFile
 from cyberstd.validation import did_you_mean, parse
 from cyberstd.yamlsrc import Document, load, sha256_file
@@ -28,6 +30,14 @@ class SchoolFolder:
 
     def resolve(self, relative: str) -> Path:
         return (self.dir / relative).resolve()
+
+    def export_store(self, kinds: dict[str, ExportKind]) -> ExportStore:
+        """The configuration exports that school.yaml lists, ready to be parsed (once each)."""
+        files = [
+            ExportFile(self.resolve(e.path), display_path(self.dir / e.path), e.kind)
+            for e in self.school.exports
+        ]
+        return ExportStore(kinds, files)
 
 
 def _load(path: Path, inputs: dict[str, str], problems: list[Problem]) -> Document | None:

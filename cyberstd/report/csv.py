@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
-from typing import Any
 
 from cyberstd.explain import why
 from cyberstd.i18n import t
 from cyberstd.report.common import findings_of, inert, next_step, severity_of
-from cyberstd.report.locations import locations
+from cyberstd.report.locations import evidence_summary
 from cyberstd.results import (
     GAP_ORDER,
     ControlResult,
-    ErrorReason,
     Finding,
-    FindingStatus,
     Results,
 )
 
@@ -34,8 +30,6 @@ BOM = "\ufeff"
 # their full-width forms, which some spreadsheet programs fold to the ASCII ones.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 CELL_LIMIT = 2000
-MAX_LOCATIONS = 10
-SUMMARY_LIMIT = 300
 
 # Column key, Dutch header, English header; in the order they appear.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -61,7 +55,6 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("reason", "Reden", "Reason"),
     ("next_step", "Wat nu", "What next"),
 )
-FAILED = (FindingStatus.FAIL, FindingStatus.ERROR)
 RECORD_CONTROL = "control"
 RECORD_FINDING = "finding"
 
@@ -91,54 +84,6 @@ def neutralise(text: str, limit: int = CELL_LIMIT) -> str:
     if any(first and first in FORMULA_START for first in risky):
         return "'" + shown
     return shown
-
-
-def is_config(finding: Finding) -> bool:
-    """Whether a finding comes from the configuration probe (it read exports) rather than the network."""
-    ev = finding.evidence
-    return (
-        isinstance(ev.get("files"), list)
-        or isinstance(ev.get("file"), str)
-        or finding.error_reason is ErrorReason.INPUT
-    )
-
-
-def files_read(finding: Finding) -> list[tuple[str, str | None]]:
-    """The export files a configuration finding read, with their sha256 where known."""
-    out = []
-    for item in finding.evidence.get("files") or []:
-        if isinstance(item, dict) and isinstance(item.get("path"), str):
-            sha = item.get("sha256")
-            out.append((item["path"], sha if isinstance(sha, str) else None))
-    return out
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def evidence_summary(finding: Finding) -> str:
-    """What a finding rests on, in one line.
-
-    For a configuration finding that failed: the `file:line` of the offending items; for one
-    that did not: the files it read; for any other finding: its evidence as short
-    `key=value` pairs."""
-    if is_config(finding) and finding.status not in FAILED:
-        text = "; ".join(path for path, _ in files_read(finding))
-    elif is_config(finding):
-        parts = []
-        found = locations(finding)
-        for loc in found[:MAX_LOCATIONS]:
-            where = f"{loc.file}:{loc.line}" if loc.line else loc.file
-            parts.append(f"{where} ({loc.label})" if loc.label else where)
-        if len(found) > MAX_LOCATIONS:
-            parts.append(f"… (+{len(found) - MAX_LOCATIONS})")
-        text = "; ".join(parts)
-    else:
-        text = "; ".join(f"{k}={_short(v)}" for k, v in sorted(finding.evidence.items()))
-    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
 
 
 def _control_row(results: Results, c: ControlResult, lang: str) -> dict[str, str]:

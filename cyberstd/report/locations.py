@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cyberstd.results import Finding, FindingStatus
+from cyberstd.results import ErrorReason, Finding, FindingStatus
+
+# How many configuration lines, and how many characters, a one-line evidence summary shows.
+MAX_LOCATIONS = 10
+SUMMARY_LIMIT = 300
+FAILED = (FindingStatus.FAIL, FindingStatus.ERROR)
 
 
 @dataclass(frozen=True)
@@ -46,3 +52,51 @@ def locations(finding: Finding) -> list[Location]:
         return [Location(ev["file"], ev.get("line"))]
     files = ev.get("files") or []
     return [Location(f["path"], None) for f in files if isinstance(f, dict) and "path" in f]
+
+
+def is_config(finding: Finding) -> bool:
+    """Whether a finding comes from the configuration probe (it read exports) rather than the network."""
+    ev = finding.evidence
+    return (
+        isinstance(ev.get("files"), list)
+        or isinstance(ev.get("file"), str)
+        or finding.error_reason is ErrorReason.INPUT
+    )
+
+
+def files_read(finding: Finding) -> list[tuple[str, str | None]]:
+    """The export files a configuration finding read, with their sha256 where known."""
+    out = []
+    for item in finding.evidence.get("files") or []:
+        if isinstance(item, dict) and isinstance(item.get("path"), str):
+            sha = item.get("sha256")
+            out.append((item["path"], sha if isinstance(sha, str) else None))
+    return out
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def evidence_summary(finding: Finding) -> str:
+    """What a finding rests on, in one line.
+
+    For a configuration finding that failed: the `file:line` of the offending items; for one
+    that did not: the files it read; for any other finding: its evidence as short
+    `key=value` pairs."""
+    if is_config(finding) and finding.status not in FAILED:
+        text = "; ".join(path for path, _ in files_read(finding))
+    elif is_config(finding):
+        parts = []
+        found = locations(finding)
+        for loc in found[:MAX_LOCATIONS]:
+            where = f"{loc.file}:{loc.line}" if loc.line else loc.file
+            parts.append(f"{where} ({loc.label})" if loc.label else where)
+        if len(found) > MAX_LOCATIONS:
+            parts.append(f"… (+{len(found) - MAX_LOCATIONS})")
+        text = "; ".join(parts)
+    else:
+        text = "; ".join(f"{k}={_short(v)}" for k, v in sorted(finding.evidence.items()))
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"

@@ -35,8 +35,7 @@ from urllib.parse import quote
 from cyberstd.explain import why
 from cyberstd.i18n import t
 from cyberstd.report.common import findings_of, inert, next_step, severity_of
-from cyberstd.report.csv import FAILED, evidence_summary, files_read, is_config
-from cyberstd.report.locations import locations
+from cyberstd.report.locations import FAILED, evidence_summary, files_read, is_config, locations
 from cyberstd.results import (
     GAP_ORDER,
     AttestationRecord,

@@ -153,14 +153,6 @@ def absent(value: Any) -> bool:
     return value is None or value == [] or value == {}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: n.plain() for k, n in value.items()}
-    if isinstance(value, list):
-        return [n.plain() if isinstance(n, Node) else n for n in value]
-    return value
-
-
 def as_bool(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
@@ -298,7 +290,8 @@ def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) 
         return absent(value) is (op == "equals")
     if absent(value):
         return op.startswith("not_")
-    value = _plain(value) if isinstance(value, dict) else value
+    if isinstance(value, dict):  # a mapping is compared through its plain form
+        value = {k: n.plain() for k, n in value.items()}
     if op == "equals":
         return _same(expected, value, cs)
     if op == "not_equals":

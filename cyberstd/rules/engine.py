@@ -29,7 +29,7 @@ from cyberstd.rules.compare import (
     as_number,
     never,
 )
-from cyberstd.rules.select import Match, SelectorError, Step, compile_selector, select
+from cyberstd.rules.select import Match, SelectorError, compile_selector, select
 
 MAX_ITEMS = 50
 
@@ -191,16 +191,16 @@ class RuleParams(RuleBody):
             self._check_body()
         return self
 
-    @functools.cached_property
-    def parts(self) -> list[Alternative]:
-        """The parts of the rule (one when it has no any_of/all_of), each with its kind."""
-        return self._parts()
-
     def alternatives(self) -> list[Alternative]:
-        """The parts of the rule (computed once per rule)."""
-        return self.parts
+        """The parts of the rule (one when it has no any_of/all_of), each with its kind."""
+        return self._alternatives
 
-    def _parts(self) -> list[Alternative]:
+    def kinds(self) -> list[str]:
+        """Every kind the rule reads, its own first."""
+        return self._kinds
+
+    @functools.cached_property
+    def _alternatives(self) -> list[Alternative]:
         combined = self.any_of if self.any_of is not None else self.all_of
         if combined is not None:
             return [a if a.kind else a.model_copy(update={"kind": self.kind}) for a in combined]
@@ -209,12 +209,9 @@ class RuleParams(RuleBody):
         )
         return [Alternative.model_validate({**body, "kind": self.kind})]
 
-    def kinds(self) -> list[str]:
-        return self._kinds
-
     @functools.cached_property
     def _kinds(self) -> list[str]:
-        return list(dict.fromkeys(a.kind or self.kind for a in self.alternatives()))
+        return list(dict.fromkeys(a.kind or self.kind for a in self._alternatives))
 
 
 @dataclass
@@ -225,10 +222,6 @@ class Verdict:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     message_nl: str = ""  # the same in Dutch (empty: only the English one exists)
-
-
-def _steps(text: str) -> tuple[Step, ...]:
-    return compile_selector(text)
 
 
 def _located(exc: ValueProblem, node: Node) -> ValueProblem:
@@ -246,7 +239,7 @@ def _holds(cond: Condition, node: Node, today: dt.date) -> bool:
 
 def _all_hold(conditions: Mapping[str, Condition], item: Node, today: dt.date) -> bool:
     for key, cond in conditions.items():
-        found = select(item, _steps(key))
+        found = select(item, compile_selector(key))
         if not found:
             if not cond.holds(None, today):
                 return False
@@ -266,7 +259,7 @@ def _applies(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> bool:
     if pre is None:
         return True
     for doc in docs:
-        found = select(doc, _steps(pre.select))
+        found = select(doc, compile_selector(pre.select))
         if not (
             any(_holds(pre.expect, m.node, today) for m in found)
             if found
@@ -277,7 +270,7 @@ def _applies(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> bool:
 
 
 def _where_value(item: Node, key: str) -> Any:
-    found = select(item, _steps(key))
+    found = select(item, compile_selector(key))
     if not found:
         return None
     value = found[0].node.plain()
@@ -288,7 +281,7 @@ def _where_value(item: Node, key: str) -> Any:
 def _label(rule: RuleBody, item: Node) -> str | None:
     if rule.label is None:
         return None
-    found = select(item, _steps(rule.label))
+    found = select(item, compile_selector(rule.label))
     if not found or isinstance(found[0].node.value, (dict, list)):
         return None
     v = found[0].node.value
@@ -341,7 +334,7 @@ def _matches(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> list[Match
     found: list[Match] = []
     for doc in docs:
         for i, sel in enumerate(rule.select or []):
-            hits = select(doc, _steps(sel))
+            hits = select(doc, compile_selector(sel))
             if not hits and i == 0 and "default" in rule.model_fields_set:
                 hits = [Match(Node(rule.default, doc.file), f"{sel} (default)")]
             found.extend(hits)
