@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cyberstd import __version__
 from cyberstd.catalog import Catalog, display_path
+from cyberstd.clock import Clock
 from cyberstd.errors import UsageError
 from cyberstd.exports import ExportFile, ExportStore, Parsed
 from cyberstd.kinds import detect
@@ -185,6 +186,7 @@ class _Job:
     profile_id: str
     kind: str | None
     day: dt.date
+    started: dt.datetime
     skip_unknown: bool
     defer: frozenset[str]
 
@@ -198,7 +200,7 @@ def run_baseline(
     paths: list[Path],
     *,
     kind: str | None = None,
-    today: dt.date | None = None,
+    clock: Clock,
     skip_unknown: bool = False,
     workers: int | None = None,
 ) -> BaselineResult:
@@ -216,20 +218,19 @@ def run_baseline(
     checks = config_checks(catalog, profile_id)
     if not checks:
         raise UsageError(f"profile {profile_id!r} has no configuration checks")
-    day = today or dt.date.today()
-    started = dt.datetime.now(dt.UTC)
+    day, started = clock.today, clock.now
     items = _unique(expand(paths))
     count = workers or os.cpu_count() or 1
     if count < 2 or len(items) < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
         result = _run(
-            catalog, checks, items, _Job(profile_id, kind, day, skip_unknown, frozenset())
+            catalog, checks, items, _Job(profile_id, kind, day, started, skip_unknown, frozenset())
         )[0]
     else:
         result = _parallel(
-            catalog, checks, items, _Job(profile_id, kind, day, skip_unknown, frozenset()), count
+            catalog, checks, items, _Job(profile_id, kind, day, started, skip_unknown, frozenset()), count
         )
     result.started = started
-    result.finished = dt.datetime.now(dt.UTC)
+    result.finished = clock.finished()
     return result
 
 
@@ -272,7 +273,7 @@ def _parallel(
     from concurrent.futures import ProcessPoolExecutor
 
     shared = _shared_kinds(checks)
-    deferred_job = _Job(job.profile_id, job.kind, job.day, job.skip_unknown, shared)
+    deferred_job = _Job(job.profile_id, job.kind, job.day, job.started, job.skip_unknown, shared)
     size = max(1, -(-len(items) // (count * 4)))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     _WORKER_CATALOG[:] = [catalog]
@@ -281,7 +282,7 @@ def _parallel(
             parts = list(pool.map(_work, chunks, [deferred_job] * len(chunks)))
     finally:
         _WORKER_CATALOG.clear()
-    merged = BaselineResult(job.profile_id, dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
+    merged = BaselineResult(job.profile_id, job.started, job.started)
     deferred: list[tuple[Path, bool]] = []
     for part, later in parts:
         merged.files += part.files
@@ -305,7 +306,7 @@ def _run(
 ) -> tuple[BaselineResult, list[tuple[Path, bool]]]:
     """Judge files in this process; files of a kind in `job.defer` are handed back untouched."""
     kind = job.kind
-    result = BaselineResult(job.profile_id, dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
+    result = BaselineResult(job.profile_id, job.started, job.started)
     store = ExportStore(catalog.kinds)
     parsed: list[tuple[FileResult, Parsed]] = []
     deferred: list[tuple[Path, bool]] = []

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from cyberstd import __version__
-from cyberstd.cli_common import FAIL_ON, LANG, Ctx, handle_errors, pass_ctx
+from cyberstd.cli_common import FAIL_ON, LANG, Ctx, as_of_option, handle_errors, pass_ctx
 from cyberstd.errors import ExitCode, InputError, UsageError
 
 # The report formats (cyberstd.report.FORMATS), listed here to keep `--help` import-free.
@@ -39,9 +39,10 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@as_of_option
 @pass_ctx
 @handle_errors
-def validate(obj: Ctx, paths: tuple[Path, ...]) -> None:
+def validate(obj: Ctx, paths: tuple[Path, ...], as_of: dt.datetime | None) -> None:
     """Check the catalog, checks, profiles and school folders; list every problem at once."""
     from cyberstd.catalog import load_catalog
     from cyberstd.school import load_school
@@ -55,7 +56,7 @@ def validate(obj: Ctx, paths: tuple[Path, ...]) -> None:
             problems.extend(p for p in found if p not in problems)
             checked.append(str(path))
             continue
-        school, found = load_school(folder, catalog)
+        school, found = load_school(folder, catalog, obj.clock(as_of).today)
         problems.extend(found)
         if school is not None and not found:
             from cyberstd.exports import export_problems
@@ -252,7 +253,7 @@ def _load_school(obj: Ctx, folder: Path) -> tuple[Any, Any]:
     from cyberstd.school import load_school
 
     catalog = obj.catalog()
-    school, problems = load_school(folder, catalog)
+    school, problems = load_school(folder, catalog, obj.clock().today)
     if problems or school is None:
         raise InputError(problems)
     return catalog, school
@@ -331,7 +332,7 @@ def attest(
         raise UsageError(
             "attestation not recorded: give --answer, --explanation and --by"
         ) from None
-    day = on.date() if on else dt.date.today()
+    day = on.date() if on else obj.clock().today
     review = (
         review_by.date()
         if review_by
@@ -480,7 +481,7 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
 
     from cyberstd.runner import context_for, evaluate, execute, make_plan
 
-    started = dt.datetime.now(dt.UTC)
+    clock = obj.clock()
     catalog, school = _load_school(obj, school_dir)
     the_plan = make_plan(catalog, school, options.profile)
     resolver = _resolver(options.resolver)
@@ -490,6 +491,7 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
         timeout=options.timeout,
         max_rate=options.max_rate,
         resolver=resolver,
+        clock=clock,
         kinds=catalog.kinds,
     )
     with Progress(transient=True, disable=options.quiet, console=_console(err=True)) as progress:
@@ -497,7 +499,7 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
         findings = execute(
             the_plan, ctx, workers=options.workers, on_finding=lambda f: progress.advance(task)
         )
-    return evaluate(the_plan, findings, started=started, catalog_inputs=catalog.inputs)
+    return evaluate(the_plan, findings, clock=clock, catalog_inputs=catalog.inputs)
 
 
 def _console(err: bool = False) -> Any:
@@ -565,6 +567,7 @@ def _console(err: bool = False) -> Any:
     help="DNS server to ask (default: school.yaml's, else the system's).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
+@as_of_option
 @click.option(
     "--redact",
     is_flag=True,
@@ -594,10 +597,12 @@ def scan(
     max_rate: float | None,
     resolver: str | None,
     quiet: bool,
+    as_of: dt.datetime | None,
     redact: bool,
     bundle_path: Path | None,
 ) -> None:
     """Scan SCHOOL against its profile and write results.json and the reports into --out."""
+    obj.clock(as_of)
     options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet)
     results = run_scan(obj, school_dir, options)
     shared = None
@@ -680,22 +685,35 @@ def report(results_file: Path, fmt: str, output: Path | None, lang: str, redact:
     default=None,
     help="Demo school folder (default: examples/demo-school).",
 )
+@as_of_option
 @pass_ctx
 @handle_errors
-def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None) -> None:
-    """Start the simulated school on loopback, scan it, write the reports, stop the lab."""
+def demo(
+    obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.datetime | None
+) -> None:
+    """Start the simulated school on loopback, scan it, write the reports, stop the lab.
+
+    The demo school's files were written on one day; the demo copies them to OUT/demo-school
+    with every date moved to the run's day (or --as-of), so the demo tells the same story on
+    any day."""
     import tempfile
 
     from cyberstd.catalog import default_root
     from cyberstd.lab import lab_school
+    from cyberstd.lab.timeshift import DEMO_DAY, shifted_copy
 
-    folder = school_dir or (obj.root or default_root()) / "examples" / "demo-school"
-    if not (folder / "school.yaml").is_file():
-        raise UsageError(f"demo school not found at {folder}")
+    source = school_dir or (obj.root or default_root()) / "examples" / "demo-school"
+    if not (source / "school.yaml").is_file():
+        raise UsageError(f"demo school not found at {source}")
+    clock = obj.clock(as_of)
+    try:
+        folder = shifted_copy(source, out / "demo-school", (clock.today - DEMO_DAY).days)
+    except (FileExistsError, OSError) as exc:
+        raise UsageError(f"cannot write the demo school into {out}: {exc}") from None
     try:
         with (
             tempfile.TemporaryDirectory(prefix="cyberstd-lab-") as tmp,
-            lab_school(Path(tmp)) as lab,
+            lab_school(Path(tmp), clock=clock) as lab,
         ):
             for host in lab.hosts:
                 ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cyberstd.cli_common import LANG, Ctx, handle_errors, pass_ctx
+from cyberstd.cli_common import LANG, Ctx, as_of_option, handle_errors, pass_ctx
 from cyberstd.errors import ExitCode
 
 BASELINE_FORMATS = ["text", "json", "junit", "sarif"]
@@ -84,12 +84,7 @@ def _render(result: Any, fmt: str, lang: str) -> str:
     is_flag=True,
     help="Skip files of no recognisable kind instead of failing (for pre-commit).",
 )
-@click.option(
-    "--as-of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Judge ages (last sign-in, last backup) as of this day, to re-check old evidence.",
-)
+@as_of_option
 @pass_ctx
 @handle_errors
 def baseline(
@@ -117,7 +112,7 @@ def baseline(
         profile_id,
         list(files),
         kind=kind,
-        today=as_of.date() if as_of else None,
+        clock=obj.clock(as_of),
         skip_unknown=skip_unknown,
         workers=jobs,
     )

@@ -6,16 +6,20 @@ cli_diff) import it without importing cli.py, which registers them.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from cyberstd.errors import CyberstdError, ExitCode, InputError
+
+if TYPE_CHECKING:
+    from cyberstd.clock import Clock
 
 F = TypeVar("F", bound=Callable[..., Any])
 LANG = click.Choice(["nl", "en"])
@@ -60,9 +64,32 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def as_of_option(func: F) -> F:
+    """`--as-of DAY`: judge as of that day instead of today (the run's one clock)."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="Judge as of this day (ages of sign-ins and backups, expiry of attestations, "
+        "waivers, scope and certificates) instead of today: to re-check old evidence.",
+    )(func)
+
+
 class Ctx:
     def __init__(self, root: Path | None) -> None:
         self.root = root
+        self._clock: Clock | None = None
+
+    def clock(self, as_of: dt.datetime | None = None) -> Clock:
+        """The run's one clock: read once per command, or fixed at `--as-of`."""
+        from cyberstd.clock import Clock
+
+        if as_of is not None:
+            self._clock = Clock.at(as_of.date())
+        elif self._clock is None:
+            self._clock = Clock.system()
+        return self._clock
 
     def catalog(self, *, strict: bool = True) -> Any:
         from cyberstd.catalog import load_catalog

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from cyberstd.clock import Clock
 from cyberstd.errors import ScopeError
 from cyberstd.ratelimit import RateLimiter
 from cyberstd.results import ProbeOutcome
@@ -101,7 +102,12 @@ class ProbeContext:
     school: SchoolFile | None = None
     school_dir: Path | None = None
     exports: ExportStore | None = None
-    today: date = field(default_factory=date.today)
+    clock: Clock = field(kw_only=True)
+
+    @property
+    def today(self) -> date:
+        """The run's day, for verdicts on ages and expiry dates."""
+        return self.clock.today
 
 
 P = TypeVar("P", bound=ProbeParams)

@@ -158,6 +158,9 @@ class Run(_Model):
     profile: str
     framework: FrameworkRef
     inputs: dict[str, str]
+    # The day given with --as-of: exports, attestations, waivers and certificates were judged
+    # as of that day, not the day the run started.
+    as_of: dt.date | None = None
 
 
 class SchoolRef(_Model):

@@ -10,11 +10,12 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from cyberstd import __version__
 from cyberstd.catalog import Catalog, display_path
+from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.explain import why
 from cyberstd.kinds import ExportKind
@@ -127,7 +128,7 @@ def _hard_timeout(ctx: ProbeContext, budget: float) -> float:
     return ctx.timeout * budget + 2
 
 
-def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: date) -> Finding:
+def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder) -> Finding:
     """Run one plan item and turn whatever happens into a finding."""
     check = item.planned.check
     base = item.planned.finding(
@@ -143,7 +144,7 @@ def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder, today: dat
     try:
         target = _resolve_address(item.target, ctx)
         if target.kind is TargetKind.HOST:
-            authorize(folder.school, target.name, target.address, today)
+            authorize(folder.school, target.name, target.address, ctx.today)
     except ScopeError as exc:
         return base.model_copy(
             update={
@@ -220,16 +221,14 @@ def execute(
     ctx: ProbeContext,
     *,
     workers: int = 8,
-    today: date | None = None,
     on_finding: Callable[[Finding], None] | None = None,
 ) -> list[Finding]:
     """Run every plan item on a bounded pool; the order of the result follows the plan."""
-    day = today or date.today()
     results: list[Finding | None] = [None] * len(plan.items)
     lock = threading.Lock()
 
     def one(index: int) -> None:
-        finding = run_item(plan.items[index], ctx, plan.folder, day)
+        finding = run_item(plan.items[index], ctx, plan.folder)
         results[index] = finding
         if on_finding is not None:
             with lock:
@@ -258,12 +257,12 @@ def evaluate(
     plan: Plan,
     findings: list[Finding],
     *,
-    today: date | None = None,
-    started: datetime | None = None,
+    clock: Clock,
     catalog_inputs: dict[str, str] | None = None,
 ) -> Results:
-    """Findings + attestations + waivers -> one status per control, the level reached and a score."""
-    day = today or date.today()
+    """Findings + attestations + waivers -> one status per control, the level reached and a
+    score, as of the run's clock."""
+    day = clock.today
     folder, profile = plan.folder, plan.profile
     check_waivers = {w.check: w for w in folder.waivers if w.check is not None}
     control_waivers = {w.control: w for w in folder.waivers if w.control is not None}
@@ -358,13 +357,14 @@ def evaluate(
             not_applicable_reason=na_reason,
         )
         controls.append(result.model_copy(update={"reason": why(result, fs, "en")}))
-    finished = datetime.now(UTC)
+    finished = clock.finished()
     return Results(
         tool=Tool(version=__version__),
         run=Run(
-            id=f"{finished:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
-            started=started or finished,
+            id=f"{clock.now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
+            started=clock.now,
             finished=finished,
+            as_of=clock.today if clock.as_of else None,
             profile=profile.id,
             framework=FrameworkRef(
                 id=profile.framework.meta.id, version=profile.framework.meta.version
@@ -422,7 +422,7 @@ def context_for(
     timeout: float | None = None,
     max_rate: float | None = None,
     resolver: Resolver | None = None,
-    today: date | None = None,
+    clock: Clock,
     kinds: dict[str, ExportKind] | None = None,
 ) -> ProbeContext:
     """The probe context from school.yaml's network settings, with command-line overrides."""
@@ -436,7 +436,7 @@ def context_for(
             if net.resolver is not None
             else Resolver(timeout=seconds)
         )
-    day = today or date.today()
+    day = clock.today
     return ProbeContext(
         timeout=seconds,
         ca_bundle=bundle,
@@ -447,7 +447,7 @@ def context_for(
         school=school,
         school_dir=folder.dir,
         exports=folder.export_store(kinds or {}),
-        today=day,
+        clock=clock,
     )
 
 

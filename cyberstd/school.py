@@ -51,10 +51,10 @@ def _load(path: Path, inputs: dict[str, str], problems: list[Problem]) -> Docume
 
 
 def load_school(
-    folder: Path, catalog: Catalog, today: date | None = None
+    folder: Path, catalog: Catalog, today: date
 ) -> tuple[SchoolFolder | None, list[Problem]]:
-    """Load a school folder; return it (None when school.yaml is unusable) and every problem."""
-    today = today or date.today()
+    """Load a school folder; return it (None when school.yaml is unusable) and every problem.
+    Dates (attestations, waivers, scope authorisations) are judged as of `today`, the run's day."""
     problems: list[Problem] = []
     inputs: dict[str, str] = {}
     school_path = folder / SCHOOL_FILE
@@ -356,14 +356,13 @@ def _authorised(
     return False
 
 
-def authorize(school: SchoolFile, host_name: str, address: str, today: date | None = None) -> None:
+def authorize(school: SchoolFile, host_name: str, address: str, today: date) -> None:
     """Refuse, before any packet is sent, a target that the school has not put in scope.
 
     The name must be a host declared in school.yaml, or lie under one of its domains. A
     non-public address (private, loopback, link-local, ...) must also lie in a range that
-    someone authorised, and that authorisation must not have expired.
+    someone authorised, and that authorisation must not have expired on `today`.
     """
-    today = today or date.today()
     if not _declared(school, host_name):
         raise ScopeError(
             f"{host_name} is not declared in school.yaml (hosts or domains); refusing to probe it"
@@ -381,9 +380,8 @@ def authorize(school: SchoolFile, host_name: str, address: str, today: date | No
         )
 
 
-def authorize_range(school: SchoolFile, cidr: str, today: date | None = None) -> None:
+def authorize_range(school: SchoolFile, cidr: str, today: date) -> None:
     """Refuse to sweep a range that does not lie wholly inside an authorised range."""
-    today = today or date.today()
     try:
         network = ipaddress.ip_network(cidr, strict=False)
     except ValueError:

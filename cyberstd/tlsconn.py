@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _ssl
+import datetime as dt
 import functools
 import ipaddress
 import os
@@ -64,6 +65,8 @@ _X509_NO_LOCAL_ISSUER = 20
 _X509_NO_ISSUER = 2
 _X509_LEAF_SIGNATURE = 21
 _X509_HOSTNAME_MISMATCH = 62
+# X509_V_FLAG_NO_CHECK_TIME: OpenSSL leaves the dates to us, who judge them by the run's clock.
+_NO_CHECK_TIME = 0x200000
 
 
 class CertProblem(StrEnum):
@@ -278,7 +281,7 @@ def tls_handshake(
     every other failure becomes a ProbeError.
     """
     try:
-        return ssl_ctx.wrap_socket(sock, server_hostname=server_name)
+        tls = ssl_ctx.wrap_socket(sock, server_hostname=server_name)
     except ssl.SSLCertVerificationError:
         raise
     except TimeoutError as exc:
@@ -297,6 +300,12 @@ def tls_handshake(
         raise ConnectivityError(
             f"connection to {where} failed during the TLS handshake: {exc.strerror or exc}"
         ) from exc
+    try:
+        check_dates(tls, ssl_ctx)
+    except ssl.SSLCertVerificationError:
+        tls.close()
+        raise
+    return tls
 
 
 # --- client contexts ---------------------------------------------------------------------------
@@ -319,21 +328,69 @@ def _allow_legacy(ssl_ctx: ssl.SSLContext) -> ssl.SSLContext:
     return ssl_ctx
 
 
-def trusting_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    """Python's default client context, trusting `ca_bundle` or else the system trust store."""
+class ClockedContext(ssl.SSLContext):
+    """A verifying client context that judges certificate dates as of the run's clock.
+
+    OpenSSL would compare them with the system's time; a run judges as of its one clock
+    (`--as-of`, the tests' clock), so OpenSSL checks chain and name and `check_dates` the dates.
+    """
+
+    verify_at: dt.datetime
+
+
+def trusting_context(ca_bundle: Path | None, at: dt.datetime) -> ssl.SSLContext:
+    """A default client context, trusting `ca_bundle` or else the system trust store, that
+    verifies certificate dates as of `at`."""
+    ssl_ctx = ClockedContext(ssl.PROTOCOL_TLS_CLIENT)
+    ssl_ctx.verify_at = at
     try:
-        return ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
-    except OSError as exc:  # a missing file, or one without a readable PEM certificate
+        if ca_bundle is not None:
+            ssl_ctx.load_verify_locations(cafile=str(ca_bundle))
+        else:
+            ssl_ctx.load_default_certs()
+    except (OSError, ssl.SSLError) as exc:  # a missing file, or one without a readable PEM
         raise ProbeError(f"the CA bundle {ca_bundle} cannot be loaded: {exc}") from exc
+    ssl_ctx.verify_flags = ssl.VerifyFlags(ssl_ctx.verify_flags | _NO_CHECK_TIME)
+    return ssl_ctx
 
 
-def verifying_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    """Verify chain, dates and host name against `ca_bundle`, or the system store when None.
+def _date_error(code: int, message: str) -> ssl.SSLCertVerificationError:
+    err = ssl.SSLCertVerificationError(1, f"certificate verify failed: {message}")
+    err.verify_code = code
+    err.verify_message = message
+    err.reason = "CERTIFICATE_VERIFY_FAILED"
+    return err
+
+
+def check_dates(tls: ssl.SSLSocket, ssl_ctx: ssl.SSLContext) -> None:
+    """After a verified handshake: every certificate the server sent must be valid at the
+    context's moment; raise ssl.SSLCertVerificationError as OpenSSL would have."""
+    if not isinstance(ssl_ctx, ClockedContext) or ssl_ctx.verify_mode is ssl.CERT_NONE:
+        return
+    chain = _peer_chain(tls)
+    if chain is None:
+        leaf = tls.getpeercert(binary_form=True)
+        chain = (leaf,) if leaf else ()
+    at = ssl_ctx.verify_at
+    for der in chain:
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except ValueError:
+            continue
+        if cert.not_valid_before_utc > at:
+            raise _date_error(_X509_NOT_YET_VALID, "certificate is not yet valid")
+        if cert.not_valid_after_utc < at:
+            raise _date_error(_X509_EXPIRED, "certificate has expired")
+
+
+def verifying_context(ca_bundle: Path | None, at: dt.datetime) -> ssl.SSLContext:
+    """Verify chain, dates (as of `at`) and host name against `ca_bundle`, or the system
+    store when None.
 
     Old protocol versions stay allowed so that trust can be judged on outdated servers too;
     `tls.protocols` and `tls.min-version` judge the version.
     """
-    return _allow_legacy(trusting_context(ca_bundle))
+    return _allow_legacy(trusting_context(ca_bundle, at))
 
 
 def _unverified() -> ssl.SSLContext:

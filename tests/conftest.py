@@ -8,11 +8,21 @@ from typing import Literal
 
 import pytest
 
+from cyberstd.clock import Clock
 from cyberstd.errors import ConnectivityError
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 
 REPO = Path(__file__).resolve().parent.parent
+# The tests' one clock: read once per session, so that the lab's certificates and signatures,
+# the probes and the expected verdicts agree on the day (also under faketime).
+CLOCK = Clock.system()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The session's clock; tests that judge dated samples use Clock.at(their own day)."""
+    return CLOCK
 
 
 class StaticParams(ProbeParams):
@@ -94,9 +104,15 @@ def write_mini_catalog(root: Path, mapping: dict[str, tuple[list[str], str]]) ->
     fw = root / "standards" / "mini"
     fw.mkdir(parents=True)
     (fw / "framework.yaml").write_text(MINI_FRAMEWORK)
-    controls = [("A1", 1, "organisational"), ("A2", 1, "technical"), ("B1", 2, "organisational"), ("B2", 2, "technical")]
+    controls = [
+        ("A1", 1, "organisational"),
+        ("A2", 1, "technical"),
+        ("B1", 2, "organisational"),
+        ("B2", 2, "technical"),
+    ]
     items = "".join(
-        CONTROL.format(id=cid, level=lvl, type=typ, evidence="probe, attestation") for cid, lvl, typ in controls
+        CONTROL.format(id=cid, level=lvl, type=typ, evidence="probe, attestation")
+        for cid, lvl, typ in controls
     )
     (fw / "controls.yaml").write_text(MINI_CONTROLS.format(items=items.rstrip("\n")))
     lines = ["framework: mini", "mappings:"]
@@ -142,7 +158,12 @@ scope:
 def mini_root(tmp_path: Path) -> Path:
     return write_mini_catalog(
         tmp_path / "catalog",
-        {"A1": (["mini.ok"], "if_no_checks"), "A2": ([], "always"), "B1": (["mini.bad"], "never"), "B2": ([], "always")},
+        {
+            "A1": (["mini.ok"], "if_no_checks"),
+            "A2": ([], "always"),
+            "B1": (["mini.bad"], "never"),
+            "B2": ([], "always"),
+        },
     )
 
 

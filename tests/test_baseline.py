@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from cyberstd.catalog import display_path
 from cyberstd.cli import main
+from cyberstd.clock import Clock
 from tests.conftest import REPO
 
 EXPORTS = REPO / "examples" / "demo-school" / "exports"
@@ -352,9 +353,9 @@ def test_many_files_in_worker_processes_give_the_same_verdicts(tmp_path: Path) -
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
     catalog, _ = load_catalog(REPO)
-    day = __import__("datetime").date(2026, 11, 29)
-    one = run_baseline(catalog, "ci-baseline", [tmp_path], today=day, workers=1)
-    two = run_baseline(catalog, "ci-baseline", [tmp_path], today=day, workers=2)
+    clock = Clock.at(__import__("datetime").date(2026, 11, 29))
+    one = run_baseline(catalog, "ci-baseline", [tmp_path], clock=clock, workers=1)
+    two = run_baseline(catalog, "ci-baseline", [tmp_path], clock=clock, workers=2)
     assert [f.path for f in one.files] == [f.path for f in two.files]
     assert len(one.files) == PARALLEL_MIN + 10
     key = [(f.id, f.status, f.message) for f in one.findings]

@@ -28,6 +28,7 @@ from cyberstd.bundle import (
 )
 from cyberstd.catalog import load_catalog
 from cyberstd.cli_bundle import COMMANDS
+from cyberstd.clock import Clock
 from cyberstd.registry import ProbeContext
 from cyberstd.results import AttestationRecord, Results
 from cyberstd.runner import evaluate, execute, make_plan
@@ -88,8 +89,8 @@ def scan(root: Path, folder_dir: Path) -> tuple[Results, SchoolFolder]:
     folder, problems = load_school(folder_dir, catalog, today=TODAY)
     assert problems == [] and folder is not None
     plan = make_plan(catalog, folder)
-    findings = execute(plan, ProbeContext(timeout=2.0), today=TODAY)
-    results = evaluate(plan, findings, today=TODAY, started=STARTED, catalog_inputs=catalog.inputs)
+    findings = execute(plan, ProbeContext(clock=Clock.at(STARTED), timeout=2.0))
+    results = evaluate(plan, findings, clock=Clock.at(STARTED), catalog_inputs=catalog.inputs)
     return results, folder
 
 

@@ -20,12 +20,16 @@ def test_shipped_catalog_is_valid() -> None:
 
 
 def test_validate_command_on_what_ships() -> None:
-    result = CliRunner().invoke(main, ["--root", str(REPO), "validate", str(REPO / "examples" / "demo-school")])
+    result = CliRunner().invoke(
+        main, ["--root", str(REPO), "validate", str(REPO / "examples" / "demo-school")]
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_grip_has_52_controls_over_6_levels() -> None:
-    result = CliRunner().invoke(main, ["--root", str(REPO), "standards", "list", "--format", "json"])
+    result = CliRunner().invoke(
+        main, ["--root", str(REPO), "standards", "list", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     controls = json.loads(result.output)
     grip = [c for c in controls if c["framework"] == "grip"]
@@ -73,7 +77,9 @@ def test_profiles_tailor() -> None:
 
 
 def test_standards_show(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["--root", str(REPO), "standards", "show", "T12", "--lang", "en"])
+    result = CliRunner().invoke(
+        main, ["--root", str(REPO), "standards", "show", "T12", "--lang", "en"]
+    )
     assert result.exit_code == 0
     assert "T12" in result.output and "web.hsts" in result.output
     result = CliRunner().invoke(main, ["--root", str(REPO), "standards", "show", "T99"])
@@ -83,13 +89,24 @@ def test_standards_show(tmp_path: Path) -> None:
 def test_framework_cross_checks(mini_root: Path) -> None:
     controls = mini_root / "standards" / "mini" / "controls.yaml"
     text = controls.read_text()
-    text = text.replace("  - id: A2\n    level: 1\n    type: technical", "  - id: A1\n    level: 3\n    type: technical")
-    text = text.replace("  - id: B1\n    level: 2\n    type: organisational", "  - id: B1\n    level: 2\n    type: organizational")
+    text = text.replace(
+        "  - id: A2\n    level: 1\n    type: technical",
+        "  - id: A1\n    level: 3\n    type: technical",
+    )
+    text = text.replace(
+        "  - id: B1\n    level: 2\n    type: organisational",
+        "  - id: B1\n    level: 2\n    type: organizational",
+    )
     controls.write_text(text)
     _, problems = load_catalog(mini_root)
     out = [str(p) for p in problems]
-    assert any("controls.yaml:" in p and "error[duplicate-id]: control 'A1' is defined twice" in p for p in out)
-    assert any("unknown control type 'organizational' (did you mean 'organisational'?)" in p for p in out)
+    assert any(
+        "controls.yaml:" in p and "error[duplicate-id]: control 'A1' is defined twice" in p
+        for p in out
+    )
+    assert any(
+        "unknown control type 'organizational' (did you mean 'organisational'?)" in p for p in out
+    )
     assert any("mapping.yaml" in p and "unknown control 'A2'" in p for p in out)
 
 
@@ -106,7 +123,10 @@ def test_profile_cross_checks(mini_root: Path) -> None:
     )
     _, problems = load_catalog(mini_root)
     out = "\n".join(str(p) for p in problems)
-    assert "mini-bad.yaml:5:10: error[unknown-id]: unknown profile 'mini-al' (did you mean 'mini-all'?)" in out
+    assert (
+        "mini-bad.yaml:5:10: error[unknown-id]: unknown profile 'mini-al' (did you mean 'mini-all'?)"
+        in out
+    )
     assert "target_level must be one of [1, 2]" in out
     assert "unknown check 'mini.nope'" in out
     assert "mini-worse.yaml:6:5: error[missing-field]: required field 'reason' is missing" in out

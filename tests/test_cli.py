@@ -62,10 +62,15 @@ BAD_SCHOOL_FILES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_SCHOOL_FILES))
-def test_bad_school_input_exits_2_with_position(mini_root: Path, school_dir: Path, case: str) -> None:
+def test_bad_school_input_exits_2_with_position(
+    mini_root: Path, school_dir: Path, case: str
+) -> None:
     name, content, code = BAD_SCHOOL_FILES[case]
     (school_dir / name).write_bytes(content)
-    for command in (["validate", str(school_dir)], ["scan", str(school_dir), "--out", str(school_dir / "out")]):
+    for command in (
+        ["validate", str(school_dir)],
+        ["scan", str(school_dir), "--out", str(school_dir / "out")],
+    ):
         result = cli(mini_root, *command)
         assert result.exit_code == 2, result.output
         assert f"{name}:" in result.output and f"error[{code}]" in result.output
@@ -73,7 +78,9 @@ def test_bad_school_input_exits_2_with_position(mini_root: Path, school_dir: Pat
 
 
 def test_unknown_control_suggests(mini_root: Path, school_dir: Path) -> None:
-    (school_dir / "attestations.yaml").write_bytes(BAD_SCHOOL_FILES["unknown-control"][1].replace(b"A3", b"a1"))
+    (school_dir / "attestations.yaml").write_bytes(
+        BAD_SCHOOL_FILES["unknown-control"][1].replace(b"A3", b"a1")
+    )
     result = cli(mini_root, "validate", str(school_dir))
     assert "did you mean 'A1'?" in result.output
 
@@ -87,7 +94,9 @@ def test_missing_school_yaml(mini_root: Path, tmp_path: Path) -> None:
 def test_unknown_profile(mini_root: Path, school_dir: Path) -> None:
     result = cli(mini_root, "scan", str(school_dir), "--profile", "mini-al")
     assert result.exit_code == 2
-    assert "unknown profile 'mini-al'" in result.output and "did you mean 'mini-all'" in result.output
+    assert (
+        "unknown profile 'mini-al'" in result.output and "did you mean 'mini-all'" in result.output
+    )
 
 
 def test_all_problems_reported_at_once(mini_root: Path, school_dir: Path) -> None:
@@ -100,8 +109,13 @@ def test_all_problems_reported_at_once(mini_root: Path, school_dir: Path) -> Non
 
 def test_catalog_problems(mini_root: Path, school_dir: Path) -> None:
     checks = mini_root / "checks" / "mini.yaml"
-    text = checks.read_text().replace("params: {outcome: pass}", "params: {outcome: maybe, colour: red}")
-    text = text.replace("probe: test.static\n    params: {outcome: error}", "probe: test.statik\n    params: {outcome: error}")
+    text = checks.read_text().replace(
+        "params: {outcome: pass}", "params: {outcome: maybe, colour: red}"
+    )
+    text = text.replace(
+        "probe: test.static\n    params: {outcome: error}",
+        "probe: test.statik\n    params: {outcome: error}",
+    )
     checks.write_text(text)
     mapping = mini_root / "standards" / "mini" / "mapping.yaml"
     mapping.write_text(mapping.read_text().replace("checks: [mini.ok]", "checks: [mini.okay]"))
@@ -127,15 +141,29 @@ def test_scan_writes_results_and_report(mini_root: Path, school_dir: Path, tmp_p
     assert "Level reached" in result.output
 
 
-def test_fail_on_and_incomplete_exit_codes(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+def test_fail_on_and_incomplete_exit_codes(
+    mini_root: Path, school_dir: Path, tmp_path: Path
+) -> None:
     out = str(tmp_path / "o")
-    assert cli(mini_root, "scan", str(school_dir), "--out", out, "-q", "--fail-on", "none").exit_code == 0
+    assert (
+        cli(mini_root, "scan", str(school_dir), "--out", out, "-q", "--fail-on", "none").exit_code
+        == 0
+    )
     checks = mini_root / "checks" / "mini.yaml"
-    checks.write_text(checks.read_text().replace("params: {outcome: fail,", "params: {outcome: pass,"))
+    checks.write_text(
+        checks.read_text().replace("params: {outcome: fail,", "params: {outcome: pass,")
+    )
     # B1 passes now; A2 and B2 are not assessed
     assert cli(mini_root, "scan", str(school_dir), "--out", out, "-q").exit_code == 0
-    assert cli(mini_root, "scan", str(school_dir), "--out", out, "-q", "--fail-on", "not_assessed").exit_code == 1
-    checks.write_text(checks.read_text().replace("params: {outcome: pass}", "params: {outcome: error}"))
+    assert (
+        cli(
+            mini_root, "scan", str(school_dir), "--out", out, "-q", "--fail-on", "not_assessed"
+        ).exit_code
+        == 1
+    )
+    checks.write_text(
+        checks.read_text().replace("params: {outcome: pass}", "params: {outcome: error}")
+    )
     assert cli(mini_root, "scan", str(school_dir), "--out", out, "-q").exit_code == 3
 
 
@@ -149,15 +177,30 @@ def test_attest_round_trip_keeps_comments(mini_root: Path, school_dir: Path) -> 
         "    attested_by: Jan\n    date: 2026-01-05\n    review_by: 2027-01-05\n"
     )
     result = cli(
-        mini_root, "attest", str(school_dir), "A2", "--answer", "implemented",
-        "--explanation", "Inventory kept in the spreadsheet.", "--by", "An Peeters, director",
-        "--date", "2026-11-01", "--evidence", str(evidence),
+        mini_root,
+        "attest",
+        str(school_dir),
+        "A2",
+        "--answer",
+        "implemented",
+        "--explanation",
+        "Inventory kept in the spreadsheet.",
+        "--by",
+        "An Peeters, director",
+        "--date",
+        "2026-11-01",
+        "--evidence",
+        str(evidence),
     )
     assert result.exit_code == 0, result.output
     text = (school_dir / "attestations.yaml").read_text()
     assert text.startswith("# Our attestations, kept by the ICT coordinator\n")
     assert "  - control: A1  # reviewed yearly\n" in text
-    assert "date: 2026-01-05" in text and "date: 2026-11-01" in text and "review_by: 2027-11-01" in text
+    assert (
+        "date: 2026-01-05" in text
+        and "date: 2026-11-01" in text
+        and "review_by: 2027-11-01" in text
+    )
     assert hashlib.sha256(b"%PDF-1.4 policy").hexdigest() in text
     assert cli(mini_root, "validate", str(school_dir)).exit_code == 0
     # editing the evidence afterwards is caught
@@ -168,9 +211,22 @@ def test_attest_round_trip_keeps_comments(mini_root: Path, school_dir: Path) -> 
 
 
 def test_attest_prompts_and_replaces(mini_root: Path, school_dir: Path) -> None:
-    result = cli(mini_root, "attest", str(school_dir), "A2", input="partially\nHalf done.\nJan, ICT\n")
+    result = cli(
+        mini_root, "attest", str(school_dir), "A2", input="partially\nHalf done.\nJan, ICT\n"
+    )
     assert result.exit_code == 0, result.output
-    result = cli(mini_root, "attest", str(school_dir), "A2", "--answer", "implemented", "--explanation", "Done.", "--by", "Jan")
+    result = cli(
+        mini_root,
+        "attest",
+        str(school_dir),
+        "A2",
+        "--answer",
+        "implemented",
+        "--explanation",
+        "Done.",
+        "--by",
+        "Jan",
+    )
     assert result.exit_code == 0
     text = (school_dir / "attestations.yaml").read_text()
     assert text.count("control: A2") == 1 and "answer: implemented" in text
@@ -195,7 +251,9 @@ def test_init_scaffold_validates(mini_root: Path, tmp_path: Path) -> None:
     result = cli(mini_root, "init", str(folder), "--name", "GO! Atheneum Voorbeeld")
     assert result.exit_code == 0
     assert "# school.yaml" in (folder / "school.yaml").read_text()
-    text = (folder / "school.yaml").read_text().replace("profile: grip-basis-2", "profile: mini-all")
+    text = (
+        (folder / "school.yaml").read_text().replace("profile: grip-basis-2", "profile: mini-all")
+    )
     (folder / "school.yaml").write_text(text)
     assert cli(mini_root, "validate", str(folder)).exit_code == 0
     again = cli(mini_root, "init", str(folder))
@@ -205,7 +263,10 @@ def test_init_scaffold_validates(mini_root: Path, tmp_path: Path) -> None:
 def test_module_entry_point_runs_without_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "cyberstd", "scan", str(tmp_path / "nowhere")],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -215,9 +276,14 @@ def test_module_entry_point_runs_without_traceback(tmp_path: Path) -> None:
 MORE_BAD = {
     "alias-bomb": (
         "school.yaml",
-        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-         + "".join(f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefg", "bcdefgh", strict=True))
-         + "school: {id: x, name: y}\n").encode(),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n"
+                for p, n in zip("abcdefg", "bcdefgh", strict=True)
+            )
+            + "school: {id: x, name: y}\n"
+        ).encode(),
         "alias-bomb",
     ),
     "host-bits": (
@@ -263,13 +329,19 @@ def test_more_bad_input(mini_root: Path, school_dir: Path, case: str) -> None:
 
 @pytest.mark.parametrize("value", ["banana", "127.0.0.1:99999", "127.0.0.1:x", "[::1"])
 def test_bad_resolver_option(mini_root: Path, school_dir: Path, tmp_path: Path, value: str) -> None:
-    result = cli(mini_root, "scan", str(school_dir), "--out", str(tmp_path / "o"), "--resolver", value)
+    result = cli(
+        mini_root, "scan", str(school_dir), "--out", str(tmp_path / "o"), "--resolver", value
+    )
     assert result.exit_code == 2
     assert "--resolver" in result.output
 
 
-def test_rate_limited_scan_still_completes(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
-    result = cli(mini_root, "scan", str(school_dir), "--out", str(tmp_path / "o"), "-q", "--max-rate", "50")
+def test_rate_limited_scan_still_completes(
+    mini_root: Path, school_dir: Path, tmp_path: Path
+) -> None:
+    result = cli(
+        mini_root, "scan", str(school_dir), "--out", str(tmp_path / "o"), "-q", "--max-rate", "50"
+    )
     assert result.exit_code == 1
     assert (tmp_path / "o" / "results.json").is_file()
 

@@ -13,13 +13,14 @@ from click.testing import CliRunner
 
 from cyberstd.catalog import load_catalog
 from cyberstd.cli import main
+from cyberstd.clock import Clock
 from cyberstd.errors import ExportError
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.results import ErrorReason, FindingStatus, ProbeOutcome, Results
 from cyberstd.rules.engine import RuleParams
 from cyberstd.school import load_school
-from tests.conftest import REPO
+from tests.conftest import CLOCK, REPO
 
 EXPORTS = REPO / "examples" / "demo-school" / "exports"
 SECRETS = (
@@ -126,7 +127,7 @@ def test_unknown_export_kind_is_a_positioned_problem(school: Path) -> None:
 def _probe(store: ExportStore, rule: dict[str, object]) -> ProbeOutcome:
     from cyberstd.probes.config import config_rule
 
-    ctx = ProbeContext(exports=store, today=date(2026, 11, 29))
+    ctx = ProbeContext(exports=store, clock=Clock.at(date(2026, 11, 29)))
     target = Target(name="school", kind=TargetKind.SCHOOL)
     return config_rule(target, RuleParams.model_validate(rule), ctx)
 
@@ -183,7 +184,7 @@ def test_no_export_of_the_kind_is_not_applicable() -> None:
 
 def test_school_folder_loads_with_exports(school: Path) -> None:
     catalog, _ = load_catalog(REPO)
-    folder, problems = load_school(school, catalog)
+    folder, problems = load_school(school, catalog, CLOCK.today)
     assert problems == [] and folder is not None
     assert any(p.endswith("exports/m365/users.json") for p in folder.inputs)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import socket
-import tempfile
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,11 +13,13 @@ from click.testing import CliRunner
 
 from cyberstd.catalog import load_catalog
 from cyberstd.cli import main
+from cyberstd.clock import Clock
 from cyberstd.lab import DEMO_FLAWS, Flaw, lab_school
+from cyberstd.lab.timeshift import DEMO_DAY, shift_text, shifted_copy
 from cyberstd.results import ControlStatus, FindingStatus, Results
 from cyberstd.runner import context_for, evaluate, execute, make_plan
 from cyberstd.school import load_school
-from tests.conftest import REPO
+from tests.conftest import CLOCK, REPO
 
 DEMO = REPO / "examples" / "demo-school"
 
@@ -50,31 +52,56 @@ EXPECTED: dict[Flaw, set[tuple[str, str]]] = {
 }
 
 
-def _scan(flaws: frozenset[Flaw]) -> Results:
+def _scan(flaws: frozenset[Flaw], clock: Clock, tmp: Path) -> Results:
+    """The demo school, its dates moved to the clock's day, scanned in the lab school."""
     catalog, problems = load_catalog(REPO)
     assert problems == []
-    folder, problems = load_school(DEMO, catalog)
+    copy = shifted_copy(DEMO, tmp / "demo-school", (clock.today - DEMO_DAY).days)
+    folder, problems = load_school(copy, catalog, clock.today)
     assert problems == [] and folder is not None
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            with lab_school(Path(tmp), flaws=flaws) as lab:
-                plan = make_plan(catalog, folder)
-                ctx = context_for(folder, ca_bundle=lab.ca_bundle, kinds=catalog.kinds)
-                findings = execute(plan, ctx)
-        except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EADDRINUSE):
-                pytest.skip(f"the lab school cannot bind its ports here: {exc}")
-            raise
-    return evaluate(plan, findings, catalog_inputs=catalog.inputs)
+    try:
+        with lab_school(tmp / "lab", clock=clock, flaws=flaws) as lab:
+            plan = make_plan(catalog, folder)
+            ctx = context_for(folder, ca_bundle=lab.ca_bundle, clock=clock, kinds=catalog.kinds)
+            findings = execute(plan, ctx)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EADDRINUSE):
+            pytest.skip(f"the lab school cannot bind its ports here: {exc}")
+        raise
+    return evaluate(plan, findings, clock=clock, catalog_inputs=catalog.inputs)
 
 
 def _failed(results: Results) -> set[tuple[str, str]]:
     return {(f.check, f.target) for f in results.findings if f.status is FindingStatus.FAIL}
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    """What `cyberstd demo` printed and wrote."""
+
+    output: str
+    out: Path
+    results: Results
+
+
+def _demo(out: Path, *extra: str) -> DemoRun:
+    result = CliRunner().invoke(main, ["--root", str(REPO), "demo", "--out", str(out), *extra])
+    if result.exit_code == 2 and ("in use" in result.output or "root" in result.output):
+        pytest.skip(result.output)
+    assert result.exit_code == 0, result.output
+    results = Results.model_validate_json((out / "results.json").read_text())
+    return DemoRun(result.output, out, results)
+
+
 @pytest.fixture(scope="module")
-def demo_results() -> Iterator[Results]:
-    yield _scan(DEMO_FLAWS)
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """`cyberstd demo` on the session's day."""
+    return _demo(tmp_path_factory.mktemp("demo") / "out", "--as-of", CLOCK.today.isoformat())
+
+
+@pytest.fixture(scope="module")
+def demo_results(demo_run: DemoRun) -> Results:
+    return demo_run.results
 
 
 def test_every_demo_flaw_is_found(demo_results: Results) -> None:
@@ -120,19 +147,22 @@ SECRETS = (
 )
 
 
-def test_config_exports_fail_with_file_and_line(demo_results: Results) -> None:
+def test_config_exports_fail_with_file_and_line(demo_run: DemoRun) -> None:
+    demo_results = demo_run.results
+    days = (CLOCK.today - DEMO_DAY).days
     config = {f.check: f for f in demo_results.findings if "files" in f.evidence}
     failed = {c for c, f in config.items() if f.status is FindingStatus.FAIL}
     assert failed == {c for c, _, _ in CONFIG_FAILS}
     for check, file, needle in CONFIG_FAILS:
-        path = DEMO / file
+        path = demo_run.out / "demo-school" / file
         lines = path.read_text(encoding="utf-8-sig").splitlines()
         items = config[check].evidence.get("items") or [
             it for part in config[check].evidence["any_of"] for it in part["items"]
         ]
         located = [it for it in items if it.get("ok") is not True and it.get("line")]
         assert located, check
-        assert any(needle in lines[it["line"] - 1] for it in located), (check, located)
+        moved = shift_text(needle, days)
+        assert any(moved in lines[it["line"] - 1] for it in located), (check, located)
         assert all(it["file"].endswith(file) for it in located)
     dump = demo_results.model_dump_json()
     assert not any(secret in dump for secret in SECRETS)
@@ -145,8 +175,8 @@ def status_of(results: Results, control: str) -> ControlStatus:
     return next(c.status for c in results.controls if c.id == control)
 
 
-def test_nothing_is_found_when_every_flaw_is_off() -> None:
-    results = _scan(frozenset())
+def test_nothing_is_found_when_every_flaw_is_off(tmp_path: Path) -> None:
+    results = _scan(frozenset(), CLOCK, tmp_path)
     network = {(c, t) for c, t in _failed(results) if c.split(".")[0] not in CONFIG_PREFIXES}
     assert network == set()
     assert not [f for f in results.findings if f.status is FindingStatus.ERROR]
@@ -161,19 +191,55 @@ def _listening(port: int, address: str = "127.0.10.1") -> bool:
         return sock.connect_ex((address, port)) == 0
 
 
-def test_demo_command(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    result = CliRunner().invoke(main, ["--root", str(REPO), "demo", "--out", str(out)])
-    if result.exit_code == 2 and ("in use" in result.output or "root" in result.output):
-        pytest.skip(result.output)
-    assert result.exit_code == 0, result.output
-    assert "Bereikt niveau: nog geen niveau / 6" in result.output
-    assert f"wrote {out / 'results.json'}" in result.output
-    assert "<html lang=\"nl\"" in (out / "report.nl.html").read_text()
+def test_demo_command(demo_run: DemoRun) -> None:
+    out, output = demo_run.out, demo_run.output
+    assert "Bereikt niveau: nog geen niveau / 6" in output
+    assert f"wrote {out / 'results.json'}" in output
+    assert '<html lang="nl"' in (out / "report.nl.html").read_text()
     report = (out / "report.nl.md").read_text()
-    assert "uitzondering van L. Janssens, director is verlopen op 2026-09-30" in report
+    expired = shift_text("2026-09-30", (CLOCK.today - DEMO_DAY).days)
+    assert f"uitzondering van L. Janssens, director is verlopen op {expired}" in report
     assert "## Niveau 6" in report
-    results = Results.model_validate_json((out / "results.json").read_text())
-    assert any(p.endswith("evidence/o3-policy.md") for p in results.run.inputs)
+    assert any(p.endswith("evidence/o3-policy.md") for p in demo_run.results.run.inputs)
     # the lab is gone
     assert not _listening(18080) and not _listening(25, "127.0.10.2")
+
+
+@pytest.mark.parametrize("days", [400, -400])
+def test_the_demo_tells_the_same_story_on_any_day(
+    demo_run: DemoRun, tmp_path: Path, days: int
+) -> None:
+    """Moved 400 days ahead or back, the demo finds the same flaws, at the same places, with
+    the same control statuses and level, and nothing in error."""
+    day = CLOCK.today + dt.timedelta(days=days)
+    moved = _demo(tmp_path / "out", "--as-of", day.isoformat()).results
+    assert moved.run.as_of == day
+    assert _failed(moved) == _failed(demo_run.results)
+    assert {c.id: c.status for c in moved.controls} == {
+        c.id: c.status for c in demo_run.results.controls
+    }
+    assert moved.summary.level_reached == demo_run.results.summary.level_reached
+    assert not [f for f in moved.findings if f.status is FindingStatus.ERROR]
+    waiver = next(c.waiver for c in moved.controls if c.id == "T5")
+    assert waiver is not None and waiver.expired
+    assert waiver.expires == dt.date(2026, 9, 30) + dt.timedelta(days=(day - DEMO_DAY).days)
+
+
+def test_a_shifted_copy_moves_dates_and_nothing_else(tmp_path: Path) -> None:
+    text = (
+        "2026-11-28T16:02:12Z;2026-11-28 22:00:14;12/06/2025;10.0.26100.6899;"
+        "2026-2027;2026-13-01;FGT60F-7.4.3;31/02/2026\n"
+    )
+    assert shift_text(text, 10) == (
+        "2026-12-08T16:02:12Z;2026-12-08 22:00:14;22/06/2025;10.0.26100.6899;"
+        "2026-2027;2026-13-01;FGT60F-7.4.3;31/02/2026\n"
+    )
+    copy = shifted_copy(DEMO, tmp_path / "copy", -400)
+    for original in (DEMO / "evidence").iterdir():
+        assert (copy / "evidence" / original.name).read_bytes() == original.read_bytes()
+    backup = (copy / "exports" / "backup-report.csv").read_bytes()
+    assert backup.startswith(b"\xef\xbb\xbf")  # the byte order mark stays
+    assert b"08/05/2024" in backup  # 12/06/2025 moved 400 days back (DD/MM/YYYY)
+    with pytest.raises(FileExistsError):
+        shifted_copy(DEMO, tmp_path, 1)  # not a copy: never replaced
+    assert shifted_copy(DEMO, copy, 0) == copy  # an earlier copy is replaced

@@ -18,14 +18,18 @@ HOSTILE = "<script>alert(1)</script> | **bold** [red]x[/red] \x1b[31mred\x1b[0m 
 
 
 def scan(root: Path, school: Path, out: Path, *extra: str) -> Results:
-    result = CliRunner().invoke(main, ["--root", str(root), "scan", str(school), "--out", str(out), "-q", *extra])
+    result = CliRunner().invoke(
+        main, ["--root", str(root), "scan", str(school), "--out", str(out), "-q", *extra]
+    )
     assert result.exit_code in (0, 1, 3), result.output
     return Results.model_validate_json((out / "results.json").read_text())
 
 
 def make_hostile(root: Path) -> None:
     checks = root / "checks" / "mini.yaml"
-    text = checks.read_text().replace('message: "the thing is wrong"', f"message: {json.dumps(HOSTILE)}")
+    text = checks.read_text().replace(
+        'message: "the thing is wrong"', f"message: {json.dumps(HOSTILE)}"
+    )
     checks.write_text(text)
 
 
@@ -41,7 +45,9 @@ def test_markdown_in_both_languages(mini_root: Path, school_dir: Path, tmp_path:
     assert f"cyberstd attest {school_dir.name}" in en or f"cyberstd attest {school_dir}" in en
 
 
-def test_hostile_text_is_inert_in_markdown(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+def test_hostile_text_is_inert_in_markdown(
+    mini_root: Path, school_dir: Path, tmp_path: Path
+) -> None:
     make_hostile(mini_root)
     md = render_md(scan(mini_root, school_dir, tmp_path / "out"), "en")
     assert "<script>" not in md
@@ -50,7 +56,9 @@ def test_hostile_text_is_inert_in_markdown(mini_root: Path, school_dir: Path, tm
     assert "\\| \\*\\*bold\\*\\*" in md
 
 
-def test_hostile_text_is_inert_in_terminal(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
+def test_hostile_text_is_inert_in_terminal(
+    mini_root: Path, school_dir: Path, tmp_path: Path
+) -> None:
     make_hostile(mini_root)
     results = scan(mini_root, school_dir, tmp_path / "out")
     results.school.name = "[bold red]Evil[/bold red] \x1b[31mschool"
@@ -66,7 +74,17 @@ def test_report_command_rerenders(mini_root: Path, school_dir: Path, tmp_path: P
     scan(mini_root, school_dir, tmp_path / "out")
     out = tmp_path / "again.md"
     result = CliRunner().invoke(
-        main, ["report", str(tmp_path / "out" / "results.json"), "--format", "md", "--lang", "en", "-o", str(out)]
+        main,
+        [
+            "report",
+            str(tmp_path / "out" / "results.json"),
+            "--format",
+            "md",
+            "--lang",
+            "en",
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("# MINI gap report: Test School")
@@ -83,7 +101,9 @@ def test_report_refuses_what_is_not_results(tmp_path: Path) -> None:
 
 def test_incomplete_run_is_said(mini_root: Path, school_dir: Path, tmp_path: Path) -> None:
     checks = mini_root / "checks" / "mini.yaml"
-    checks.write_text(checks.read_text().replace("params: {outcome: pass}", "params: {outcome: error}"))
+    checks.write_text(
+        checks.read_text().replace("params: {outcome: pass}", "params: {outcome: error}")
+    )
     md = render_md(scan(mini_root, school_dir, tmp_path / "out"), "en")
     assert "this report is incomplete" in md
 

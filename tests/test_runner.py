@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from cyberstd.catalog import load_catalog
+from cyberstd.clock import Clock
 from cyberstd.registry import ProbeContext
 from cyberstd.results import ControlStatus, ErrorReason, FindingStatus, Results
 from cyberstd.runner import evaluate, execute, make_plan
@@ -20,8 +21,8 @@ def run(root: Path, school: Path, profile: str | None = None, timeout: float = 2
     folder, problems = load_school(school, catalog, today=TODAY)
     assert problems == [] and folder is not None
     plan = make_plan(catalog, folder, profile)
-    findings = execute(plan, ProbeContext(timeout=timeout), today=TODAY)
-    return evaluate(plan, findings, today=TODAY, catalog_inputs=catalog.inputs)
+    findings = execute(plan, ProbeContext(clock=Clock.at(TODAY), timeout=timeout))
+    return evaluate(plan, findings, clock=Clock.at(TODAY), catalog_inputs=catalog.inputs)
 
 
 def status(results: Results) -> dict[str, ControlStatus]:
@@ -82,7 +83,9 @@ def test_attestation_past_review_date_counts_as_missing(mini_root: Path, school_
 
 
 def test_not_implemented_and_not_applicable_answers(mini_root: Path, school_dir: Path) -> None:
-    attest(school_dir, ("A2", "not_implemented", "2027-01-10"), ("B2", "not_applicable", "2027-01-10"))
+    attest(
+        school_dir, ("A2", "not_implemented", "2027-01-10"), ("B2", "not_applicable", "2027-01-10")
+    )
     results = run(mini_root, school_dir)
     assert status(results)["A2"] is ControlStatus.NON_COMPLIANT
     assert status(results)["B2"] is ControlStatus.NOT_APPLICABLE
@@ -146,7 +149,10 @@ def _set_outcome(root: Path, check: str, outcome: str) -> None:
     marker = f"  - id: {check}\n"
     head, tail = text.split(marker)
     lines = tail.split("\n")
-    lines = [f"    params: {{outcome: {outcome}}}" if line.startswith("    params:") else line for line in lines[:4]] + lines[4:]
+    lines = [
+        f"    params: {{outcome: {outcome}}}" if line.startswith("    params:") else line
+        for line in lines[:4]
+    ] + lines[4:]
     path.write_text(head + marker + "\n".join(lines))
 
 
@@ -180,7 +186,9 @@ def test_hanging_probe_is_cut_off(mini_root: Path, school_dir: Path) -> None:
 
 
 def test_internal_address_outside_scope_is_refused(mini_root: Path, school_dir: Path) -> None:
-    text = (school_dir / "school.yaml").read_text().replace("address: 127.0.0.1", "address: 10.9.8.7")
+    text = (
+        (school_dir / "school.yaml").read_text().replace("address: 127.0.0.1", "address: 10.9.8.7")
+    )
     (school_dir / "school.yaml").write_text(text)
     results = run(mini_root, school_dir)
     for finding in results.findings:
@@ -191,7 +199,9 @@ def test_internal_address_outside_scope_is_refused(mini_root: Path, school_dir: 
         assert "target" not in finding.evidence
 
 
-def test_no_host_with_the_role_gives_not_applicable_finding(mini_root: Path, school_dir: Path) -> None:
+def test_no_host_with_the_role_gives_not_applicable_finding(
+    mini_root: Path, school_dir: Path
+) -> None:
     text = (school_dir / "school.yaml").read_text().replace("roles: [website]", "roles: [mail]")
     (school_dir / "school.yaml").write_text(text)
     results = run(mini_root, school_dir)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cyberstd.clock import Clock
 from cyberstd.lab.certs import (
     CertFiles,
     CertificateAuthority,
@@ -60,6 +61,7 @@ DEMO_HTTPS_PORT = 18443
 def demo_lab(
     workdir: Path,
     *,
+    clock: Clock,
     address: str = DEMO_ADDRESS,
     host_name: str = DEMO_HOST_NAME,
     http_port: int = DEMO_HTTP_PORT,
@@ -79,7 +81,9 @@ def demo_lab(
     server). Ports 0 let the system pick free ones. Certificates are written into `workdir`.
     """
     check_loopback(address)
-    ca = CertificateAuthority.create(workdir, common_name="Demo school lab CA", key_type=key_type)
+    ca = CertificateAuthority.create(
+        workdir, now=clock.now, common_name="Demo school lab CA", key_type=key_type
+    )
     cert = ca.issue(workdir, [host_name], expires_in_days=cert_days, key_type=key_type)
     with WebServer(
         cert=cert,

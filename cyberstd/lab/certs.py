@@ -39,10 +39,6 @@ def generate_key(key_type: KeyType = KeyType.EC) -> PrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
 def _stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "cert"
 
@@ -70,10 +66,10 @@ def _leaf_builder(
     issuer: x509.Name,
     valid_from_days: float,
     expires_in_days: float,
+    now: dt.datetime,
 ) -> x509.CertificateBuilder:
     if not names:
         raise ValueError("a leaf certificate needs at least one DNS name")
-    now = _now()
     not_before = now + dt.timedelta(days=valid_from_days)
     not_after = now + dt.timedelta(days=expires_in_days)
     if not_after <= not_before:
@@ -117,6 +113,7 @@ class CertificateAuthority:
     key: PrivateKey
     cert: x509.Certificate
     files: CertFiles
+    now: dt.datetime
 
     @property
     def cert_path(self) -> Path:
@@ -128,11 +125,13 @@ class CertificateAuthority:
         cls,
         directory: Path,
         *,
+        now: dt.datetime,
         common_name: str = "cyberstd lab CA",
         key_type: KeyType = KeyType.EC,
         stem: str = "ca",
     ) -> CertificateAuthority:
-        """Generate a CA valid from yesterday for ten years and write `<stem>.pem`/`<stem>-key.pem`."""
+        """Generate a CA valid from the day before `now` (the run's clock) for ten years and
+        write `<stem>.pem`/`<stem>-key.pem`; its leaf certificates are dated from `now` too."""
         key = generate_key(key_type)
         name = x509.Name(
             [
@@ -140,7 +139,7 @@ class CertificateAuthority:
                 x509.NameAttribute(NameOID.COMMON_NAME, common_name),
             ]
         )
-        now = _now()
+        now = now.astimezone(dt.UTC).replace(microsecond=0)
         ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
         cert = (
             x509.CertificateBuilder()
@@ -172,7 +171,7 @@ class CertificateAuthority:
             )
             .sign(key, hashes.SHA256())
         )
-        return cls(key=key, cert=cert, files=_write(directory, _stem(stem), cert, key))
+        return cls(key=key, cert=cert, files=_write(directory, _stem(stem), cert, key), now=now)
 
     def issue(
         self,
@@ -186,14 +185,16 @@ class CertificateAuthority:
     ) -> CertFiles:
         """Issue a leaf certificate for the DNS `names` (the first is also the subject CN).
 
-        Validity is relative to now: `valid_from_days=-1, expires_in_days=365` is a normal
+        Validity is relative to the CA's `now`: `valid_from_days=-1, expires_in_days=365` is a normal
         certificate; `valid_from_days=-60, expires_in_days=-30` an expired one;
         `valid_from_days=10` one that is not yet valid; `expires_in_days=20` one that expires soon.
         A wrong host name is simply a certificate issued for other names.
         """
         key = generate_key(key_type)
         cert = (
-            _leaf_builder(names, key, self.cert.subject, valid_from_days, expires_in_days)
+            _leaf_builder(
+                names, key, self.cert.subject, valid_from_days, expires_in_days, self.now
+            )
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
                 critical=False,
@@ -207,6 +208,7 @@ def self_signed(
     directory: Path,
     names: Sequence[str],
     *,
+    now: dt.datetime,
     valid_from_days: float = -1,
     expires_in_days: float = 365,
     key_type: KeyType = KeyType.EC,
@@ -217,7 +219,7 @@ def self_signed(
         raise ValueError("a leaf certificate needs at least one DNS name")
     key = generate_key(key_type)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    cert = _leaf_builder(names, key, subject, valid_from_days, expires_in_days).sign(
+    cert = _leaf_builder(names, key, subject, valid_from_days, expires_in_days, now).sign(
         key, hashes.SHA256()
     )
     return _write(directory, _stem(stem or f"{names[0]}-self-signed"), cert, key)
@@ -240,6 +242,7 @@ def cert_set(
     directory: Path,
     host_name: str,
     *,
+    now: dt.datetime,
     soon_days: float = 10,
     key_type: KeyType = KeyType.EC,
 ) -> CertSet:
@@ -248,7 +251,7 @@ def cert_set(
     valid: one year; expired: 30 days ago; not_yet_valid: from 10 days on; wrong_host: issued
     for `other.<host_name>` only; self_signed: not from the CA; expiring_soon: in `soon_days`.
     """
-    ca = CertificateAuthority.create(directory, key_type=key_type)
+    ca = CertificateAuthority.create(directory, now=now, key_type=key_type)
 
     def issue(stem: str, **kwargs: float) -> CertFiles:
         return ca.issue(directory, [host_name], stem=stem, key_type=key_type, **kwargs)
@@ -262,7 +265,7 @@ def cert_set(
             directory, [f"other.{host_name}"], stem=f"{host_name}-wrong-host", key_type=key_type
         ),
         self_signed=self_signed(
-            directory, [host_name], stem=f"{host_name}-self-signed", key_type=key_type
+            directory, [host_name], now=now, stem=f"{host_name}-self-signed", key_type=key_type
         ),
         expiring_soon=issue(f"{host_name}-soon", expires_in_days=soon_days),
     )

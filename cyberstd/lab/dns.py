@@ -7,7 +7,6 @@ import selectors
 import socket
 import struct
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Self
@@ -507,6 +506,7 @@ def lab_school_zone(
     mail_address: str,
     web_address: str,
     flaws: set[str],
+    now: float,
     ns_address: str | None = None,
 ) -> str:
     """Master-file text of a school's zone with the mail and DNS flaws in `flaws` switched on.
@@ -580,7 +580,7 @@ def lab_school_zone(
             f'@ CAA 0 iodef "mailto:security@{domain}"',
         ]
     if "no-dnssec" not in flaws:
-        lines += _signed(origin, lines, expired="dnssec-expired" in flaws)
+        lines += _signed(origin, lines, expired="dnssec-expired" in flaws, now=now)
     return "\n".join(lines) + "\n"
 
 
@@ -648,14 +648,14 @@ def sign_rrset(
     return template.replace(signature=signature)
 
 
-def _signed(origin: dns.name.Name, lines: list[str], *, expired: bool) -> list[str]:
-    """DNSKEY, DS and an RRSIG over every record set of the zone in `lines`, with a new key."""
+def _signed(origin: dns.name.Name, lines: list[str], *, expired: bool, now: float) -> list[str]:
+    """DNSKEY, DS and an RRSIG over every record set of the zone in `lines`, with a new key,
+    valid around `now` (the run's clock, seconds since the epoch)."""
     key = ec.generate_private_key(ec.SECP256R1())
     dnskey = make_dnskey(key)
     ds = dns.dnssec.make_ds(origin, dnskey, "SHA256")
     added = [f"@ DNSKEY {dnskey.to_text()}", f"@ DS {ds.to_text()}"]
     zone = dns.zone.from_text("\n".join([*lines, *added]), relativize=False, check_origin=False)
-    now = time.time()
     inception, expiration = (
         (now - 40 * DAY, now - 10 * DAY) if expired else (now - DAY, now + 30 * DAY)
     )

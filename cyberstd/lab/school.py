@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from cyberstd.clock import Clock
 from cyberstd.lab.certs import CertificateAuthority, KeyType
 from cyberstd.lab.dns import LAB_SCHOOL_FLAWS, DnsServer, lab_school_zone
 from cyberstd.lab.mail import SmtpServer, mta_sts_policy
@@ -130,9 +132,10 @@ def _home_page(privacy_link: bool) -> str:
     )
 
 
-def _security_txt() -> bytes:
+def _security_txt(clock: Clock) -> bytes:
+    expires = (clock.now + dt.timedelta(days=300)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return (
-        f"Contact: mailto:security@{DOMAIN}\nExpires: 2030-12-31T23:00:00Z\nPreferred-Languages: nl, en\n"
+        f"Contact: mailto:security@{DOMAIN}\nExpires: {expires}\nPreferred-Languages: nl, en\n"
     ).encode()
 
 
@@ -140,6 +143,7 @@ def _security_txt() -> bytes:
 def lab_school(
     workdir: Path,
     *,
+    clock: Clock,
     flaws: frozenset[Flaw] = DEMO_FLAWS,
     addresses: Addresses = Addresses(),
     ports: Ports = Ports(),
@@ -151,12 +155,15 @@ def lab_school(
     (SMTP with STARTTLS), an old server
     (SSH, and a forgotten remote-desktop listener), the school's DNS server answering its zone,
     an administration server, and an unknown device in the administration zone. Each flaw in
-    `flaws` is switched on; everything else is as a careful school would have it.
+    `flaws` is switched on; everything else is as a careful school would have it. Certificates,
+    DNSSEC signatures and security.txt are dated from `clock`, the run's clock.
     """
     unknown = set(flaws) - set(Flaw)
     if unknown:
         raise ValueError(f"unknown flaws: {sorted(unknown)}")
-    ca = CertificateAuthority.create(workdir, common_name="Demo school lab CA", key_type=key_type)
+    ca = CertificateAuthority.create(
+        workdir, now=clock.now, common_name="Demo school lab CA", key_type=key_type
+    )
     web_cert = ca.issue(
         workdir,
         [f"www.{DOMAIN}", f"mta-sts.{DOMAIN}"],
@@ -176,13 +183,14 @@ def lab_school(
         ),
     }
     if Flaw.NO_SECURITY_TXT not in flaws:
-        files["/.well-known/security.txt"] = ("text/plain; charset=utf-8", _security_txt())
+        files["/.well-known/security.txt"] = ("text/plain; charset=utf-8", _security_txt(clock))
     zone_flaws = {str(f) for f in flaws if str(f) in LAB_SCHOOL_FLAWS}
     zone = lab_school_zone(
         DOMAIN,
         mail_address=addresses.mail,
         web_address=addresses.web,
         flaws=zone_flaws,
+        now=clock.timestamp,
         ns_address=addresses.dns,
     )
     zone += f"oud A {addresses.old_server}\nadmin A {addresses.admin}\n"

@@ -373,9 +373,10 @@ def verify_rrsig(
     rdatas: Sequence[dns.rdata.Rdata],
     rrsig: dns.rdata.Rdata,
     key: dns.rdata.Rdata,
-    now: float | None = None,
+    now: float,
 ) -> None:
-    """Check that `rrsig` over the record set is valid now and made with `key`.
+    """Check that `rrsig` over the record set is valid at `now` (the run's clock, seconds
+    since the epoch) and made with `key`.
 
     Raises ValueError with the reason: another key or algorithm, outside its validity
     period, an unsupported algorithm, or a signature that does not match.
@@ -384,7 +385,7 @@ def verify_rrsig(
     dnskey: Any = key
     if int(sig.algorithm) != int(dnskey.algorithm) or sig.key_tag != dns.dnssec.key_id(dnskey):
         raise ValueError(f"made with another key (tag {sig.key_tag})")
-    moment = int(time.time() if now is None else now)
+    moment = int(now)
     if moment > sig.expiration:
         raise ValueError(f"expired on {_utc(sig.expiration)}")
     if moment < sig.inception:
@@ -448,7 +449,7 @@ def _ds_matches(
 
 
 def _check_signatures(
-    owner: dns.name.Name, keys: DnsAnswer, trusted: list[dns.rdata.Rdata]
+    owner: dns.name.Name, keys: DnsAnswer, trusted: list[dns.rdata.Rdata], now: float
 ) -> tuple[dns.rdata.Rdata | None, list[str]]:
     """The RRSIG over the DNSKEY set that a DS-linked key makes valid, or why there is none."""
     reasons: list[str] = []
@@ -457,7 +458,7 @@ def _check_signatures(
             if getattr(sig, "key_tag", None) != dns.dnssec.key_id(key):  # type: ignore[arg-type]
                 continue
             try:
-                verify_rrsig(owner, keys.rdatas, sig, key)
+                verify_rrsig(owner, keys.rdatas, sig, key, now)
             except ValueError as exc:
                 reasons.append(str(exc))
                 continue
@@ -546,7 +547,9 @@ def dnssec(target: Target, params: DnssecParams, ctx: ProbeContext) -> ProbeOutc
             warnings,
         )
     if keys.signatures:
-        good, reasons = _check_signatures(owner, keys, [key for _, key in matches])
+        good, reasons = _check_signatures(
+            owner, keys, [key for _, key in matches], ctx.clock.timestamp
+        )
         evidence["signature_valid"] = good is not None
         if good is None:
             if all("not supported here" in r for r in reasons):

@@ -816,7 +816,7 @@ def _certificate_problem(host: str, address: str, port: int, ctx: ProbeContext) 
     where = f"{host} ({address} port {port})"
     try:
         with open_tcp(address, port, ctx.timeout) as sock:
-            tls_handshake(sock, trusting_context(ctx.ca_bundle), host, where).close()
+            tls_handshake(sock, trusting_context(ctx.ca_bundle, ctx.clock.now), host, where).close()
     except ssl.SSLCertVerificationError as exc:
         return (exc.verify_message or "verification failed").rstrip(".")
     except ProbeError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import ssl
 from collections.abc import Callable
@@ -166,7 +165,7 @@ def _unanswered(name: str, attempts: dict[str, Attempt]) -> str | None:
 def _judge_trust(target: Target, endpoint: Endpoint, ctx: ProbeContext) -> EndpointVerdict:
     name = subject(target, endpoint)
     try:
-        session = handshake(target, endpoint, ctx, verifying_context(ctx.ca_bundle))
+        session = handshake(target, endpoint, ctx, verifying_context(ctx.ca_bundle, ctx.clock.now))
     except ssl.SSLCertVerificationError as err:
         session = handshake(target, endpoint, ctx, permissive_context())
         cert = session.leaf()
@@ -240,7 +239,7 @@ def _judge_expiry(
     name = subject(target, endpoint)
     cert = handshake(target, endpoint, ctx, permissive_context()).leaf()
     not_after = cert.not_valid_after_utc
-    left = not_after - dt.datetime.now(dt.UTC)
+    left = not_after - ctx.clock.now
     days_left = int(left.total_seconds() // 86400)
     evidence = {**describe_certificate(cert), "days_left": days_left, "warn_days": params.warn_days}
     date = f"{not_after:%Y-%m-%d}"

@@ -27,6 +27,7 @@ from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, Protoco
 from cyberstd.probes.tls import trusting_context
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
+from cyberstd.tlsconn import check_dates
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTTPS_REDIRECTS = frozenset({301, 302, 307, 308})
@@ -278,6 +279,7 @@ def _tls(
         # Python bounds the whole handshake by the socket timeout, not each of its reads.
         tls.settimeout(max(deadline - time.monotonic(), 0.001))
         tls.do_handshake()
+        check_dates(tls, ssl_context)
     except ssl.SSLCertVerificationError as exc:
         tls.close()
         detail = (exc.verify_message or "verification failed").rstrip(".")
@@ -334,7 +336,7 @@ def http_get(
     req = _parse_url(url)
     where = f"{req.url} (at {address})"
     if req.scheme == "https" and ssl_context is None:
-        ssl_context = trusting_context(ctx.ca_bundle)
+        ssl_context = trusting_context(ctx.ca_bundle, ctx.clock.now)
     ctx.limiter.acquire()
     deadline = time.monotonic() + ctx.timeout
     sock = _connect(address, req.port, deadline, where, ctx.timeout)
@@ -491,7 +493,7 @@ def visit(
     a second redirect; `Visit.not_followed` says which and why.
     """
     if ssl_context is None and url.lower().startswith("https:"):
-        ssl_context = trusting_context(ctx.ca_bundle)
+        ssl_context = trusting_context(ctx.ca_bundle, ctx.clock.now)
     first = http_get(url, target.address, ctx, ssl_context=ssl_context, body_limit=body_limit)
     location = first.first("Location")
     if first.status not in REDIRECT_STATUSES or not location:
@@ -505,7 +507,7 @@ def visit(
     if first.url.startswith("https:") and req.scheme == "http":
         return Visit((first,), NotFollowed(req.url, "from HTTPS to plain HTTP"))
     if req.scheme == "https" and ssl_context is None:
-        ssl_context = trusting_context(ctx.ca_bundle)
+        ssl_context = trusting_context(ctx.ca_bundle, ctx.clock.now)
     second = http_get(req.url, target.address, ctx, ssl_context=ssl_context, body_limit=body_limit)
     not_followed = None
     if second.status in REDIRECT_STATUSES:
@@ -786,7 +788,7 @@ def hsts(target: Target, params: HstsParams, ctx: ProbeContext) -> ProbeOutcome:
     Evidence: `url`, `status`, `hsts` (the raw header), `max_age`, `include_subdomains`,
     `preload`, and `hsts_all` when there are several headers.
     """
-    answer = fetch(target, ctx, "https", trusting_context(ctx.ca_bundle))
+    answer = fetch(target, ctx, "https", trusting_context(ctx.ca_bundle, ctx.clock.now))
     headers = answer.get_all("Strict-Transport-Security")
     evidence: dict[str, Any] = {
         "url": answer.url,
@@ -1623,7 +1625,7 @@ def security_txt(target: Target, params: SecurityTxtParams, ctx: ProbeContext) -
             f"{answer.url} has an Expires that is not an RFC 3339 date and time: "
             f"{_quoted(expires_all[0], 80)}"
         )
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.clock.now
     days_left = (expires - now).total_seconds() / SECONDS_PER_DAY
     evidence.update(expires=expires.isoformat(), days_left=int(days_left // 1))
     if expires <= now:

@@ -39,13 +39,14 @@ from cyberstd.probes.tls import min_version as min_version_probe
 from cyberstd.probes.web import HstsParams, hsts, https_redirect
 from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import FindingStatus
+from tests.conftest import CLOCK
 
 HOST = "www.school.test"
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> CertSet:
-    return cert_set(tmp_path_factory.mktemp("lab-certs"), HOST)
+    return cert_set(tmp_path_factory.mktemp("lab-certs"), HOST, now=CLOCK.now)
 
 
 def _load(files: CertFiles) -> x509.Certificate:
@@ -119,7 +120,7 @@ def test_flawed_certificates_have_their_flaw(certs: CertSet) -> None:
 
 
 def test_rsa_keys_and_private_key_files(tmp_path: Path) -> None:
-    ca = CertificateAuthority.create(tmp_path, key_type=KeyType.RSA)
+    ca = CertificateAuthority.create(tmp_path, now=CLOCK.now, key_type=KeyType.RSA)
     files = ca.issue(tmp_path, ["rsa.school.test"], key_type=KeyType.RSA)
     key = _load(files).public_key()
     assert isinstance(key, rsa.RSAPublicKey) and key.key_size == 2048
@@ -132,7 +133,7 @@ def test_bad_certificate_requests_are_refused(tmp_path: Path, certs: CertSet) ->
     with pytest.raises(ValueError, match="at least one DNS name"):
         certs.ca.issue(tmp_path, [])
     with pytest.raises(ValueError, match="at least one DNS name"):
-        self_signed(tmp_path, [])
+        self_signed(tmp_path, [], now=CLOCK.now)
     with pytest.raises(ValueError, match="must lie after"):
         certs.ca.issue(tmp_path, [HOST], valid_from_days=5, expires_in_days=1)
 
@@ -418,13 +419,13 @@ def test_demo_defaults_are_the_documented_ones() -> None:
 
 
 def test_demo_lab_shows_its_flaws(tmp_path: Path) -> None:
-    with demo_lab(tmp_path, http_port=0, https_port=0) as lab:
+    with demo_lab(tmp_path, clock=CLOCK, http_port=0, https_port=0) as lab:
         site = lab.website
         assert (site.name, site.address, site.roles) == (DEMO_HOST_NAME, DEMO_ADDRESS, ("website",))
         assert set(site.ports) == {"http", "https"}
         assert lab.ca_bundle.is_file() and lab.ca_bundle.parent == tmp_path
         target = _website_target(lab)
-        ctx = ProbeContext(timeout=2.0, ca_bundle=lab.ca_bundle)
+        ctx = ProbeContext(clock=CLOCK, timeout=2.0, ca_bundle=lab.ca_bundle)
 
         assert https_redirect(target, ProbeParams(), ctx).status is FindingStatus.PASS
         assert cert_valid(target, ProbeParams(), ctx).status is FindingStatus.PASS
@@ -446,7 +447,7 @@ def test_demo_lab_flaws_can_be_switched(tmp_path: Path) -> None:
         tmp_path, http_port=0, https_port=0, cert_days=365, hsts_max_age=31536000, redirect=False
     ) as lab:
         target = _website_target(lab)
-        ctx = ProbeContext(timeout=2.0, ca_bundle=lab.ca_bundle)
+        ctx = ProbeContext(clock=CLOCK, timeout=2.0, ca_bundle=lab.ca_bundle)
         assert hsts(target, HstsParams(), ctx).status is FindingStatus.PASS
         assert cert_expiry(target, CertExpiryParams(), ctx).warning is None
         assert https_redirect(target, ProbeParams(), ctx).status is FindingStatus.FAIL
@@ -454,7 +455,7 @@ def test_demo_lab_flaws_can_be_switched(tmp_path: Path) -> None:
 
 def test_demo_lab_on_its_fixed_ports(tmp_path: Path) -> None:
     try:
-        with demo_lab(tmp_path) as lab:
+        with demo_lab(tmp_path, clock=CLOCK) as lab:
             assert lab.website.ports == {"http": DEMO_HTTP_PORT, "https": DEMO_HTTPS_PORT}
             status, headers, _ = _get(DEMO_HTTP_PORT, address=DEMO_ADDRESS, host=DEMO_HOST_NAME)
             assert status.endswith("301 Moved Permanently")
@@ -466,5 +467,5 @@ def test_demo_lab_on_its_fixed_ports(tmp_path: Path) -> None:
 
 
 def test_demo_lab_refuses_a_non_loopback_address(tmp_path: Path) -> None:
-    with pytest.raises(ValueError), demo_lab(tmp_path, address="192.0.2.10"):
+    with pytest.raises(ValueError), demo_lab(tmp_path, clock=CLOCK, address="192.0.2.10"):
         pass

@@ -28,6 +28,7 @@ from cyberstd.probes.dns import DnssecParams, dnssec
 from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus
+from tests.conftest import CLOCK
 
 ADDRESS = "127.0.50.60"
 HOLE = "127.0.50.61"
@@ -188,7 +189,13 @@ def test_lab_servers_bind_to_loopback_only() -> None:
     with pytest.raises(ValueError, match=r"127\.0\.0\.0/8 only"):
         DnsServer({}, address="0.0.0.0")
     with pytest.raises(ValueError, match=r"127\.0\.0\.0/8 only"):
-        lab_school_zone(SCHOOL, mail_address="10.0.0.1", web_address="127.0.0.1", flaws=set())
+        lab_school_zone(
+            SCHOOL,
+            mail_address="10.0.0.1",
+            web_address="127.0.0.1",
+            flaws=set(),
+            now=CLOCK.timestamp,
+        )
 
 
 # --- the lab school's zone ---------------------------------------------------------------------
@@ -196,7 +203,13 @@ def test_lab_servers_bind_to_loopback_only() -> None:
 
 def _records(flaws: set[str]) -> dict[str, list[tuple[str, str]]]:
     return zone_records(
-        lab_school_zone(SCHOOL, mail_address="127.0.50.25", web_address="127.0.50.80", flaws=flaws)
+        lab_school_zone(
+            SCHOOL,
+            mail_address="127.0.50.25",
+            web_address="127.0.50.80",
+            flaws=flaws,
+            now=CLOCK.timestamp,
+        )
     )
 
 
@@ -246,13 +259,21 @@ def test_every_flaw_at_once_still_parses() -> None:
 def test_an_unknown_flaw_is_refused() -> None:
     with pytest.raises(ValueError, match=r"unknown lab school flaw.*spf-typo.*known: dmarc-no-rua"):
         lab_school_zone(
-            SCHOOL, mail_address="127.0.0.1", web_address="127.0.0.1", flaws={"spf-typo"}
+            SCHOOL,
+            mail_address="127.0.0.1",
+            web_address="127.0.0.1",
+            flaws={"spf-typo"},
+            now=CLOCK.timestamp,
         )
 
 
 def test_the_lab_school_zone_is_served_from_text() -> None:
     zone = lab_school_zone(
-        SCHOOL, mail_address="127.0.50.25", web_address="127.0.50.80", flaws=set()
+        SCHOOL,
+        mail_address="127.0.50.25",
+        web_address="127.0.50.80",
+        flaws=set(),
+        now=CLOCK.timestamp,
     )
     with DnsServer(zone, address=ADDRESS) as srv:
         answer = resolver(srv).resolve(SCHOOL, "MX")
@@ -272,10 +293,14 @@ def test_the_lab_school_zone_is_served_from_text() -> None:
 )
 def test_the_lab_school_zone_is_signed(flaws: set[str], status: FindingStatus, words: str) -> None:
     zone = lab_school_zone(
-        SCHOOL, mail_address="127.0.50.25", web_address="127.0.50.80", flaws=flaws
+        SCHOOL,
+        mail_address="127.0.50.25",
+        web_address="127.0.50.80",
+        flaws=flaws,
+        now=CLOCK.timestamp,
     )
     with DnsServer(zone, address=ADDRESS) as srv:
-        ctx = ProbeContext(resolver=Resolver(ADDRESS, srv.port, 2.0), timeout=2.0)
+        ctx = ProbeContext(clock=CLOCK, resolver=Resolver(ADDRESS, srv.port, 2.0), timeout=2.0)
         outcome = dnssec(Target(name=SCHOOL, kind=TargetKind.DOMAIN), DnssecParams(), ctx)
     assert outcome.status is status
     assert words in outcome.message
@@ -283,7 +308,11 @@ def test_the_lab_school_zone_is_signed(flaws: set[str], status: FindingStatus, w
 
 def test_signatures_come_with_the_dnssec_ok_bit() -> None:
     zone = lab_school_zone(
-        SCHOOL, mail_address="127.0.50.25", web_address="127.0.50.80", flaws=set()
+        SCHOOL,
+        mail_address="127.0.50.25",
+        web_address="127.0.50.80",
+        flaws=set(),
+        now=CLOCK.timestamp,
     )
     with DnsServer(zone, address=ADDRESS) as srv:
         plain = dns.message.make_query(f"mail.{SCHOOL}", "A")

@@ -11,6 +11,7 @@ import pytest
 
 from cyberstd.lab.certs import CertFiles, CertificateAuthority
 from cyberstd.lab.mail import ImapServer, SmtpServer, mta_sts_policy
+from tests.conftest import CLOCK
 
 ADDRESS = "127.0.51.60"
 NAME = "mail.school.test"
@@ -19,7 +20,7 @@ NAME = "mail.school.test"
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CertFiles]:
     workdir = tmp_path_factory.mktemp("lab-mail")
-    ca = CertificateAuthority.create(workdir)
+    ca = CertificateAuthority.create(workdir, now=CLOCK.now)
     return ca.cert_path, ca.issue(workdir, [NAME])
 
 

@@ -12,6 +12,7 @@ import pytest
 from cyberstd.lab.certs import CertFiles, CertSet, KeyType, cert_set
 from cyberstd.lab.web import RawServer, WebServer
 from cyberstd.registry import ProbeContext, Target
+from tests.conftest import CLOCK
 
 HOST = "www.school.test"
 ADDRESS = "127.0.0.1"
@@ -20,7 +21,7 @@ ADDRESS = "127.0.0.1"
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> CertSet:
     """A lab CA with a valid certificate for HOST and one certificate per flaw."""
-    return cert_set(tmp_path_factory.mktemp("certs"), HOST)
+    return cert_set(tmp_path_factory.mktemp("certs"), HOST, now=CLOCK.now)
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +34,7 @@ def rsa_cert(certs: CertSet, tmp_path_factory: pytest.TempPathFactory) -> CertFi
 @pytest.fixture
 def ctx(certs: CertSet) -> ProbeContext:
     """Trusts the lab CA; short timeout so that failures surface quickly."""
-    return ProbeContext(timeout=2.0, ca_bundle=certs.ca.cert_path)
+    return ProbeContext(clock=CLOCK, timeout=2.0, ca_bundle=certs.ca.cert_path)
 
 
 @pytest.fixture

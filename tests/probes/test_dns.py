@@ -28,6 +28,7 @@ from cyberstd.probes.dns import (
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probes
 from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus, ProbeOutcome
+from tests.conftest import CLOCK
 
 DNS_ADDRESS = "127.0.50.53"
 BLACK_HOLE_ADDRESS = "127.0.50.54"
@@ -183,7 +184,9 @@ def server() -> Iterator[DnsServer]:
 
 @pytest.fixture
 def ctx(server: DnsServer) -> ProbeContext:
-    return ProbeContext(resolver=Resolver(DNS_ADDRESS, server.port, TIMEOUT), timeout=TIMEOUT)
+    return ProbeContext(
+        clock=CLOCK, resolver=Resolver(DNS_ADDRESS, server.port, TIMEOUT), timeout=TIMEOUT
+    )
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +294,9 @@ def test_dnssec_needs_the_ad_flag_when_validation_is_required(ctx: ProbeContext)
 
 def test_dnssec_trusts_a_validating_resolver() -> None:
     with DnsServer(ZONE, address=AD_ADDRESS, authenticated=True) as srv:
-        ctx = ProbeContext(resolver=Resolver(AD_ADDRESS, srv.port, TIMEOUT), timeout=TIMEOUT)
+        ctx = ProbeContext(
+            clock=CLOCK, resolver=Resolver(AD_ADDRESS, srv.port, TIMEOUT), timeout=TIMEOUT
+        )
         outcome = dnssec(domain("good.test"), DnssecParams(require_validation=True), ctx)
     assert outcome.status is FindingStatus.PASS
     assert "validated by the resolver" in outcome.message
@@ -441,13 +446,17 @@ def test_a_failing_server_is_a_connectivity_error(ctx: ProbeContext) -> None:
 def test_a_black_hole_resolver_is_a_timeout(
     black_hole: DnsServer, func: Callable[..., ProbeOutcome], params: ProbeParams
 ) -> None:
-    ctx = ProbeContext(resolver=Resolver(BLACK_HOLE_ADDRESS, black_hole.port, 0.3), timeout=0.3)
+    ctx = ProbeContext(
+        clock=CLOCK, resolver=Resolver(BLACK_HOLE_ADDRESS, black_hole.port, 0.3), timeout=0.3
+    )
     with pytest.raises(ProbeTimeout, match=r"got no answer within 0\.3 s"):
         func(domain("good.test"), params, ctx)
 
 
 def test_look_ups_share_one_deadline(black_hole: DnsServer) -> None:
-    ctx = ProbeContext(resolver=Resolver(BLACK_HOLE_ADDRESS, black_hole.port, 0.2), timeout=0.2)
+    ctx = ProbeContext(
+        clock=CLOCK, resolver=Resolver(BLACK_HOLE_ADDRESS, black_hole.port, 0.2), timeout=0.2
+    )
     lookup = Lookup(ctx, budget=1.0)
     with pytest.raises(ProbeTimeout):
         lookup.query("good.test", "A")

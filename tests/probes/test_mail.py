@@ -50,6 +50,7 @@ from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind
 from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus
 from cyberstd.tlsconn import open_tcp
+from tests.conftest import CLOCK
 
 DNS_ADDRESS = "127.0.50.55"
 BLACK_HOLE_ADDRESS = "127.0.50.56"
@@ -120,7 +121,13 @@ def _build_zone() -> dict[str, list[tuple[str, str]]]:
     }.items():
         zone.update(
             zone_records(
-                lab_school_zone(name, mail_address=MX_OK, web_address=POLICY_ADDRESS, flaws=flaws)
+                lab_school_zone(
+                    name,
+                    mail_address=MX_OK,
+                    web_address=POLICY_ADDRESS,
+                    flaws=flaws,
+                    now=CLOCK.timestamp,
+                )
             )
         )
 
@@ -276,7 +283,9 @@ def dns_server() -> Iterator[DnsServer]:
 
 @pytest.fixture
 def ctx(dns_server: DnsServer) -> ProbeContext:
-    return ProbeContext(resolver=Resolver(DNS_ADDRESS, dns_server.port, TIMEOUT), timeout=TIMEOUT)
+    return ProbeContext(
+        clock=CLOCK, resolver=Resolver(DNS_ADDRESS, dns_server.port, TIMEOUT), timeout=TIMEOUT
+    )
 
 
 # --- mail.spf ----------------------------------------------------------------------------------
@@ -594,7 +603,7 @@ class PolicyHosts:
 @pytest.fixture(scope="module")
 def policy_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyHosts]:
     workdir = tmp_path_factory.mktemp("mta-sts")
-    ca = CertificateAuthority.create(workdir)
+    ca = CertificateAuthority.create(workdir, now=CLOCK.now)
     names = [
         f"mta-sts.{d}"
         for d in (
@@ -606,7 +615,7 @@ def policy_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyHos
         )
     ]
     cert = ca.issue(workdir, names)
-    bad_cert = self_signed(workdir, names)
+    bad_cert = self_signed(workdir, names, now=CLOCK.now)
     path = "/.well-known/mta-sts.txt"
     kinds: dict[str, dict[str, Any]] = {
         "good": {"files": {path: ("text/plain", mta_sts_policy(["mail.clean.test"]))}},
@@ -647,6 +656,7 @@ def policy_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyHos
 @pytest.fixture
 def sts_ctx(dns_server: DnsServer, policy_hosts: PolicyHosts) -> ProbeContext:
     return ProbeContext(
+        clock=CLOCK,
         resolver=Resolver(DNS_ADDRESS, dns_server.port, TIMEOUT),
         timeout=TIMEOUT,
         ca_bundle=policy_hosts.ca,
@@ -715,7 +725,10 @@ def test_mta_sts_does_not_fetch_outside_the_scope(
         raise ScopeError(f"{name} ({address}) is not in scope")
 
     ctx = ProbeContext(
-        resolver=Resolver(DNS_ADDRESS, dns_server.port, TIMEOUT), timeout=TIMEOUT, guard=guard
+        clock=CLOCK,
+        resolver=Resolver(DNS_ADDRESS, dns_server.port, TIMEOUT),
+        timeout=TIMEOUT,
+        guard=guard,
     )
     before = len(policy_hosts.servers["good"].requests_seen)
     outcome = _sts("clean.test", "good", policy_hosts, ctx)
@@ -739,7 +752,7 @@ def test_mta_sts_reports_a_policy_host_that_does_not_answer(
 @pytest.fixture(scope="module")
 def mail_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CertFiles]:
     workdir = tmp_path_factory.mktemp("mail")
-    ca = CertificateAuthority.create(workdir)
+    ca = CertificateAuthority.create(workdir, now=CLOCK.now)
     return ca.cert_path, ca.issue(workdir, [MAIL_NAME])
 
 
@@ -956,6 +969,7 @@ def _outside_guard(name: str, address: str) -> None:
 @pytest.fixture
 def smtp_ctx(dns_server: DnsServer) -> ProbeContext:
     return ProbeContext(
+        clock=CLOCK,
         resolver=Resolver(DNS_ADDRESS, dns_server.port, TIMEOUT),
         timeout=TIMEOUT,
         guard=_outside_guard,
@@ -1019,7 +1033,9 @@ def test_starttls_reports_a_garbage_banner(
 def test_starttls_gives_up_on_a_silent_server(
     mail_servers: MailServers, dns_server: DnsServer
 ) -> None:
-    ctx = ProbeContext(resolver=Resolver(DNS_ADDRESS, dns_server.port, 0.5), timeout=0.5)
+    ctx = ProbeContext(
+        clock=CLOCK, resolver=Resolver(DNS_ADDRESS, dns_server.port, 0.5), timeout=0.5
+    )
     with pytest.raises(ProbeTimeout, match=r"did not send an SMTP greeting within 0\.5 s"):
         starttls(domain("tls-silent.test"), StartTlsParams(port=mail_servers.port), ctx)
 
@@ -1066,14 +1082,18 @@ def black_hole() -> Iterator[DnsServer]:
 def test_a_black_hole_resolver_is_a_timeout(
     black_hole: DnsServer, func: Callable[..., Any], params: ProbeParams
 ) -> None:
-    ctx = ProbeContext(resolver=Resolver(BLACK_HOLE_ADDRESS, black_hole.port, 0.3), timeout=0.3)
+    ctx = ProbeContext(
+        clock=CLOCK, resolver=Resolver(BLACK_HOLE_ADDRESS, black_hole.port, 0.3), timeout=0.3
+    )
     with pytest.raises(ProbeTimeout, match=r"got no answer within 0\.3 s"):
         func(domain("clean.test"), params, ctx)
 
 
 def test_a_silent_name_deep_in_the_spf_walk_is_a_timeout() -> None:
     with DnsServer(ZONE, address="127.0.50.58", drop=["_spf3.lookups.test"]) as srv:
-        ctx = ProbeContext(resolver=Resolver("127.0.50.58", srv.port, 0.3), timeout=0.3)
+        ctx = ProbeContext(
+            clock=CLOCK, resolver=Resolver("127.0.50.58", srv.port, 0.3), timeout=0.3
+        )
         with pytest.raises(ProbeTimeout, match=r"_spf3\.lookups\.test TXT got no answer"):
             spf(domain("lookups.test"), SpfParams(), ctx)
         # The look-ups before the silent name were answered.
@@ -1130,7 +1150,11 @@ def test_dkim_selectors_declared_in_school_yaml_must_have_keys() -> None:
     from cyberstd.schema import SchoolFile
 
     zone = lab_school_zone(
-        "dkim.test", mail_address="127.0.51.2", web_address="127.0.51.1", flaws=set()
+        "dkim.test",
+        mail_address="127.0.51.2",
+        web_address="127.0.51.1",
+        flaws=set(),
+        now=CLOCK.timestamp,
     )
     school = SchoolFile.model_validate(
         {
@@ -1141,7 +1165,10 @@ def test_dkim_selectors_declared_in_school_yaml_must_have_keys() -> None:
     )
     with DnsServer(zone, address="127.0.51.53") as server:
         ctx = ProbeContext(
-            timeout=2.0, resolver=Resolver("127.0.51.53", server.port, 2.0), school=school
+            clock=CLOCK,
+            timeout=2.0,
+            resolver=Resolver("127.0.51.53", server.port, 2.0),
+            school=school,
         )
         outcome = dkim(Target(name="dkim.test", kind=TargetKind.DOMAIN), DkimParams(), ctx)
     assert outcome.status is FindingStatus.FAIL

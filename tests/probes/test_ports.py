@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from cyberstd import nmapscan
 from cyberstd.catalog import load_catalog
+from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError
 from cyberstd.lab.services import (
     CURRENT_HTTP_SERVER,
@@ -47,6 +48,7 @@ from cyberstd.results import ErrorReason, Finding, FindingStatus, ProbeOutcome
 from cyberstd.runner import PlanItem, context_for, run_item
 from cyberstd.schema import SchoolFile
 from cyberstd.school import SchoolFolder
+from tests.conftest import CLOCK
 
 EXPOSED = "127.0.41.1"  # RDP and Telnet left open, an outdated SSH
 CLEAN = "127.0.41.2"  # current SSH and web server only
@@ -78,7 +80,7 @@ def lab() -> Iterator[dict[str, TcpService]]:
 
 @pytest.fixture
 def ctx() -> ProbeContext:
-    return ProbeContext(timeout=5.0)
+    return ProbeContext(clock=CLOCK, timeout=5.0)
 
 
 def _host(address: str, roles: tuple[str, ...] = ("server",), **ports: int) -> Target:
@@ -215,7 +217,7 @@ def test_no_allow_list_means_not_applicable(ctx: ProbeContext) -> None:
 @pytest.fixture(scope="module")
 def version_outcomes(lab: dict[str, TcpService]) -> dict[str, ProbeOutcome]:
     """software.outdated on the outdated and the current host, run once and at the same time."""
-    ctx = ProbeContext(timeout=5.0)
+    ctx = ProbeContext(clock=CLOCK, timeout=5.0)
     old = _host(EXPOSED, ssh=lab["old_ssh"].port, http=lab["old_http"].port)
     new = _host(CLEAN, ssh=lab["new_ssh"].port, http=lab["new_http"].port)
 
@@ -382,7 +384,9 @@ def _run_check(
         ports=dict(declared.ports),
     )
     item = PlanItem(check_id, planned, target)
-    return run_item(item, context_for(folder, timeout=5.0), folder, dt.date(2026, 6, 1))
+    return run_item(
+        item, context_for(folder, timeout=5.0, clock=Clock.at(dt.date(2026, 6, 1))), folder
+    )
 
 
 def test_the_runner_reports_exposed_services_and_tool_missing(

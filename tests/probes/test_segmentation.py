@@ -30,6 +30,7 @@ from cyberstd.results import FindingStatus
 from cyberstd.runner import context_for
 from cyberstd.schema import SchoolFile
 from cyberstd.school import SchoolFolder
+from tests.conftest import CLOCK
 
 ADMIN_PC = "127.0.42.17"  # declared, remote desktop open
 STRAY = "127.0.42.18"  # not declared: a web server nobody listed
@@ -81,7 +82,7 @@ def _school(**network: Any) -> dict[str, Any]:
 
 def _ctx(folder: Path, data: dict[str, Any] | None = None) -> ProbeContext:
     school = SchoolFile.model_validate(data or _school())
-    return context_for(SchoolFolder(dir=folder, school=school), timeout=5.0)
+    return context_for(SchoolFolder(dir=folder, school=school), timeout=5.0, clock=CLOCK)
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ from cyberstd.probes.tls import (
 )
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import FindingStatus
+from tests.conftest import CLOCK
 
 HOST = "www.school.test"
 
@@ -141,7 +142,7 @@ def test_cert_valid_fails_when_the_issuer_is_not_trusted(
     start_web: Callable[..., WebServer], target_of: Callable[[WebServer], Target]
 ) -> None:
     # Without the lab CA bundle, the system store knows nothing of the lab CA.
-    outcome = cert_valid(target_of(start_web()), NO_PARAMS, ProbeContext(timeout=2.0))
+    outcome = cert_valid(target_of(start_web()), NO_PARAMS, ProbeContext(clock=CLOCK, timeout=2.0))
 
     assert outcome.status is FindingStatus.FAIL
     assert outcome.evidence["problem"] == "untrusted_issuer"
@@ -189,7 +190,9 @@ def test_cert_expiry_fails_when_expired_without_needing_trust(
     certs: CertSet,
 ) -> None:
     outcome = cert_expiry(
-        target_of(start_web(cert=certs.expired)), CertExpiryParams(), ProbeContext(timeout=2.0)
+        target_of(start_web(cert=certs.expired)),
+        CertExpiryParams(),
+        ProbeContext(clock=CLOCK, timeout=2.0),
     )
     assert outcome.status is FindingStatus.FAIL
     assert "expired on" in outcome.message
@@ -319,7 +322,11 @@ def test_a_silent_server_is_a_timeout(
     server = start_raw()
     started = time.monotonic()
     with pytest.raises(ProbeTimeout, match="timed out"):
-        func(target_on_port(server.port), params, ProbeContext(timeout=1.0, ca_bundle=None))
+        func(
+            target_on_port(server.port),
+            params,
+            ProbeContext(clock=CLOCK, timeout=1.0, ca_bundle=None),
+        )
     # One handshake waits at most the timeout; allow generous slack for a loaded machine.
     assert time.monotonic() - started < 5
 
@@ -400,6 +407,6 @@ def test_probes_are_registered_for_websites_with_documentation() -> None:
 def test_an_unreadable_ca_bundle_is_a_probe_error(
     start_web: Callable[..., WebServer], target_of: Callable[[WebServer], Target], tmp_path: Path
 ) -> None:
-    missing = ProbeContext(timeout=2.0, ca_bundle=tmp_path / "missing.pem")
+    missing = ProbeContext(clock=CLOCK, timeout=2.0, ca_bundle=tmp_path / "missing.pem")
     with pytest.raises(ProbeError, match=r"CA bundle .* cannot be loaded"):
         cert_valid(target_of(start_web()), NO_PARAMS, missing)

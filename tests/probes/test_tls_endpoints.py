@@ -32,6 +32,7 @@ from cyberstd.probes.tls import (
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import FindingStatus
 from cyberstd.tlsconn import Endpoint, tls_endpoints
+from tests.conftest import CLOCK
 from tests.probes.tls_servers import (
     ADDRESS,
     HOST,
@@ -118,12 +119,12 @@ def test_every_tls_probe_applies_to_websites_mail_and_vpn() -> None:
 
 @pytest.fixture(scope="module")
 def lab_certs(tmp_path_factory: pytest.TempPathFactory) -> CertSet:
-    return cert_set(tmp_path_factory.mktemp("mailcerts"), MAIL_HOST)
+    return cert_set(tmp_path_factory.mktemp("mailcerts"), MAIL_HOST, now=CLOCK.now)
 
 
 @pytest.fixture(scope="module")
 def www(tmp_path_factory: pytest.TempPathFactory) -> CertSet:
-    return cert_set(tmp_path_factory.mktemp("wwwcerts"), HOST, key_type=KeyType.RSA)
+    return cert_set(tmp_path_factory.mktemp("wwwcerts"), HOST, key_type=KeyType.RSA, now=CLOCK.now)
 
 
 @pytest.fixture
@@ -144,7 +145,7 @@ def serve(stack: ExitStack) -> Callable[..., Target]:
 
 
 def _ctx(ca_bundle: Path | None) -> ProbeContext:
-    return ProbeContext(timeout=2.0, ca_bundle=ca_bundle)
+    return ProbeContext(clock=CLOCK, timeout=2.0, ca_bundle=ca_bundle)
 
 
 # --- tls.cert-key --------------------------------------------------------------------------------
@@ -326,7 +327,7 @@ def test_an_endpoint_that_cannot_be_judged_is_an_error_unless_another_fails(
         )
     )
     silent = stack.enter_context(silent_service(address=MAIL_ADDRESS))
-    ctx = ProbeContext(timeout=0.5, ca_bundle=lab_certs.ca.cert_path)
+    ctx = ProbeContext(clock=CLOCK, timeout=0.5, ca_bundle=lab_certs.ca.cert_path)
 
     with pytest.raises(ProbeTimeout, match=rf"^smtps port {silent.port}: .*1 endpoint passed"):
         cert_valid(_mail_target(smtps=silent.port, imaps=good.port), NO_PARAMS, ctx)

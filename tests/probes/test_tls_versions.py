@@ -23,6 +23,7 @@ from cyberstd.probes.tls import (
 from cyberstd.registry import ProbeContext, Target
 from cyberstd.results import FindingStatus
 from cyberstd.tlsconn import cipher_context
+from tests.conftest import CLOCK
 from tests.probes.tls_servers import (
     ADDRESS,
     HOST,
@@ -47,7 +48,7 @@ EXPORT_DES40 = 0x0008
 
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
-    return CertificateAuthority.create(tmp_path_factory.mktemp("ca"))
+    return CertificateAuthority.create(tmp_path_factory.mktemp("ca"), now=CLOCK.now)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def ec_cert(ca: CertificateAuthority, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture
 def ctx(ca: CertificateAuthority) -> ProbeContext:
-    return ProbeContext(timeout=2.0, ca_bundle=ca.cert_path)
+    return ProbeContext(clock=CLOCK, timeout=2.0, ca_bundle=ca.cert_path)
 
 
 @pytest.fixture
@@ -209,7 +210,7 @@ def test_a_version_left_unanswered_is_a_warning_not_a_verdict(
         return SILENT if hello.version == SSL3_WIRE else None
 
     target = serve(server_context(rsa_cert), intercept=silent_to_sslv3)
-    outcome = protocols(target, ProtocolsParams(), ProbeContext(timeout=1.0))
+    outcome = protocols(target, ProtocolsParams(), ProbeContext(clock=CLOCK, timeout=1.0))
 
     assert outcome.status is FindingStatus.PASS
     assert _versions(outcome)["SSLv3"]["result"] == "no answer"
@@ -362,7 +363,7 @@ def test_a_server_that_never_answers_is_a_timeout(
     target = serve(None, intercept=lambda hello: SILENT)
     params = ProtocolsParams() if probe_func is protocols else WeakCiphersParams()
     with pytest.raises(ProbeTimeout, match="timed out"):
-        probe_func(target, params, ProbeContext(timeout=0.5))
+        probe_func(target, params, ProbeContext(clock=CLOCK, timeout=0.5))
 
 
 def test_a_server_that_always_hangs_up_is_an_error_not_a_pass(

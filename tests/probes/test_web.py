@@ -39,6 +39,7 @@ from cyberstd.probes.web import (
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import FindingStatus
 from cyberstd.schema import ChecksFile
+from tests.conftest import CLOCK
 
 HOST = "www.school.test"
 NO_PARAMS = ProbeParams()
@@ -93,7 +94,7 @@ def hostile(certs: CertSet) -> Iterator[Callable[..., tuple[HostilePeer, Target]
 @pytest.fixture
 def quick(certs: CertSet) -> ProbeContext:
     """A short timeout for the tests that wait for one."""
-    return ProbeContext(timeout=0.3, ca_bundle=certs.ca.cert_path)
+    return ProbeContext(clock=CLOCK, timeout=0.3, ca_bundle=certs.ca.cert_path)
 
 
 # --- web.https-redirect ------------------------------------------------------------------------
@@ -327,7 +328,7 @@ def test_hsts_without_the_lab_ca_is_a_connectivity_error(
 ) -> None:
     server = start_web(hsts_max_age=YEAR)
     with pytest.raises(ConnectivityError, match="could not be verified"):
-        hsts(target_of(server), HstsParams(), ProbeContext(timeout=2.0))
+        hsts(target_of(server), HstsParams(), ProbeContext(clock=CLOCK, timeout=2.0))
 
 
 def test_parse_hsts_follows_rfc6797() -> None:
@@ -371,7 +372,7 @@ def test_a_silent_server_is_a_timeout(
         func(
             target_on_port(server.port),
             params,
-            ProbeContext(timeout=0.3, ca_bundle=certs.ca.cert_path),
+            ProbeContext(clock=CLOCK, timeout=0.3, ca_bundle=certs.ca.cert_path),
         )
     # A single wait of at most the timeout; generous slack for a loaded machine.
     assert time.monotonic() - started < 5
@@ -477,7 +478,11 @@ def test_an_unreadable_ca_bundle_is_a_probe_error(
     not_pem = tmp_path / "bundle.pem"
     not_pem.write_text("not a certificate\n")
     with pytest.raises(ProbeError, match=r"CA bundle .* cannot be loaded"):
-        hsts(target_of(start_web()), HstsParams(), ProbeContext(timeout=2.0, ca_bundle=not_pem))
+        hsts(
+            target_of(start_web()),
+            HstsParams(),
+            ProbeContext(clock=CLOCK, timeout=2.0, ca_bundle=not_pem),
+        )
 
 
 def test_http_checks_file_matches_the_probes() -> None:

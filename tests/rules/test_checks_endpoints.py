@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cyberstd.catalog import Catalog
+from cyberstd.clock import Clock
 from cyberstd.errors import ExportError
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import detect
@@ -237,7 +238,7 @@ def test_checks_read_the_portal_export(catalog: Catalog, check_id: str) -> None:
 def _probe(catalog: Catalog, check_id: str, files: list[ExportFile]) -> ProbeOutcome:
     spec = probes()["config.rule"]
     params = spec.params.model_validate(catalog.checks[check_id].params)
-    ctx = ProbeContext(exports=ExportStore(catalog.kinds, files), today=TODAY)
+    ctx = ProbeContext(exports=ExportStore(catalog.kinds, files), clock=Clock.at(TODAY))
     return spec.func(Target("sint-jozef", kind=TargetKind.SCHOOL), params, ctx)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cyberstd.catalog import Catalog
+from cyberstd.clock import Clock
 from cyberstd.errors import ExportError, ProbeError
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import detect
@@ -456,7 +457,7 @@ def _store(catalog: Catalog, folder: Path, files: dict[str, Path]) -> ExportStor
 def _run_probe(catalog: Catalog, check_id: str, store: ExportStore | None) -> ProbeOutcome:
     spec = probes()["config.rule"]
     params = spec.params.model_validate(catalog.checks[check_id].params)
-    ctx = ProbeContext(exports=store, today=TODAY)
+    ctx = ProbeContext(exports=store, clock=Clock.at(TODAY))
     return spec.func(Target("sint-jozef", kind=TargetKind.SCHOOL), params, ctx)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cyberstd.catalog import Catalog
+from cyberstd.clock import Clock
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import detect
 from cyberstd.registry import ProbeContext, Target, TargetKind, probes
@@ -139,7 +140,7 @@ def test_passphrases_never_reach_a_probe_outcome(catalog: Catalog, tmp_path: Pat
     path.parent.mkdir()
     shutil.copy(sample(KIND, "bad"), path)
     store = ExportStore(catalog.kinds, [ExportFile(path, "exports/wlanconf.json", KIND)])
-    ctx = ProbeContext(exports=store, today=TODAY)
+    ctx = ProbeContext(exports=store, clock=Clock.at(TODAY))
     spec = probes()["config.rule"]
     target = Target("sint-jozef", kind=TargetKind.SCHOOL)
     for check_id in BAD:
