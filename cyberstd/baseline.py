@@ -227,7 +227,11 @@ def run_baseline(
         )[0]
     else:
         result = _parallel(
-            catalog, checks, items, _Job(profile_id, kind, day, started, skip_unknown, frozenset()), count
+            catalog,
+            checks,
+            items,
+            _Job(profile_id, kind, day, started, skip_unknown, frozenset()),
+            count,
         )
     result.started = started
     result.finished = clock.finished()

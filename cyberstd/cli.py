@@ -446,6 +446,7 @@ class ScanOptions:
     max_rate: float | None = None
     resolver: str | None = None
     quiet: bool = False
+    lang: str = "nl"
 
 
 def _resolver(text: str | None) -> Any:
@@ -479,11 +480,13 @@ def _resolver(text: str | None) -> Any:
 def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
     from rich.progress import Progress
 
-    from cyberstd.runner import context_for, evaluate, execute, make_plan
+    from cyberstd.runner import context_for, evaluate, execute, make_plan, missing_tools
 
     clock = obj.clock()
     catalog, school = _load_school(obj, school_dir)
     the_plan = make_plan(catalog, school, options.profile)
+    for tool in sorted(missing_tools(the_plan)):
+        _warn_tool_missing(the_plan, tool, options.lang)
     resolver = _resolver(options.resolver)
     ctx = context_for(
         school,
@@ -500,6 +503,25 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
             the_plan, ctx, workers=options.workers, on_finding=lambda f: progress.advance(task)
         )
     return evaluate(the_plan, findings, clock=clock, catalog_inputs=catalog.inputs)
+
+
+def _warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:
+    """Say once, before the scan, which checks a missing program stops."""
+    from cyberstd.registry import probes
+    from cyberstd.runner import TOOL_INSTALL
+
+    stopped = [
+        i for i in the_plan.items if i.target and probes()[i.planned.check.probe].tool == tool
+    ]
+    install = TOOL_INSTALL.get(tool, tool)
+    if lang == "nl":
+        text = (
+            f"{tool} is niet geïnstalleerd: {len(stopped)} controle(s) lopen niet "
+            f"— installeer het met `{install}`"
+        )
+    else:
+        text = f"{tool} is not installed: {len(stopped)} check(s) will not run — install it with `{install}`"
+    click.echo(f"warning: {text}", err=True)
 
 
 def _console(err: bool = False) -> Any:
@@ -603,7 +625,7 @@ def scan(
 ) -> None:
     """Scan SCHOOL against its profile and write results.json and the reports into --out."""
     obj.clock(as_of)
-    options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet)
+    options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet, lang)
     results = run_scan(obj, school_dir, options)
     shared = None
     if redact:
@@ -718,7 +740,7 @@ def demo(
             for host in lab.hosts:
                 ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())
                 click.echo(f"lab: {host.name} on {host.address} ({ports})", err=True)
-            results = run_scan(obj, folder, ScanOptions(ca_bundle=lab.ca_bundle))
+            results = run_scan(obj, folder, ScanOptions(ca_bundle=lab.ca_bundle, lang=lang))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise UsageError(

@@ -90,6 +90,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Let op: {n} controle(s) konden niet uitgevoerd worden; het rapport is onvolledig.",
         "Note: {n} check(s) could not be run; this report is incomplete.",
     ),
+    "report.error_causes": ("Oorzaken", "Causes"),
+    "report.error_cause": (
+        "{message} ({n} controle(s): {checks})",
+        "{message} ({n} check(s): {checks})",
+    ),
+    "report.and_more": ("en nog {n}", "and {n} more"),
     "report.level_none": ("nog geen niveau", "no level yet"),
     "report.questions": ("Beantwoord in een verklaring", "Answer in an attestation"),
     "report.warning": ("Waarschuwing", "Warning"),

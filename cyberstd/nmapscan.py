@@ -6,6 +6,7 @@ import ipaddress
 import math
 import re
 import shlex
+import shutil
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
@@ -370,6 +371,15 @@ def _messages(raw: Mapping[str, Any]) -> tuple[str, ...]:
         for entry in info.get(key) or []:
             lines.extend(line.strip() for line in str(entry).splitlines() if line.strip())
     return tuple(clip(line, 300) for line in dict.fromkeys(lines))[:20]
+
+
+def find_nmap(search_path: Sequence[str] | None = None) -> str | None:
+    """Where the nmap program is, or None when it is not installed (nothing is run)."""
+    for candidate in search_path if search_path is not None else NMAP_SEARCH_PATH:
+        found = shutil.which(candidate)
+        if found is not None:
+            return found
+    return None
 
 
 def run_scan(

@@ -124,6 +124,7 @@ class ProbeSpec:
     target: TargetKind
     budget: float
     doc: str
+    tool: str | None = None
 
 
 def _roles(role: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -144,13 +145,15 @@ def probe(
     role: str | tuple[str, ...] = (),
     target: TargetKind = TargetKind.HOST,
     budget: float = 3.0,
+    tool: str | None = None,
 ) -> Callable[[Callable[[Target, P, ProbeContext], ProbeOutcome]], ProbeFunc]:
     """Register a probe. Its docstring is the user documentation that `checks show` prints.
 
     `role` names the host roles it applies to by default (a check may name another);
     `target` says whether it runs per host, per domain or once per school. `budget` bounds
     the whole run at `budget` x the scan's timeout (plus 2 s): raise it for probes that make
-    many connections in a row (nmap, DNS walks).
+    many connections in a row (nmap, DNS walks). `tool` names the program it runs (nmap):
+    the runner checks once, before anything is sent, that it is installed.
     """
 
     def wrap(func: Callable[[Target, P, ProbeContext], ProbeOutcome]) -> ProbeFunc:
@@ -169,6 +172,7 @@ def probe(
             target=target,
             budget=budget,
             doc=inspect.cleandoc(func.__doc__ or ""),
+            tool=tool,
         )
         return func
 

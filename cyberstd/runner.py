@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 import traceback
@@ -128,8 +129,53 @@ def _hard_timeout(ctx: ProbeContext, budget: float) -> float:
     return ctx.timeout * budget + 2
 
 
-def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder) -> Finding:
-    """Run one plan item and turn whatever happens into a finding."""
+# The programs a probe may run, how to install them, and where to look for them.
+TOOL_INSTALL = {"nmap": "sudo apt-get install nmap"}
+
+
+def _tool_found(tool: str) -> bool:
+    if tool == "nmap":
+        from cyberstd.nmapscan import find_nmap
+
+        return find_nmap() is not None
+    return shutil.which(tool) is not None
+
+
+def missing_tools(plan: Plan) -> frozenset[str]:
+    """The programs the plan's probes need that are not installed: checked once, before any
+    probe runs, so that none of them is started only to fail."""
+    needed = {
+        spec.tool
+        for item in plan.items
+        if item.target is not None and (spec := probes()[item.planned.check.probe]).tool is not None
+    }
+    return frozenset(tool for tool in needed if not _tool_found(tool))
+
+
+def _tool_missing(base: Finding, tool: str) -> Finding:
+    install = TOOL_INSTALL.get(tool, f"install {tool}")
+    return base.model_copy(
+        update={
+            "status": FindingStatus.ERROR,
+            "error_reason": ErrorReason.TOOL_MISSING,
+            "message": f"{tool} is not installed, so this check did not run; install it "
+            f"with `{install}`",
+            "messages": {
+                "nl": f"{tool} is niet geïnstalleerd, dus deze controle liep niet; installeer "
+                f"het met `{install}`"
+            },
+        }
+    )
+
+
+def run_item(
+    item: PlanItem,
+    ctx: ProbeContext,
+    folder: SchoolFolder,
+    missing: frozenset[str] = frozenset(),
+) -> Finding:
+    """Run one plan item and turn whatever happens into a finding; a probe whose program is
+    in `missing` (see missing_tools) is not started."""
     check = item.planned.check
     base = item.planned.finding(
         item.finding_id,
@@ -140,6 +186,9 @@ def run_item(item: PlanItem, ctx: ProbeContext, folder: SchoolFolder) -> Finding
     )
     if item.target is None:
         return base
+    tool = probes()[check.probe].tool
+    if tool is not None and tool in missing:
+        return _tool_missing(base, tool)
     started = time.monotonic()
     try:
         target = _resolve_address(item.target, ctx)
@@ -224,11 +273,12 @@ def execute(
     on_finding: Callable[[Finding], None] | None = None,
 ) -> list[Finding]:
     """Run every plan item on a bounded pool; the order of the result follows the plan."""
+    missing = missing_tools(plan)
     results: list[Finding | None] = [None] * len(plan.items)
     lock = threading.Lock()
 
     def one(index: int) -> None:
-        finding = run_item(plan.items[index], ctx, plan.folder)
+        finding = run_item(plan.items[index], ctx, plan.folder, missing)
         results[index] = finding
         if on_finding is not None:
             with lock:

@@ -76,8 +76,12 @@ def error_shown(fmt: str, text: str, f: Finding, lang: str) -> bool:
     if fmt == "md":
         return any(f"`{f.check}` @" in line and f": {word}: " in line for line in text.splitlines())
     if fmt == "html":
-        badge = f'<code>{f.check}</code> @ {f.target}: <span class="badge error">{word}</span>'
-        return badge in text
+        # grouped by cause at the top: the error badge, then every check it stopped
+        causes = [
+            line for line in text.splitlines() if line.lstrip().startswith('<li class="cause">')
+        ]
+        badge = f'<span class="badge error">{word}</span>'
+        return any(badge in line and f"<code>{f.id}</code>" in line for line in causes)
     if fmt in ("csv", "csv-semicolon"):
         header, *rows = _csv_rows(text, fmt)
         check, status = header.index(COLUMNS_CHECK[lang]), header.index(COLUMNS_STATUS[lang])

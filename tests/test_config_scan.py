@@ -16,6 +16,7 @@ from cyberstd.cli import main
 from cyberstd.clock import Clock
 from cyberstd.errors import ExportError
 from cyberstd.exports import ExportFile, ExportStore
+from cyberstd.lab.timeshift import DEMO_DAY
 from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.results import ErrorReason, FindingStatus, ProbeOutcome, Results
 from cyberstd.rules.engine import RuleParams
@@ -67,6 +68,8 @@ def test_scan_reports_configuration_controls_with_file_and_line(school: Path) ->
             "--root",
             str(REPO),
             "scan",
+            "--as-of",
+            DEMO_DAY.isoformat(),
             str(school),
             "--profile",
             "ci-baseline",
@@ -191,7 +194,18 @@ def test_school_folder_loads_with_exports(school: Path) -> None:
 
 def test_scan_redact_shares_reports_without_accounts_or_hosts(school: Path) -> None:
     out = school.parent / "shared"
-    args = ["--root", str(REPO), "scan", str(school), "--profile", "ci-baseline", "--out", str(out)]
+    args = [
+        "--root",
+        str(REPO),
+        "scan",
+        str(school),
+        "--as-of",
+        DEMO_DAY.isoformat(),
+        "--profile",
+        "ci-baseline",
+        "--out",
+        str(out),
+    ]
     formats = ["--format", "json", "--format", "md", "--format", "html", "--format", "csv"]
     result = CliRunner().invoke(main, [*args, *formats, "--lang", "en", "-q", "--redact"])
     assert result.exit_code == 1, result.output
@@ -215,7 +229,17 @@ def test_diff_of_two_scans_exits_1_on_a_regression(school: Path, tmp_path: Path)
     yaml.write_text(
         yaml.read_text().replace("  - path: exports/broken.xml\n    kind: pfsense\n", "")
     )
-    args = ["--root", str(REPO), "scan", str(school), "--profile", "ci-baseline", "-q"]
+    args = [
+        "--root",
+        str(REPO),
+        "scan",
+        str(school),
+        "--as-of",
+        DEMO_DAY.isoformat(),
+        "--profile",
+        "ci-baseline",
+        "-q",
+    ]
     assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")]).exit_code == 1
     firewall = school / "exports" / "fortigate.conf"  # logs no longer forwarded: T11 regresses
     firewall.write_text(firewall.read_text().replace("set status enable", "set status disable"))
@@ -245,7 +269,18 @@ def test_validate_parses_the_exports_and_names_file_and_line(school: Path) -> No
 
 def test_configuration_findings_speak_dutch_in_dutch_reports(school: Path) -> None:
     out = school.parent / "nl"
-    args = ["--root", str(REPO), "scan", str(school), "--profile", "ci-baseline", "--out", str(out)]
+    args = [
+        "--root",
+        str(REPO),
+        "scan",
+        str(school),
+        "--as-of",
+        DEMO_DAY.isoformat(),
+        "--profile",
+        "ci-baseline",
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(main, [*args, "--format", "md", "--format", "html", "-q"])
     assert result.exit_code == 1, result.output
     results = Results.model_validate_json((out / "results.json").read_text())

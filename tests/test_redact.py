@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from cyberstd.cli import main
+from cyberstd.lab.timeshift import DEMO_DAY
 from cyberstd.redact import (
     RedactionMap,
     is_internal,
@@ -461,6 +462,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Results:
             "--root",
             str(REPO),
             "scan",
+            "--as-of",
+            DEMO_DAY.isoformat(),
             str(REPO / "examples" / "demo-school"),
             "--profile",
             "ci-baseline",

@@ -192,9 +192,7 @@ class CertificateAuthority:
         """
         key = generate_key(key_type)
         cert = (
-            _leaf_builder(
-                names, key, self.cert.subject, valid_from_days, expires_in_days, self.now
-            )
+            _leaf_builder(names, key, self.cert.subject, valid_from_days, expires_in_days, self.now)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
                 critical=False,

@@ -204,7 +204,7 @@ def _risks(target: Target, params: ExposedParams) -> dict[int, str]:
     return risky
 
 
-@probe("ports.exposed-services", params=ExposedParams, role=(), budget=EXPOSED_BUDGET)
+@probe("ports.exposed-services", params=ExposedParams, role=(), budget=EXPOSED_BUDGET, tool="nmap")
 def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -> ProbeOutcome:
     """No risky service can be reached on the host: Telnet, FTP, SMB/NetBIOS, RDP, VNC, databases.
 
@@ -288,7 +288,7 @@ class UndeclaredParams(ProbeParams):
     top_ports: int = Field(default=1000, ge=1, le=65535)
 
 
-@probe("ports.undeclared", params=UndeclaredParams, role=(), budget=UNDECLARED_BUDGET)
+@probe("ports.undeclared", params=UndeclaredParams, role=(), budget=UNDECLARED_BUDGET, tool="nmap")
 def undeclared(target: Target, params: UndeclaredParams, ctx: ProbeContext) -> ProbeOutcome:
     """Only the ports that the school allows for the host are open (an allow-list per host).
 
@@ -586,7 +586,7 @@ def _data_path(params: OutdatedParams) -> Path:
     return path if path.is_absolute() else CATALOG_ROOT / path
 
 
-@probe("software.outdated", params=OutdatedParams, role=(), budget=OUTDATED_BUDGET)
+@probe("software.outdated", params=OutdatedParams, role=(), budget=OUTDATED_BUDGET, tool="nmap")
 def outdated(target: Target, params: OutdatedParams, ctx: ProbeContext) -> ProbeOutcome:
     """The services on the host run software versions that their makers still support.
 

@@ -170,6 +170,7 @@ class ForbiddenParams(ProbeParams):
     params=ForbiddenParams,
     target=TargetKind.SCHOOL,
     budget=SEGMENTATION_BUDGET,
+    tool="nmap",
 )
 def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeContext) -> ProbeOutcome:
     """From the zone the scan runs in, the zones it must not reach are really unreachable.
@@ -430,6 +431,7 @@ def _method(requested: DiscoveryMethod, networks: list[Network]) -> DiscoveryMet
     params=UnknownDevicesParams,
     target=TargetKind.SCHOOL,
     budget=INVENTORY_BUDGET,
+    tool="nmap",
 )
 def unknown_devices(
     target: Target, params: UnknownDevicesParams, ctx: ProbeContext

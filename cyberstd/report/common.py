@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
 from cyberstd.i18n import t
 from cyberstd.results import (
@@ -70,6 +71,41 @@ def next_step(results: Results, control: ControlResult, lang: str) -> str:
 
 def incomplete(results: Results) -> list[Finding]:
     return [f for f in results.findings if f.status is FindingStatus.ERROR]
+
+
+@dataclass(frozen=True)
+class ErrorCause:
+    """One reason why checks could not run, with every check it stopped."""
+
+    reason: str
+    message: str
+    findings: tuple[Finding, ...]
+
+    def checks(self, lang: str, limit: int = 6) -> str:
+        """The checks it stopped, as `check@target`, the first `limit` of them."""
+        names = [f.id for f in self.findings]
+        shown = ", ".join(names[:limit])
+        more = len(names) - limit
+        return shown + (f", {t('report.and_more', lang, n=more)}" if more > 0 else "")
+
+    def line(self, lang: str, limit: int = 6) -> str:
+        return t(
+            "report.error_cause",
+            lang,
+            message=self.message,
+            n=len(self.findings),
+            checks=self.checks(lang, limit),
+        )
+
+
+def error_causes(results: Results, lang: str) -> list[ErrorCause]:
+    """The findings in error grouped by cause (reason and message), the largest group first:
+    a missing program that stopped 17 checks is one cause, said once."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in incomplete(results):
+        groups.setdefault((str(f.error_reason or ""), f.text(lang)), []).append(f)
+    causes = [ErrorCause(r, m, tuple(fs)) for (r, m), fs in groups.items()]
+    return sorted(causes, key=lambda c: -len(c.findings))
 
 
 def _shell_word(text: str) -> str:

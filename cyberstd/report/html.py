@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cyberstd.explain import why
 from cyberstd.i18n import t
 from cyberstd.report.common import (
+    error_causes,
     findings_of,
     gaps,
     incomplete,
@@ -71,10 +72,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "html.school_id": ("School-id", "School id"),
     "html.run_id": ("Scan-id", "Run id"),
     "html.errors_count": ("Controles met een fout", "Probes ended in error"),
-    "html.errors_title": (
-        "Deze controles konden niet uitgevoerd worden",
-        "These probes ended in error",
-    ),
     "html.growth": ("Groeipad", "Growth path"),
     "html.growth_label": (
         "Groeipad: niveau {reached} van {total} bereikt, doelniveau {target}",
@@ -216,13 +213,18 @@ class LevelCount:
 
 
 @dataclass(frozen=True)
-class ErrorLine:
-    """One probe that ended in error, for the list at the top."""
+class CauseLine:
+    """One reason why checks could not run, with the checks it stopped, for the top."""
 
-    check: str
-    target: str
     reason: str
     message: str
+    count: int
+    checks: list[str]
+    more: int
+
+
+# A cause at the top names this many of the checks it stopped; the findings list has them all.
+CAUSE_CHECKS = 12
 
 
 @dataclass(frozen=True)
@@ -627,14 +629,16 @@ def _context(results: Results, lang: str) -> dict[str, Any]:
         "level_text": str(s.level_reached) if s.level_reached else t("report.level_none", lang),
         "target_level": s.target_level,
         "score": f"{s.score:.1f}%",
-        "errors": [
-            ErrorLine(
-                _inert(f.check, 200),
-                _inert(f.target, 300),
-                text(f"html.error.{f.error_reason}", lang) if f.error_reason else "",
-                _inert(f.text(lang), MESSAGE_LIMIT),
+        "errors": incomplete(results),
+        "causes": [
+            CauseLine(
+                text(f"html.error.{cause.reason}", lang) if cause.reason else "",
+                _inert(cause.message, MESSAGE_LIMIT),
+                len(cause.findings),
+                [_inert(f.id, 300) for f in cause.findings[:CAUSE_CHECKS]],
+                max(0, len(cause.findings) - CAUSE_CHECKS),
             )
-            for f in incomplete(results)
+            for cause in error_causes(results, lang)
         ],
         "steps": growth_steps(steps_total, s.level_reached, s.target_level),
         "steps_width": 16 + steps_total * (STEP_WIDTH + STEP_GAP),

@@ -14,7 +14,15 @@ import re
 
 from cyberstd.explain import why
 from cyberstd.i18n import t
-from cyberstd.report.common import STATUS_ICON, findings_of, gaps, incomplete, inert, next_step
+from cyberstd.report.common import (
+    STATUS_ICON,
+    error_causes,
+    findings_of,
+    gaps,
+    incomplete,
+    inert,
+    next_step,
+)
 from cyberstd.report.locations import locations
 from cyberstd.results import ControlStatus, Finding, FindingStatus, Results
 
@@ -99,7 +107,9 @@ def render(results: Results, lang: str = "nl") -> str:
     ]
     errors = incomplete(results)
     if errors:
-        lines += [f"> {t('report.errors', lang, n=len(errors))}", ""]
+        lines += [f"> {t('report.errors', lang, n=len(errors))}", ">"]
+        lines += [f"> - {inline(cause.line(lang))}" for cause in error_causes(results, lang)]
+        lines.append("")
     lines += [f"## {t('report.counts', lang)}", ""]
     lines += [f"| {t('report.counts', lang)} | # |", "|---|---|"]
     lines += [

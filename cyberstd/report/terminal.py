@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cyberstd.i18n import t
-from cyberstd.report.common import gaps, incomplete, inert, next_step, severity_of
+from cyberstd.report.common import error_causes, gaps, incomplete, inert, next_step, severity_of
 from cyberstd.results import ControlStatus, Results
 
 STYLE = {
@@ -38,6 +38,8 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
     errors = incomplete(results)
     if errors:
         parts.append(Text(t("report.errors", lang, n=len(errors)), style="bold yellow"))
+        for cause in error_causes(results, lang):
+            parts.append(Text(f"  • {inert(cause.line(lang), 600)}", style="yellow"))
     gap_list = gaps(results)[:top]
     if gap_list:
         table = Table(title=t("report.top_gaps", lang), show_lines=False)

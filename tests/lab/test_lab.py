@@ -437,14 +437,22 @@ def test_demo_lab_shows_its_flaws(tmp_path: Path) -> None:
 
         expiry = cert_expiry(target, CertExpiryParams(), ctx)
         assert expiry.status is FindingStatus.PASS
-        assert expiry.evidence["days_left"] == 19
+        assert (
+            expiry.evidence["days_left"] == 20
+        )  # issued 20 days before its end, judged on the same clock
         assert expiry.warning is not None
     assert not _lab_threads()
 
 
 def test_demo_lab_flaws_can_be_switched(tmp_path: Path) -> None:
     with demo_lab(
-        tmp_path, http_port=0, https_port=0, cert_days=365, hsts_max_age=31536000, redirect=False
+        tmp_path,
+        clock=CLOCK,
+        http_port=0,
+        https_port=0,
+        cert_days=365,
+        hsts_max_age=31536000,
+        redirect=False,
     ) as lab:
         target = _website_target(lab)
         ctx = ProbeContext(clock=CLOCK, timeout=2.0, ca_bundle=lab.ca_bundle)

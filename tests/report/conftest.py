@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cyberstd.cli import main
+from cyberstd.lab.timeshift import DEMO_DAY
 from cyberstd.results import ErrorReason, FindingStatus, Results
 from tests.conftest import REPO, SCHOOL_YAML, write_mini_catalog
 
@@ -41,7 +42,7 @@ def scan(root: Path, school: Path, out: Path, *extra: str) -> Results:
 def demo_scan(tmp_path_factory: pytest.TempPathFactory) -> Results:
     """The demo school judged on its configuration exports only (no network)."""
     out = tmp_path_factory.mktemp("demo-scan")
-    return scan(REPO, DEMO, out, "--profile", "ci-baseline")
+    return scan(REPO, DEMO, out, "--profile", "ci-baseline", "--as-of", DEMO_DAY.isoformat())
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from cyberstd.cli import main
+from cyberstd.lab.timeshift import DEMO_DAY
 from cyberstd.results import (
     Answer,
     AttestationRecord,
@@ -260,6 +261,8 @@ def scan_demo(out: Path) -> Results:
             "--root",
             str(REPO),
             "scan",
+            "--as-of",
+            DEMO_DAY.isoformat(),
             str(DEMO),
             "--profile",
             "ci-baseline",
