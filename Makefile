@@ -4,7 +4,33 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint check clean
+# Programs from Debian's packages, as command:package. The demo scans with nmap; the tests
+# also render the HTML report in Chromium; `make test-later` moves the clock with faketime.
+DEMO_TOOLS  := nmap:nmap
+TEST_TOOLS  := nmap:nmap chromium:chromium
+LATER_TOOLS := faketime:faketime
+
+.PHONY: demo test test-later lint check clean tools-demo tools-test tools-later
+
+# Installs the missing packages with apt-get when run as root; otherwise stops, before
+# anything runs, with the one command that installs them.
+define ensure_tools
+	@missing=""; \
+	for pair in $(1); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing with apt-get"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null || exit 1; \
+	  elif command -v apt-get >/dev/null 2>&1; then \
+	    echo "missing:$$missing. Install with: sudo apt-get install -y$$missing" >&2; exit 1; \
+	  else \
+	    echo "missing:$$missing. Install them with your system's package manager." >&2; exit 1; \
+	  fi; \
+	fi
+endef
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +38,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+tools-demo:
+	$(call ensure_tools,$(DEMO_TOOLS))
+
+tools-test:
+	$(call ensure_tools,$(TEST_TOOLS))
+
+tools-later:
+	$(call ensure_tools,$(LATER_TOOLS))
+
+demo: tools-demo $(STAMP)
 	$(BIN)/cyberstd demo --out out/demo
 
-test: $(STAMP)
+test: tools-test $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The whole suite one year ahead: a verdict, sample or certificate that ages fails today.
+test-later: tools-test tools-later $(STAMP)
+	faketime -f '+365d' $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check cyberstd tests

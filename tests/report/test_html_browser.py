@@ -3,6 +3,7 @@ runs without a console message, the filters work, and hostile text stays text.""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -28,6 +29,13 @@ pytestmark = [
 PAGE_PROBLEMS = re.compile(r"CONSOLE|Uncaught|Refused to|Content Security Policy|net::ERR_")
 
 
+def browser_env() -> dict[str, str]:
+    """The environment for Chromium: without libfaketime, whose moved clock stalls its timers
+    (`make test-later` runs the suite under faketime; the page itself reads no date)."""
+    drop = ("LD_PRELOAD", "FAKETIME")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
 def browse(page: Path, profile: Path, fragment: str = "") -> tuple[str, str]:
     """The DOM after the page's script ran, and what the browser logged, for one file:// page."""
     args = [
@@ -49,7 +57,9 @@ def browse(page: Path, profile: Path, fragment: str = "") -> tuple[str, str]:
         "--dump-dom",
         page.as_uri() + fragment,
     ]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=90, check=False)
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=90, check=False, env=browser_env()
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout, done.stderr
 
@@ -138,7 +148,9 @@ def print_pdf(page: Path, profile: Path) -> Path:
         f"--print-to-pdf={out}",
         page.as_uri(),
     ]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=120, check=False, env=browser_env()
+    )
     assert done.returncode == 0 and out.is_file(), done.stderr[-2000:]
     return out
 
