@@ -11,6 +11,7 @@ from cyberstd.registry import ProbeContext
 from cyberstd.results import ControlStatus, ErrorReason, FindingStatus, Results
 from cyberstd.runner import evaluate, execute, make_plan
 from cyberstd.school import load_school
+from tests.conftest import real_timers
 
 TODAY = dt.date(2026, 11, 29)
 
@@ -177,6 +178,7 @@ def test_probe_error_reason(mini_root: Path, school_dir: Path) -> None:
     assert "connection refused" in finding.message
 
 
+@real_timers
 def test_hanging_probe_is_cut_off(mini_root: Path, school_dir: Path) -> None:
     _set_outcome(mini_root, "mini.ok", "hang")
     results = run(mini_root, school_dir, timeout=0.1)

@@ -39,7 +39,7 @@ from cyberstd.probes.tls import min_version as min_version_probe
 from cyberstd.probes.web import HstsParams, hsts, https_redirect
 from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import FindingStatus
-from tests.conftest import CLOCK
+from tests.conftest import CLOCK, real_timers
 
 HOST = "www.school.test"
 
@@ -336,6 +336,7 @@ def test_hostile_peer_refuses_addresses_outside_loopback() -> None:
         HostilePeer(behaviour=Misbehaviour.ENDLESS, filler=b"")
 
 
+@real_timers
 def test_hostile_peer_drips(certs: CertSet) -> None:
     with (
         HostilePeer(

@@ -39,7 +39,7 @@ from cyberstd.probes.web import (
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import FindingStatus
 from cyberstd.schema import ChecksFile
-from tests.conftest import CLOCK
+from tests.conftest import CLOCK, real_timers
 
 HOST = "www.school.test"
 NO_PARAMS = ProbeParams()
@@ -877,6 +877,7 @@ def test_a_server_that_drips_its_headers_is_a_timeout(
         func(target, params, quick)
 
 
+@real_timers
 def test_a_server_that_drips_its_tls_handshake_is_a_timeout(
     hostile: Callable[..., tuple[HostilePeer, Target]], quick: ProbeContext
 ) -> None:

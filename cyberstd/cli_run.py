@@ -1,0 +1,163 @@
+"""What the scan and demo commands share: loading a school, running a scan, writing reports.
+
+Kept apart from cli.py (which registers the commands) so that it stays one module per role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cyberstd.cli_common import Ctx
+from cyberstd.errors import ExitCode, InputError, UsageError
+
+
+def load_school_folder(obj: Ctx, folder: Path) -> tuple[Any, Any]:
+    from cyberstd.school import load_school
+
+    catalog = obj.catalog()
+    school, problems = load_school(folder, catalog, obj.clock().today)
+    if problems or school is None:
+        raise InputError(problems)
+    return catalog, school
+
+
+def exit_code_of(results: Any, fail_on: str) -> ExitCode:
+    from cyberstd.results import GAP_ORDER, ControlStatus, FindingStatus
+
+    if fail_on != "none":
+        failing = GAP_ORDER[: GAP_ORDER.index(ControlStatus(fail_on)) + 1]
+        if any(c.status in failing for c in results.controls):
+            return ExitCode.GAPS
+    incomplete = any(c.status is ControlStatus.ERROR for c in results.controls) or any(
+        f.status is FindingStatus.ERROR for f in results.findings
+    )
+    return ExitCode.INCOMPLETE if incomplete else ExitCode.OK
+
+
+def write_reports(
+    results: Any,
+    out: Path,
+    formats: tuple[str, ...],
+    lang: str,
+    shared: Any | None = None,
+) -> list[Path]:
+    """results.json (always, complete) and the reports; with `shared` (a redacted copy), the
+    reports render from it and a redacted JSON goes to results.redacted.json."""
+    from cyberstd.report import SUFFIX, renderer
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in dict.fromkeys(("json", *formats)):
+        name = "results.json" if fmt == "json" else f"report.{lang}.{SUFFIX[fmt]}"
+        jobs = [(name, results)]
+        if shared is not None:
+            jobs = (
+                [("results.json", results), ("results.redacted.json", shared)]
+                if fmt == "json"
+                else [(name, shared)]
+            )
+        for file_name, source in jobs:
+            path = out / file_name
+            # bytes, so that CSV keeps its \r\n line ends on every platform
+            path.write_bytes(renderer(fmt)(source, lang).encode("utf-8"))
+            written.append(path)
+    return written
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What the command line may change about one scan."""
+
+    profile: str | None = None
+    workers: int = 8
+    timeout: float | None = None
+    ca_bundle: Path | None = None
+    max_rate: float | None = None
+    resolver: str | None = None
+    quiet: bool = False
+    lang: str = "nl"
+
+
+def _resolver(text: str | None) -> Any:
+    """ADDRESS or ADDRESS:PORT (IPv6 as [ADDRESS]:PORT) -> Resolver."""
+    import ipaddress
+
+    from cyberstd.resolve import Resolver
+
+    if text is None:
+        return None
+    host, port = text, "53"
+    if text.startswith("["):
+        host, closed, rest = text[1:].partition("]")
+        if not closed:
+            raise UsageError(f"--resolver {text!r}: missing ']' after the IPv6 address")
+        port = rest.removeprefix(":") or "53"
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    try:
+        address = ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        raise UsageError(
+            f"--resolver {text!r}: give an IP address, optionally with :PORT"
+        ) from None
+    if not 1 <= number <= 65535:
+        raise UsageError(f"--resolver {text!r}: port must be between 1 and 65535")
+    return Resolver(str(address), number)
+
+
+def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
+    from rich.progress import Progress
+
+    from cyberstd.runner import context_for, evaluate, execute, make_plan, missing_tools
+
+    clock = obj.clock()
+    catalog, school = load_school_folder(obj, school_dir)
+    the_plan = make_plan(catalog, school, options.profile)
+    for tool in sorted(missing_tools(the_plan)):
+        _warn_tool_missing(the_plan, tool, options.lang)
+    resolver = _resolver(options.resolver)
+    ctx = context_for(
+        school,
+        ca_bundle=options.ca_bundle,
+        timeout=options.timeout,
+        max_rate=options.max_rate,
+        resolver=resolver,
+        clock=clock,
+        kinds=catalog.kinds,
+    )
+    with Progress(transient=True, disable=options.quiet, console=console(err=True)) as progress:
+        task = progress.add_task("probes", total=len(the_plan.items))
+        findings = execute(
+            the_plan, ctx, workers=options.workers, on_finding=lambda f: progress.advance(task)
+        )
+    return evaluate(the_plan, findings, clock=clock, catalog_inputs=catalog.inputs)
+
+
+def _warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:
+    """Say once, before the scan, which checks a missing program stops."""
+    from cyberstd.registry import probes
+    from cyberstd.runner import TOOL_INSTALL
+
+    stopped = [
+        i for i in the_plan.items if i.target and probes()[i.planned.check.probe].tool == tool
+    ]
+    install = TOOL_INSTALL.get(tool, tool)
+    if lang == "nl":
+        text = (
+            f"{tool} is niet geïnstalleerd: {len(stopped)} controle(s) lopen niet "
+            f"— installeer het met `{install}`"
+        )
+    else:
+        text = f"{tool} is not installed: {len(stopped)} check(s) will not run — install it with `{install}`"
+    click.echo(f"warning: {text}", err=True)
+
+
+def console(err: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=err, highlight=False)
