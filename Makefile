@@ -15,19 +15,22 @@ LATER_TOOLS := faketime:faketime
 # Installs the missing packages with apt-get when run as root; otherwise stops, before
 # anything runs, with the one command that installs them.
 define ensure_tools
-	@missing=""; \
+	@missing=""; commands=""; \
 	for pair in $(1); do \
-	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 && continue; \
+	  commands="$$commands $${pair%%:*}"; \
+	  case " $$missing " in *" $${pair##*:} "*) ;; *) missing="$$missing $${pair##*:}";; esac; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing$$missing with apt-get"; \
+	    echo "not found:$$commands; installing$$missing with apt-get"; \
 	    apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null || exit 1; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null || \
+	    { echo "could not install$$missing (for$$commands)" >&2; exit 1; }; \
 	  elif command -v apt-get >/dev/null 2>&1; then \
-	    echo "missing:$$missing. Install with: sudo apt-get install -y$$missing" >&2; exit 1; \
+	    echo "not found:$$commands. Install with: sudo apt-get install -y$$missing" >&2; exit 1; \
 	  else \
-	    echo "missing:$$missing. Install them with your system's package manager." >&2; exit 1; \
+	    echo "not found:$$commands. Install it with your system's package manager." >&2; exit 1; \
 	  fi; \
 	fi
 endef

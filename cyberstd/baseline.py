@@ -218,7 +218,7 @@ def run_baseline(
     checks = config_checks(catalog, profile_id)
     if not checks:
         raise UsageError(f"profile {profile_id!r} has no configuration checks")
-    day, started = clock.today, clock.now
+    day, started = clock.today, clock.started
     items = _unique(expand(paths))
     count = workers or os.cpu_count() or 1
     if count < 2 or len(items) < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():

@@ -18,6 +18,7 @@ from cyberstd.cli_run import (
     exit_code_of,
     load_school_folder,
     run_scan,
+    warn_tool_missing,
     write_reports,
 )
 from cyberstd.errors import InputError, UsageError
@@ -48,7 +49,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
 @as_of_option
 @pass_ctx
 @handle_errors
-def validate(obj: Ctx, paths: tuple[Path, ...], as_of: dt.datetime | None) -> None:
+def validate(obj: Ctx, paths: tuple[Path, ...], as_of: dt.date | None) -> None:
     """Check the catalog, checks, profiles and school folders; list every problem at once."""
     from cyberstd.catalog import load_catalog
     from cyberstd.school import load_school
@@ -359,10 +360,12 @@ def attest(
 @handle_errors
 def plan(obj: Ctx, school_dir: Path, profile: str | None) -> None:
     """Show what a scan would probe, against which targets. Sends nothing."""
-    from cyberstd.runner import make_plan
+    from cyberstd.runner import make_plan, missing_tools
 
     catalog, school = load_school_folder(obj, school_dir)
     the_plan = make_plan(catalog, school, profile)
+    for tool in sorted(missing_tools(the_plan)):
+        warn_tool_missing(the_plan, tool, "en")
     prof = the_plan.profile
     click.echo(
         f"profile {prof.id}: {prof.framework.meta.id} up to level {prof.target_level}, {len(prof.controls)} controls"
@@ -477,7 +480,7 @@ def scan(
     max_rate: float | None,
     resolver: str | None,
     quiet: bool,
-    as_of: dt.datetime | None,
+    as_of: dt.date | None,
     redact: bool,
     bundle_path: Path | None,
 ) -> None:
@@ -568,9 +571,7 @@ def report(results_file: Path, fmt: str, output: Path | None, lang: str, redact:
 @as_of_option
 @pass_ctx
 @handle_errors
-def demo(
-    obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.datetime | None
-) -> None:
+def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date | None) -> None:
     """Start the simulated school on loopback, scan it, write the reports, stop the lab.
 
     The demo school's files were written on one day; the demo copies them to OUT/demo-school
@@ -580,15 +581,20 @@ def demo(
 
     from cyberstd.catalog import default_root
     from cyberstd.lab import lab_school
-    from cyberstd.lab.timeshift import DEMO_DAY, shifted_copy
+    from cyberstd.lab.timeshift import DEMO_DAY, MARKER, CopyRefused, shifted_copy
 
     source = school_dir or (obj.root or default_root()) / "examples" / "demo-school"
     if not (source / "school.yaml").is_file():
         raise UsageError(f"demo school not found at {source}")
     clock = obj.clock(as_of)
+    copy = out / "demo-school"
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not (copy / MARKER).is_file():
+        raise UsageError(
+            f"{out} is not empty and holds no earlier demo; give an empty or new folder with --out"
+        )
     try:
-        folder = shifted_copy(source, out / "demo-school", (clock.today - DEMO_DAY).days)
-    except (FileExistsError, OSError) as exc:
+        folder = shifted_copy(source, copy, (clock.today - DEMO_DAY).days)
+    except (CopyRefused, OSError) as exc:
         raise UsageError(f"cannot write the demo school into {out}: {exc}") from None
     try:
         with (

@@ -97,7 +97,7 @@ def baseline(
     lang: str,
     jobs: int | None,
     skip_unknown: bool,
-    as_of: dt.datetime | None,
+    as_of: dt.date | None,
 ) -> None:
     """Check configuration FILES (or folders) against a profile's configuration rules.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -64,12 +65,36 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class DayType(click.ParamType[dt.date]):
+    """A day written YYYY-MM-DD, that exists, within the days a run may be judged as of."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        from cyberstd.clock import EARLIEST, LATEST
+
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            self.fail(f"{text!r} is not a day written YYYY-MM-DD", param, ctx)
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text} is not a day of the calendar", param, ctx)
+        if not EARLIEST <= day <= LATEST:
+            self.fail(f"{text} lies outside {EARLIEST} to {LATEST}", param, ctx)
+        return day
+
+
 def as_of_option(func: F) -> F:
     """`--as-of DAY`: judge as of that day instead of today (the run's one clock)."""
     return click.option(
         "--as-of",
         "as_of",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
+        type=DayType(),
         default=None,
         help="Judge as of this day (ages of sign-ins and backups, expiry of attestations, "
         "waivers, scope and certificates) instead of today: to re-check old evidence.",
@@ -81,14 +106,15 @@ class Ctx:
         self.root = root
         self._clock: Clock | None = None
 
-    def clock(self, as_of: dt.datetime | None = None) -> Clock:
-        """The run's one clock: read once per command, or fixed at `--as-of`."""
+    def clock(self, as_of: dt.date | None = None) -> Clock:
+        """The run's one clock: the system's time, read once per command, and the day it
+        judges as of (`--as-of`, else that same moment)."""
         from cyberstd.clock import Clock
 
-        if as_of is not None:
-            self._clock = Clock.at(as_of.date())
-        elif self._clock is None:
+        if self._clock is None:
             self._clock = Clock.system()
+        if as_of is not None:
+            self._clock = Clock.at(as_of, started=self._clock.started)
         return self._clock
 
     def catalog(self, *, strict: bool = True) -> Any:

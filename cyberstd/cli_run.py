@@ -119,7 +119,7 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
     catalog, school = load_school_folder(obj, school_dir)
     the_plan = make_plan(catalog, school, options.profile)
     for tool in sorted(missing_tools(the_plan)):
-        _warn_tool_missing(the_plan, tool, options.lang)
+        warn_tool_missing(the_plan, tool, options.lang)
     resolver = _resolver(options.resolver)
     ctx = context_for(
         school,
@@ -138,7 +138,7 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
     return evaluate(the_plan, findings, clock=clock, catalog_inputs=catalog.inputs)
 
 
-def _warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:
+def warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:
     """Say once, before the scan, which checks a missing program stops."""
     from cyberstd.registry import probes
     from cyberstd.runner import TOOL_INSTALL
@@ -149,12 +149,15 @@ def _warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:
     install = TOOL_INSTALL.get(tool, tool)
     if lang == "nl":
         text = (
-            f"{tool} is niet geïnstalleerd: {len(stopped)} controle(s) lopen niet "
-            f"— installeer het met `{install}`"
+            f"waarschuwing: {tool} is niet geïnstalleerd: {len(stopped)} controle(s) lopen niet "
+            f"— installeer het met: {install}"
         )
     else:
-        text = f"{tool} is not installed: {len(stopped)} check(s) will not run — install it with `{install}`"
-    click.echo(f"warning: {text}", err=True)
+        text = (
+            f"warning: {tool} is not installed: {len(stopped)} check(s) will not run "
+            f"— install it with: {install}"
+        )
+    click.echo(text, err=True)
 
 
 def console(err: bool = False) -> Any:

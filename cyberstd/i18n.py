@@ -91,6 +91,7 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Note: {n} check(s) could not be run; this report is incomplete.",
     ),
     "report.error_causes": ("Oorzaken", "Causes"),
+    "report.as_of": ("Beoordeeld alsof het {day} is", "Judged as of {day}"),
     "report.error_cause": (
         "{message} ({n} controle(s): {checks})",
         "{message} ({n} check(s): {checks})",

@@ -158,11 +158,12 @@ def _tool_missing(base: Finding, tool: str) -> Finding:
         update={
             "status": FindingStatus.ERROR,
             "error_reason": ErrorReason.TOOL_MISSING,
-            "message": f"{tool} is not installed, so this check did not run; install it "
-            f"with `{install}`",
+            # said of one check and of the group of checks it stops alike
+            "message": f"{tool} is not installed, so the checks that need it did not run; "
+            f"install it with: {install}",
             "messages": {
-                "nl": f"{tool} is niet geïnstalleerd, dus deze controle liep niet; installeer "
-                f"het met `{install}`"
+                "nl": f"{tool} is niet geïnstalleerd, dus de controles die het nodig hebben "
+                f"liepen niet; installeer het met: {install}"
             },
         }
     )
@@ -411,8 +412,8 @@ def evaluate(
     return Results(
         tool=Tool(version=__version__),
         run=Run(
-            id=f"{clock.now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
-            started=clock.now,
+            id=f"{clock.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
+            started=clock.started,
             finished=finished,
             as_of=clock.today if clock.as_of else None,
             profile=profile.id,

@@ -356,6 +356,21 @@ def _authorised(
     return False
 
 
+def _expired_cover(
+    school: SchoolFile, network: ipaddress.IPv4Network | ipaddress.IPv6Network, today: date
+) -> str:
+    """Why an authorisation that covers `network` no longer counts, or ""."""
+    for auth in school.scope:
+        if auth.expires is None or auth.expires >= today:
+            continue
+        if any(network.version == net.version and network.subnet_of(net) for net in auth.ranges):  # type: ignore[arg-type]
+            return (
+                f"; the authorisation by {auth.authorized_by} for it expired on {auth.expires}: "
+                "have it renewed and update 'expires'"
+            )
+    return ""
+
+
 def authorize(school: SchoolFile, host_name: str, address: str, today: date) -> None:
     """Refuse, before any packet is sent, a target that the school has not put in scope.
 
@@ -374,9 +389,11 @@ def authorize(school: SchoolFile, host_name: str, address: str, today: date) -> 
     if ip.is_global:
         return
     if not _authorised(school, ipaddress.ip_network(ip), today):
+        expired = _expired_cover(school, ipaddress.ip_network(ip), today)
         raise ScopeError(
             f"{host_name} ({address}) is an internal address outside every authorised range in "
-            f"school.yaml 'scope'; add the range with authorized_by and date to scan it"
+            "school.yaml 'scope'"
+            + (expired or "; add the range with authorized_by and date to scan it")
         )
 
 
@@ -387,7 +404,8 @@ def authorize_range(school: SchoolFile, cidr: str, today: date) -> None:
     except ValueError:
         raise ScopeError(f"{cidr!r} is not a network") from None
     if not _authorised(school, network, today):
+        expired = _expired_cover(school, network, today)
         raise ScopeError(
-            f"range {network} lies outside every authorised range in school.yaml 'scope'; "
-            "add it with authorized_by and date to scan it"
+            f"range {network} lies outside every authorised range in school.yaml 'scope'"
+            + (expired or "; add it with authorized_by and date to scan it")
         )

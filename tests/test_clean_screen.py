@@ -18,7 +18,7 @@ from tests.conftest import REPO
 
 DEMO = REPO / "examples" / "demo-school"
 # cyberstd's own lines on stderr start with one of these; anything else is someone else's.
-OWN_PREFIXES = ("warning: ", "error: ", "lab: ", "lab stopped", "wrote ")
+OWN_PREFIXES = ("warning: ", "waarschuwing: ", "error: ", "lab: ", "lab stopped", "wrote ")
 
 
 def _cyberstd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -69,8 +69,8 @@ def test_scan_prints_no_library_warning(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("lang", "said"),
-    [("nl", "nmap is niet geïnstalleerd: {n} controle(s) lopen niet"),
-     ("en", "nmap is not installed: {n} check(s) will not run")],
+    [("nl", "waarschuwing: nmap is niet geïnstalleerd: {n} controle(s) lopen niet"),
+     ("en", "warning: nmap is not installed: {n} check(s) will not run")],
 )  # fmt: skip
 def test_missing_nmap_is_said_once_with_the_checks_it_stops(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
@@ -91,7 +91,7 @@ def test_missing_nmap_is_said_once_with_the_checks_it_stops(
     # said once before the scan, not once per check
     assert result.output.count(said.format(n=n)) == 1
     lines = result.output.splitlines()
-    assert sum(line.startswith("warning: nmap") for line in lines) == 1
+    assert sum(line.startswith(("warning: nmap", "waarschuwing: nmap")) for line in lines) == 1
     assert sum(line.startswith("  • nmap") for line in lines) == 1  # the summary's one cause
     # and once, as one cause, in the report
     report = (out / f"report.{lang}.md").read_text()

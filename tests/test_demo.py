@@ -15,7 +15,7 @@ from cyberstd.catalog import load_catalog
 from cyberstd.cli import main
 from cyberstd.clock import Clock
 from cyberstd.lab import DEMO_FLAWS, Flaw, lab_school
-from cyberstd.lab.timeshift import DEMO_DAY, shift_text, shifted_copy
+from cyberstd.lab.timeshift import DEMO_DAY, CopyRefused, shift_text, shifted_copy
 from cyberstd.results import ControlStatus, FindingStatus, Results
 from cyberstd.runner import context_for, evaluate, execute, make_plan
 from cyberstd.school import load_school
@@ -214,6 +214,10 @@ def test_the_demo_tells_the_same_story_on_any_day(
     day = CLOCK.today + dt.timedelta(days=days)
     moved = _demo(tmp_path / "out", "--as-of", day.isoformat()).results
     assert moved.run.as_of == day
+    # the run records when it really ran, and every report says as of which day it judged
+    assert abs((moved.run.started - demo_run.results.run.started).days) < 1
+    assert f"Beoordeeld alsof het {day} is" in (tmp_path / "out" / "report.nl.md").read_text()
+    assert f'<dd id="as-of">{day}</dd>' in (tmp_path / "out" / "report.nl.html").read_text()
     assert _failed(moved) == _failed(demo_run.results)
     assert {c.id: c.status for c in moved.controls} == {
         c.id: c.status for c in demo_run.results.controls
@@ -240,6 +244,69 @@ def test_a_shifted_copy_moves_dates_and_nothing_else(tmp_path: Path) -> None:
     backup = (copy / "exports" / "backup-report.csv").read_bytes()
     assert backup.startswith(b"\xef\xbb\xbf")  # the byte order mark stays
     assert b"08/05/2024" in backup  # 12/06/2025 moved 400 days back (DD/MM/YYYY)
-    with pytest.raises(FileExistsError):
+    with pytest.raises(CopyRefused):
         shifted_copy(DEMO, tmp_path, 1)  # not a copy: never replaced
-    assert shifted_copy(DEMO, copy, 0) == copy  # an earlier copy is replaced
+    assert shifted_copy(DEMO, copy, 0) == copy  # an earlier, unchanged copy is replaced
+
+
+def test_a_copy_never_loses_what_someone_wrote(tmp_path: Path) -> None:
+    copy = shifted_copy(DEMO, tmp_path / "copy", 3)
+    with (copy / "attestations.yaml").open("a", encoding="utf-8") as out:
+        out.write("# my own note\n")
+    with pytest.raises(CopyRefused, match="not an unchanged copy"):
+        shifted_copy(DEMO, copy, 3)
+    assert "# my own note" in (copy / "attestations.yaml").read_text(encoding="utf-8")
+    extra = shifted_copy(DEMO, tmp_path / "other", 3) / "evidence" / "mine.pdf"
+    extra.write_bytes(b"%PDF")
+    with pytest.raises(CopyRefused):
+        shifted_copy(DEMO, extra.parent.parent, 3)
+    assert extra.is_file()
+
+
+def test_a_copy_onto_its_own_school_or_with_a_link_is_refused(tmp_path: Path) -> None:
+    school = shifted_copy(DEMO, tmp_path / "school", 0)
+    (school / "notes.txt").write_text("mine", encoding="utf-8")
+    for target in (school, school / "inner", tmp_path):
+        with pytest.raises(CopyRefused, match="overlaps"):
+            shifted_copy(school, target, 1)
+    assert (school / "notes.txt").read_text(encoding="utf-8") == "mine"
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "school.yaml").symlink_to(school / "school.yaml")
+    with pytest.raises(CopyRefused, match="symbolic link"):
+        shifted_copy(linked, tmp_path / "out", 1)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_demo_writes_only_into_an_empty_folder_or_an_earlier_demo(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(REPO), "demo", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "not empty" in result.output and "Traceback" not in result.output
+    assert (out / "results.json").read_text(encoding="utf-8") == "mine"
+    assert not (out / "demo-school").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("2026-02-29", "not a day of the calendar"),
+        ("1970-01-01", "lies outside 1990-01-01 to 2099-12-31"),
+        ("9999-12-31", "lies outside"),
+        ("29/11/2026", "not a day written YYYY-MM-DD"),
+        ("", "not a day written YYYY-MM-DD"),
+    ],
+)
+def test_a_bad_as_of_is_a_clear_usage_error(tmp_path: Path, value: str, said: str) -> None:
+    for command in ("demo", "scan", "validate"):
+        args = [command, str(DEMO)] if command != "demo" else [command]
+        result = CliRunner().invoke(
+            main, ["--root", str(REPO), *args, "--out" if command != "validate" else "--as-of",
+                   *( [str(tmp_path / command), "--as-of"] if command != "validate" else []),
+                   value],
+        )  # fmt: skip
+        assert result.exit_code == 2, (command, result.output)
+        assert said in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "demo").exists()

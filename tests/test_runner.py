@@ -224,3 +224,17 @@ def test_results_record_input_hashes(mini_root: Path, school_dir: Path) -> None:
     names = " ".join(results.run.inputs)
     assert "school.yaml" in names and "mapping.yaml" in names and "mini.yaml" in names
     assert all(len(h) == 64 for h in results.run.inputs.values())
+
+
+def test_an_expired_authorisation_is_named_as_the_reason(mini_root: Path, school_dir: Path) -> None:
+    text = (
+        (school_dir / "school.yaml")
+        .read_text()
+        .replace("    date: 2026-01-01\n", "    date: 2026-01-01\n    expires: 2026-06-30\n")
+    )
+    (school_dir / "school.yaml").write_text(text)
+    results = run(mini_root, school_dir)
+    refused = [f for f in results.findings if f.error_reason is ErrorReason.SCOPE]
+    assert refused
+    for finding in refused:
+        assert "expired on 2026-06-30" in finding.message and "Test Director" in finding.message

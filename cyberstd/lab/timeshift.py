@@ -11,6 +11,7 @@ ahead and back.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -26,7 +27,8 @@ _MAX_SHIFTED = 4 * 1024 * 1024
 _ISO = re.compile(r"(?<![\d.])(\d{4})-(\d{2})-(\d{2})(?!\d)")
 # 12/06/2025: day/month/year, as Belgian exports write it.
 _DMY = re.compile(r"(?<![\d/.])(\d{2})/(\d{2})/(\d{4})(?![\d/])")
-# Marks a folder as a shifted copy, so that a later demo may replace it.
+# Marks a folder as a shifted copy and lists its files with their sha256, so that a later demo
+# may replace it, and only when nobody changed it.
 MARKER = ".cyberstd-demo-copy"
 
 
@@ -70,30 +72,70 @@ def _shift_file(source: Path, target: Path, days: int) -> None:
     target.write_bytes(data)
 
 
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _unchanged_copy(target: Path) -> bool:
+    """Whether `target` is an earlier shifted copy with nothing changed, added or removed."""
+    marker = target / MARKER
+    if not marker.is_file() or marker.is_symlink():
+        return False
+    listed: dict[str, str] = {}
+    for line in marker.read_text(encoding="utf-8").splitlines():
+        digest, sep, name = line.partition("  ")
+        if sep and len(digest) == 64:
+            listed[name] = digest
+    present = {
+        p.relative_to(target).as_posix(): p
+        for p in target.rglob("*")
+        if (p.is_file() or p.is_symlink()) and p != marker
+    }
+    return set(present) == set(listed) and all(
+        not p.is_symlink() and _digest(p) == listed[name] for name, p in present.items()
+    )
+
+
+class CopyRefused(Exception):
+    """The shifted copy would overwrite or lose something that is not an earlier copy."""
+
+
 def shifted_copy(source: Path, target: Path, days: int) -> Path:
     """Copy the school folder `source` to `target` with every date moved by `days`.
 
-    `target` must not exist, or be an earlier shifted copy (it holds MARKER): it is replaced.
-    Files under UNSHIFTED folders are copied byte for byte.
+    `target` must not exist, or be an earlier shifted copy that nobody changed since (MARKER
+    lists every file with its sha256): only then is it replaced. It may not overlap `source`.
+    Files under UNSHIFTED folders are copied byte for byte. A symbolic link in `source` is
+    refused (a school folder needs none, and it could lead out of the folder).
     """
-    if target.exists():
-        if not (target / MARKER).is_file():
-            raise FileExistsError(f"{target} exists and is not a copy of the demo school")
+    src, dst = source.resolve(), target.resolve()
+    if src == dst or src in dst.parents or dst in src.parents:
+        raise CopyRefused(f"{target} overlaps the school folder {source}; choose another --out")
+    files = sorted(source.rglob("*"))
+    links = [p for p in files if p.is_symlink()]
+    if links:
+        raise CopyRefused(
+            f"{links[0]} is a symbolic link; the demo copies only plain files and folders"
+        )
+    if target.is_symlink() or target.exists():
+        if not target.is_dir() or target.is_symlink() or not _unchanged_copy(target):
+            raise CopyRefused(
+                f"{target} exists and is not an unchanged copy of the demo school; move it "
+                "away or choose another --out (nothing was changed)"
+            )
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    for path in sorted(source.rglob("*")):
+    written: list[str] = []
+    for path in files:
         relative = path.relative_to(source)
         destination = target / relative
-        if path.is_symlink():
-            continue  # a school folder never needs one; never follow it out of the folder
         if path.is_dir():
             destination.mkdir(exist_ok=True)
-        elif relative.parts[0] in UNSHIFTED or days == 0:
+            continue
+        if relative.parts[0] in UNSHIFTED or days == 0:
             shutil.copyfile(path, destination)
         else:
             _shift_file(path, destination, days)
-    (target / MARKER).write_text(
-        f"The demo school with every date moved by {days} days (from {DEMO_DAY}).\n",
-        encoding="utf-8",
-    )
+        written.append(f"{_digest(destination)}  {relative.as_posix()}")
+    (target / MARKER).write_text("\n".join(written) + "\n", encoding="utf-8")
     return target

@@ -71,6 +71,7 @@ OWN_LIMIT = 5000  # our own texts (remediation, suggested commands): bounded, ne
 _TEXT: dict[str, tuple[str, str]] = {
     "html.school_id": ("School-id", "School id"),
     "html.run_id": ("Scan-id", "Run id"),
+    "html.as_of": ("Beoordeeld alsof het is", "Judged as of"),
     "html.errors_count": ("Controles met een fout", "Probes ended in error"),
     "html.growth": ("Groeipad", "Growth path"),
     "html.growth_label": (
@@ -621,6 +622,7 @@ def _context(results: Results, lang: str) -> dict[str, Any]:
         "school_name": _inert(results.school.name, 300),
         "school_id": _inert(results.school.id, 200),
         "run_id": _inert(results.run.id, 200),
+        "as_of": results.run.as_of.isoformat() if results.run.as_of else "",
         "date": _when(results.run.finished),
         "profile": _inert(results.run.profile, 200),
         "framework": _inert(results.run.framework.id, 100),

@@ -97,6 +97,11 @@ def render(results: Results, lang: str = "nl") -> str:
         "",
         f"- **{t('report.school', lang)}:** {inline(school.name)} (`{school.id}`)",
         f"- **{t('report.date', lang)}:** {results.run.finished:%Y-%m-%d %H:%M} UTC",
+        *(
+            [f"- **{t('report.as_of', lang, day=results.run.as_of)}**"]
+            if results.run.as_of is not None
+            else []
+        ),
         f"- **{t('report.framework', lang)}:** {results.run.framework.id} {results.run.framework.version}",
         f"- **{t('report.profile', lang)}:** {results.run.profile}",
         f"- **{t('report.level_reached', lang)}:** "

@@ -30,6 +30,8 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
         (f"{t('report.level_reached', lang)}: {reached} / {s.target_level}", "bold"),
         f"   {t('report.score', lang)}: {s.score:.1f}%",
     )
+    if results.run.as_of is not None:
+        head.append(f"\n{t('report.as_of', lang, day=results.run.as_of)}", style="bold yellow")
     counts = Table(title=t("report.counts", lang), show_header=False, box=None)
     for status, n in s.counts.items():
         if n:

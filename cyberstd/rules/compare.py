@@ -280,6 +280,10 @@ def _contains(value: Any, wanted: Scalar | list[Scalar], cs: bool) -> bool:
     return all(any(_same(n, item, cs) for item in items) for n in needles)
 
 
+# How many days after the run's day a date may lie and still count as recent.
+FUTURE_SLACK_DAYS = 1
+
+
 def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) -> bool:
     cs = cond.case_sensitive
     if op == "present":
@@ -318,5 +322,9 @@ def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) 
         needles = expected if isinstance(expected, list) else [expected]
         return not any(_contains(value, n, cs) for n in needles)
     if op == "within_days":
-        return not never(value) and (today - as_date(value)).days <= int(expected)
+        # A date more than a day after the run's day is no evidence of freshness (an export
+        # judged --as-of a day before it was made); one day allows for time zones.
+        return not never(value) and -FUTURE_SLACK_DAYS <= (today - as_date(value)).days <= int(
+            expected
+        )
     raise AssertionError(op)

@@ -263,9 +263,12 @@ def test_within_days_and_older_than_days_boundaries() -> None:
     assert holds({"older_than_days": 2}, "26/11/2026 08:00")
     assert not holds({"older_than_days": 2}, "27/11/2026")
     assert holds({"within_days": 0}, "2026-11-29")
-    # A date in the future is recent, not old.
-    assert holds({"within_days": 7}, "2026-12-24")
+    # A date weeks after the run's day is no evidence of freshness (an export judged as of a
+    # day before it was made), and not old either; the next day still counts (time zones).
+    assert not holds({"within_days": 7}, "2026-12-24")
     assert not holds({"older_than_days": 7}, "2026-12-24")
+    assert holds({"within_days": 7}, "2026-11-30T06:00:00Z")
+    assert not holds({"within_days": 7}, "2026-12-01")
 
 
 def test_never_signed_in_google_date_is_old() -> None:
