@@ -24,9 +24,12 @@ define ensure_tools
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "not found:$$commands; installing$$missing with apt-get"; \
-	    apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null || \
-	    { echo "could not install$$missing (for$$commands)" >&2; exit 1; }; \
+	    log=$$(mktemp); \
+	    { apt-get update -qq && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; } >"$$log" 2>&1 || \
+	    { cat "$$log" >&2; rm -f "$$log"; \
+	      echo "could not install$$missing (for$$commands)" >&2; exit 1; }; \
+	    rm -f "$$log"; \
 	  elif command -v apt-get >/dev/null 2>&1; then \
 	    echo "not found:$$commands. Install with: sudo apt-get install -y$$missing" >&2; exit 1; \
 	  else \
