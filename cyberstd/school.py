@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from cyberstd.catalog import Catalog, display_path
 from cyberstd.errors import InputError, Problem, ScopeError
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import ExportKind
 from cyberstd.schema import AttestationDef, AttestationsFile, SchoolFile, WaiverDef, WaiversFile
+from cyberstd.scope import WIDEST_V4, WIDEST_V6, carries_ipv4, is_public, reached, too_wide
 from cyberstd.validation import did_you_mean, parse
 from cyberstd.yamlsrc import Document, load, sha256_file
 
@@ -184,7 +187,36 @@ def _school_problems(
                     key=True,
                 )
             )
+    for i, domain in enumerate(school.domains):
+        if _public_suffix(domain):
+            out.append(
+                doc.problem(
+                    ["domains", i],
+                    "public-suffix",
+                    f"{domain!r} is a public suffix, shared by many owners (every host under it "
+                    "would count as the school's); give the school's own domain",
+                )
+            )
     for i, auth in enumerate(school.scope):
+        for j, network in enumerate(auth.ranges):
+            if too_wide(network):
+                out.append(
+                    doc.problem(
+                        ["scope", i, "ranges", j],
+                        "scope-too-wide",
+                        f"range {network} is wider than a school's network (at most "
+                        f"/{WIDEST_V4} for IPv4, /{WIDEST_V6} for IPv6); list the school's ranges",
+                    )
+                )
+            elif carries_ipv4(network):
+                out.append(
+                    doc.problem(
+                        ["scope", i, "ranges", j],
+                        "scope-wrapped",
+                        f"range {network} carries IPv4 addresses inside IPv6 (or reaches a "
+                        "NAT64 translator); authorise the IPv4 range itself",
+                    )
+                )
         if auth.date > today:
             out.append(
                 doc.problem(
@@ -334,6 +366,20 @@ def _check_waivers(
     return out
 
 
+def _public_suffix(domain: str) -> bool:
+    """A single label or a suffix under which the public registers names (be, ac.uk,
+    github.io, ...), after the Public Suffix List."""
+    name = domain.lower().rstrip(".")
+    return "." not in name or bool(_suffix_list().is_public(name))
+
+
+@functools.cache
+def _suffix_list() -> Any:
+    from publicsuffixlist import PublicSuffixList  # its list is read once, when first needed
+
+    return PublicSuffixList()
+
+
 def _declared(school: SchoolFile, name: str) -> bool:
     """A declared host, a declared domain, or a name under a declared domain."""
     wanted = name.lower().rstrip(".")
@@ -386,12 +432,14 @@ def authorize(school: SchoolFile, host_name: str, address: str, today: date) -> 
         ip = ipaddress.ip_address(address)
     except ValueError:
         raise ScopeError(f"{host_name}: {address!r} is not an IP address") from None
-    if ip.is_global:
-        return
-    if not _authorised(school, ipaddress.ip_network(ip), today):
-        expired = _expired_cover(school, ipaddress.ip_network(ip), today)
+    # judged by what the packets reach: the IPv4 address inside an IPv6 wrapper, never the wrapper
+    for target in reached(ip):
+        if is_public(target) or _authorised(school, ipaddress.ip_network(target), today):
+            continue
+        shown = address if target == ip else f"{address}, which reaches {target}"
+        expired = _expired_cover(school, ipaddress.ip_network(target), today)
         raise ScopeError(
-            f"{host_name} ({address}) is an internal address outside every authorised range in "
+            f"{host_name} ({shown}) is an internal address outside every authorised range in "
             "school.yaml 'scope'"
             + (expired or "; add the range with authorized_by and date to scan it")
         )
@@ -403,6 +451,11 @@ def authorize_range(school: SchoolFile, cidr: str, today: date) -> None:
         network = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         raise ScopeError(f"{cidr!r} is not a network") from None
+    if carries_ipv4(network):
+        raise ScopeError(
+            f"range {network} carries IPv4 addresses inside IPv6 (or reaches a NAT64 "
+            "translator); give the IPv4 range itself"
+        )
     if not _authorised(school, network, today):
         expired = _expired_cover(school, network, today)
         raise ScopeError(
