@@ -99,7 +99,4 @@ def carries_ipv4(network: Network) -> bool:
 
 def covered(address: Address, ranges: list[Network]) -> bool:
     """Whether `address` lies in one of `ranges` (of its own IP version)."""
-    return any(
-        address.version == net.version and address in net
-        for net in ranges
-    )
+    return any(address.version == net.version and address in net for net in ranges)

@@ -10,6 +10,7 @@ file it came from and, where the format allows, its line, so that a verdict can 
 from __future__ import annotations
 
 import codecs
+import base64
 import functools
 import re
 from collections.abc import Iterator
@@ -149,6 +150,9 @@ _SECRET_KEY = re.compile(
     r"(pass(word|wd|phrase)?|pwd|secret|psk|pre-?shared|token|private[-_]?key|prv|privkey"
     r"|api[-_]?key|bcrypt|hash|credential|community|auth[-_]?key|enc[-_]?key|wpa[-_]?key"
     r"|x_passphrase|radius[-_]?secret|shared[-_]?key|key[-_]?data"
+    # a key by itself or as the last word: FortiGate `set key`, `md5-keys`, `ddns-key`,
+    # `key-string`; UniFi `security_key`; CSV columns "Encryption key", "BitLocker recovery key"
+    r"|(^|[-_ .])keys?\d*$|[a-z]Keys?\d*$|^key[-_ ]?string$|recovery[-_ ]?key|authorization|bearer"
     r"|^x_)",  # UniFi marks every secret field with an x_ prefix (x_passphrase, x_wep, ...)
     re.IGNORECASE,
 )
@@ -165,12 +169,19 @@ _NOT_SECRET_KEY = re.compile(
     r"|kerberosgetafstoken|fingerprinthash|gssapistorecredentialsonrekey|fortitoken"
     r"|reuse-password|usesecretsasrandomseed|passwordauth|tlsauth_keydir)$"
     r"|(^|[-_])(algorithm|keydir)$|^(bypass|passthru)"
+    # keys that are public or name a key rather than hold one
+    r"|public[-_ ]?keys?\d*$|pubkey|^hostkey$|^(ssh[-_])?host[-_]?key$|^primary[-_ ]key$"
+    r"|(^|[-_ ])key[-_ ]?(id|type|size|length|usage|mgmt|management|algorithm|name|index)$"
+    r"|^(trusted|authorized)[-_]?keys?$|^trusteduser\w*keys$|^revokedkeys$|^sort[-_ ]?key$"
+    r"|^foreign[-_ ]?key$"
     r"|(^|\\)(nolmhash|limitblankpassworduse|enableplaintextpassword|disablepasswordchange"
     r"|maximumpasswordage|passwordexpirywarning|filteradministratortoken)$",
     re.IGNORECASE,
 )
 _SECRET_VALUE = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|^(Bearer|Basic)\s+\S{8,}"
+    r"|^\d{6}(-\d{6}){7}$"  # a BitLocker recovery password
     r"|^ENC [A-Za-z0-9+/=]{8,}"
     r"|^\$(1|2[abxy]?|5|6|y|argon2\w*)\$[^\s]{8,}"
     r"|^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\."
@@ -178,7 +189,11 @@ _SECRET_VALUE = re.compile(
 )
 
 
-_SECRET_STARTS = ("ENC ", "$", "eyJ", "ghp", "gho", "github_pat", "glpat", "xox")
+_SECRET_STARTS = ("ENC ", "$", "eyJ", "ghp", "gho", "github_pat", "glpat", "xox", "Bearer", "Basic")
+_RECOVERY_PASSWORD = re.compile(r"\d{6}(-\d{6}){7}")
+# Base64 of 32 characters or more with both cases, a digit and a + / or = : a key or secret,
+# whatever its field is called (hex digests, GUIDs and words do not look like this).
+_LONG_BASE64 = re.compile(r"[A-Za-z0-9+/]{32,}={0,2}")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -189,9 +204,42 @@ def is_secret_key(key: str) -> bool:
 
 def is_secret_value(value: str) -> bool:
     """Whether a value is a secret whatever its key (a private key, an encrypted password, a JWT)."""
+    if _looks_like_key(value) or _RECOVERY_PASSWORD.fullmatch(value):
+        return True
     if not value.startswith(_SECRET_STARTS) and "PRIVATE KEY-----" not in value:
         return False
     return bool(_SECRET_VALUE.search(value))
+
+
+def _looks_like_key(value: str) -> bool:
+    if len(value) < 32 or not _LONG_BASE64.fullmatch(value):
+        return False
+    return (
+        any(c.islower() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.isdigit() for c in value)
+        and any(c in "+/=" for c in value)
+        and not _public_certificate(value)
+    )
+
+
+def _public_certificate(value: str) -> bool:
+    """Base64 of a certificate or public key (PEM or DER): public, and evidence worth keeping."""
+    try:
+        data = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except ValueError:
+        return False
+    if data.startswith((b"-----BEGIN CERTIFICATE", b"-----BEGIN PUBLIC KEY")):
+        return True
+    if not data.startswith(b"\x30\x82"):  # a DER SEQUENCE: a certificate, or a private key
+        return False
+    from cryptography import x509
+
+    try:
+        x509.load_der_x509_certificate(data)
+    except ValueError:
+        return False
+    return True
 
 
 def scrub(key: str, value: Scalar) -> Scalar:
