@@ -494,6 +494,10 @@ def scan(
 
         _, school = load_school_folder(obj, school_dir)
         shared = redact_results(results, domains=school.school.domains)
+    if bundle_path is not None:
+        from cyberstd.outputs import refuse_inputs
+
+        refuse_inputs(bundle_path, [Path(p) for p in results.run.inputs], "--bundle")
     written = write_reports(results, out, formats, lang, shared)
     if bundle_path is not None:
         from cyberstd.bundle import write_bundle
@@ -549,7 +553,9 @@ def report(results_file: Path, fmt: str, output: Path | None, lang: str, redact:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_bytes(text.encode("utf-8"))
+        from cyberstd.outputs import write_atomic
+
+        write_atomic(output, text.encode("utf-8"), inputs=[results_file], option="--output")
         click.echo(f"wrote {output}")
 
 

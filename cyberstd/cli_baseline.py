@@ -123,14 +123,10 @@ def baseline(
         raise UsageError(f"no configuration export of a known kind found in {named}")
     text = _render(result, fmt, lang)
     if output is not None:
-        tmp = output.with_name(output.name + ".tmp")
-        try:
-            tmp.write_bytes(text.encode("utf-8"))
-            tmp.replace(output)
-        except OSError as exc:
-            from cyberstd.errors import UsageError
+        from cyberstd.outputs import write_atomic
 
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        exports = [Path(f.path) for f in result.files] + [f for f in files if f.is_file()]
+        write_atomic(output, text.encode("utf-8"), inputs=exports, option="--output")
         if fmt != "text":
             click.echo(_text(result, lang), nl=False, err=True)
     else:

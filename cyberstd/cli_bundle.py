@@ -102,6 +102,7 @@ def sign(file: Path, key_file: Path, passphrase_env: str | None, sig_file: Path 
     The signature covers every byte of FILE (for a bundle: the whole archive, manifest included,
     and also the manifest's list of files, so that `verify` can name a file that changed).
     """
+    from cyberstd.outputs import refuse_inputs
     from cyberstd.signing import (
         SignedFile,
         load_private_key,
@@ -110,6 +111,7 @@ def sign(file: Path, key_file: Path, passphrase_env: str | None, sig_file: Path 
         write_signature,
     )
 
+    refuse_inputs(sig_file or signature_path(file), [file, key_file], "--sig")
     key = load_private_key(key_file, _passphrase(passphrase_env))
     kind = _kind(file)
     if kind == "bundle":

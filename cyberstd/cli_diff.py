@@ -63,6 +63,8 @@ def diff(
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        from cyberstd.outputs import write_atomic
+
+        write_atomic(output, text.encode("utf-8"), inputs=[old_file, new_file], option="--output")
         click.echo(f"wrote {output}", err=True)
     sys.exit(ExitCode.GAPS if result.regression else ExitCode.OK)

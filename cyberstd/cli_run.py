@@ -46,8 +46,12 @@ def write_reports(
     shared: Any | None = None,
 ) -> list[Path]:
     """results.json (always, complete) and the reports; with `shared` (a redacted copy), the
-    reports render from it and a redacted JSON goes to results.redacted.json."""
+    reports render from it and a redacted JSON goes to results.redacted.json. None of them
+    may land on a file the scan read."""
+    from cyberstd.outputs import write_atomic
     from cyberstd.report import SUFFIX, renderer
+
+    inputs = [Path(p) for p in results.run.inputs]
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -63,8 +67,8 @@ def write_reports(
         for file_name, source in jobs:
             path = out / file_name
             # bytes, so that CSV keeps its \r\n line ends on every platform
-            path.write_bytes(renderer(fmt)(source, lang).encode("utf-8"))
-            written.append(path)
+            data = renderer(fmt)(source, lang).encode("utf-8")
+            written.append(write_atomic(path, data, inputs=inputs, option="--out"))
     return written
 
 

@@ -668,3 +668,14 @@ def test_bad_inputs_give_clear_errors(
         result = cli(*args)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output, (args, result.output)
+
+
+def test_sign_never_writes_its_signature_over_the_bundle_or_the_key(
+    signed: Path, keys: tuple[Path, Path]
+) -> None:
+    before = signed.read_bytes(), keys[0].read_bytes()
+    for target in (signed, keys[0]):
+        result = cli("sign", str(signed), "--key", str(keys[0]), "--sig", str(target))
+        assert result.exit_code == 2, result.output
+        assert "also an input" in result.output and "Traceback" not in result.output
+    assert (signed.read_bytes(), keys[0].read_bytes()) == before

@@ -9,8 +9,8 @@ file it came from and, where the format allows, its line, so that a verdict can 
 
 from __future__ import annotations
 
-import codecs
 import base64
+import codecs
 import functools
 import re
 from collections.abc import Iterator
