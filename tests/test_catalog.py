@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cyberstd.catalog import load_catalog
@@ -131,3 +132,31 @@ def test_profile_cross_checks(mini_root: Path) -> None:
     assert "unknown check 'mini.nope'" in out
     assert "mini-worse.yaml:6:5: error[missing-field]: required field 'reason' is missing" in out
     assert "parameter 'outcome'" in out
+
+
+def test_the_catalog_cache_is_data_and_a_tampered_one_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    from cyberstd import catalog_cache
+
+    monkeypatch.setenv("CYBERSTD_CACHE_DIR", str(tmp_path))
+    first, problems = load_catalog(REPO)
+    assert problems == []
+    (cached,) = tmp_path.glob("catalog-*.json")
+    json.loads(cached.read_text(encoding="utf-8"))  # plain JSON, not a pickle
+    again, _ = load_catalog(REPO)
+    assert again.checks == first.checks and again.kinds == first.kinds
+
+    class Boom:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (print, ("code from the cache ran",))
+
+    # a pickle where the old cache lived, and garbage and a wrong shape in the JSON file
+    key, _ = catalog_cache.fingerprint(REPO)
+    (tmp_path / f"catalog-{key[:32]}.pickle").write_bytes(pickle.dumps(Boom()))
+    for planted in (b"\x80\x04garbage", b'{"checks": "[]"}', b'{"frameworks": {}, "checks": 1}'):
+        cached.write_bytes(planted)
+        loaded, problems = load_catalog(REPO)
+        assert problems == [] and loaded.checks == first.checks
