@@ -12,15 +12,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from cyberstd.errors import InputError, Problem, UsageError
+from cyberstd.errors import UsageError
 from cyberstd.i18n import t
 from cyberstd.report.common import inert
 from cyberstd.report.markdown import code, inline
 from cyberstd.results import (
     MET,
-    SCHEMA_VERSION,
     Answer,
     ControlResult,
     ControlStatus,
@@ -28,7 +25,6 @@ from cyberstd.results import (
     FindingStatus,
     Results,
 )
-from cyberstd.yamlsrc import read_text
 
 DIFF_VERSION = "1"
 
@@ -383,29 +379,9 @@ def _notes(old: Results, new: Results) -> list[Note]:
 
 def load_results(path: Path, display: str) -> Results:
     """Read a results.json, refusing (InputError) what is not one or has another schema."""
-    text, _ = read_text(path, display)
+    from cyberstd.report.json import load
 
-    def problem(message: str, line: int = 1, col: int = 1) -> InputError:
-        return InputError([Problem(display, line, col, "results", message)])
-
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise problem(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    if not isinstance(data, dict) or "controls" not in data or "schema_version" not in data:
-        raise problem("not a cyberstd results file (no schema_version and controls)")
-    version = data["schema_version"]
-    if version != SCHEMA_VERSION:
-        raise problem(
-            f"schema_version {version!r} is not supported: this cyberstd reads "
-            f"{SCHEMA_VERSION!r}; compare results written by the same cyberstd version"
-        )
-    try:
-        return Results.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "document"
-        raise problem(f"not a cyberstd results file: {where}: {first['msg']}") from None
+    return load(path, display)
 
 
 # --- rendering -------------------------------------------------------------------------------

@@ -66,20 +66,24 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_text(path: Path, display: str) -> tuple[str, bytes]:
-    """Read a text input file, refusing what is missing, too large, binary or not UTF-8."""
+def read_text(
+    path: Path, display: str, *, limit: int | None = None, expected: str = "YAML text"
+) -> tuple[str, bytes]:
+    """Read a text input file, refusing what is missing, larger than `limit` (default the
+    YAML limit), binary or not UTF-8."""
+    most = MAX_BYTES if limit is None else limit
     if not path.exists():
         raise InputError([Problem(display, 1, 1, "missing-file", "file not found")])
     if not path.is_file():
         raise InputError([Problem(display, 1, 1, "not-a-file", "not a regular file")])
     size = path.stat().st_size
-    if size > MAX_BYTES:
+    if size > most:
         raise InputError(
-            [Problem(display, 1, 1, "too-large", f"file is {size} bytes; the limit is {MAX_BYTES}")]
+            [Problem(display, 1, 1, "too-large", f"file is {size} bytes; the limit is {most}")]
         )
     raw = path.read_bytes()
     if b"\x00" in raw:
-        raise InputError([Problem(display, 1, 1, "binary", "binary file, expected YAML text")])
+        raise InputError([Problem(display, 1, 1, "binary", f"binary file, expected {expected}")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -114,3 +114,35 @@ def test_the_command_line_offers_every_report_format() -> None:
 
     assert sorted(REPORT_FORMATS) == sorted(FORMATS)
     assert len(set(SUFFIX.values())) == len(SUFFIX)  # no two formats write the same file
+
+
+def test_a_large_results_file_is_reported_and_another_schema_refused(
+    mini_root: Path, school_dir: Path, tmp_path: Path
+) -> None:
+    results = scan(mini_root, school_dir, tmp_path / "out")
+    finding = results.findings[0]
+    # about 12 MB: an 800-host school's results, beyond the 5 MiB limit of YAML inputs
+    many = [
+        finding.model_copy(update={"id": f"{finding.check}@host{i}", "evidence": {"x": "y" * 2000}})
+        for i in range(6000)
+    ]
+    big = tmp_path / "big.json"
+    big.write_text(results.model_copy(update={"findings": many}).model_dump_json(), "utf-8")
+    assert big.stat().st_size > 10 * 1024 * 1024
+    done = CliRunner().invoke(main, ["report", str(big), "--format", "csv"])
+    assert done.exit_code == 0, done.output[-500:]
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    for version, said in (
+        ("2.0", "schema_version '2.0' is not supported"),
+        (None, "no schema_version"),
+    ):
+        if version is None:
+            data.pop("schema_version")
+        else:
+            data["schema_version"] = version
+        other = tmp_path / "other.json"
+        other.write_text(json.dumps(data), "utf-8")
+        for command in (["report", str(other)], ["diff", str(other), str(other)]):
+            done = CliRunner().invoke(main, command)
+            assert done.exit_code == 2 and said in done.output, done.output
+            assert f"{other}:1:1: error[results]" in done.output

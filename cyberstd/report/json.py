@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from cyberstd.errors import InputError, Problem
-from cyberstd.results import Results
+from cyberstd.results import SCHEMA_VERSION, Results
 from cyberstd.yamlsrc import read_text
 
 
@@ -15,22 +16,36 @@ def render(results: Results, lang: str = "en") -> str:
     return results.model_dump_json(indent=2, exclude_none=True) + "\n"
 
 
+# results.json has its own limit, far above the YAML inputs': a school of 800 hosts writes
+# about 25 MB, and a results file is our own output, not a hand-written document.
+MAX_RESULTS_BYTES = 1024 * 1024 * 1024
+
+
 def load(path: Path, display: str) -> Results:
-    """Read a results.json back, with a clear message when it is not one."""
-    text, _ = read_text(path, display)
+    """Read a results.json back, refusing (InputError, at file:line:col) what is not valid
+    JSON, not a cyberstd results file, or of another schema_version."""
+    text, _ = read_text(path, display, limit=MAX_RESULTS_BYTES, expected="JSON text")
+
+    def problem(message: str, line: int = 1, col: int = 1) -> InputError:
+        return InputError([Problem(display, line, col, "results", message)])
+
     try:
-        return Results.model_validate_json(text)
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise problem(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise problem("not a cyberstd results file: nested too deeply") from None
+    if not isinstance(data, dict) or "controls" not in data or "schema_version" not in data:
+        raise problem("not a cyberstd results file (no schema_version and controls)")
+    version = data["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise problem(
+            f"schema_version {version!r} is not supported: this cyberstd reads "
+            f"{SCHEMA_VERSION!r}; render results with the cyberstd version that wrote them"
+        )
+    try:
+        return Results.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "document"
-        raise InputError(
-            [
-                Problem(
-                    display,
-                    1,
-                    1,
-                    "results",
-                    f"not a cyberstd results file: {where}: {first['msg']}",
-                )
-            ]
-        ) from None
+        raise problem(f"not a cyberstd results file: {where}: {first['msg']}") from None
