@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -84,6 +85,7 @@ def load_school(
             problems.extend(_school_problems(folder, doc, school, catalog, today, inputs))
     attestations: dict[str, AttestationDef] = {}
     att_path = folder / ATTESTATIONS_FILE
+    problems.extend(_broken_link(att_path))
     if att_path.exists():
         att_doc = _load(att_path, inputs, problems)
         if att_doc is not None:
@@ -95,6 +97,7 @@ def load_school(
                 )
     waivers: list[WaiverDef] = []
     waiver_path = folder / WAIVERS_FILE
+    problems.extend(_broken_link(waiver_path))
     if waiver_path.exists():
         w_doc = _load(waiver_path, inputs, problems)
         if w_doc is not None:
@@ -105,6 +108,38 @@ def load_school(
     if school is None:
         return None, problems
     return SchoolFolder(folder, school, attestations, waivers, inputs), problems
+
+
+def _broken_link(path: Path) -> list[Problem]:
+    """A link that leads nowhere is a problem, not an absent file: the school meant one."""
+    if path.is_symlink() and not path.exists():
+        return [
+            Problem(
+                display_path(path),
+                1,
+                1,
+                "missing-file",
+                f"{path.name} is a link to {os.readlink(path)!r}, which does not exist",
+            )
+        ]
+    return []
+
+
+def _outside(folder: Path, relative: str) -> str:
+    """Why an export path leads out of the school folder (absolute, `..`, a link), or ""."""
+    if Path(relative).is_absolute() or ".." in Path(relative).parts:
+        return (
+            f"export path {relative!r} must be relative to the school folder, without '..'; "
+            "copy the export into the folder"
+        )
+    try:
+        resolved = (folder / relative).resolve()
+        inside = resolved.is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return f"export path {relative!r} is a link that cannot be followed"
+    if not inside:
+        return f"export path {relative!r} is a link out of the school folder; copy the file in"
+    return ""
 
 
 def _school_problems(
@@ -167,7 +202,10 @@ def _school_problems(
                     f"unknown export kind {export.kind!r}{hint}",
                 )
             )
-        if (folder / export.path).is_file():
+        outside = _outside(folder, export.path)
+        if outside:
+            out.append(doc.problem(["exports", i, "path"], "outside-folder", outside))
+        elif (folder / export.path).is_file():
             inputs[display_path(folder / export.path)] = sha256_file(folder / export.path)
         else:
             out.append(
