@@ -39,8 +39,7 @@ def write_atomic(
         raise UsageError(f"{option} {path} is a folder; give a file")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
+        tmp.write_bytes(data)  # into an existing folder only: a mistyped folder is an error
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
