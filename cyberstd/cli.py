@@ -487,13 +487,12 @@ def scan(
     """Scan SCHOOL against its profile and write results.json and the reports into --out."""
     obj.clock(as_of)
     options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet, lang)
-    results = run_scan(obj, school_dir, options)
+    results, folder = run_scan(obj, school_dir, options)
     shared = None
     if redact:
         from cyberstd.redact import redact as redact_results
 
-        _, school = load_school_folder(obj, school_dir)
-        shared = redact_results(results, domains=school.school.domains)
+        shared = redact_results(results, domains=folder.school.domains)
     if bundle_path is not None:
         from cyberstd.outputs import refuse_inputs
 
@@ -502,7 +501,6 @@ def scan(
     if bundle_path is not None:
         from cyberstd.bundle import write_bundle
 
-        _, folder = load_school_folder(obj, school_dir)
         reports: dict[str, str | bytes] = {
             p.name: p.read_bytes() for p in written if p.name != "results.json"
         }
@@ -610,7 +608,7 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date
             for host in lab.hosts:
                 ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())
                 click.echo(f"lab: {host.name} on {host.address} ({ports})", err=True)
-            results = run_scan(obj, folder, ScanOptions(ca_bundle=lab.ca_bundle, lang=lang))
+            results, _ = run_scan(obj, folder, ScanOptions(ca_bundle=lab.ca_bundle, lang=lang))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise UsageError(

@@ -114,7 +114,8 @@ def _resolver(text: str | None) -> Any:
     return Resolver(str(address), number)
 
 
-def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
+def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> tuple[Any, Any]:
+    """Load the school once, scan it; the results and the loaded school folder."""
     from rich.progress import Progress
 
     from cyberstd.runner import context_for, evaluate, execute, make_plan, missing_tools
@@ -139,7 +140,7 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> Any:
         findings = execute(
             the_plan, ctx, workers=options.workers, on_finding=lambda f: progress.advance(task)
         )
-    return evaluate(the_plan, findings, clock=clock, catalog_inputs=catalog.inputs)
+    return evaluate(the_plan, findings, clock=clock, catalog_inputs=catalog.inputs), school
 
 
 def warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:
@@ -150,17 +151,10 @@ def warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:
     stopped = [
         i for i in the_plan.items if i.target and probes()[i.planned.check.probe].tool == tool
     ]
+    from cyberstd.i18n import t
+
     install = TOOL_INSTALL.get(tool, tool)
-    if lang == "nl":
-        text = (
-            f"waarschuwing: {tool} is niet geïnstalleerd: {len(stopped)} controle(s) lopen niet "
-            f"— installeer het met: {install}"
-        )
-    else:
-        text = (
-            f"warning: {tool} is not installed: {len(stopped)} check(s) will not run "
-            f"— install it with: {install}"
-        )
+    text = t("warn.tool_missing", lang, tool=tool, n=len(stopped), install=install)
     click.echo(text, err=True)
 
 

@@ -47,8 +47,9 @@ class Clock:
 
     @property
     def started(self) -> dt.datetime:
-        """When the run really began."""
-        return self.started_at or self.now
+        """When the run really began (set in __post_init__, never None after it)."""
+        assert self.started_at is not None
+        return self.started_at
 
     @classmethod
     def system(cls) -> Clock:

@@ -97,6 +97,11 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{message} ({n} check(s): {checks})",
     ),
     "report.and_more": ("en nog {n}", "and {n} more"),
+    "warn.tool_missing": (
+        "waarschuwing: {tool} is niet geïnstalleerd: {n} controle(s) lopen niet "
+        "— installeer het met: {install}",
+        "warning: {tool} is not installed: {n} check(s) will not run — install it with: {install}",
+    ),
     "report.level_none": ("nog geen niveau", "no level yet"),
     "report.questions": ("Beantwoord in een verklaring", "Answer in an attestation"),
     "report.warning": ("Waarschuwing", "Warning"),

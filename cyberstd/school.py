@@ -14,7 +14,14 @@ from cyberstd.catalog import Catalog, display_path
 from cyberstd.errors import InputError, Problem, ScopeError
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import ExportKind
-from cyberstd.schema import AttestationDef, AttestationsFile, SchoolFile, WaiverDef, WaiversFile
+from cyberstd.schema import (
+    AttestationDef,
+    AttestationsFile,
+    Authorization,
+    SchoolFile,
+    WaiverDef,
+    WaiversFile,
+)
 from cyberstd.scope import WIDEST_V4, WIDEST_V6, carries_ipv4, is_public, reached, too_wide
 from cyberstd.validation import did_you_mean, parse
 from cyberstd.yamlsrc import Document, load, sha256_file
@@ -429,25 +436,29 @@ def _declared(school: SchoolFile, name: str) -> bool:
     )
 
 
+def _covering(
+    school: SchoolFile, network: ipaddress.IPv4Network | ipaddress.IPv6Network
+) -> list[Authorization]:
+    """The authorisations with a range that holds all of `network`, expired or not."""
+    return [
+        auth
+        for auth in school.scope
+        if any(network.version == net.version and network.subnet_of(net) for net in auth.ranges)  # type: ignore[arg-type]
+    ]
+
+
 def _authorised(
     school: SchoolFile, network: ipaddress.IPv4Network | ipaddress.IPv6Network, today: date
 ) -> bool:
-    for auth in school.scope:
-        if auth.expires is not None and auth.expires < today:
-            continue
-        if any(network.version == net.version and network.subnet_of(net) for net in auth.ranges):  # type: ignore[arg-type]
-            return True
-    return False
+    return any(auth.expires is None or auth.expires >= today for auth in _covering(school, network))
 
 
 def _expired_cover(
     school: SchoolFile, network: ipaddress.IPv4Network | ipaddress.IPv6Network, today: date
 ) -> str:
     """Why an authorisation that covers `network` no longer counts, or ""."""
-    for auth in school.scope:
-        if auth.expires is None or auth.expires >= today:
-            continue
-        if any(network.version == net.version and network.subnet_of(net) for net in auth.ranges):  # type: ignore[arg-type]
+    for auth in _covering(school, network):
+        if auth.expires is not None and auth.expires < today:
             return (
                 f"; the authorisation by {auth.authorized_by} for it expired on {auth.expires}: "
                 "have it renewed and update 'expires'"

@@ -95,8 +95,3 @@ def carries_ipv4(network: Network) -> bool:
     return isinstance(network, ipaddress.IPv6Network) and any(
         network.overlaps(prefix) for prefix in _CARRIERS
     )
-
-
-def covered(address: Address, ranges: list[Network]) -> bool:
-    """Whether `address` lies in one of `ranges` (of its own IP version)."""
-    return any(address.version == net.version and address in net for net in ranges)

@@ -375,8 +375,8 @@ def check_dates(tls: ssl.SSLSocket, ssl_ctx: ssl.SSLContext) -> None:
     for der in chain:
         try:
             cert = x509.load_der_x509_certificate(der)
-        except ValueError:
-            continue
+        except ValueError:  # dates that cannot be read are no evidence of validity
+            raise _date_error(0, "a certificate the server sent cannot be read") from None
         if cert.not_valid_before_utc > at:
             raise _date_error(_X509_NOT_YET_VALID, "certificate is not yet valid")
         if cert.not_valid_after_utc < at:

@@ -14,6 +14,9 @@ from click.testing import CliRunner, Result
 
 from cyberstd.cli import main
 
+# The day validate judges the dated files below as of: no verdict depends on the day tests run.
+AS_OF = "2026-11-29"
+
 
 def cli(root: Path, *args: str, input: str | None = None) -> Result:
     result = CliRunner().invoke(main, ["--root", str(root), *args], input=input)
@@ -24,7 +27,7 @@ def cli(root: Path, *args: str, input: str | None = None) -> Result:
 
 
 def test_validate_ok(mini_root: Path, school_dir: Path) -> None:
-    result = cli(mini_root, "validate", str(school_dir))
+    result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     assert "valid" in result.output
 
@@ -68,8 +71,8 @@ def test_bad_school_input_exits_2_with_position(
     name, content, code = BAD_SCHOOL_FILES[case]
     (school_dir / name).write_bytes(content)
     for command in (
-        ["validate", str(school_dir)],
-        ["scan", str(school_dir), "--out", str(school_dir / "out")],
+        ["validate", str(school_dir), "--as-of", AS_OF],
+        ["scan", str(school_dir), "--out", str(school_dir / "out"), "--as-of", AS_OF],
     ):
         result = cli(mini_root, *command)
         assert result.exit_code == 2, result.output
@@ -81,7 +84,7 @@ def test_unknown_control_suggests(mini_root: Path, school_dir: Path) -> None:
     (school_dir / "attestations.yaml").write_bytes(
         BAD_SCHOOL_FILES["unknown-control"][1].replace(b"A3", b"a1")
     )
-    result = cli(mini_root, "validate", str(school_dir))
+    result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
     assert "did you mean 'A1'?" in result.output
 
 
@@ -102,7 +105,7 @@ def test_unknown_profile(mini_root: Path, school_dir: Path) -> None:
 def test_all_problems_reported_at_once(mini_root: Path, school_dir: Path) -> None:
     (school_dir / "waivers.yaml").write_bytes(BAD_SCHOOL_FILES["waiver-no-expiry"][1])
     (school_dir / "attestations.yaml").write_bytes(BAD_SCHOOL_FILES["unknown-control"][1])
-    result = cli(mini_root, "validate", str(school_dir))
+    result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
     assert "waivers.yaml" in result.output and "attestations.yaml" in result.output
     assert "2 problem(s) found" in result.output
 
@@ -119,7 +122,7 @@ def test_catalog_problems(mini_root: Path, school_dir: Path) -> None:
     checks.write_text(text)
     mapping = mini_root / "standards" / "mini" / "mapping.yaml"
     mapping.write_text(mapping.read_text().replace("checks: [mini.ok]", "checks: [mini.okay]"))
-    result = cli(mini_root, "validate")
+    result = cli(mini_root, "validate", "--as-of", AS_OF)
     assert result.exit_code == 2
     out = result.output
     assert "error[invalid-params]: parameter 'outcome'" in out
@@ -202,10 +205,10 @@ def test_attest_round_trip_keeps_comments(mini_root: Path, school_dir: Path) -> 
         and "review_by: 2027-11-01" in text
     )
     assert hashlib.sha256(b"%PDF-1.4 policy").hexdigest() in text
-    assert cli(mini_root, "validate", str(school_dir)).exit_code == 0
+    assert cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF).exit_code == 0
     # editing the evidence afterwards is caught
     evidence.write_bytes(b"%PDF-1.4 policy, edited")
-    result = cli(mini_root, "validate", str(school_dir))
+    result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
     assert result.exit_code == 2
     assert "error[evidence-changed]" in result.output and "evidence/policy.pdf" in result.output
 
@@ -255,7 +258,7 @@ def test_init_scaffold_validates(mini_root: Path, tmp_path: Path) -> None:
         (folder / "school.yaml").read_text().replace("profile: grip-basis-2", "profile: mini-all")
     )
     (folder / "school.yaml").write_text(text)
-    assert cli(mini_root, "validate", str(folder)).exit_code == 0
+    assert cli(mini_root, "validate", str(folder), "--as-of", AS_OF).exit_code == 0
     again = cli(mini_root, "init", str(folder))
     assert again.exit_code == 2 and "already exists" in again.output
 
@@ -321,7 +324,7 @@ MORE_BAD = {
 def test_more_bad_input(mini_root: Path, school_dir: Path, case: str) -> None:
     name, content, code = MORE_BAD[case]
     (school_dir / name).write_bytes(content)
-    result = cli(mini_root, "validate", str(school_dir))
+    result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
     assert result.exit_code == 2, result.output
     assert f"{name}:" in result.output and f"error[{code}]" in result.output, result.output
     assert "lax-or-strict" not in result.output
@@ -349,6 +352,6 @@ def test_rate_limited_scan_still_completes(
 def test_dkim_selectors_for_an_undeclared_domain(mini_root: Path, school_dir: Path) -> None:
     with (school_dir / "school.yaml").open("a") as fh:
         fh.write("mail:\n  dkim_selectors:\n    school.tset: [s1]\n")
-    result = cli(mini_root, "validate", str(school_dir))
+    result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
     assert result.exit_code == 2
     assert "error[unknown-id]" in result.output and "did you mean 'school.test'" in result.output

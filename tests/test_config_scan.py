@@ -60,6 +60,12 @@ def school(tmp_path: Path) -> Path:
     return folder
 
 
+def _scan_args(school: Path, out: Path | None = None) -> list[str]:
+    """A configuration-only scan of `school`, judged as of the day its exports were written."""
+    args = ["--root", str(REPO), "scan", str(school), "--as-of", DEMO_DAY.isoformat()]
+    return [*args, "--profile", "ci-baseline", *(["--out", str(out)] if out else [])]
+
+
 def test_scan_reports_configuration_controls_with_file_and_line(school: Path) -> None:
     out = school.parent / "out"
     result = CliRunner().invoke(
@@ -122,7 +128,9 @@ def test_scan_reports_configuration_controls_with_file_and_line(school: Path) ->
 def test_unknown_export_kind_is_a_positioned_problem(school: Path) -> None:
     text = (school / "school.yaml").read_text().replace("kind: wifi-controller", "kind: wifi")
     (school / "school.yaml").write_text(text)
-    result = CliRunner().invoke(main, ["--root", str(REPO), "validate", str(school)])
+    result = CliRunner().invoke(
+        main, ["--root", str(REPO), "validate", str(school), "--as-of", DEMO_DAY.isoformat()]
+    )
     assert result.exit_code == 2
     assert "school.yaml:10:11: error[unknown-id]: unknown export kind 'wifi'" in result.output
 
@@ -194,18 +202,7 @@ def test_school_folder_loads_with_exports(school: Path) -> None:
 
 def test_scan_redact_shares_reports_without_accounts_or_hosts(school: Path) -> None:
     out = school.parent / "shared"
-    args = [
-        "--root",
-        str(REPO),
-        "scan",
-        str(school),
-        "--as-of",
-        DEMO_DAY.isoformat(),
-        "--profile",
-        "ci-baseline",
-        "--out",
-        str(out),
-    ]
+    args = _scan_args(school, out)
     formats = ["--format", "json", "--format", "md", "--format", "html", "--format", "csv"]
     result = CliRunner().invoke(main, [*args, *formats, "--lang", "en", "-q", "--redact"])
     assert result.exit_code == 1, result.output
@@ -229,17 +226,7 @@ def test_diff_of_two_scans_exits_1_on_a_regression(school: Path, tmp_path: Path)
     yaml.write_text(
         yaml.read_text().replace("  - path: exports/broken.xml\n    kind: pfsense\n", "")
     )
-    args = [
-        "--root",
-        str(REPO),
-        "scan",
-        str(school),
-        "--as-of",
-        DEMO_DAY.isoformat(),
-        "--profile",
-        "ci-baseline",
-        "-q",
-    ]
+    args = [*_scan_args(school), "-q"]
     assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")]).exit_code == 1
     firewall = school / "exports" / "fortigate.conf"  # logs no longer forwarded: T11 regresses
     firewall.write_text(firewall.read_text().replace("set status enable", "set status disable"))
@@ -256,31 +243,24 @@ def test_diff_of_two_scans_exits_1_on_a_regression(school: Path, tmp_path: Path)
 
 
 def test_validate_parses_the_exports_and_names_file_and_line(school: Path) -> None:
-    result = CliRunner().invoke(main, ["--root", str(REPO), "validate", str(school)])
+    result = CliRunner().invoke(
+        main, ["--root", str(REPO), "validate", str(school), "--as-of", DEMO_DAY.isoformat()]
+    )
     assert result.exit_code == 2
     line = next(x for x in result.output.splitlines() if "broken.xml" in x)
     assert line.endswith(
         "exports/broken.xml:1:1: error[export]: unexpected end of file (the export may be truncated)"
     ), line
     (school / "exports" / "broken.xml").write_text("<pfsense><filter/></pfsense>")
-    result = CliRunner().invoke(main, ["--root", str(REPO), "validate", str(school)])
+    result = CliRunner().invoke(
+        main, ["--root", str(REPO), "validate", str(school), "--as-of", DEMO_DAY.isoformat()]
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_configuration_findings_speak_dutch_in_dutch_reports(school: Path) -> None:
     out = school.parent / "nl"
-    args = [
-        "--root",
-        str(REPO),
-        "scan",
-        str(school),
-        "--as-of",
-        DEMO_DAY.isoformat(),
-        "--profile",
-        "ci-baseline",
-        "--out",
-        str(out),
-    ]
+    args = _scan_args(school, out)
     result = CliRunner().invoke(main, [*args, "--format", "md", "--format", "html", "-q"])
     assert result.exit_code == 1, result.output
     results = Results.model_validate_json((out / "results.json").read_text())

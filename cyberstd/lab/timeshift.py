@@ -59,17 +59,15 @@ def _shift_file(source: Path, target: Path, days: int) -> None:
     if len(data) > _MAX_SHIFTED:
         target.write_bytes(data)
         return
-    encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8",)
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # newline="" keeps CRLF line ends and a byte order mark as the vendor wrote them
-        with target.open("w", encoding=encoding, newline="") as out:
-            out.write(shift_text(text, days))
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        target.write_bytes(data)  # not text: copied as it is
         return
-    target.write_bytes(data)
+    # newline="" keeps CRLF line ends and a byte order mark as the vendor wrote them
+    with target.open("w", encoding=encoding, newline="") as out:
+        out.write(shift_text(text, days))
 
 
 def _digest(path: Path) -> str:

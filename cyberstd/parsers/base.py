@@ -181,7 +181,6 @@ _NOT_SECRET_KEY = re.compile(
 _SECRET_VALUE = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
     r"|^(Bearer|Basic)\s+\S{8,}"
-    r"|^\d{6}(-\d{6}){7}$"  # a BitLocker recovery password
     r"|^ENC [A-Za-z0-9+/=]{8,}"
     r"|^\$(1|2[abxy]?|5|6|y|argon2\w*)\$[^\s]{8,}"
     r"|^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\."
@@ -190,6 +189,7 @@ _SECRET_VALUE = re.compile(
 
 
 _SECRET_STARTS = ("ENC ", "$", "eyJ", "ghp", "gho", "github_pat", "glpat", "xox", "Bearer", "Basic")
+# A BitLocker recovery password: eight groups of six digits.
 _RECOVERY_PASSWORD = re.compile(r"\d{6}(-\d{6}){7}")
 # Base64 of 32 characters or more with both cases, a digit and a + / or = : a key or secret,
 # whatever its field is called (hex digests, GUIDs and words do not look like this).
