@@ -5,7 +5,11 @@ Layout of a bundle (every path relative, '/'-separated, entries sorted):
     results.json                       the scan's results, as `scan` writes them
     evidence/<finding id>.json         the evidence dict of every finding, one file each
     attestations/<path>                the evidence files of the attestations (path as attested)
-    exports/<path>                     the configuration exports (path as in school.yaml)
+    exports/<path>.redacted.json       each configuration export as its rules read it: the
+                                       parsed tree with every secret redacted, the line of every
+                                       value, and the original file's sha256 (path as in
+                                       school.yaml)
+    exports/<path>                     the raw export itself, only with include_raw_exports
     inputs/<name>                      school.yaml, attestations.yaml, waivers.yaml, as scanned
     reports/<name>                     rendered reports, when given
     manifest.json                      every other entry with its sha256 and size
@@ -20,7 +24,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import re
 import struct
 import zipfile
@@ -32,13 +35,19 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cyberstd import __version__
+from cyberstd.catalog import display_path
 from cyberstd.errors import CyberstdError
+from cyberstd.kinds import ExportKind
+from cyberstd.outputs import write_atomic
+from cyberstd.parsers import parse_source
+from cyberstd.parsers.base import REDACTED, Node, ParseError, Source, decode
 from cyberstd.report.json import render as render_json
 from cyberstd.results import Results, Tool
 from cyberstd.school import ATTESTATIONS_FILE, SCHOOL_FILE, WAIVERS_FILE, SchoolFolder
 
 BUNDLE_FORMAT: Final = "cyberstd-evidence-bundle"
-BUNDLE_VERSION: Final = 1
+BUNDLE_VERSION: Final = 2
+REDACTED_SUFFIX: Final = ".redacted.json"
 MANIFEST = "manifest.json"
 RESULTS = "results.json"
 # The school's own input files, bundled under inputs/ when the scan read them.
@@ -77,17 +86,23 @@ class ManifestEntry(_Model):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(ge=0)
     finding: str | None = None
+    # A redacted export: the sha256 and size of the file it was made from, as results.json
+    # records it, so an auditor who holds the original can tell it is the same file.
+    original_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    original_size: int | None = Field(default=None, ge=0)
 
 
 class Manifest(_Model):
     """manifest.json: what the bundle holds, for which run and school, made by which tool."""
 
     format: Literal["cyberstd-evidence-bundle"] = BUNDLE_FORMAT
-    format_version: Literal[1] = BUNDLE_VERSION
+    # 1: exports always raw; 2: exports redacted unless `exports` says "raw"
+    format_version: Literal[1, 2] = BUNDLE_VERSION
     tool: Tool
     run_id: str
     school_id: str
     created: dt.datetime
+    exports: Literal["redacted", "raw"] = "raw"
     files: list[ManifestEntry]
 
 
@@ -200,22 +215,93 @@ def _attestation_files(
                 problems.append(f"evidence file of the attestation for {control.id}: {exc}")
 
 
+def _pointer(parts: list[str]) -> str:
+    """A JSON Pointer (RFC 6901) of a path of keys and indexes."""
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _lines(node: Node, display: str, parts: list[str], out: dict[str, int | str]) -> None:
+    """Where every value of a tree came from: its line, or file:line for an included file."""
+    if node.line is not None:
+        out[_pointer(parts)] = node.line if node.file == display else f"{node.file}:{node.line}"
+    if isinstance(node.value, dict):
+        for key, child in node.value.items():
+            _lines(child, display, [*parts, key], out)
+    elif isinstance(node.value, list):
+        for index, child in enumerate(node.value):
+            _lines(child, display, [*parts, str(index)], out)
+
+
+def redacted_export(data: bytes, path: Path, display: str, kind_id: str, fmt: str | None) -> bytes:
+    """An export as its rules read it, for a bundle: the parsed tree with every secret
+    replaced by REDACTED (the parsers' own redaction), the line of every value, and the
+    sha256 of the original. An export that cannot be parsed gives its error, not its text."""
+    body: dict[str, Any] = {
+        "export": display,
+        "kind": kind_id,
+        "original_sha256": hashlib.sha256(data).hexdigest(),
+        "original_size": len(data),
+        "redacted": REDACTED,
+    }
+    if fmt is None:
+        body["error"] = f"unknown kind {kind_id!r}"
+        return _dump(body, sort_keys=False)
+    body["format"] = fmt
+    try:
+        source = Source(path=path, display=display, text=decode(data, display), data=data)
+        tree = parse_source(source, fmt)
+    except ParseError as exc:
+        body["error"] = str(exc)
+        return _dump(body, sort_keys=False)
+    lines: dict[str, int | str] = {}
+    _lines(tree, display, [], lines)
+    body["tree"] = tree.plain()
+    body["lines"] = lines
+    return _dump(body, sort_keys=False)
+
+
+@dataclass(frozen=True)
+class ExportPolicy:
+    """How exports enter a bundle: redacted (the default, with the kinds to parse them by),
+    or raw, secrets and all, when the school chooses to hand those over."""
+
+    kinds: dict[str, ExportKind]
+    raw: bool = False
+
+
 def _export_files(
-    results: Results, folder: SchoolFolder, add: dict[str, bytes], problems: list[str]
+    results: Results,
+    folder: SchoolFolder,
+    policy: ExportPolicy,
+    add: dict[str, bytes],
+    originals: dict[str, tuple[str, int]],
+    problems: list[str],
 ) -> None:
-    """The configuration exports, checked against results.json's run.inputs, into `add`."""
+    """The configuration exports, checked against results.json's run.inputs, into `add`:
+    redacted (and the original's sha256 and size into `originals`), or raw."""
     for export in folder.school.exports:
         try:
             name = archive_path("exports/", export.path)
-            recorded = _recorded(results.run.inputs, _inside(folder, export.path))
+            path = _inside(folder, export.path)
+            recorded = _recorded(results.run.inputs, path)
             if recorded is None:
                 raise BundleError(
                     f"{export.path!r} is not among the inputs of results.json; "
                     "was this scan made with this school.yaml?"
                 )
-            add[name] = _read_checked(folder, export.path, recorded)
+            data = _read_checked(folder, export.path, recorded)
         except BundleError as exc:
             problems.append(f"export of kind {export.kind}: {exc}")
+            continue
+        if policy.raw:
+            add[name] = data
+            continue
+        display = display_path(folder.dir / export.path)
+        name += REDACTED_SUFFIX
+        kind = policy.kinds.get(export.kind)
+        fmt = kind.format if kind is not None else None
+        add[name] = redacted_export(data, path, display, export.kind, fmt)
+        originals[name] = (recorded, len(data))
 
 
 def _input_files(
@@ -238,6 +324,7 @@ def build_bundle(
     folder: SchoolFolder,
     reports: dict[str, str | bytes] | None = None,
     *,
+    exports: ExportPolicy,
     created: dt.datetime | None = None,
 ) -> bytes:
     """The bytes of a bundle; BundleError listing every file that changed or cannot be bundled."""
@@ -249,8 +336,9 @@ def build_bundle(
     members, findings = _evidence_members(results)
     members[RESULTS] = render_json(results).encode("utf-8")
     problems: list[str] = []
+    originals: dict[str, tuple[str, int]] = {}
     _attestation_files(results, folder, members, problems)
-    _export_files(results, folder, members, problems)
+    _export_files(results, folder, exports, members, originals, problems)
     _input_files(results, folder, members, problems)
     for name, content in sorted((reports or {}).items()):
         try:
@@ -268,12 +356,15 @@ def build_bundle(
         run_id=results.run.id,
         school_id=results.school.id,
         created=created or results.run.finished,
+        exports="raw" if exports.raw else "redacted",
         files=[
             ManifestEntry(
                 path=name,
                 sha256=hashlib.sha256(data).hexdigest(),
                 size=len(data),
                 finding=findings.get(name),
+                original_sha256=originals[name][0] if name in originals else None,
+                original_size=originals[name][1] if name in originals else None,
             )
             for name, data in sorted(members.items())
         ],
@@ -302,23 +393,18 @@ def write_bundle(
     path: Path,
     reports: dict[str, str | bytes] | None = None,
     *,
+    exports: ExportPolicy,
     created: dt.datetime | None = None,
 ) -> Path:
     """Write a bundle of a scan of `folder` to `path` (all at once, never half); return path.
 
     `reports` maps a file name (kept under reports/) to a rendered report. Refuses, listing
-    them all, attestation evidence or exports whose sha256 differs from what results.json says.
+    them all, attestation evidence or exports whose sha256 differs from what results.json says,
+    and a path that is one of the scan's inputs.
     """
-    data = build_bundle(results, folder, reports, created=created)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BundleError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    data = build_bundle(results, folder, reports, exports=exports, created=created)
+    inputs = [Path(p) for p in results.run.inputs]
+    return write_atomic(path, data, inputs=inputs, option="the bundle")
 
 
 # --- reading ---------------------------------------------------------------------------------

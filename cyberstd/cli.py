@@ -462,7 +462,14 @@ def plan(obj: Ctx, school_dir: Path, profile: str | None) -> None:
     "bundle_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Also write an evidence bundle (zip) here, ready for `cyberstd sign`.",
+    help="Also write an evidence bundle (zip) here, ready for `cyberstd sign`. Exports enter "
+    "it redacted: parsed, every secret replaced, with the original's sha256.",
+)
+@click.option(
+    "--include-raw-exports",
+    is_flag=True,
+    help="Put the exports into the bundle as they are, secrets included (PSKs, password "
+    "hashes, SNMP communities, recovery keys). Only for a recipient who may see those.",
 )
 @pass_ctx
 @handle_errors
@@ -483,9 +490,12 @@ def scan(
     as_of: dt.date | None,
     redact: bool,
     bundle_path: Path | None,
+    include_raw_exports: bool,
 ) -> None:
     """Scan SCHOOL against its profile and write results.json and the reports into --out."""
     obj.clock(as_of)
+    if include_raw_exports and bundle_path is None:
+        raise UsageError("--include-raw-exports goes with --bundle")
     options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet, lang)
     results, folder = run_scan(obj, school_dir, options)
     shared = None
@@ -499,12 +509,17 @@ def scan(
         refuse_inputs(bundle_path, [Path(p) for p in results.run.inputs], "--bundle")
     written = write_reports(results, out, formats, lang, shared)
     if bundle_path is not None:
-        from cyberstd.bundle import write_bundle
+        from cyberstd.bundle import ExportPolicy, write_bundle
 
         reports: dict[str, str | bytes] = {
             p.name: p.read_bytes() for p in written if p.name != "results.json"
         }
-        written.append(write_bundle(results, folder, bundle_path, reports))
+        policy = ExportPolicy(obj.catalog().kinds, raw=include_raw_exports)
+        if include_raw_exports and folder.school.exports:
+            from cyberstd.i18n import t
+
+            click.echo(t("warn.raw_exports", lang, n=len(folder.school.exports)), err=True)
+        written.append(write_bundle(results, folder, bundle_path, reports, exports=policy))
     if not quiet:
         from cyberstd.report.terminal import summary
 

@@ -105,6 +105,7 @@ class Ctx:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self._clock: Clock | None = None
+        self._catalog: Any = None
 
     def clock(self, as_of: dt.date | None = None) -> Clock:
         """The run's one clock: the system's time, read once per command, and the day it
@@ -118,11 +119,16 @@ class Ctx:
         return self._clock
 
     def catalog(self, *, strict: bool = True) -> Any:
+        """The catalog, loaded once per command (a valid one is kept for later calls)."""
         from cyberstd.catalog import load_catalog
 
+        if self._catalog is not None:
+            return self._catalog
         catalog, problems = load_catalog(self.root)
         if problems and strict:
             raise InputError(problems)
+        if not problems:
+            self._catalog = catalog
         return catalog
 
 

@@ -97,6 +97,14 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{message} ({n} check(s): {checks})",
     ),
     "report.and_more": ("en nog {n}", "and {n} more"),
+    "warn.raw_exports": (
+        "waarschuwing: de bundel bevat {n} export(s) zoals ze zijn, met alle geheimen erin "
+        "(wachtwoorden, PSK's, SNMP-community's, herstelsleutels): geef hem enkel aan wie die "
+        "mag zien",
+        "warning: the bundle holds {n} export(s) as they are, with every secret in them "
+        "(passwords, PSKs, SNMP communities, recovery keys): hand it only to someone who may "
+        "see those",
+    ),
     "warn.tool_missing": (
         "waarschuwing: {tool} is niet geïnstalleerd: {n} controle(s) lopen niet "
         "— installeer het met: {install}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -20,6 +21,7 @@ from click.testing import CliRunner, Result
 from cyberstd.bundle import (
     MANIFEST,
     BundleError,
+    ExportPolicy,
     build_bundle,
     check_bundle,
     is_safe_member,
@@ -39,7 +41,8 @@ TODAY = dt.date(2026, 11, 29)
 STARTED = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.UTC)
 POLICY = b"Password policy, version 3: 14 characters, MFA for staff.\n"
 USERS = b'{"value": [{"userPrincipalName": "an@school.test", "accountEnabled": true}]}\n'
-EXPORT_MEMBER = "exports/exports/users.json"
+EXPORT_MEMBER = "exports/exports/users.json.redacted.json"
+RAW_MEMBER = "exports/exports/users.json"
 ATTESTATION_MEMBER = "attestations/evidence/policy.txt"
 CLI = click.Group("cyberstd", commands=COMMANDS)
 
@@ -83,6 +86,14 @@ def school(school_dir: Path) -> Path:
     return school_dir
 
 
+@functools.cache
+def redacting() -> ExportPolicy:
+    """The default: exports enter the bundle redacted, parsed by the shipped kinds."""
+    catalog, problems = load_catalog(None)
+    assert problems == []
+    return ExportPolicy(catalog.kinds)
+
+
 def scan(root: Path, folder_dir: Path) -> tuple[Results, SchoolFolder]:
     catalog, problems = load_catalog(root)
     assert problems == []
@@ -111,8 +122,13 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
 def signed(tmp_path: Path, scanned: tuple[Results, SchoolFolder], keys: tuple[Path, Path]) -> Path:
     """A bundle (with a rendered report) and its signature."""
     results, folder = scanned
+    (tmp_path / "out").mkdir()
     bundle = write_bundle(
-        results, folder, tmp_path / "out" / "bundle.zip", {"report.en.md": "# Report\n"}
+        results,
+        folder,
+        tmp_path / "out" / "bundle.zip",
+        {"report.en.md": "# Report\n"},
+        exports=redacting(),
     )
     result = cli("sign", str(bundle), "--key", str(keys[0]))
     assert result.exit_code == 0, result.output
@@ -175,7 +191,12 @@ def test_bundle_contents(signed: Path, scanned: tuple[Results, SchoolFolder]) ->
             assert entry["sha256"] == hashlib.sha256(data).hexdigest()
             assert entry["size"] == len(data)
         assert zf.read(ATTESTATION_MEMBER) == POLICY
-        assert zf.read(EXPORT_MEMBER) == USERS
+        exported = json.loads(zf.read(EXPORT_MEMBER))
+        assert RAW_MEMBER not in names
+        assert exported["tree"] == json.loads(USERS)
+        assert exported["original_sha256"] == hashlib.sha256(USERS).hexdigest()
+        assert files[EXPORT_MEMBER]["original_sha256"] == exported["original_sha256"]
+        assert files[EXPORT_MEMBER]["original_size"] == len(USERS)
         assert zf.read("reports/report.en.md") == b"# Report\n"
         assert Results.model_validate_json(zf.read("results.json")) == results
         evidence = [n for n in names if n.startswith("evidence/")]
@@ -184,6 +205,7 @@ def test_bundle_contents(signed: Path, scanned: tuple[Results, SchoolFolder]) ->
         assert json.loads(zf.read("evidence/mini.bad@www.school.test.json")) == bad.evidence
         assert files["evidence/mini.bad@www.school.test.json"]["finding"] == bad.id
     assert manifest["run_id"] == results.run.id
+    assert manifest["exports"] == "redacted" and manifest["format_version"] == 2
     assert manifest["school_id"] == "test-school"
     assert manifest["tool"]["name"] == "cyberstd" and manifest["tool"]["version"]
     assert dt.datetime.fromisoformat(manifest["created"]) == results.run.finished
@@ -193,12 +215,12 @@ def test_same_inputs_give_identical_bytes(
     scanned: tuple[Results, SchoolFolder], tmp_path: Path
 ) -> None:
     results, folder = scanned
-    first = write_bundle(results, folder, tmp_path / "a.zip").read_bytes()
-    second = write_bundle(results, folder, tmp_path / "b.zip").read_bytes()
+    first = write_bundle(results, folder, tmp_path / "a.zip", exports=redacting()).read_bytes()
+    second = write_bundle(results, folder, tmp_path / "b.zip", exports=redacting()).read_bytes()
     assert first == second
     # ... also from the results.json read back from disk
     reloaded = Results.model_validate_json(results.model_dump_json())
-    assert build_bundle(reloaded, folder) == first
+    assert build_bundle(reloaded, folder, exports=redacting()) == first
     with zipfile.ZipFile(io.BytesIO(first)) as zf:
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
@@ -442,7 +464,8 @@ def test_altered_signature_bytes_fail(signed: Path, keys: tuple[Path, Path]) -> 
 
 def test_encrypted_key(tmp_path: Path, scanned: tuple[Results, SchoolFolder]) -> None:
     results, folder = scanned
-    bundle = write_bundle(results, folder, tmp_path / "bundle.zip")
+    (tmp_path / "out").mkdir()
+    bundle = write_bundle(results, folder, tmp_path / "bundle.zip", exports=redacting())
     key = tmp_path / "enc.key"
     env = {"CYBERSTD_KEY_PASS": "correct horse battery staple"}
     result = cli("keygen", "--out", str(key), "--passphrase-env", "CYBERSTD_KEY_PASS", env=env)
@@ -531,7 +554,7 @@ def test_evidence_changed_after_scan_is_refused(
     (school / "exports" / "users.json").write_bytes(b"{}\n")
     target = tmp_path / "bundle.zip"
     with pytest.raises(BundleError) as err:
-        write_bundle(results, folder, target)
+        write_bundle(results, folder, target, exports=redacting())
     message = str(err.value)
     assert "2 problem(s)" in message
     assert "attestation for A2: 'evidence/policy.txt' changed since the scan" in message
@@ -566,7 +589,7 @@ def test_waivers_file_is_bundled_when_the_scan_read_it(mini_root: Path, school: 
     )
     results, folder = scan(mini_root, school)
     assert any(Path(p).name == "waivers.yaml" for p in results.run.inputs)
-    with zipfile.ZipFile(io.BytesIO(build_bundle(results, folder))) as zf:
+    with zipfile.ZipFile(io.BytesIO(build_bundle(results, folder, exports=redacting()))) as zf:
         assert zf.read("inputs/waivers.yaml") == (school / "waivers.yaml").read_bytes()
 
 
@@ -577,7 +600,7 @@ def test_input_file_changed_after_scan_is_refused(
     with (school / "attestations.yaml").open("a") as fh:
         fh.write("# edited after the scan\n")
     with pytest.raises(BundleError) as err:
-        write_bundle(results, folder, tmp_path / "bundle.zip")
+        write_bundle(results, folder, tmp_path / "bundle.zip", exports=redacting())
     assert "input file attestations.yaml: 'attestations.yaml' changed since the scan" in str(
         err.value
     )
@@ -589,7 +612,7 @@ def test_missing_evidence_is_refused(
     results, folder = scanned
     (school / "evidence" / "policy.txt").unlink()
     with pytest.raises(BundleError, match=r"'evidence/policy.txt' cannot be read"):
-        write_bundle(results, folder, tmp_path / "bundle.zip")
+        write_bundle(results, folder, tmp_path / "bundle.zip", exports=redacting())
 
 
 @pytest.mark.parametrize("hostile", ["../outside.txt", "/etc/passwd", "evidence/../../outside.txt"])
@@ -607,7 +630,7 @@ def test_hostile_attestation_path_is_refused(
         controls.append(c)
     forged = results.model_copy(update={"controls": controls})
     with pytest.raises(BundleError) as err:
-        write_bundle(forged, folder, tmp_path / "bundle.zip")
+        write_bundle(forged, folder, tmp_path / "bundle.zip", exports=redacting())
     assert repr(hostile) in str(err.value)
     assert "absolute" in str(err.value) or "'..'" in str(err.value)
 
@@ -644,7 +667,7 @@ def test_results_of_another_school_are_refused(
         update={"school": results.school.model_copy(update={"id": "other-school"})}
     )
     with pytest.raises(BundleError, match="other-school"):
-        write_bundle(other, folder, tmp_path / "bundle.zip")
+        write_bundle(other, folder, tmp_path / "bundle.zip", exports=redacting())
 
 
 # --- bad input: clear messages, no traceback -------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,70 @@ def test_an_atomic_write_leaves_the_old_file_when_it_fails(tmp_path: Path) -> No
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]  # no temporary file left
     with pytest.raises(UsageError, match="folder"):
         write_atomic(tmp_path, b"x")
+
+
+# Secrets of the demo school's exports, as its vendors write them (UniFi x_passphrase,
+# FortiGate ENC password and psksecret).
+DEMO_SECRETS = (b"Leerlingen2026!", b"SH2nlSm9Qj3cQ0hQp3JK6yyb4fTkJ9xfR0n2c4JqkZ6c0m0Yb1c=",
+                b"qO4o2TZ2ehQ9v0u1bK3z7sX8pYfWm6nL5rE4tA3dC2gB1=")  # fmt: skip
+
+
+def _members(bundle: Path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _bundle(tmp_path: Path, *extra: str) -> tuple[object, Path]:
+    out = tmp_path / "out"
+    out.mkdir()
+    target = tmp_path / "bundle.zip"
+    result = _cli(
+        "scan", str(REPO / "examples" / "demo-school"), "--profile", "ci-baseline",
+        "--as-of", DEMO_DAY.isoformat(), "--out", str(out), "-q", "--bundle", str(target), *extra,
+    )  # fmt: skip
+    return result, target
+
+
+def test_a_bundle_holds_the_exports_redacted_by_default(tmp_path: Path) -> None:
+    import json
+
+    for secret in DEMO_SECRETS:  # the demo's exports do hold them
+        assert any(secret in p.read_bytes() for p in EXPORTS.rglob("*") if p.is_file())
+    result, target = _bundle(tmp_path)
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    members = _members(target)
+    for name, data in members.items():
+        for secret in DEMO_SECRETS:
+            assert secret not in data, (name, secret)
+    manifest = json.loads(members["manifest.json"])
+    assert manifest["exports"] == "redacted"
+    exported = [e for e in manifest["files"] if e["path"].startswith("exports/")]
+    assert exported and all(e["path"].endswith(".redacted.json") for e in exported)
+    fortigate = json.loads(members["exports/exports/firewall/fortigate.conf.redacted.json"])
+    original = (EXPORTS / "firewall" / "fortigate.conf").read_bytes()
+    assert fortigate["original_sha256"] == hashlib.sha256(original).hexdigest()
+    assert fortigate["format"] == "fortigate" and fortigate["redacted"] == "[redacted]"
+    assert b"[redacted]" in members["exports/exports/firewall/fortigate.conf.redacted.json"]
+
+
+def test_raw_exports_only_when_asked_and_with_a_warning(tmp_path: Path) -> None:
+    result, target = _bundle(tmp_path, "--include-raw-exports")
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert "alle geheimen" in result.stderr  # type: ignore[attr-defined]
+    members = _members(target)
+    assert (
+        members["exports/exports/firewall/fortigate.conf"]
+        == (EXPORTS / "firewall" / "fortigate.conf").read_bytes()
+    )
+    assert b'"exports": "raw"' in members["manifest.json"]
+
+
+def test_raw_exports_need_a_bundle(tmp_path: Path) -> None:
+    result = _cli(
+        "scan", str(REPO / "examples" / "demo-school"), "--out", str(tmp_path),
+        "--include-raw-exports",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--bundle" in result.output  # type: ignore[attr-defined]
+    assert not (tmp_path / "results.json").exists()

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 from itertools import count
+from pathlib import Path
 
 import pytest
 
+from cyberstd.bundle import redacted_export
 from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import source_from_text
 
@@ -140,3 +142,26 @@ def test_what_only_names_a_key_is_kept() -> None:
     assert plain["key_mgmt"] == "WPA-PSK" and plain["keyType"] == "rsa"
     assert plain["HostKey"].startswith("/etc/ssh/") and plain["deviceId"].startswith("5a1b")
     assert plain["sha256"].startswith("e3b0")
+
+
+@pytest.mark.parametrize(("fmt", "text", "planted"), CASES, ids=[c[0] for c in CASES])
+def test_no_planted_secret_enters_a_bundle(fmt: str, text: str, planted: list[str]) -> None:
+    """An export enters an evidence bundle as its redacted tree: no secret in those bytes,
+    and every value still knows its line in the original."""
+    data = text.encode()
+    member = redacted_export(data, Path("export"), "export", "some-kind", fmt)
+    for value in planted:
+        assert value.encode() not in member, value
+    body = json.loads(member)
+    assert body["format"] == fmt and "error" not in body
+    assert body["lines"] and all(isinstance(n, int) and n >= 1 for n in body["lines"].values())
+    assert body["original_size"] == len(data)
+
+
+def test_an_unreadable_export_enters_a_bundle_as_its_error() -> None:
+    member = json.loads(
+        redacted_export(b'{"psk": "planted', Path("x.json"), "x.json", "entra-users", "json")
+    )
+    assert "tree" not in member and "x.json" in member["error"]
+    unknown = json.loads(redacted_export(b"{}", Path("x.json"), "x.json", "nieuw", None))
+    assert unknown["error"] == "unknown kind 'nieuw'"
