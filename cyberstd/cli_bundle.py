@@ -174,16 +174,24 @@ def verify(file: Path, pubkey: Path, sig_file: Path | None) -> None:
                 f"(run {m.run_id}, school {m.school_id}, created {m.created.isoformat()})"
             )
     if failures:
-        click.echo(f"verification FAILED: {file}", err=True)
+        _say(f"verification FAILED: {file}", err=True)
         for line in failures:
-            click.echo(f"  - {line}", err=True)
+            _say(f"  - {line}", err=True)
         sys.exit(ExitCode.GAPS)
-    click.echo(f"verified {file} ({signature.kind})")
-    click.echo(f"  signer:    {signature.fingerprint} ({signature.algorithm})")
-    click.echo(f"  signed at: {signature.signed_at} by cyberstd {signature.tool_version}")
-    click.echo(f"  sha256:    {signature.sha256} ({signature.size} bytes)")
+    _say(f"verified {file} ({signature.kind})")
+    _say(f"  signer:    {signature.fingerprint} ({signature.algorithm})")
+    _say(f"  signed at: {signature.signed_at} by cyberstd {signature.tool_version}")
+    _say(f"  sha256:    {signature.sha256} ({signature.size} bytes)")
     if summary:
-        click.echo(f"  {summary}")
+        _say(f"  {summary}")
+
+
+def _say(line: str, err: bool = False) -> None:
+    """One line of verify's report: a name from the archive or the signature (someone else's
+    text) cannot clear the screen, move the cursor or reorder what is read."""
+    from cyberstd.report.escape import visible
+
+    click.echo(visible(line), err=err)
 
 
 COMMANDS: list[click.Command] = [keygen, sign, verify]

@@ -28,7 +28,10 @@ FAIL_ON = ["non_compliant", "error", "partial", "not_assessed", "none"]
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    """An error on stderr; what it quotes from a file cannot steer the terminal."""
+    from cyberstd.report.escape import visible
+
+    click.echo(visible(message, keep="\n"), err=True)
 
 
 def handle_errors(func: F) -> F:

@@ -14,8 +14,9 @@ from typing import Any
 
 from cyberstd.errors import UsageError
 from cyberstd.i18n import t
-from cyberstd.report.common import inert
-from cyberstd.report.markdown import code, inline
+from cyberstd.report.escape import inert
+from cyberstd.report.escape import markdown as inline
+from cyberstd.report.escape import markdown_code as code
 from cyberstd.results import (
     MET,
     Answer,
@@ -445,7 +446,7 @@ def render_text(d: Diff, lang: str = "nl") -> str:
         for c in items:
             mark = f"  [{_t('worse', lang)}]" if c.worse and change not in REGRESSIONS else ""
             lines.append(
-                f"  {c.id:8} {_t('level_short', lang, level=c.level):9} "
+                f"  {inert(c.id, 100):8} {_t('level_short', lang, level=c.level):9} "
                 f"{_transition(c, lang)}{mark}  "
                 f"{inert(c.title.get(lang, ''), 100)}"
             )
@@ -467,7 +468,11 @@ def render_markdown(d: Diff, lang: str = "nl") -> str:
         return f"{reached} / {s.target_level}"
 
     rows = [
-        (_t("run", lang), code(o.run.id), code(n.run.id)),
+        (
+            _t("run", lang),
+            inline(o.run.id),
+            inline(n.run.id),
+        ),  # no code span: a | in it would end the cell
         (
             _t("date", lang),
             f"{o.run.finished:%Y-%m-%d %H:%M} UTC",
@@ -509,7 +514,7 @@ def render_markdown(d: Diff, lang: str = "nl") -> str:
         for c in items:
             mark = f" ({_t('worse', lang)})" if c.worse and change not in REGRESSIONS else ""
             lines.append(
-                f"- **{c.id}** ({t('report.level', lang, level=c.level)}) "
+                f"- **{inline(c.id)}** ({t('report.level', lang, level=c.level)}) "
                 f"{inline(c.title.get(lang, ''))}: {_transition(c, lang)}{mark}"
             )
             lines += [

@@ -191,3 +191,20 @@ def _catalog_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["CYBERSTD_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
+def scan_demo_config(out: Path) -> Path:
+    """results.json of the demo school's configuration scan (profile ci-baseline: exports,
+    attestations, waivers; no network), judged as of the demo's day."""
+    from click.testing import CliRunner
+
+    from cyberstd.cli import main
+    from cyberstd.lab.timeshift import DEMO_DAY
+
+    result = CliRunner().invoke(
+        main,
+        ["--root", str(REPO), "scan", str(REPO / "examples" / "demo-school"), "--profile",
+         "ci-baseline", "--as-of", DEMO_DAY.isoformat(), "--out", str(out), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    return out / "results.json"

@@ -397,6 +397,22 @@ def test_unsafe_member_in_archive_is_reported(
     assert not (tmp_path / "escape.txt").exists()
 
 
+def test_member_names_cannot_forge_the_screen(
+    signed: Path, keys: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A member named to clear the terminal and draw a fake success is shown as text."""
+    forged = tmp_path / "forged.zip"
+    name = "\x1b[2J\x1b[Hverified bundle.zip (bundle)\u202e\nok.txt"
+    rewrite(signed, forged, add=name)
+    result = verify(forged, keys[1], "--sig", str(signed.with_name("bundle.zip.sig")))
+    assert result.exit_code == 1
+    shown = result.stdout + result.stderr
+    for ch in ("\x1b", "\u202e"):
+        assert ch not in shown
+    assert "added: \\x1b[2J\\x1b[Hverified bundle.zip (bundle)\\u202e\\nok.txt" in shown
+    assert shown.startswith("verification FAILED")
+
+
 def test_not_a_bundle_at_all(tmp_path: Path) -> None:
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"PK\x03\x04" + bytes(100))

@@ -12,7 +12,7 @@ from cyberstd.cli import main
 from cyberstd.errors import UsageError
 from cyberstd.lab.timeshift import DEMO_DAY
 from cyberstd.outputs import write_atomic
-from tests.conftest import REPO
+from tests.conftest import REPO, scan_demo_config
 
 EXPORTS = REPO / "examples" / "demo-school" / "exports"
 
@@ -23,14 +23,7 @@ def _cli(*args: str) -> object:
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("scan")
-    result = CliRunner().invoke(
-        main,
-        ["--root", str(REPO), "scan", str(REPO / "examples" / "demo-school"), "--profile",
-         "ci-baseline", "--as-of", DEMO_DAY.isoformat(), "--out", str(out), "-q"],
-    )  # fmt: skip
-    assert result.exit_code == 1, result.output
-    return out / "results.json"
+    return scan_demo_config(tmp_path_factory.mktemp("scan"))
 
 
 def test_report_never_overwrites_the_results_it_reads(results: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 
@@ -51,22 +52,73 @@ def gaps(results: Results) -> list[ControlResult]:
     )
 
 
-def next_step(results: Results, control: ControlResult, lang: str) -> str:
-    """What to do about a control, in one line."""
-    school_ref = _shell_word(results.school.folder or results.school.id)
+# One part of a next step: (is code, text). Our texts mark code with backticks; the values
+# put into them (a school folder, a remediation from a catalog) are split by the template's
+# backticks only, so a backtick in a folder name cannot open or close a code span.
+Segment = tuple[bool, str]
+_SLOT = "\x00{}\x00"
+
+
+def _split(text: str) -> list[Segment]:
+    return [(i % 2 == 1, part) for i, part in enumerate(text.split("`")) if part]
+
+
+def _fill(template: list[Segment], values: dict[str, str]) -> list[Segment]:
+    """Segments of a template with the values put into their slots; a `text` value (a
+    remediation, which marks its own code with backticks) becomes segments of its own."""
+    out: list[Segment] = []
+    for is_code, part in template:
+        pieces = re.split("\x00(\\w+)\x00", part)
+        for i, piece in enumerate(pieces):
+            if i % 2 == 0:
+                if piece:
+                    out.append((is_code, piece))
+            elif piece == "text" and not is_code:
+                out.extend(_split(values[piece]))
+            else:
+                out.append((is_code, values[piece]))
+    merged: list[Segment] = []
+    for is_code, part in out:  # a command with its filled-in slots stays one code span
+        if merged and merged[-1][0] == is_code:
+            merged[-1] = (is_code, merged[-1][1] + part)
+        else:
+            merged.append((is_code, part))
+    return merged
+
+
+def next_step_parts(results: Results, control: ControlResult, lang: str) -> list[Segment]:
+    """What to do about a control, in one line, as text and code parts."""
     status = control.underlying_status or control.status
     if status is ControlStatus.ERROR:
-        return t("next.rerun", lang)
+        return _split(t("next.rerun", lang))
     if control.waiver is not None and control.waiver.expired and status in GAP_ORDER:
-        return t("next.waiver_renew", lang)
+        return _split(t("next.waiver_renew", lang))
     failing = [f for f in findings_of(results, control) if f.status is FindingStatus.FAIL]
+    slots = {k: _SLOT.format(k) for k in ("school", "control", "text")}
+    values = {
+        "school": _shell_word(results.school.folder or results.school.id),
+        "control": control.id,
+    }
     if failing and failing[0].remediation:
-        return t("next.implement", lang, text=failing[0].remediation.get(lang, ""))
+        template = t("next.implement", lang, text=slots["text"])
+        return _fill(_split(template), {"text": failing[0].remediation.get(lang, "")})
+    key = ""
     if control.attestation is not None and control.attestation.expired:
-        return t("next.review", lang, school=school_ref, control=control.id)
-    if status in (ControlStatus.NOT_ASSESSED, ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL):
-        return t("next.attest", lang, school=school_ref, control=control.id)
-    return ""
+        key = "next.review"
+    elif status in (ControlStatus.NOT_ASSESSED, ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL):
+        key = "next.attest"
+    if not key:
+        return []
+    template = t(key, lang, school=slots["school"], control=slots["control"])
+    return _fill(_split(template), values)
+
+
+def next_step(results: Results, control: ControlResult, lang: str) -> str:
+    """What to do about a control, in one line of plain text (code marked with backticks)."""
+    return "".join(
+        f"`{text}`" if is_code else text
+        for is_code, text in next_step_parts(results, control, lang)
+    )
 
 
 def incomplete(results: Results) -> list[Finding]:
@@ -111,9 +163,3 @@ def error_causes(results: Results, lang: str) -> list[ErrorCause]:
 def _shell_word(text: str) -> str:
     """A path as one shell word, so a suggested command can be pasted as it is."""
     return shlex.quote(text)
-
-
-def inert(text: str, limit: int = 500) -> str:
-    """Text from the scanned network shown as it is: control characters made visible, length bounded."""
-    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 from cyberstd.explain import why
 from cyberstd.i18n import t
-from cyberstd.report.common import findings_of, inert, next_step, severity_of
+from cyberstd.report.common import findings_of, next_step, severity_of
+from cyberstd.report.escape import inert
 from cyberstd.report.locations import evidence_summary
 from cyberstd.results import (
     GAP_ORDER,

@@ -25,10 +25,10 @@ from cyberstd.report.common import (
     findings_of,
     gaps,
     incomplete,
-    inert,
-    next_step,
+    next_step_parts,
     severity_of,
 )
+from cyberstd.report.escape import inert
 from cyberstd.report.locations import locations
 from cyberstd.results import (
     GAP_ORDER,
@@ -342,10 +342,9 @@ def _rel(path: str, folder: str | None) -> str:
     return path
 
 
-def _segments(step: str) -> list[tuple[bool, str]]:
-    """A next-step text split on backticks: (is_code, text) parts, code shown as <code>."""
-    parts = step.split("`")
-    return [(i % 2 == 1, _inert(part, OWN_LIMIT)) for i, part in enumerate(parts) if part]
+def _segments(parts: list[tuple[bool, str]]) -> list[tuple[bool, str]]:
+    """A next step's (is_code, text) parts, each inert; code is shown as <code>."""
+    return [(is_code, _inert(part, OWN_LIMIT)) for is_code, part in parts]
 
 
 def _compact(value: Any) -> str:
@@ -469,7 +468,7 @@ def _control_view(results: Results, control: ControlResult, lang: str) -> Contro
     found = findings_of(results, control)
     folder = results.school.folder
     is_gap = control.status in GAP_ORDER
-    step = next_step(results, control, lang)
+    step = next_step_parts(results, control, lang)
     show_step = step and control.status not in (
         ControlStatus.COMPLIANT,
         ControlStatus.NOT_APPLICABLE,
@@ -477,7 +476,7 @@ def _control_view(results: Results, control: ControlResult, lang: str) -> Contro
     severity = severity_of(results, control)
     underlying = control.underlying_status
     return ControlView(
-        id=control.id,
+        id=_inert(control.id, 100),
         level=control.level,
         type=text(f"html.type.{control.type}", lang)
         if f"html.type.{control.type}" in _TEXT
@@ -618,7 +617,7 @@ def _context(results: Results, lang: str) -> dict[str, Any]:
         "lang": "en" if lang == "en" else "nl",
         "tr": tr,
         "csp": content_security_policy(),
-        "title": text("report.title", lang, framework=results.run.framework.id.upper()),
+        "title": _inert(text("report.title", lang, framework=results.run.framework.id.upper())),
         "school_name": _inert(results.school.name, 300),
         "school_id": _inert(results.school.id, 200),
         "run_id": _inert(results.run.id, 200),

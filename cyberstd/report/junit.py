@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
+from cyberstd.report.escape import xml as _clean
 from cyberstd.report.locations import locations
 from cyberstd.results import Finding, FindingStatus, Results
-
-_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _clean(text: str) -> str:
-    """Text that XML 1.0 can hold (control characters from a hostile banner become U+FFFD)."""
-    return _BAD_XML.sub("\ufffd", text)
 
 
 def _value(v: object) -> str:
@@ -42,7 +35,7 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", name: str = "
     suites: dict[str, list[Finding]] = {}
     for f in findings:
         suites.setdefault(f.target, []).append(f)
-    root = Element("testsuites", name=name)
+    root = Element("testsuites", name=_clean(name))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for target, group in suites.items():
         suite = SubElement(root, "testsuite", name=_clean(target))

@@ -34,7 +34,8 @@ from urllib.parse import quote
 
 from cyberstd.explain import why
 from cyberstd.i18n import t
-from cyberstd.report.common import findings_of, inert, next_step, severity_of
+from cyberstd.report.common import findings_of, next_step, severity_of
+from cyberstd.report.escape import inert, json_strings
 from cyberstd.report.locations import FAILED, evidence_summary, files_read, is_config, locations
 from cyberstd.results import (
     GAP_ORDER,
@@ -572,4 +573,4 @@ def _prune(value: Any) -> Any:
 
 def render(results: Results, lang: str = "en") -> str:
     """OSCAL assessment-results as JSON text (same results, same bytes)."""
-    return json.dumps(build(results, lang), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(json_strings(build(results, lang)), indent=2, ensure_ascii=False) + "\n"

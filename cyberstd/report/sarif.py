@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cyberstd import __version__
+from cyberstd.report.escape import json_strings
 from cyberstd.report.locations import Location, locations
 from cyberstd.results import Finding, FindingStatus, Results, Severity
 
@@ -126,7 +127,7 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: 
         ],
     }
     # Compact: code-scanning uploads of thousands of results stay small and quick to write.
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(json_strings(doc), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def render(results: Results, lang: str) -> str:

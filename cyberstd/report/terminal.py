@@ -7,8 +7,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cyberstd.i18n import t
-from cyberstd.report.common import error_causes, gaps, incomplete, inert, next_step, severity_of
-from cyberstd.results import ControlStatus, Results
+from cyberstd.report.common import error_causes, gaps, incomplete, next_step_parts, severity_of
+from cyberstd.report.escape import terminal
+from cyberstd.results import ControlResult, ControlStatus, Results
 
 STYLE = {
     ControlStatus.COMPLIANT: "green",
@@ -24,9 +25,11 @@ STYLE = {
 def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
     s = results.summary
     reached = str(s.level_reached) if s.level_reached else t("report.level_none", lang)
+    run = results.run
     head = Text.assemble(
-        (inert(results.school.name), "bold"),
-        f"  {results.run.framework.id} {results.run.framework.version} / {results.run.profile}\n",
+        terminal(results.school.name, "bold"),
+        terminal(f"  {run.framework.id} {run.framework.version} / {run.profile}", limit=300),
+        "\n",
         (f"{t('report.level_reached', lang)}: {reached} / {s.target_level}", "bold"),
         f"   {t('report.score', lang)}: {s.score:.1f}%",
     )
@@ -41,7 +44,7 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
     if errors:
         parts.append(Text(t("report.errors", lang, n=len(errors)), style="bold yellow"))
         for cause in error_causes(results, lang):
-            parts.append(Text(f"  • {inert(cause.line(lang), 600)}", style="yellow"))
+            parts.append(terminal(f"  • {cause.line(lang)}", "yellow", 600))
     gap_list = gaps(results)[:top]
     if gap_list:
         table = Table(title=t("report.top_gaps", lang), show_lines=False)
@@ -54,18 +57,23 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
             table.add_column(col, overflow="fold")
         for c in gap_list:
             table.add_row(
-                c.id,
+                terminal(c.id, limit=100),
                 str(c.level),
                 Text(
                     f"{t(f'status.{c.status}', lang)} ({t(f'severity.{severity_of(results, c)}', lang)})",
                     style=STYLE[c.status],
                 ),
-                Text(_short(inert(next_step(results, c, lang).replace("`", "")))),
+                terminal(_short(_plain_step(results, c, lang))),
             )
         parts.append(table)
     else:
         parts.append(Text(t("report.no_gaps", lang), style="green"))
     return Group(*parts)
+
+
+def _plain_step(results: Results, control: ControlResult, lang: str) -> str:
+    """A next step as plain text (commands without their backticks)."""
+    return "".join(part for _, part in next_step_parts(results, control, lang))
 
 
 def _short(text: str, limit: int = 160) -> str:
