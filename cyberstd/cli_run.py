@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from cyberstd.cli_common import Ctx
-from cyberstd.errors import ExitCode, InputError, UsageError
+from cyberstd.errors import ExitCode, InputError, Problem, UsageError
 
 
 def load_school_folder(obj: Ctx, folder: Path) -> tuple[Any, Any]:
@@ -122,6 +122,13 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> tuple[Any, Any
 
     clock = obj.clock()
     catalog, school = load_school_folder(obj, school_dir)
+    if options.ca_bundle is not None:
+        from cyberstd.school import ca_bundle_problem
+
+        wrong = ca_bundle_problem(options.ca_bundle)
+        if wrong is not None:
+            shown = str(options.ca_bundle)
+            raise InputError([Problem(shown, 1, 1, wrong[0], f"--ca-bundle: {wrong[1]}")])
     the_plan = make_plan(catalog, school, options.profile)
     for tool in sorted(missing_tools(the_plan)):
         warn_tool_missing(the_plan, tool, options.lang)

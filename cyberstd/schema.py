@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -62,6 +63,28 @@ def _ip_network(value: object) -> IPv4Network | IPv6Network:
         ) from None
 
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _day(value: object) -> object:
+    """A date as the files write it: YYYY-MM-DD. A bare number is not a date (pydantic would
+    read 1788220800 as seconds since 1970), nor is 1/9/2026."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DAY.match(value.strip()):
+        return value.strip()
+    raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD (such as 2026-09-01)")
+
+
+def _port(value: object) -> object:
+    """A TCP port as a plain number: `true` or "443" is not one."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not a port number; write a number from 1 to 65535")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_day)]
+Port = Annotated[int, BeforeValidator(_port), Field(ge=1, le=65535)]
 HostName = Annotated[str, AfterValidator(_host_name)]
 IPAddress = Annotated[IPv4Address | IPv6Address, PlainValidator(_ip_address)]
 IPNetwork = Annotated[IPv4Network | IPv6Network, PlainValidator(_ip_network)]
@@ -105,7 +128,7 @@ class FrameworkMeta(Strict):
     id: Id
     name: LocalText
     version: NonEmpty
-    date: dt.date
+    date: Day
     source: Source
     note: LocalText
     control_types: list[Id] = Field(min_length=1)
@@ -227,16 +250,9 @@ class HostDef(Strict):
     name: HostName
     address: IPAddress | None = None
     roles: list[HostRole] = Field(min_length=1)
-    ports: dict[Id, int] = Field(default_factory=dict)
-    allowed_ports: list[Annotated[int, Field(ge=1, le=65535)]] | None = None
+    ports: dict[Id, Port] = Field(default_factory=dict)
+    allowed_ports: list[Port] | None = None
     zone: Id | None = None
-
-    @model_validator(mode="after")
-    def _ports_in_range(self) -> Self:
-        for service, port in self.ports.items():
-            if not 1 <= port <= 65535:
-                raise ValueError(f"port for {service!r} must be between 1 and 65535, not {port}")
-        return self
 
 
 class ZoneDef(Strict):
@@ -255,8 +271,8 @@ class Authorization(Strict):
 
     ranges: list[IPNetwork] = Field(min_length=1)
     authorized_by: NonEmpty
-    date: dt.date
-    expires: dt.date | None = None
+    date: Day
+    expires: Day | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
@@ -274,7 +290,7 @@ class ResolverSettings(Strict):
     """The DNS server the scan asks (split-horizon DNS, a lab): address and port."""
 
     address: IPAddress
-    port: int = Field(default=53, ge=1, le=65535)
+    port: Port = 53
 
 
 class NetworkSettings(Strict):
@@ -315,8 +331,8 @@ class AttestationDef(Strict):
     explanation: NonEmpty
     evidence: list[EvidenceFile] = Field(default_factory=list)
     attested_by: NonEmpty
-    date: dt.date
-    review_by: dt.date
+    date: Day
+    review_by: Day
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
@@ -334,8 +350,8 @@ class WaiverDef(Strict):
     check: Id | None = None
     reason: NonEmpty
     approved_by: NonEmpty
-    approved: dt.date | None = None
-    expires: dt.date
+    approved: Day | None = None
+    expires: Day
 
     @model_validator(mode="after")
     def _valid(self) -> Self:

@@ -51,6 +51,31 @@ class SchoolFolder:
         return ExportStore(kinds, files)
 
 
+MAX_CA_BUNDLE = 16 * 1024 * 1024
+
+
+def ca_bundle_problem(path: Path) -> tuple[str, str] | None:
+    """(code, message) when a file cannot serve as a CA bundle: missing, too large, or not one
+    or more PEM certificates (a private key, DER, random bytes); None when it can."""
+    try:
+        if not path.is_file():
+            return "missing-file", "not found (or not a file)"
+        if path.stat().st_size > MAX_CA_BUNDLE:
+            return "too-large", f"more than {MAX_CA_BUNDLE} bytes; not a CA bundle"
+        data = path.read_bytes()
+    except OSError as exc:
+        return "missing-file", f"cannot be read: {exc.strerror or exc}"
+    from cryptography import x509
+
+    try:
+        found = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        found = []
+    if not found:
+        return "not-a-ca-bundle", "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+    return None
+
+
 def _load(path: Path, inputs: dict[str, str], problems: list[Problem]) -> Document | None:
     try:
         doc = load(path, display_path(path))
@@ -191,14 +216,17 @@ def _school_problems(
                 f"unknown zone {school.network.vantage_zone!r}{hint}",
             )
         )
-    if school.network.ca_bundle is not None and not (folder / school.network.ca_bundle).is_file():
-        out.append(
-            doc.problem(
-                ["network", "ca_bundle"],
-                "missing-file",
-                f"CA bundle {school.network.ca_bundle!r} not found",
+    if school.network.ca_bundle is not None:
+        wrong = ca_bundle_problem(folder / school.network.ca_bundle)
+        if wrong is not None:
+            code, message = wrong
+            out.append(
+                doc.problem(
+                    ["network", "ca_bundle"],
+                    code,
+                    f"CA bundle {school.network.ca_bundle!r}: {message}",
+                )
             )
-        )
     for i, export in enumerate(school.exports):
         if catalog.kinds and export.kind not in catalog.kinds:
             hint = did_you_mean(export.kind, catalog.kinds)

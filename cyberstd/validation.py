@@ -27,11 +27,12 @@ _DATE_ERRORS = {
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean X?)' when a close match exists, else ''."""
     pool = list(choices)
-    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in pool}
-        close = [lowered[word.lower()]] if word.lower() in lowered else []
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    folded = {" ".join(c.casefold().split()): c for c in pool}
+    key = " ".join(word.casefold().split())
+    if key in folded:  # o12 is O12, not T12: the same id but for case and spaces comes first
+        return f" (did you mean {folded[key]!r}?)"
+    matches = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    return f" (did you mean {folded[matches[0]]!r}?)" if matches else ""
 
 
 def parse(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:

@@ -1,8 +1,17 @@
-"""Safe YAML loading with ruamel.yaml: size, encoding, duplicate keys and alias bombs refused, positions kept."""
+"""Safe YAML loading with ruamel.yaml: size, encoding, duplicate keys, tags, depth and alias
+bombs refused, positions kept.
+
+The files are YAML 1.2 (ruamel's default): `yes`, `on` and `1:30` are text, not booleans or
+numbers. Only the core schema's tags are allowed (`!!str` and the like, written or implied);
+any other tag (`!!python/object/apply:...`, `!!binary`, `!!set`, a custom `!tag`) is refused
+wherever it stands, so nothing in a school's files is ever constructed as an object. Dates
+are kept as text for pydantic, which then wants a real YYYY-MM-DD (schema.Day).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +27,17 @@ from cyberstd.errors import InputError, Problem
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 100_000
+MAX_DEPTH = 64
+# The tags of YAML 1.2's core schema (and the merge key): implied by plain values or written.
+CORE = "tag:yaml.org,2002:"
+ALLOWED_TAGS = frozenset(
+    CORE + name
+    for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge")
+)
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag[len(CORE) :] if tag.startswith(CORE) else tag
 
 
 class _Constructor(RoundTripConstructor):
@@ -115,6 +135,8 @@ def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Do
         raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
     except YAMLError as exc:
         raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
+    except RecursionError:
+        raise InputError([_too_deep(shown, text)]) from None
     if node is None:
         raise InputError([Problem(shown, 1, 1, "empty", "file is empty")])
     problems = _check_nodes(shown, node)
@@ -126,7 +148,18 @@ def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Do
         raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
     except (YAMLError, ValueError) as exc:
         raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
+    except RecursionError:
+        raise InputError([_too_deep(shown, text)]) from None
     return Document(path or Path(shown), shown, data, hashlib.sha256(raw).hexdigest())
+
+
+def _too_deep(display: str, text: str) -> Problem:
+    """Nesting the YAML library cannot even read: placed where the brackets pile up."""
+    pile = re.search(r"(?:[\[{][^\[{\]}\n]{0,16}){8,}", text)
+    at = pile.start() if pile else 0
+    line = text.count("\n", 0, at) + 1
+    col = at - (text.rfind("\n", 0, at) + 1) + 1
+    return Problem(display, line, col, "too-deep", f"nested more than {MAX_DEPTH} levels deep")
 
 
 def _marked(display: str, exc: MarkedYAMLError, code: str) -> Problem:
@@ -138,25 +171,46 @@ def _marked(display: str, exc: MarkedYAMLError, code: str) -> Problem:
 
 
 def _check_nodes(display: str, root: Node) -> list[Problem]:
-    """Duplicate keys (all of them) and documents whose aliases expand past MAX_NODES."""
+    """Duplicate keys (all of them), tags outside the core schema (all of them), nesting deeper
+    than MAX_DEPTH, and documents of more than MAX_NODES values (through aliases or not)."""
     problems: list[Problem] = []
     sizes: dict[int, int] = {}
     seen: set[int] = set()
     on_stack: set[int] = set()
+    reused = [False]
 
     def pos(node: Node) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
 
-    def size(node: Node) -> int:
+    def check_tag(node: Node) -> None:
+        tag = str(node.tag)
+        if tag not in ALLOWED_TAGS:
+            line, col = pos(node)
+            problems.append(
+                Problem(
+                    display,
+                    line,
+                    col,
+                    "tag",
+                    f"the YAML tag {_shown_tag(tag)} is not allowed here; write a plain value",
+                )
+            )
+
+    def size(node: Node, depth: int) -> int:
         key = id(node)
         if key in sizes:
+            reused[0] = True
             return sizes[key]
         if key in on_stack:
             raise _Recursive(node)
+        if depth > MAX_DEPTH:
+            raise _TooDeep(node)
         on_stack.add(key)
         total = 1
         first = key not in seen
         seen.add(key)
+        if first:
+            check_tag(node)
         if isinstance(node, MappingNode):
             names: dict[str, Node] = {}
             for k, v in node.value:
@@ -175,10 +229,10 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
                         )
                     else:
                         names[k.value] = k
-                total += size(k) + size(v)
+                total += size(k, depth + 1) + size(v, depth + 1)
         elif isinstance(node, SequenceNode):
             for item in node.value:
-                total += size(item)
+                total += size(item, depth + 1)
         on_stack.discard(key)
         sizes[key] = total
         if total > MAX_NODES:
@@ -186,25 +240,33 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
         return total
 
     try:
-        size(root)
+        size(root, 1)
     except _Recursive as exc:
         line, col = pos(exc.node)
         problems.append(Problem(display, line, col, "alias", "recursive YAML alias"))
-    except _TooBig as exc:
+    except _TooDeep as exc:
         line, col = pos(exc.node)
         problems.append(
-            Problem(
-                display,
-                line,
-                col,
-                "alias-bomb",
-                f"document expands to more than {MAX_NODES} nodes through aliases; refused",
-            )
+            Problem(display, line, col, "too-deep", f"nested more than {MAX_DEPTH} levels deep")
         )
+    except _TooBig as exc:
+        line, col = pos(exc.node)
+        if reused[0]:
+            code = "alias-bomb"
+            message = f"document expands to more than {MAX_NODES} values through aliases; refused"
+        else:
+            code = "too-many-values"
+            message = f"document holds more than {MAX_NODES} values; split it or trim it"
+        problems.append(Problem(display, line, col, code, message))
     return problems
 
 
 class _Recursive(Exception):
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+
+class _TooDeep(Exception):
     def __init__(self, node: Node) -> None:
         self.node = node
 

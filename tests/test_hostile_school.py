@@ -53,3 +53,104 @@ def test_a_broken_link_is_named_not_read_as_absent(tmp_path: Path, name: str) ->
     (folder / name).symlink_to(tmp_path / "gone.yaml")
     code, output = _validate(folder)
     assert code == 2 and f"{name} is a link to" in output and "does not exist" in output
+
+
+def _school(tmp_path: Path, text: str, **files: str | bytes) -> Path:
+    folder = tmp_path / "school"
+    folder.mkdir(exist_ok=True)
+    (folder / "school.yaml").write_text(text, encoding="utf-8")
+    for name, content in files.items():
+        target = folder / name.replace("__", "/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return folder
+
+
+ATTEST = (
+    "attestations:\n"
+    "  - control: {control}\n"
+    "    answer: implemented\n"
+    "    explanation: Beleid goedgekeurd.\n"
+    "    attested_by: An Peeters\n"
+    "    date: {date}\n"
+    "    review_by: 2027-06-01\n"
+)
+
+
+# (what, school.yaml, other files, the code, where, words in the message)
+CASES = [
+    ("deep list", "school: {id: x, name: y}\ndomains: " + "[" * 1000 + "]" * 1000 + "\n",
+     {}, "too-deep", "school.yaml:2:", "levels deep"),
+    ("very deep list", "school: {id: x, name: y}\ndomains: " + "[" * 100_000 + "]" * 100_000,
+     {}, "too-deep", "school.yaml:2:", "levels deep"),
+    ("deep mapping", "school: {id: x, name: y}\nnetwork: " + "{a: " * 200 + "1" + "}" * 200,
+     {}, "too-deep", "school.yaml:2:", "levels deep"),
+    ("python tag on a domain",
+     "school: {id: x, name: y}\ndomains:\n  - !!python/object/apply:os.system ['echo x']\n",
+     {}, "tag", "school.yaml:3:5:", "!!python/object/apply:os.system"),
+    ("python tag on the name", "school: {id: x, name: !!python/name:os.system ''}\n",
+     {}, "tag", "school.yaml:1:", "not allowed"),
+    ("binary tag", "school: {id: x, name: !!binary aGVsbG8=}\n", {}, "tag", "school.yaml:1:",
+     "!!binary"),
+    ("set tag", "school: {id: x, name: y}\ndomains: !!set {a.test: null}\n", {}, "tag",
+     "school.yaml:2:10:", "!!set"),
+    ("custom tag", "school: {id: !mine x, name: y}\n", {}, "tag", "school.yaml:1:", "!mine"),
+    ("boolean as a port",
+     "school: {id: x, name: y}\nhosts:\n  - {name: www.school.test, roles: [website], "
+     "ports: {https: true}}\n", {}, "invalid", "school.yaml:3:", "not a port number"),
+    ("quoted port", "school: {id: x, name: y}\nhosts:\n  - {name: www.school.test, "
+     "roles: [website], allowed_ports: ['443']}\n", {}, "invalid", "school.yaml:3:",
+     "not a port number"),
+    ("port zero", "school: {id: x, name: y}\nhosts:\n  - {name: www.school.test, roles: [website], "
+     "ports: {https: 0}}\n", {}, "invalid", "school.yaml:3:", "greater than or equal to 1"),
+    ("number as a date", "school: {id: x, name: y}\n", {"attestations.yaml": ATTEST.format(
+        control="O1", date="1788220800")}, "invalid", "attestations.yaml:6:11:", "YYYY-MM-DD"),
+    ("Belgian date", "school: {id: x, name: y}\n", {"attestations.yaml": ATTEST.format(
+        control="O1", date="1/9/2026")}, "invalid", "attestations.yaml:6:", "YYYY-MM-DD"),
+    ("timestamp as a date", "school: {id: x, name: y}\n", {"attestations.yaml": ATTEST.format(
+        control="O1", date="2026-09-01 10:00:00")}, "invalid", "attestations.yaml:6:",
+     "YYYY-MM-DD"),
+    ("lower-case control id", "school: {id: x, name: y}\n", {"attestations.yaml": ATTEST.format(
+        control="o12", date="2026-09-01")}, "unknown-id", "attestations.yaml:2:", "'O12'"),
+    ("CA bundle of random bytes", "school: {id: x, name: y}\nnetwork: {ca_bundle: ca.pem}\n",
+     {"ca.pem": b"\x8a\x01 not a certificate"}, "not-a-ca-bundle", "school.yaml:2:", "PEM"),
+    ("CA bundle that is a private key", "school: {id: x, name: y}\nnetwork: {ca_bundle: ca.pem}\n",
+     {"ca.pem": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"},
+     "not-a-ca-bundle", "school.yaml:2:", "PEM"),
+    ("CA bundle that is empty", "school: {id: x, name: y}\nnetwork: {ca_bundle: ca.pem}\n",
+     {"ca.pem": ""}, "not-a-ca-bundle", "school.yaml:2:", "PEM"),
+    ("CA bundle that is a folder", "school: {id: x, name: y}\nnetwork: {ca_bundle: certs}\n",
+     {"certs__x": "x"}, "missing-file", "school.yaml:2:", "not a file"),
+    ("many values, no alias",
+     "school: {id: x, name: y}\ndomains:\n" + "  - a.test\n" * 120_000, {},
+     "too-many-values", "school.yaml:", "more than 100000 values"),
+    ("alias bomb", "school: {id: x, name: y}\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+     + "".join(f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n"
+               for p, n in zip("abcdef", "bcdefg", strict=True)), {},
+     "alias-bomb", "school.yaml:", "through aliases"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("what", "text", "files", "code", "where", "said"), CASES, ids=[c[0] for c in CASES]
+)
+def test_hostile_school_files_are_input_errors(
+    tmp_path: Path,
+    what: str,
+    text: str,
+    files: dict[str, str | bytes],
+    code: str,
+    where: str,
+    said: str,
+) -> None:
+    folder = _school(tmp_path, text, **files)
+    exit_code, output = _validate(folder)
+    assert exit_code == 2, output
+    assert f"error[{code}]" in output, output[:2000]
+    assert said in output, output[:2000]
+    assert any(line.split(" error[")[0].endswith(":") and where in line
+               for line in output.splitlines()), output[:2000]  # fmt: skip
+    assert "internal error" not in output
