@@ -83,6 +83,28 @@ def _port(value: object) -> object:
     return value
 
 
+MAX_PATH = 4096
+MAX_NAME = 255
+
+
+def _file_path(value: str) -> str:
+    """A path as a file system takes it: no NUL or other control character, no name longer
+    than 255 bytes, not longer than 4096 bytes in all."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"{value!r} holds a control character; not a usable file path")
+    if len(value.encode("utf-8")) > MAX_PATH:
+        raise ValueError(f"path is longer than {MAX_PATH} bytes; not a usable file path")
+    for part in value.replace("\\", "/").split("/"):
+        if len(part.encode("utf-8")) > MAX_NAME:
+            raise ValueError(
+                f"the name {part[:40]!r}... is longer than {MAX_NAME} bytes; not a usable file name"
+            )
+    return value
+
+
+FilePath = Annotated[
+    str, StringConstraints(min_length=1, strip_whitespace=True), AfterValidator(_file_path)
+]
 Day = Annotated[dt.date, BeforeValidator(_day)]
 Port = Annotated[int, BeforeValidator(_port), Field(ge=1, le=65535)]
 HostName = Annotated[str, AfterValidator(_host_name)]
@@ -262,7 +284,7 @@ class ZoneDef(Strict):
 
 
 class ExportDef(Strict):
-    path: NonEmpty
+    path: FilePath
     kind: Id
 
 
@@ -295,7 +317,7 @@ class ResolverSettings(Strict):
 
 class NetworkSettings(Strict):
     timeout: float = Field(default=10.0, gt=0, le=300)
-    ca_bundle: str | None = None
+    ca_bundle: FilePath | None = None
     vantage_zone: Id | None = None
     resolver: ResolverSettings | None = None
     max_rate: float | None = Field(default=None, gt=0, le=10000)
@@ -321,7 +343,7 @@ class SchoolFile(Strict):
 
 
 class EvidenceFile(Strict):
-    path: NonEmpty
+    path: FilePath
     sha256: Sha256
 
 

@@ -359,7 +359,17 @@ def _check_attestations(
             )
         for j, ev in enumerate(att.evidence):
             loc: list[int | str] = ["attestations", i, "evidence", j, "path"]
-            path = (folder / ev.path).resolve()
+            try:
+                path = (folder / ev.path).resolve()
+            except (OSError, RuntimeError):  # a link loop
+                problems.append(
+                    doc.problem(
+                        loc,
+                        "evidence-missing",
+                        f"evidence file {ev.path!r} is a link that cannot be followed (a loop?)",
+                    )
+                )
+                continue
             if not path.is_relative_to(root):
                 problems.append(
                     doc.problem(
@@ -374,7 +384,17 @@ def _check_attestations(
                     doc.problem(loc, "evidence-missing", f"evidence file {ev.path!r} not found")
                 )
                 continue
-            actual = sha256_file(path)
+            try:
+                actual = sha256_file(path)
+            except OSError as exc:
+                problems.append(
+                    doc.problem(
+                        loc,
+                        "evidence-missing",
+                        f"evidence file {ev.path!r} cannot be read: {exc.strerror or exc}",
+                    )
+                )
+                continue
             inputs[display_path(path)] = actual
             if actual != ev.sha256:
                 problems.append(

@@ -154,3 +154,51 @@ def test_hostile_school_files_are_input_errors(
     assert any(line.split(" error[")[0].endswith(":") and where in line
                for line in output.splitlines()), output[:2000]  # fmt: skip
     assert "internal error" not in output
+
+
+EVIDENCE = (
+    "attestations:\n"
+    "  - control: O1\n"
+    "    answer: implemented\n"
+    "    explanation: Beleid goedgekeurd.\n"
+    "    attested_by: An Peeters\n"
+    "    date: 2026-09-01\n"
+    "    review_by: 2027-06-01\n"
+    "    evidence:\n"
+    "      - path: {path}\n"
+    "        sha256: " + "a" * 64 + "\n"
+)
+LONG_NAME = "d" * 256
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ('"a\\0b.pdf"', "control character"),
+        ('"beleid\\u0007.pdf"', "control character"),
+        (f"{LONG_NAME}/x.pdf", "longer than 255 bytes"),
+        ("/".join(["map"] * 1400), "longer than 4096 bytes"),
+        ("loop1", "cannot be followed"),
+    ],
+    ids=["NUL", "BEL", "long name", "long path", "link loop"],
+)
+def test_unusable_evidence_paths_are_input_errors(tmp_path: Path, path: str, said: str) -> None:
+    folder = _school(tmp_path, BASE, **{"attestations.yaml": EVIDENCE.format(path=path)})
+    (folder / "loop1").symlink_to(folder / "loop2")
+    (folder / "loop2").symlink_to(folder / "loop1")
+    code, output = _validate(folder)
+    assert code == 2 and said in output, output
+    assert "attestations.yaml:9:" in output and "internal error" not in output
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [('"exports/a\\0b.csv"', "control character"), (LONG_NAME, "longer than 255 bytes")],
+    ids=["NUL", "long name"],
+)
+def test_unusable_export_paths_are_input_errors(tmp_path: Path, path: str, said: str) -> None:
+    folder = _school(tmp_path, BASE + f"exports:\n  - path: {path}\n    kind: device-inventory\n")
+    code, output = _validate(folder)
+    assert code == 2 and said in output and "school.yaml:4:" in output, output
+    plan = CliRunner().invoke(main, ["--root", str(REPO), "plan", str(folder)])
+    assert plan.exit_code == 2 and "internal error" not in plan.output
