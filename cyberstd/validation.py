@@ -73,10 +73,28 @@ def _problem(doc: Document, model: type[BaseModel], err: Any) -> Problem:
         )
     if kind in _DATE_ERRORS:
         return doc.problem(loc, "date", f"{where}: {err['msg'].lower()} (got {err.get('input')!r})")
-    if kind.endswith("_type") or kind in {"model_attributes_type", "dict_type", "list_type"}:
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return doc.problem(
+            loc, "type", f"{where}: should be a mapping of fields (key: value), not {_what(err)}"
+        )
+    if kind.endswith("_type") or kind == "list_type":
         return doc.problem(loc, "type", f"{where}: {err['msg'].lower()}")
     msg = str(err["msg"]).removeprefix("Value error, ")
     return doc.problem(loc, "invalid", f"{where}: {msg}")
+
+
+def _what(err: Any) -> str:
+    """What was given instead, in a word: a list, text, a number, ..."""
+    given = err.get("input")
+    if isinstance(given, list):
+        return "a list"
+    if isinstance(given, bool):
+        return f"the value {str(given).lower()}"
+    if isinstance(given, (int, float)):
+        return f"the number {given}"
+    if isinstance(given, str):
+        return f"the text {given[:40]!r}"
+    return "an empty value" if given is None else "that"
 
 
 def _fields_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:

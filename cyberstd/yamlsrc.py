@@ -281,6 +281,10 @@ def locate(data: Any, loc: Sequence[int | str], *, key: bool = False) -> tuple[i
 
     Walks as deep as the tree allows, so a missing field points at the mapping that lacks it.
     """
+    if not loc:  # the whole document: where it starts
+        if isinstance(data, CommentedMap | CommentedSeq) and data.lc.line is not None:
+            return data.lc.line + 1, (data.lc.col or 0) + 1
+        return 1, 1
     line, col = 1, 1
     node = data
     for i, part in enumerate(loc):

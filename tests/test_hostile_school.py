@@ -202,3 +202,22 @@ def test_unusable_export_paths_are_input_errors(tmp_path: Path, path: str, said:
     assert code == 2 and said in output and "school.yaml:4:" in output, output
     plan = CliRunner().invoke(main, ["--root", str(REPO), "plan", str(folder)])
     assert plan.exit_code == 2 and "internal error" not in plan.output
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "said"),
+    [
+        (
+            "[1, 2]\n",
+            "school.yaml:1:1:",
+            "document: should be a mapping of fields (key: value), not a list",
+        ),
+        ("5\n", "school.yaml:1:1:", "not the number 5"),
+        ("school: 5\n", "school.yaml:1:9:", "school: should be a mapping"),
+    ],
+)
+def test_a_one_line_type_error_is_placed_where_it_is(
+    tmp_path: Path, text: str, where: str, said: str
+) -> None:
+    code, output = _validate(_school(tmp_path, text))
+    assert code == 2 and where in output and said in output, output
