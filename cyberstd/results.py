@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = "1.0"
 
@@ -102,7 +102,7 @@ class Finding(_Model):
     error_detail: str | None = None
     waived_by: str | None = None
     remediation: dict[str, str] = Field(default_factory=dict)
-    duration_ms: int = 0
+    duration_ms: Count = 0
 
     def text(self, lang: str) -> str:
         """The message in a language when the probe gave one, else the English message."""
@@ -127,11 +127,23 @@ class WaiverRecord(_Model):
     scope: str
 
 
+def _both_languages(value: dict[str, str]) -> dict[str, str]:
+    """A catalog text as results.json holds it: in Dutch and in English."""
+    missing = [lang for lang in ("nl", "en") if lang not in value]
+    if missing:
+        raise ValueError(f"the title lacks its text in {' and '.join(missing)}")
+    return value
+
+
+Level = Annotated[int, Field(ge=0, le=99)]
+Count = Annotated[int, Field(ge=0, le=10**9)]
+
+
 class ControlResult(_Model):
     id: str
-    level: int
+    level: Level
     type: str
-    title: dict[str, str]
+    title: Annotated[dict[str, str], AfterValidator(_both_languages)]
     status: ControlStatus
     underlying_status: ControlStatus | None = None
     reason: str
@@ -170,11 +182,11 @@ class SchoolRef(_Model):
 
 
 class Summary(_Model):
-    target_level: int
-    level_reached: int
-    score: float
-    counts: dict[ControlStatus, int]
-    finding_counts: dict[FindingStatus, int]
+    target_level: Level
+    level_reached: Level
+    score: float = Field(ge=0, le=100, allow_inf_nan=False)
+    counts: dict[ControlStatus, Count]
+    finding_counts: dict[FindingStatus, Count]
 
 
 class Results(_Model):
@@ -185,6 +197,24 @@ class Results(_Model):
     summary: Summary
     controls: list[ControlResult]
     findings: list[Finding]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """One control and one finding per id, and no control naming a finding that is not
+        there (a hand-edited or forged file)."""
+        for what, ids in (("control", [c.id for c in self.controls]),
+                          ("finding", [f.id for f in self.findings])):  # fmt: skip
+            seen: set[str] = set()
+            for one in ids:
+                if one in seen:
+                    raise ValueError(f"{what} {one!r} appears twice")
+                seen.add(one)
+        findings = {f.id for f in self.findings}
+        for c in self.controls:
+            for fid in c.finding_ids:
+                if fid not in findings:
+                    raise ValueError(f"control {c.id!r} names finding {fid!r}, which is not there")
+        return self
 
 
 def roll_up(

@@ -54,15 +54,18 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return body
 
 
-def _poison(value: Any, path: tuple[Any, ...], paths: list[tuple[Any, ...]]) -> Any:
-    """Every string replaced by HOSTILE (with its path, to tell them apart); keys kept."""
+def _poison(
+    value: Any, path: tuple[Any, ...], paths: list[tuple[Any, ...]], names: dict[str, str]
+) -> Any:
+    """Every string replaced by HOSTILE plus a number; the same string by the same hostile
+    one, so that references (a control's finding_ids) still name their findings."""
     if isinstance(value, str):
         paths.append(path)
-        return f"{HOSTILE} {len(paths)}"
+        return names.setdefault(value, f"{HOSTILE} {len(names) + 1}")
     if isinstance(value, dict):
-        return {k: _poison(v, (*path, k), paths) for k, v in value.items()}
+        return {k: _poison(v, (*path, k), paths, names) for k, v in value.items()}
     if isinstance(value, list):
-        return [_poison(v, (*path, i), paths) for i, v in enumerate(value)]
+        return [_poison(v, (*path, i), paths, names) for i, v in enumerate(value)]
     return value
 
 
@@ -83,7 +86,7 @@ def hostile(clean: dict[str, Any]) -> tuple[Results, int]:
     """The results with every string field that the model lets be free text made hostile
     (statuses, dates, hashes and other typed fields keep their valid values)."""
     paths: list[tuple[Any, ...]] = []
-    body = _poison(clean, (), paths)
+    body = _poison(clean, (), paths, {})
     for _ in range(50):
         try:
             results = Results.model_validate(body)
@@ -242,3 +245,43 @@ def test_an_error_about_hostile_input_is_shown_inert(
     assert result.exit_code == 2, result.output
     assert "schema_version" in result.output
     _no_hidden(result.output, "error message")
+
+
+def _edit(body: dict[str, Any], how: str) -> str:
+    """A results.json changed by hand in one hostile way, as text."""
+    body = json.loads(json.dumps(body))
+    if how == "title without Dutch":
+        body["controls"][0]["title"] = {"de": "x"}
+    elif how == "level far too high":
+        body["controls"][0]["level"] = 10**400
+    elif how == "score not a number":
+        return json.dumps(body).replace('"score": ', '"score": NaN, "x": ', 1)
+    elif how == "negative count":
+        body["summary"]["counts"]["compliant"] = -5
+    elif how == "control twice":
+        body["controls"].append(body["controls"][0])
+    elif how == "finding that is not there":
+        body["controls"][0]["finding_ids"] = ["nowhere@nothing"]
+    elif how == "key twice":
+        text = json.dumps(body)
+        return text.replace('"school": {', '"school": {"id": "other", ', 1)
+    elif how == "5000 digits":
+        return json.dumps(body).replace('"target_level": ', '"target_level": ' + "9" * 5000 + ", "
+                                        '"y": ', 1)  # fmt: skip
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["title without Dutch", "level far too high", "score not a number", "negative count",
+     "control twice", "finding that is not there", "key twice", "5000 digits"],
+)  # fmt: skip
+def test_a_hand_edited_results_file_is_an_input_error(
+    clean: dict[str, Any], tmp_path: Path, how: str
+) -> None:
+    path = tmp_path / "results.json"
+    path.write_text(_edit(clean, how), encoding="utf-8")
+    for args in (["report", str(path), "--format", "html"], ["diff", str(path), str(path)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (how, args[0], result.output)
+        assert "internal error" not in result.output and "results.json" in result.output

@@ -126,6 +126,8 @@ def test_a_large_results_file_is_reported_and_another_schema_refused(
         finding.model_copy(update={"id": f"{finding.check}@host{i}", "evidence": {"x": "y" * 2000}})
         for i in range(6000)
     ]
+    many.extend(f for f in results.findings if f.id != finding.id)  # the controls name them
+    many.append(finding)
     big = tmp_path / "big.json"
     big.write_text(results.model_copy(update={"findings": many}).model_dump_json(), "utf-8")
     assert big.stat().st_size > 10 * 1024 * 1024

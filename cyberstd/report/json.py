@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -21,6 +22,20 @@ def render(results: Results, lang: str = "en") -> str:
 MAX_RESULTS_BYTES = 1024 * 1024 * 1024
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (else the last would silently win)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number results.json can hold")
+
+
 def load(path: Path, display: str) -> Results:
     """Read a results.json back, refusing (InputError, at file:line:col) what is not valid
     JSON, not a cyberstd results file, or of another schema_version."""
@@ -30,11 +45,13 @@ def load(path: Path, display: str) -> Results:
         return InputError([Problem(display, line, col, "results", message)])
 
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise problem(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
         raise problem("not a cyberstd results file: nested too deeply") from None
+    except ValueError as exc:  # a duplicate key, NaN, a number of thousands of digits
+        raise problem(f"not a cyberstd results file: {exc}") from None
     if not isinstance(data, dict) or "controls" not in data or "schema_version" not in data:
         raise problem("not a cyberstd results file (no schema_version and controls)")
     version = data["schema_version"]
