@@ -95,3 +95,30 @@ def carries_ipv4(network: Network) -> bool:
     return isinstance(network, ipaddress.IPv6Network) and any(
         network.overlaps(prefix) for prefix in _CARRIERS
     )
+
+
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
+_LIMITED_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+
+
+def never_a_target(address: Address) -> str:
+    """Why no scan may ever go to an address, whatever is authorised, or "": the unspecified
+    address and 0.0.0.0/8 (on Linux they reach the machine itself), multicast and broadcast
+    (they reach every host that listens)."""
+    for one in reached(address):
+        if one.is_unspecified or (one.version == 4 and one in _THIS_NETWORK):
+            return "the unspecified address (or 0.0.0.0/8), which reaches the scanning machine"
+        if one.is_multicast:
+            return "a multicast address, which reaches every host that listens"
+        if one == _LIMITED_BROADCAST:
+            return "the broadcast address"
+    return ""
+
+
+def never_scanned(network: Network) -> str:
+    """Why a scope range holds addresses no scan may go to, or ""."""
+    for probe in (network.network_address, network.broadcast_address):
+        why = never_a_target(probe)
+        if why:
+            return why
+    return ""

@@ -91,12 +91,27 @@ def test_public_addresses_need_no_scope(address: str) -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["fec0::1", "224.0.0.1", "ff02::1", "::", "0.0.0.0", "240.0.0.1", "64:ff9b:1::a00:1",
-     "::1", "fe80::1", "fd00::1", "100.64.0.1", "255.255.255.255"],
+    ["fec0::1", "240.0.0.1", "64:ff9b:1::a00:1", "::1", "fe80::1", "fd00::1", "100.64.0.1"],
 )  # fmt: skip
-def test_site_local_multicast_reserved_and_nat64_local_need_a_scope(address: str) -> None:
+def test_site_local_reserved_and_nat64_local_need_a_scope(address: str) -> None:
     with pytest.raises(ScopeError, match="outside every authorised range"):
         authorize(_school(), HOST, address, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [("224.0.0.1", "multicast"), ("ff02::1", "multicast"), ("::", "unspecified"),
+     ("0.0.0.0", "unspecified"), ("0.1.2.3", "unspecified"), ("::ffff:0.0.0.0", "unspecified"),
+     ("255.255.255.255", "broadcast")],
+)  # fmt: skip
+def test_no_scope_makes_a_target_of_multicast_unspecified_or_broadcast(
+    address: str, said: str
+) -> None:
+    """0.0.0.0 reaches the scanning machine itself (a DNS answer for a blocked name), multicast
+    and broadcast every host that listens: refused even inside an authorised range."""
+    school = _school("0.0.0.0/8", "224.0.0.0/24", "ff02::/16", "::/128", "255.255.255.0/24")
+    with pytest.raises(ScopeError, match=said):
+        authorize(school, HOST, address, TODAY)
 
 
 def test_a_range_that_carries_ipv4_is_never_swept_as_ipv6() -> None:
