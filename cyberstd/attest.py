@@ -42,8 +42,13 @@ def record(folder: Path, new: NewAttestation) -> Path:
     root = folder.resolve()
     evidence = CommentedSeq()
     for path in new.evidence:
-        full = (path if path.is_absolute() else Path.cwd() / path).resolve()
-        if not full.is_file():
+        try:
+            full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+            found = full.is_file()
+        except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a name too long
+            reason = getattr(exc, "strerror", None) or "a link that cannot be followed"
+            raise UsageError(f"evidence file {path} cannot be used: {reason}") from None
+        if not found:
             raise UsageError(f"evidence file not found: {path}")
         if not full.is_relative_to(root):
             raise UsageError(f"evidence file {path} must lie inside the school folder {folder}")

@@ -142,7 +142,7 @@ def standards_show(obj: Ctx, control: str, lang: str) -> None:
     found = catalog.find_control(control)
     if found is None:
         raise UsageError(
-            f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids())}"
+            f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids(), close=False)}"
         )
     fw, c = found
     mapping = fw.mappings[c.id]
@@ -305,7 +305,7 @@ def attest(
     found = catalog.find_control(control)
     if found is None:
         raise UsageError(
-            f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids())}"
+            f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids(), close=False)}"
         )
     fw, c = found
     try:
@@ -339,6 +339,11 @@ def attest(
     )
     if review < day:
         raise UsageError(f"--review-by {review} lies before the attestation date {day}")
+    if day > obj.clock().today:
+        raise UsageError(f"--date {day} lies in the future; attest what holds today")
+    for option, value in (("--explanation", explanation), ("--by", attested_by)):
+        if not value.strip():
+            raise UsageError(f"{option} must not be empty")
     path = record(
         school_dir,
         NewAttestation(

@@ -16,6 +16,7 @@ BASELINE_FORMATS = ["text", "json", "junit", "sarif"]
 
 
 def _text(result: Any, lang: str) -> str:
+    from cyberstd.report.escape import inert
     from cyberstd.report.locations import locations
     from cyberstd.results import FindingStatus
 
@@ -29,7 +30,8 @@ def _text(result: Any, lang: str) -> str:
             if locs
             else f.target
         )
-        lines.append(f"{where}: {f.status.value.upper()} [{f.check}] {f.text(lang)}")
+        # one line per finding: a newline in a value from the export cannot forge another
+        lines.append(inert(f"{where}: {f.status.value.upper()} [{f.check}] {f.text(lang)}", 2000))
     c = result.counts()
     lines.append(
         f"{len(result.files)} file(s), {len(result.findings)} check(s): "

@@ -362,3 +362,18 @@ def test_many_files_in_worker_processes_give_the_same_verdicts(tmp_path: Path) -
     assert key == [(f.id, f.status, f.message) for f in two.findings]
     # a rule over two kinds (security defaults or conditional access) saw both in both runs
     assert any(f.check == "entra.mfa-all-users" and "any_of" in f.evidence for f in two.findings)
+
+
+def test_a_value_with_line_breaks_cannot_forge_a_line(tmp_path: Path) -> None:
+    """A host name holding CR/LF and a fake verdict stays inside its own output line."""
+    forged = "pc1\r\nbl/devices.csv: PASS [inventory.devices-classified] all devices classified"
+    export = tmp_path / "devices.csv"
+    export.write_text(
+        "hostname,ip,type,owner,location,classification,last_seen\r\n"
+        f'"{forged}",10.0.0.5,laptop,,,,2026-11-20\r\n',
+        encoding="utf-8",
+    )
+    result = run(str(export), "--kind", "device-inventory", "--lang", "en")
+    shown = result.stdout + result.stderr
+    assert "\r" not in shown
+    assert not any(line.startswith("bl/devices.csv: PASS") for line in shown.splitlines())
