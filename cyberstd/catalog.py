@@ -365,7 +365,7 @@ def _load_framework(loader: _Loader, fw_dir: Path) -> None:
     mapped: dict[str, MappingEntry] = {}
     for i, entry in enumerate(mapping.mappings):
         if entry.control not in by_id:
-            hint = did_you_mean(entry.control, by_id)
+            hint = did_you_mean(entry.control, by_id, close=False)
             loader.problems.append(
                 mapping_doc.problem(
                     ["mappings", i, "control"],
@@ -496,7 +496,7 @@ def _profile_problems(cat: Catalog, profile: ProfileDef, doc: Document) -> list[
                     )
                 )
             if sel.control is not None and sel.control not in fw.controls:
-                hint = did_you_mean(sel.control, fw.controls)
+                hint = did_you_mean(sel.control, fw.controls, close=False)
                 out.append(
                     doc.problem(
                         [key, i, "control"], "unknown-id", f"unknown control {sel.control!r}{hint}"
@@ -504,7 +504,7 @@ def _profile_problems(cat: Catalog, profile: ProfileDef, doc: Document) -> list[
                 )
     for i, na in enumerate(profile.not_applicable):
         if na.control not in fw.controls:
-            hint = did_you_mean(na.control, fw.controls)
+            hint = did_you_mean(na.control, fw.controls, close=False)
             out.append(
                 doc.problem(
                     ["not_applicable", i, "control"],

@@ -31,7 +31,7 @@ _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
 def _host_name(value: str) -> str:
     name = value.rstrip(".")
-    if not name or len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
+    if not name or len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
         raise ValueError(
             f"{value!r} is not a valid host name (letters, digits and '-', dot-separated)"
         )
@@ -316,11 +316,11 @@ class ResolverSettings(Strict):
 
 
 class NetworkSettings(Strict):
-    timeout: float = Field(default=10.0, gt=0, le=300)
+    timeout: float = Field(default=10.0, ge=0.1, le=300, allow_inf_nan=False)
     ca_bundle: FilePath | None = None
     vantage_zone: Id | None = None
     resolver: ResolverSettings | None = None
-    max_rate: float | None = Field(default=None, gt=0, le=10000)
+    max_rate: float | None = Field(default=None, ge=0.1, le=10000, allow_inf_nan=False)
 
 
 class MailSettings(Strict):

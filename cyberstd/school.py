@@ -22,7 +22,16 @@ from cyberstd.schema import (
     WaiverDef,
     WaiversFile,
 )
-from cyberstd.scope import WIDEST_V4, WIDEST_V6, carries_ipv4, is_public, reached, too_wide
+from cyberstd.scope import (
+    WIDEST_V4,
+    WIDEST_V6,
+    carries_ipv4,
+    is_public,
+    never_a_target,
+    never_scanned,
+    reached,
+    too_wide,
+)
 from cyberstd.validation import did_you_mean, parse
 from cyberstd.yamlsrc import Document, load, sha256_file
 
@@ -65,10 +74,14 @@ def ca_bundle_problem(path: Path) -> tuple[str, str] | None:
         data = path.read_bytes()
     except OSError as exc:
         return "missing-file", f"cannot be read: {exc.strerror or exc}"
+    import warnings
+
     from cryptography import x509
 
     try:
-        found = x509.load_pem_x509_certificates(data)
+        with warnings.catch_warnings():  # old CA certificates with quirks (negative serials)
+            warnings.simplefilter("ignore")
+            found = x509.load_pem_x509_certificates(data)
     except ValueError:
         found = []
     if not found:
@@ -157,6 +170,14 @@ def _broken_link(path: Path) -> list[Problem]:
     return []
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _outside(folder: Path, relative: str) -> str:
     """Why an export path leads out of the school folder (absolute, `..`, a link), or ""."""
     if Path(relative).is_absolute() or ".." in Path(relative).parts:
@@ -243,9 +264,12 @@ def _school_problems(
         elif (folder / export.path).is_file():
             inputs[display_path(folder / export.path)] = sha256_file(folder / export.path)
         else:
+            what = "is a folder" if (folder / export.path).is_dir() else "not found"
+            if (folder / export.path).exists() and what == "not found":
+                what = "is not a regular file"
             out.append(
                 doc.problem(
-                    ["exports", i, "path"], "missing-file", f"export file {export.path!r} not found"
+                    ["exports", i, "path"], "missing-file", f"export file {export.path!r} {what}"
                 )
             )
     domains = {d.rstrip(".") for d in school.domains}
@@ -260,14 +284,37 @@ def _school_problems(
                     key=True,
                 )
             )
+    seen_domains: set[str] = set()
     for i, domain in enumerate(school.domains):
-        if _public_suffix(domain):
+        if domain in seen_domains:
+            out.append(
+                doc.problem(["domains", i], "duplicate-id", f"domain {domain!r} is listed twice")
+            )
+        seen_domains.add(domain)
+        if "." not in domain or _is_address(domain):
+            out.append(
+                doc.problem(
+                    ["domains", i],
+                    "public-suffix",
+                    f"{domain!r} is not a domain name the school can own (an address or a "
+                    "single label); give the school's own domain, such as school.be",
+                )
+            )
+        elif _public_suffix(domain):
             out.append(
                 doc.problem(
                     ["domains", i],
                     "public-suffix",
                     f"{domain!r} is a public suffix, shared by many owners (every host under it "
                     "would count as the school's); give the school's own domain",
+                )
+            )
+    for i, host in enumerate(school.hosts):
+        why = never_a_target(host.address) if host.address is not None else ""
+        if why:
+            out.append(
+                doc.problem(
+                    ["hosts", i, "address"], "scope-invalid", f"{host.address} is {why}; no target"
                 )
             )
     for i, auth in enumerate(school.scope):
@@ -290,6 +337,14 @@ def _school_problems(
                         "NAT64 translator); authorise the IPv4 range itself",
                     )
                 )
+            elif never_scanned(network):
+                out.append(
+                    doc.problem(
+                        ["scope", i, "ranges", j],
+                        "scope-invalid",
+                        f"range {network} holds {never_scanned(network)}; it cannot be authorised",
+                    )
+                )
         if auth.date > today:
             out.append(
                 doc.problem(
@@ -306,7 +361,7 @@ def _school_problems(
     known = catalog.all_control_ids()
     for i, na in enumerate(school.not_applicable):
         if na.control not in known:
-            hint = did_you_mean(na.control, known)
+            hint = did_you_mean(na.control, known, close=False)
             out.append(
                 doc.problem(
                     ["not_applicable", i, "control"],
@@ -331,7 +386,7 @@ def _check_attestations(
     root = folder.resolve()
     for i, att in enumerate(model.attestations):
         if att.control not in known:
-            hint = did_you_mean(att.control, known)
+            hint = did_you_mean(att.control, known, close=False)
             problems.append(
                 doc.problem(
                     ["attestations", i, "control"],
@@ -436,7 +491,7 @@ def _check_waivers(
                 )
             )
         if waiver.control is not None and waiver.control not in known:
-            hint = did_you_mean(waiver.control, known)
+            hint = did_you_mean(waiver.control, known, close=False)
             problems.append(
                 doc.problem(
                     ["waivers", i, "control"],
@@ -529,6 +584,9 @@ def authorize(school: SchoolFile, host_name: str, address: str, today: date) -> 
         ip = ipaddress.ip_address(address)
     except ValueError:
         raise ScopeError(f"{host_name}: {address!r} is not an IP address") from None
+    never = never_a_target(ip)
+    if never:  # a DNS answer of 0.0.0.0 (a blocked name) would scan this machine
+        raise ScopeError(f"{host_name} ({address}) is {never}; refusing to probe it")
     # judged by what the packets reach: the IPv4 address inside an IPv6 wrapper, never the wrapper
     for target in reached(ip):
         if is_public(target) or _authorised(school, ipaddress.ip_network(target), today):

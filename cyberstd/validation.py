@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
@@ -24,14 +25,24 @@ _DATE_ERRORS = {
 }
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean X?)' when a close match exists, else ''."""
+def _same_id(text: str) -> str:
+    """An id reduced to what a typo keeps: case, spaces, '-' and leading zeros gone."""
+    bare = re.sub(r"[\s_-]+", "", text.casefold()).rstrip(".")
+    return re.sub(r"(?<![0-9])0+(?=[0-9])", "", bare)
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, close: bool = True) -> str:
+    """' (did you mean X?)' when a match exists, else ''. The same id but for case, spaces,
+    '-' or leading zeros comes first (o12, O-12, O012 are O12, not T12); other close matches
+    only when `close` (for control ids they would point at another measure: O99 is not O29)."""
     pool = list(choices)
-    folded = {" ".join(c.casefold().split()): c for c in pool}
-    key = " ".join(word.casefold().split())
-    if key in folded:  # o12 is O12, not T12: the same id but for case and spaces comes first
-        return f" (did you mean {folded[key]!r}?)"
-    matches = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    same = {_same_id(c): c for c in pool}
+    if _same_id(word) in same:
+        return f" (did you mean {same[_same_id(word)]!r}?)"
+    if not close:
+        return ""
+    folded = {c.casefold(): c for c in pool}
+    matches = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.6)
     return f" (did you mean {folded[matches[0]]!r}?)" if matches else ""
 
 
@@ -79,6 +90,15 @@ def _problem(doc: Document, model: type[BaseModel], err: Any) -> Problem:
         )
     if kind.endswith("_type") or kind == "list_type":
         return doc.problem(loc, "type", f"{where}: {err['msg'].lower()}")
+    if kind == "string_pattern_mismatch":
+        given = str(err.get("input"))
+        hint = " (it has spaces around it)" if given != given.strip() else ""
+        return doc.problem(
+            loc,
+            "invalid",
+            f"{where}: {given!r} is not a valid id: letters, digits, '.', '_' and '-', starting "
+            f"with a letter or digit{hint}",
+        )
     msg = str(err["msg"]).removeprefix("Value error, ")
     return doc.problem(loc, "invalid", f"{where}: {msg}")
 

@@ -1,10 +1,11 @@
 """Safe YAML loading with ruamel.yaml: size, encoding, duplicate keys, tags, depth and alias
 bombs refused, positions kept.
 
-The files are YAML 1.2 (ruamel's default): `yes`, `on` and `1:30` are text, not booleans or
-numbers. Only the core schema's tags are allowed (`!!str` and the like, written or implied);
-any other tag (`!!python/object/apply:...`, `!!binary`, `!!set`, a custom `!tag`) is refused
-wherever it stands, so nothing in a school's files is ever constructed as an object. Dates
+The files are YAML 1.2 (ruamel's default; a `%YAML 1.1` directive is refused): `yes`, `on`
+and `1:30` are text, not booleans or numbers. No value may carry a tag (`!!python/object/...`,
+`!!binary`, `!!set`, `!!bool`, even `!!str`, or a custom `!tag`): the files hold plain values,
+text in quotes where it could be read as something else, so nothing in a school's files is
+ever constructed as an object. Dates
 are kept as text for pydantic, which then wants a real YYYY-MM-DD (schema.Day).
 """
 
@@ -30,10 +31,6 @@ MAX_NODES = 100_000
 MAX_DEPTH = 64
 # The tags of YAML 1.2's core schema (and the merge key): implied by plain values or written.
 CORE = "tag:yaml.org,2002:"
-ALLOWED_TAGS = frozenset(
-    CORE + name
-    for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge")
-)
 
 
 def _shown_tag(tag: str) -> str:
@@ -128,6 +125,18 @@ def load(path: Path, display: str | None = None) -> Document:
 
 def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Document:
     """Load YAML text already read (and decoded) or raise InputError with every problem in it."""
+    deep = _flow_too_deep(shown, text)
+    if deep is not None:  # before the parser, which slows down badly on such nesting
+        raise InputError([deep])
+    yaml = new_yaml()
+    try:
+        early = _events_problems(shown, yaml, text)
+    except MarkedYAMLError as exc:
+        raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
+    except YAMLError as exc:
+        raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
+    if early:
+        raise InputError(early)
     yaml = new_yaml()
     try:
         node = yaml.compose(text)
@@ -151,6 +160,70 @@ def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Do
     except RecursionError:
         raise InputError([_too_deep(shown, text)]) from None
     return Document(path or Path(shown), shown, data, hashlib.sha256(raw).hexdigest())
+
+
+def _flow_too_deep(display: str, text: str) -> Problem | None:
+    """Brackets ([ and {) nested more than MAX_DEPTH deep outside quotes and comments."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth, quote, line, col, comment = 0, "", 1, 0, False
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col, comment = line + 1, 0, False
+            quote = "" if quote == "'" else quote
+            continue
+        if comment:
+            continue
+        if quote:
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                message = f"nested more than {MAX_DEPTH} levels deep"
+                return Problem(display, line, col, "too-deep", message)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return None
+
+
+def _events_problems(display: str, yaml: YAML, text: str) -> list[Problem]:
+    """What the parser's events show: a YAML version other than 1.2, and every tag."""
+    problems: list[Problem] = []
+    for event in yaml.parse(text):
+        mark = event.start_mark
+        version = getattr(event, "version", None)
+        if version is not None and tuple(version) != (1, 2):
+            directive = re.search(r"(?m)^%YAML", text)
+            problems.append(
+                Problem(
+                    display,
+                    text.count("\n", 0, directive.start()) + 1 if directive else mark.line + 1,
+                    1,
+                    "yaml-version",
+                    f"%YAML {'.'.join(map(str, version))} is not supported; the files are "
+                    "YAML 1.2 (remove the %YAML line)",
+                )
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            problems.append(
+                Problem(
+                    display,
+                    mark.line + 1,
+                    mark.column + 1,
+                    "tag",
+                    f"the YAML tag {_shown_tag(str(tag))} is not allowed; write a plain value "
+                    "(in quotes if it is text)",
+                )
+            )
+    return problems
 
 
 def _too_deep(display: str, text: str) -> Problem:
@@ -182,20 +255,6 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
     def pos(node: Node) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
 
-    def check_tag(node: Node) -> None:
-        tag = str(node.tag)
-        if tag not in ALLOWED_TAGS:
-            line, col = pos(node)
-            problems.append(
-                Problem(
-                    display,
-                    line,
-                    col,
-                    "tag",
-                    f"the YAML tag {_shown_tag(tag)} is not allowed here; write a plain value",
-                )
-            )
-
     def size(node: Node, depth: int) -> int:
         key = id(node)
         if key in sizes:
@@ -209,8 +268,6 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
         total = 1
         first = key not in seen
         seen.add(key)
-        if first:
-            check_tag(node)
         if isinstance(node, MappingNode):
             names: dict[str, Node] = {}
             for k, v in node.value:
@@ -256,7 +313,7 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
             message = f"document expands to more than {MAX_NODES} values through aliases; refused"
         else:
             code = "too-many-values"
-            message = f"document holds more than {MAX_NODES} values; split it or trim it"
+            message = f"document holds more than {MAX_NODES} values; refused"
         problems.append(Problem(display, line, col, code, message))
     return problems
 
@@ -290,9 +347,15 @@ def locate(data: Any, loc: Sequence[int | str], *, key: bool = False) -> tuple[i
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
         if isinstance(node, CommentedMap) and part in node:
-            k_line, k_col = node.lc.key(part)
-            v_line, v_col = node.lc.value(part)
-            line, col = (k_line, k_col) if (key and last) else (v_line, v_col)
+            try:
+                k_line, k_col = node.lc.key(part)
+                v_line, v_col = node.lc.value(part)
+            except (KeyError, TypeError):  # a key merged in through `<<:`: place at the mapping
+                line, col = node.lc.line or 0, node.lc.col or 0
+                break
+            # an empty value has no position of its own (the next token's): take the key's
+            empty = node[part] is None
+            line, col = (k_line, k_col) if ((key or empty) and last) else (v_line, v_col)
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
             line, col = node.lc.item(part)

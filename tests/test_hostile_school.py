@@ -131,6 +131,42 @@ CASES = [
      + "".join(f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n"
                for p, n in zip("abcdef", "bcdefg", strict=True)), {},
      "alias-bomb", "school.yaml:", "through aliases"),
+    ("bool tag", "school: {id: x, name: !!bool maybe}\n", {}, "tag", "school.yaml:1:23:",
+     "!!bool"),
+    ("str tag on a list", "school: {id: x, name: y}\ndomains: !!str [a]\n", {}, "tag",
+     "school.yaml:2:10:", "!!str"),
+    ("YAML 1.1", "%YAML 1.1\n---\nschool: {id: x, name: y}\n", {}, "yaml-version",
+     "school.yaml:1:1:", "YAML 1.2"),
+    ("merged wrong value", "school:\n  <<: {id: 'bad id!', name: y}\n", {}, "invalid",
+     "school.yaml:2:", "not a valid id"),
+    ("empty value", "school:\n  id: x\n  name:\ndomains: [a.test]\n", {}, "type",
+     "school.yaml:3:", "school.name"),
+    ("single-label domain", "school: {id: x, name: y}\ndomains: [localhost]\n", {},
+     "public-suffix", "school.yaml:2:", "single label"),
+    ("address as domain", "school: {id: x, name: y}\ndomains: [10.0.0.1]\n", {},
+     "public-suffix", "school.yaml:2:", "an address"),
+    ("domain twice", "school: {id: x, name: y}\ndomains: [a.test, A.TEST.]\n", {},
+     "duplicate-id", "school.yaml:2:", "listed twice"),
+    ("host on 0.0.0.0", "school: {id: x, name: y}\nhosts:\n  - {name: nas.school.test, "
+     "roles: [nas], address: 0.0.0.0}\n", {}, "scope-invalid", "school.yaml:3:", "unspecified"),
+    ("multicast host", "school: {id: x, name: y}\nhosts:\n  - {name: nas.school.test, "
+     "roles: [nas], address: 224.0.0.1}\n", {}, "scope-invalid", "school.yaml:3:", "multicast"),
+    ("scope of 0.0.0.0", "school: {id: x, name: y}\nscope:\n  - {ranges: [0.0.0.0/32], "
+     "authorized_by: An, date: 2026-01-05}\n", {}, "scope-invalid", "school.yaml:3:",
+     "cannot be authorised"),
+    ("timeout NaN", "school: {id: x, name: y}\nnetwork: {timeout: .nan}\n", {}, "invalid",
+     "school.yaml:2:", "finite number"),
+    ("tiny rate", "school: {id: x, name: y}\nnetwork: {max_rate: 1e-300}\n", {}, "invalid",
+     "school.yaml:2:", "greater than or equal to 0.1"),
+    ("newline in a host name", 'school: {id: x, name: y}\ndomains: ["school.test\\n"]\n', {},
+     "invalid", "school.yaml:2:", "not a valid host name"),
+    ("export is a folder", "school: {id: x, name: y}\nexports:\n  - {path: exports, "
+     "kind: device-inventory}\n", {"exports__a.csv": "x\n"}, "missing-file", "school.yaml:3:",
+     "is a folder"),
+    ("unrelated control id", "school: {id: x, name: y}\n", {"attestations.yaml": ATTEST.format(
+        control="O99", date="2026-09-01")}, "unknown-id", "attestations.yaml:2:", "'O99'"),
+    ("id with a space", "school: {id: 'x ', name: y}\n", {}, "invalid", "school.yaml:1:",
+     "spaces around it"),
 ]  # fmt: skip
 
 
@@ -221,3 +257,34 @@ def test_a_one_line_type_error_is_placed_where_it_is(
 ) -> None:
     code, output = _validate(_school(tmp_path, text))
     assert code == 2 and where in output and said in output, output
+
+
+def test_an_unrelated_control_is_never_suggested(tmp_path: Path) -> None:
+    folder = _school(tmp_path, BASE, **{"attestations.yaml": ATTEST.format(
+        control="O99", date="2026-09-01")})  # fmt: skip
+    code, output = _validate(folder)
+    assert code == 2 and "unknown control 'O99'" in output and "did you mean" not in output
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--explanation", " ", "--by", "An"], "--explanation must not be empty"),
+        (["--explanation", "x", "--by", ""], "--by must not be empty"),
+        (["--explanation", "x", "--by", "An", "--date", "2099-01-01"], "lies in the future"),
+        (["--explanation", "x", "--by", "An", "--evidence", "LOOP"], "cannot be used"),
+        (["--explanation", "x", "--by", "An", "--evidence", "x" * 300], "cannot be used"),
+    ],
+    ids=["empty explanation", "empty name", "future", "link loop", "long name"],
+)
+def test_attest_refuses_what_validate_would(tmp_path: Path, extra: list[str], said: str) -> None:
+    folder = _school(tmp_path, BASE)
+    (folder / "l1").symlink_to(folder / "l2")
+    (folder / "l2").symlink_to(folder / "l1")
+    args = [str(folder / "l1") if a == "LOOP" else a for a in extra]
+    result = CliRunner().invoke(
+        main,
+        ["--root", str(REPO), "attest", str(folder), "O12", "--answer", "implemented", *args],
+    )
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert not (folder / "attestations.yaml").exists()

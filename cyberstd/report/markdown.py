@@ -7,6 +7,8 @@ report/escape.py: escaped, control and bidi characters visible, link-like text a
 
 from __future__ import annotations
 
+import re
+
 from cyberstd.explain import why
 from cyberstd.i18n import t
 from cyberstd.report.common import (
@@ -26,7 +28,7 @@ from cyberstd.results import ControlResult, ControlStatus, Finding, FindingStatu
 def _step(results: Results, control: ControlResult, lang: str) -> str:
     """A next step on one line: its text escaped, its commands as code spans."""
     return "".join(
-        code(" ".join(part.split())) if is_code else inline(" ".join(part.split()))
+        code(" ".join(part.split())) if is_code else inline(re.sub(r"\s+", " ", part))
         for is_code, part in next_step_parts(results, control, lang)
     )
 
