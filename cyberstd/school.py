@@ -61,6 +61,10 @@ class SchoolFolder:
 
 
 MAX_CA_BUNDLE = 16 * 1024 * 1024
+# Service names whose port the probes read from a host's `ports` (web and mail TLS). Other
+# names declare a service the school runs on purpose (nas-admin: 5000), unless they are a
+# near miss of one of these.
+SERVICES = ("https", "smtp", "submission", "smtps", "imap", "imaps")
 
 
 def ca_bundle_problem(path: Path) -> tuple[str, str] | None:
@@ -310,6 +314,19 @@ def _school_problems(
                 )
             )
     for i, host in enumerate(school.hosts):
+        for service in host.ports:
+            if service in SERVICES:
+                continue
+            hint = did_you_mean(service, SERVICES)
+            if hint:  # htps, HTTPS: the default port would be probed instead
+                out.append(
+                    doc.problem(
+                        ["hosts", i, "ports", service],
+                        "unknown-id",
+                        f"service {service!r} is not one the probes know{hint}",
+                        key=True,
+                    )
+                )
         why = never_a_target(host.address) if host.address is not None else ""
         if why:
             out.append(

@@ -99,6 +99,18 @@ def read_text(
             [Problem(display, 1, 1, "too-large", f"file is {size} bytes; the limit is {most}")]
         )
     raw = path.read_bytes()
+    if _utf16(raw):
+        raise InputError(
+            [
+                Problem(
+                    display,
+                    1,
+                    1,
+                    "encoding",
+                    "UTF-16 text (Notepad's 'Unicode'); save the file as UTF-8",
+                )
+            ]
+        )
     if b"\x00" in raw:
         raise InputError([Problem(display, 1, 1, "binary", f"binary file, expected {expected}")])
     try:
@@ -114,6 +126,16 @@ def read_text(
             ]
         ) from None
     return text, raw
+
+
+def _utf16(raw: bytes) -> bool:
+    """UTF-16 or UTF-32 text: a byte order mark, or every other byte of ASCII text zero."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = raw[:200]
+    return len(head) >= 4 and (
+        head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4
+    )
 
 
 def load(path: Path, display: str | None = None) -> Document:

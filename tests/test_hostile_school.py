@@ -165,6 +165,9 @@ CASES = [
      "is a folder"),
     ("unrelated control id", "school: {id: x, name: y}\n", {"attestations.yaml": ATTEST.format(
         control="O99", date="2026-09-01")}, "unknown-id", "attestations.yaml:2:", "'O99'"),
+    ("service name typo", "school: {id: x, name: y}\nhosts:\n  - {name: www.school.test, "
+     "roles: [website], ports: {htps: 8443, nas-admin: 5000}}\n", {}, "unknown-id",
+     "school.yaml:3:", "did you mean 'https'"),
     ("id with a space", "school: {id: 'x ', name: y}\n", {}, "invalid", "school.yaml:1:",
      "spaces around it"),
 ]  # fmt: skip
@@ -288,3 +291,18 @@ def test_attest_refuses_what_validate_would(tmp_path: Path, extra: list[str], sa
     )
     assert result.exit_code == 2 and said in result.output, result.output
     assert not (folder / "attestations.yaml").exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    folder = _school(tmp_path, "")
+    (folder / "school.yaml").write_bytes(BASE.encode(encoding))
+    code, output = _validate(folder)
+    assert code == 2 and "error[encoding]" in output and "save the file as UTF-8" in output
+
+
+def test_the_service_names_are_those_the_probes_read() -> None:
+    from cyberstd.school import SERVICES
+    from cyberstd.tlsconn import MAIL_SERVICES
+
+    assert set(SERVICES) == {"https"} | {name for name, _, _ in MAIL_SERVICES}
