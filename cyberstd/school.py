@@ -65,6 +65,38 @@ MAX_CA_BUNDLE = 16 * 1024 * 1024
 # names declare a service the school runs on purpose (nas-admin: 5000), unless they are a
 # near miss of one of these.
 SERVICES = ("https", "smtp", "submission", "smtps", "imap", "imaps")
+# Other services a school declares by their usual names: never taken for a typo.
+OTHER_SERVICES = frozenset(
+    [
+        "http",
+        "ssh",
+        "sftp",
+        "ftp",
+        "ftps",
+        "dns",
+        "ldap",
+        "ldaps",
+        "kerberos",
+        "rdp",
+        "vnc",
+        "snmp",
+        "pop3",
+        "pop3s",
+        "smb",
+        "cifs",
+        "nfs",
+        "telnet",
+        "ntp",
+        "mysql",
+        "postgres",
+        "mssql",
+        "syslog",
+        "radius",
+        "ipp",
+        "printer",
+        "winrm",
+    ]
+)
 
 
 def ca_bundle_problem(path: Path) -> tuple[str, str] | None:
@@ -315,7 +347,7 @@ def _school_problems(
             )
     for i, host in enumerate(school.hosts):
         for service in host.ports:
-            if service in SERVICES:
+            if service in SERVICES or service.casefold() in OTHER_SERVICES:
                 continue
             hint = did_you_mean(service, SERVICES)
             if hint:  # htps, HTTPS: the default port would be probed instead
