@@ -160,3 +160,26 @@ def test_the_catalog_cache_is_data_and_a_tampered_one_is_ignored(
         cached.write_bytes(planted)
         loaded, problems = load_catalog(REPO)
         assert problems == [] and loaded.checks == first.checks
+
+
+@pytest.mark.parametrize(
+    ("file", "append", "code"),
+    [
+        ("standards/mini/controls.yaml", "\nextra: !!python/object/apply:os.system ['x']\n", "tag"),
+        ("standards/mini/framework.yaml", "\nextra: " + "[" * 300 + "]" * 300 + "\n", "too-deep"),
+        ("checks/mini.yaml", "\nx: 1\n", "unknown-field"),
+        ("standards/mini/mapping.yaml", "\nframework: other\n", "duplicate-key"),
+    ],
+    ids=["tag", "too deep", "unknown field", "duplicate key"],
+)
+def test_a_hostile_catalog_file_is_an_input_error(
+    mini_root: Path, file: str, append: str, code: str
+) -> None:
+    """Catalog files go through the same loader as school files: a custom catalog that someone
+    hands a school is refused at file:line, never run."""
+    path = mini_root / file
+    path.write_text(path.read_text() + append)
+    result = CliRunner().invoke(main, ["--root", str(mini_root), "validate"])
+    assert result.exit_code == 2, result.output
+    assert f"error[{code}]" in result.output and file.split("/")[-1] in result.output
+    assert "internal error" not in result.output
