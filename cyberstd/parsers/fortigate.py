@@ -14,7 +14,11 @@ _WORD = re.compile(r"""(?:"[^"\\]*(?:\\.[^"\\]*)*"|'[^']*'|[^\s"'])+""", re.DOTA
 _PIECE = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'|([^"']+)""", re.DOTALL)
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _LOOKS_FORTIOS = re.compile(r"^[ \t]*(#config-version=|config[ \t]+\S)", re.MULTILINE)
-_VERSION = re.compile(r"(?P<model>.+?)-(?P<version>\d+\.\d+\.\d+)-FW-build(?P<build>\d+)\b")
+# FGT60F-7.4.3-FW-build2573, FG3K2D-5.02-FW-build736 (FortiOS 5.x wrote 5.02 for 5.2),
+# FGT_100E-v7.0.10.F-build0485 (some exports)
+_VERSION = re.compile(
+    r"(?P<model>.+?)-v?(?P<version>\d+\.\d+(?:\.\d+)?)(?:\.[A-Z])?(?:-FW)?-build(?P<build>\d+)\b"
+)
 
 
 @dataclass
@@ -83,6 +87,9 @@ def _header(comments: list[_Statement], file: str) -> Node | None:
         if m := _VERSION.match(first):
             for name in ("model", "version", "build"):
                 fields[name] = Node(m.group(name), file, comment.line)
+            parts = m.group("version").split(".")
+            if len(parts) == 2:  # 5.02 is 5.2; the patch level is not in the header
+                fields["version"].value = f"{int(parts[0])}.{int(parts[1])}.0"
         for pair in pairs:
             key, sep, value = pair.partition("=")
             if sep and key.strip():
@@ -236,18 +243,108 @@ def _hide_communities(root: Node) -> None:
                 name.value = REDACTED
 
 
+# Default-route destinations as FortiOS writes them (IPv4 and IPv6), and the names under which
+# an SD-WAN zone stands in a policy or route.
+_DEFAULT_DST = {("0.0.0.0", "0.0.0.0"), ("0.0.0.0/0",), ("0.0.0.0", "0.0.0.0/0"), ("::/0",)}
+_SDWAN_NAMES = {"virtual-wan-link", "sdwan"}
+
+
+def _words(node: Node | None) -> list[str]:
+    if node is None:
+        return []
+    if isinstance(node.value, list):
+        return [str(n.value) for n in node.value if isinstance(n.value, str)]
+    return str(node.value).split() if isinstance(node.value, str) else []
+
+
+def _sdwan_members(root: Node) -> list[str]:
+    """The interfaces of the SD-WAN (`config system sdwan` / `virtual-wan-link` members)."""
+    names: list[str] = []
+    for block_name in ("system sdwan", "system virtual-wan-link"):
+        for block in _blocks(root, block_name):
+            members = block.get("members")
+            if members is None or not isinstance(members.value, dict):
+                continue
+            for member in members.value.values():
+                if isinstance(member.value, dict):
+                    names += _words(member.get("interface"))
+    return names
+
+
+def _default_route_interfaces(root: Node) -> dict[str, str]:
+    """Interface -> why it carries the default route (`config router static`, `static6`)."""
+    out: dict[str, str] = {}
+    for block_name in ("router static", "router static6"):
+        for block in _blocks(root, block_name):
+            for key, route in block.value.items():
+                if not isinstance(route.value, dict):
+                    continue
+                if _words(route.get("blackhole"))[:1] == ["enable"]:
+                    continue
+                if _words(route.get("status"))[:1] == ["disable"]:
+                    continue
+                dst = route.get("dst")
+                if dst is not None and tuple(_words(dst)) not in _DEFAULT_DST:
+                    continue
+                why = f"the default route leaves through it ({block_name} {key}, line {route.line})"
+                for device in _words(route.get("device")):
+                    out.setdefault(device, why)
+                if (
+                    route.get("sdwan-zone") is not None
+                    or _words(route.get("virtual-wan-link"))[:1] == ["enable"]
+                    or _words(route.get("sdwan"))[:1] == ["enable"]
+                ):
+                    for member in _sdwan_members(root):
+                        out.setdefault(member, why + " through SD-WAN")
+    return out
+
+
+def _interface_role(name: str, entry: Node, default_routes: dict[str, str]) -> tuple[str, str]:
+    """The role an interface plays and why: the default route makes it wan whatever its
+    role says; then `set role`; then DHCP or PPPoE addressing; then a name starting with
+    "wan"; else undefined."""
+    role = (_words(entry.get("role")) or [""])[0].lower()
+    mode = (_words(entry.get("mode")) or [""])[0].lower()
+    if name in default_routes:
+        return "wan", default_routes[name]
+    if role and role != "undefined":
+        return role, f"set role {role}"
+    if mode in ("dhcp", "pppoe"):
+        return "wan", f"set mode {mode}: it takes its address from a provider"
+    if name.lower().startswith("wan"):
+        return "wan", "its name starts with 'wan' and it has no role"
+    return "undefined", "no role, no default route, a fixed address"
+
+
 def _annotate_roles(root: Node) -> None:
-    """Give every firewall policy `srcintf-role` and `dstintf-role`: the roles of its interfaces
-    (`set role wan|lan|dmz|undefined`; an interface without a role whose name starts with "wan"
-    counts as wan). Rules can then ask "from the outside" however the interface is named."""
-    roles: dict[str, str] = {}
+    """Tell which interfaces face the internet, and give every firewall policy the roles of
+    its interfaces.
+
+    Every interface gets `role-effective` (wan, lan, dmz or undefined) and `role-reason`
+    (_interface_role); zones and SD-WAN zones take wan when a member is wan. Every policy gets
+    `srcintf-role` and `dstintf-role`. When some interface faces the internet, the root gets
+    `wan-interfaces` (their names): the rules about "from the internet" need it, and are not
+    judged without it."""
+    default_routes = _default_route_interfaces(root)
+    roles: dict[str, str] = {name: "wan" for name in _SDWAN_NAMES}
+    wan: list[Node] = []
     for block in _blocks(root, "system interface"):
         for name, entry in block.value.items():
-            role = entry.get("role") if isinstance(entry.value, dict) else None
-            if role is not None and isinstance(role.value, str):
-                roles[name] = role.value
-            else:
-                roles[name] = "wan" if name.lower().startswith("wan") else "undefined"
+            if not isinstance(entry.value, dict):
+                continue
+            role, why = _interface_role(name, entry, default_routes)
+            entry.value["role-effective"] = Node(role, entry.file, entry.line)
+            entry.value["role-reason"] = Node(why, entry.file, entry.line)
+            roles[name] = role
+            if role == "wan":
+                wan.append(Node(name, entry.file, entry.line))
+    for block in _blocks(root, "system zone"):
+        for name, zone in block.value.items():
+            members = _words(zone.get("interface")) if isinstance(zone.value, dict) else []
+            if members:
+                roles[name] = "wan" if any(roles.get(m) == "wan" for m in members) else "lan"
+    if wan:
+        root.value["wan-interfaces"] = Node(wan, root.file, wan[0].line)
     for block in _blocks(root, "firewall policy"):
         for policy in block.value.values():
             if not isinstance(policy.value, dict):

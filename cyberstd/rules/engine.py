@@ -326,19 +326,28 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _matches(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> list[Match]:
-    """What the selectors reach in every document, kept when `where` holds.
+def _selected(rule: RuleBody, docs: Sequence[Node]) -> list[Match]:
+    """What the selectors reach in every document, before `where`.
 
     With a `default`, a document where the first selector (the global setting) finds nothing
-    contributes the default in its place, marked with `default` in the evidence."""
+    contributes the default in its place, marked with `default` in the evidence, but only when
+    the section that would hold the setting is there: a backup without that section says
+    nothing about the setting, and a default is no evidence then."""
     found: list[Match] = []
     for doc in docs:
         for i, sel in enumerate(rule.select or []):
-            hits = select(doc, compile_selector(sel))
-            if not hits and i == 0 and "default" in rule.model_fields_set:
+            steps = compile_selector(sel)
+            hits = select(doc, steps)
+            defaulted = not hits and i == 0 and "default" in rule.model_fields_set
+            if defaulted and (len(steps) == 1 or select(doc, steps[:-1])):
                 hits = [Match(Node(rule.default, doc.file), f"{sel} (default)")]
             found.extend(hits)
-    return [m for m in found if _where_ok(rule, m.node, today)]
+    return found
+
+
+def _matches(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> list[Match]:
+    """What the selectors reach in every document, kept when `where` holds."""
+    return [m for m in _selected(rule, docs) if _where_ok(rule, m.node, today)]
 
 
 def _judge_count(rule: RuleBody, found: list[Match]) -> Verdict:
@@ -447,6 +456,22 @@ def _judge_expect(
     )
 
 
+def _nothing_to_judge(rule: RuleBody, docs: Sequence[Node]) -> Verdict:
+    """A count that would hold only because the export holds none of the items (a partial
+    backup, a VDOM without administrators), or a setting whose section is missing so that not
+    even its default can be said to apply: no evidence, so no pass (and no fail)."""
+    what, wat = _what(rule, "en"), _what(rule, "nl")
+    files = ", ".join(sorted({d.file for d in docs})) or "-"
+    return Verdict(
+        FindingStatus.NOT_APPLICABLE,
+        f"{what}: not judged: {files} holds none of the items this check looks at "
+        f"({' | '.join(rule.select or [])}); a pass needs them",
+        {"select": rule.select, "selected": 0},
+        f"{wat}: niet beoordeeld: {files} bevat geen van de items die deze controle bekijkt "
+        f"({' | '.join(rule.select or [])}); een 'in orde' vraagt ze",
+    )
+
+
 def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
     """Judge one rule body against the parsed exports of its kind."""
     what, wat = _what(rule, "en"), _what(rule, "nl")
@@ -461,9 +486,14 @@ def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
                 {"only_if": rule.only_if.select},
                 f"{wat}: niet beoordeeld: {nl or en}",
             )
-        found = _matches(rule, docs, today)
+        selected = _selected(rule, docs)
+        found = [m for m in selected if _where_ok(rule, m.node, today)]
         if rule.count is not None:
+            if not selected and rule.count.holds(0):
+                return _nothing_to_judge(rule, docs)
             return _judge_count(rule, found)
+        if not selected and "default" in rule.model_fields_set:
+            return _nothing_to_judge(rule, docs)  # not even the section its default needs
         return _judge_expect(rule, found, docs, today)
     except ValueProblem as exc:
         return Verdict(

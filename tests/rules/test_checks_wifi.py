@@ -97,10 +97,13 @@ def test_network_without_is_guest_counts_as_internal(catalog: Catalog) -> None:
     assert v.message.endswith(": Vergaderzaal")
 
 
-def test_empty_controller_passes(catalog: Catalog) -> None:
+def test_an_empty_controller_is_no_evidence(catalog: Catalog) -> None:
+    """A controller export without a single network proves nothing: not judged, never a pass."""
     tree = parse_json('{"meta": {"rc": "ok"}, "data": []}', "wlanconf.json")
     for check_id in BAD:
-        assert run_check(catalog, check_id, {KIND: [tree]}).status is FindingStatus.PASS
+        verdict = run_check(catalog, check_id, {KIND: [tree]})
+        assert verdict.status is FindingStatus.NOT_APPLICABLE
+        assert "not judged" in verdict.message and "niet beoordeeld" in verdict.message_nl
 
 
 # --- secrets ------------------------------------------------------------------------------------
