@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cyberstd.errors import Problem
-from cyberstd.kinds import ExportKind, missing_parts
+from cyberstd.kinds import ExportKind, missing_parts, normalise
 from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import MAX_BYTES, Node, ParseError, read_source
 
@@ -63,12 +63,14 @@ class ExportStore:
             return Parsed(export, error=exc)
         digest = hashlib.sha256(source.data).hexdigest()
         try:
-            tree = parse_source(source, kind.format)
+            tree = normalise(kind, parse_source(source, kind.format))
         except ParseError as exc:
             return Parsed(export, digest, error=exc)
         lacking = missing_parts(kind, tree)
         if lacking:
             message = f"this {kind.id} export lacks {', '.join(lacking)} (wrong export or layout?)"
+            if kind.hint is not None:
+                message += f": {kind.hint.en}"
             return Parsed(export, digest, error=ParseError(export.display, message))
         return Parsed(export, digest, tree=tree)
 

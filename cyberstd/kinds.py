@@ -53,6 +53,30 @@ class ExportKind(Strict):
     detect: Detect = Field(default_factory=Detect)
     requires: list[str | list[str]] = Field(default_factory=list)
     columns: list[str] = Field(default_factory=list)
+    # Exports that come as a list of items under one key (Graph's `value`) also come as a bare
+    # list (PowerShell's ConvertTo-Json) or as one item alone (a portal download, Graph's
+    # `$entity`): `collection` names the key, `item_keys` the keys that mark one item.
+    collection: str | None = None
+    item_keys: list[str] = Field(default_factory=list)
+    # What to say when an export lacks what `requires` names (the export people mistake for it).
+    hint: LocalText | None = None
+
+
+def normalise(kind: ExportKind, tree: Node) -> Node:
+    """An export in its kind's usual shape: a bare list, or a single item, put under the
+    kind's `collection` key. Anything else is returned as it is."""
+    if kind.collection is None:
+        return tree
+    if isinstance(tree.value, list):
+        return Node({kind.collection: tree}, tree.file, tree.line)
+    if (
+        isinstance(tree.value, dict)
+        and tree.get(kind.collection) is None
+        and kind.item_keys
+        and all(tree.get(key) is not None for key in kind.item_keys)
+    ):
+        return Node({kind.collection: Node([tree], tree.file, tree.line)}, tree.file, tree.line)
+    return tree
 
 
 class KindsFile(Strict):

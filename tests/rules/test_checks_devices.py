@@ -78,7 +78,7 @@ def test_bad_sample_fails_at_a_line(catalog: Catalog, kind: str, check_id: str) 
     items = v.evidence.get("items") or [
         it
         for part in v.evidence.get("any_of", []) + v.evidence.get("all_of", [])
-        for it in part["items"]
+        for it in part.get("items", [])
     ]
     located = [it for it in items if it.get("ok") is not True and it.get("line")]
     if not items or any(it.get("default") for it in items):

@@ -317,7 +317,7 @@ def test_entra_stale_accounts_bad(catalog: Catalog) -> None:
 
 def _successful_sign_in_rule(catalog: Catalog) -> RuleParams:
     data = dict(catalog.checks["entra.stale-accounts"].params)
-    assert "signInActivity.lastSuccessfulSignInDateTime" in data["where"]
+    assert "signInActivity.lastSuccessfulSignInDateTime" in data["where_any"][0]
     return RuleParams.model_validate(data)
 
 
@@ -528,3 +528,26 @@ def test_catalog_params_validate(catalog: Catalog) -> None:
     for check_id in identity_checks(catalog):
         params = check_params(catalog, check_id)
         assert params.kinds()
+
+
+def test_stale_accounts_without_account_enabled_count_as_enabled(catalog: Catalog) -> None:
+    """Microsoft's documented users-with-signInActivity response has neither accountEnabled
+    nor lastSuccessfulSignInDateTime: old sign-ins still make stale accounts."""
+    text = (
+        '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users'
+        '(displayName,userPrincipalName,signInActivity)", "value": ['
+        '{"displayName": "Oud", "userPrincipalName": "oud@school.test", "signInActivity": '
+        '{"lastSignInDateTime": "2017-09-01T10:00:00Z"}},'
+        '{"displayName": "Weg", "userPrincipalName": "weg@school.test", "signInActivity": '
+        '{"lastSignInDateTime": "2024-03-02T08:00:00Z"}},'
+        '{"displayName": "Nu", "userPrincipalName": "nu@school.test", "signInActivity": '
+        '{"lastSignInDateTime": "2026-11-20T08:00:00Z"}}]}'
+    )
+    from cyberstd.parsers import parse_source
+    from cyberstd.parsers.base import source_from_text
+
+    tree = parse_source(source_from_text(text, "users.json"), "json")
+    v = run_check(catalog, "entra.stale-accounts", {"entra-users": [tree]})
+    assert v.status is FindingStatus.FAIL, v.message
+    assert "oud@school.test" in v.message and "weg@school.test" in v.message
+    assert "nu@school.test" not in v.message
