@@ -40,6 +40,7 @@ class FileResult:
     error: str | None = None
     line: int | None = None
     error_file: str | None = None  # where the error is, when not in the file itself (Include)
+    skipped: str | None = None  # why the file was not judged (--skip-unknown)
 
 
 @dataclass
@@ -118,6 +119,22 @@ def _input_finding(file: FileResult) -> Finding:
         message=file.error or "",
         evidence={"file": file.error_file or file.path, "line": file.line, "kind": file.kind},
         error_reason=ErrorReason.INPUT,
+    )
+
+
+def _skipped_finding(file: FileResult) -> Finding:
+    """A file left out on purpose (--skip-unknown): named, never silently dropped."""
+    return Finding(
+        id=f"{INPUT_CHECK}@{file.path}",
+        check=INPUT_CHECK,
+        title={"nl": "Het bestand kan gelezen worden", "en": "The file can be read"},
+        controls=[],
+        target=file.path,
+        status=FindingStatus.SKIPPED,
+        severity=Severity.INFO,
+        message=f"skipped (--skip-unknown): {file.skipped}",
+        messages={"nl": f"overgeslagen (--skip-unknown): {file.skipped}"},
+        evidence={"file": file.path, "skipped": file.skipped},
     )
 
 
@@ -206,9 +223,9 @@ def run_baseline(
 ) -> BaselineResult:
     """Judge every file against the profile's configuration checks.
 
-    A file of no recognisable kind is an input error when named explicitly, unless
-    `skip_unknown` (for pre-commit, which passes every changed file); inside a folder it is
-    always skipped. Large runs are spread over worker processes (one per core, `workers` to
+    A file of no recognisable kind, named or found in a folder, is an input error unless
+    `skip_unknown` (for pre-commit, which passes every changed file); a skipped file is still
+    named, with why, in every output. Large runs are spread over worker processes (one per core, `workers` to
     choose); files whose kind a rule reads together with another kind (Microsoft 365's
     security defaults and conditional access) are judged together, after the others, so the
     verdicts are the same as in one process."""
@@ -323,7 +340,10 @@ def _run(
             result.findings.append(_input_finding(file))
             continue
         found_kind, why = _kind_of(path, catalog, kind)
-        if found_kind is None and (job.skip_unknown or not explicit):
+        if found_kind is None and job.skip_unknown:
+            file = FileResult(shown, None, skipped=why)
+            result.files.append(file)
+            result.findings.append(_skipped_finding(file))
             continue
         if found_kind in job.defer:
             deferred.append((path, explicit))

@@ -33,10 +33,12 @@ def _text(result: Any, lang: str) -> str:
         # one line per finding: a newline in a value from the export cannot forge another
         lines.append(inert(f"{where}: {f.status.value.upper()} [{f.check}] {f.text(lang)}", 2000))
     c = result.counts()
+    judged = [f for f in result.files if f.skipped is None]
     lines.append(
-        f"{len(result.files)} file(s), {len(result.findings)} check(s): "
+        f"{len(judged)} file(s), {len(result.findings) - c['skipped']} check(s): "
         f"{c['pass']} pass, {c['fail']} fail, {c['error']} error"
         + (f", {c['not_applicable']} not applicable" if c["not_applicable"] else "")
+        + (f", {c['skipped']} file(s) skipped" if c["skipped"] else "")
     )
     return "\n".join(lines) + "\n"
 
@@ -84,7 +86,8 @@ def _render(result: Any, fmt: str, lang: str) -> str:
 @click.option(
     "--skip-unknown",
     is_flag=True,
-    help="Skip files of no recognisable kind instead of failing (for pre-commit).",
+    help="Skip files of no recognisable kind instead of failing (for pre-commit); every "
+    "output still names each skipped file.",
 )
 @as_of_option
 @pass_ctx
@@ -118,11 +121,15 @@ def baseline(
         skip_unknown=skip_unknown,
         workers=jobs,
     )
-    if not result.files:
+    if not any(f.skipped is None for f in result.files):
         from cyberstd.errors import UsageError
 
         named = ", ".join(str(f) for f in files)
-        raise UsageError(f"no configuration export of a known kind found in {named}")
+        left = [f.path for f in result.files]
+        raise UsageError(
+            f"no configuration export of a known kind found in {named}"
+            + (f" (skipped: {', '.join(left)})" if left else "")
+        )
     text = _render(result, fmt, lang)
     if output is not None:
         from cyberstd.outputs import write_atomic

@@ -121,13 +121,28 @@ def test_folders_are_searched_for_known_kinds(tmp_path: Path) -> None:
     (tmp_path / ".git" / "users.json").write_text("{broken")
     result = run("--format", "json", str(tmp_path))
     doc = json.loads(result.stdout)
-    assert sorted(Path(f["path"]).name for f in doc["files"]) == [
-        "conditional-access.json",
-        "directory-roles.json",
-        "security-defaults.json",
-        "users.json",
-    ]
-    assert result.exit_code == 1
+    judged = ["conditional-access.json", "directory-roles.json", "security-defaults.json",
+              "users.json"]  # fmt: skip
+    # A file of no known kind in a folder is named as an input error, never dropped in silence
+    assert sorted(Path(f["path"]).name for f in doc["files"]) == ["README.txt", *judged]
+    readme = next(f for f in doc["files"] if f["path"].endswith("README.txt"))
+    assert "cannot tell what kind" in readme["error"]
+    assert result.exit_code == 2
+    # with --skip-unknown it is skipped, and still named in every format
+    result = run("--format", "json", "--skip-unknown", str(tmp_path))
+    doc = json.loads(result.stdout)
+    readme = next(f for f in doc["files"] if f["path"].endswith("README.txt"))
+    assert "cannot tell what kind" in readme["skipped"] and result.exit_code == 1
+    text = run("--skip-unknown", str(tmp_path)).output
+    assert "README.txt: SKIPPED" in text and "1 file(s) skipped" in text
+    junit = run("--format", "junit", "--skip-unknown", str(tmp_path)).output
+    case = ET.fromstring(junit).find(".//testsuite[@name]/testcase/skipped/..")
+    assert case is not None and "README.txt" in ET.tostring(case, encoding="unicode")
+    sarif = json.loads(run("--format", "sarif", "--skip-unknown", str(tmp_path)).output)
+    (note,) = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+        "README.txt"
+    )
 
 
 def _line_of(path: Path, text: str) -> int:
@@ -222,7 +237,8 @@ def test_pre_commit_hook_skips_files_of_no_known_kind(good_wifi: Path, tmp_path:
     assert re.search(hook["files"], "configs/fw/school-fw.conf")
     result = run(*entry[2:], str(notes), str(good_wifi))
     assert result.exit_code == 0, result.output
-    assert "1 file(s), 4 check(s)" in result.output
+    assert "1 file(s), 4 check(s)" in result.output and "1 file(s) skipped" in result.output
+    assert "notes.json: SKIPPED" in result.output
     assert run(str(notes), str(good_wifi)).exit_code == 2  # without the flag: named, so an error
 
 
@@ -259,6 +275,9 @@ def test_nothing_to_judge_or_nowhere_to_write_is_exit_2(tmp_path: Path, good_wif
     empty.mkdir()
     (empty / "notes.txt").write_text("nothing here\n")
     result = run(str(empty))
+    assert result.exit_code == 2
+    assert "notes.txt: ERROR [cyberstd.input] cannot tell what kind" in result.output
+    result = run("--skip-unknown", str(empty))
     assert result.exit_code == 2
     assert "no configuration export of a known kind found in" in result.output
     result = run("--format", "sarif", "-o", str(tmp_path / "missing" / "x.sarif"), str(good_wifi))

@@ -102,7 +102,17 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: 
     rules: dict[str, int] = {}
     rule_defs: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
     for f in findings:
+        if f.status is FindingStatus.SKIPPED and f.evidence.get("skipped"):
+            notes.append(
+                {
+                    "level": "note",
+                    "message": {"text": f.text(lang)},
+                    "locations": [{"physicalLocation": {"artifactLocation": _uri(f.target)}}],
+                }
+            )
+            continue
         if f.check not in rules:
             rules[f.check] = len(rule_defs)
             rule_defs.append(_rule(f, lang))
@@ -121,7 +131,10 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: 
                         "rules": rule_defs,
                     }
                 },
-                "invocations": [{"executionSuccessful": complete}],
+                "invocations": [
+                    {"executionSuccessful": complete}
+                    | ({"toolExecutionNotifications": notes} if notes else {})
+                ],
                 "results": results,
             }
         ],

@@ -192,3 +192,23 @@ def test_ssh_keyboard_interactive_is_a_password_too(catalog: Catalog) -> None:
         text + "ChallengeResponseAuthentication no\n",
     )
     assert v.status is FindingStatus.PASS, v.message
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("AuthenticationMethods publickey\nPermitRootLogin no\n", FindingStatus.PASS),
+        ("AuthenticationMethods publickey,keyboard-interactive\n", FindingStatus.PASS),
+        ("AuthenticationMethods publickey password\n", FindingStatus.FAIL),
+        ("AuthenticationMethods password\nPasswordAuthentication no\n", FindingStatus.FAIL),
+        ("PasswordAuthentication no\nKbdInteractiveAuthentication no\n", FindingStatus.PASS),
+    ],
+    ids=["keys only", "key and a second factor", "key or password", "password", "both no"],
+)
+def test_ssh_keys_only_through_authentication_methods(
+    catalog: Catalog, text: str, status: FindingStatus
+) -> None:
+    """AuthenticationMethods publickey: sshd accepts no login without a key, so the password
+    settings do not matter (a false fail before)."""
+    v = judge(catalog, "ssh.password-auth", "sshd_config", "sshd_config", text)
+    assert v.status is status, v.message
