@@ -277,10 +277,33 @@ class HostDef(Strict):
     zone: Id | None = None
 
 
+class ZoneKind(StrEnum):
+    """What a zone is for: the segmentation rules speak of kinds, so zone ids can be anything,
+    in any language (`administratie`, `wifi-leerlingen`)."""
+
+    PUPILS = "pupils"
+    STAFF = "staff"
+    ADMINISTRATION = "administration"
+    SERVERS = "servers"
+    GUESTS = "guests"
+    MANAGEMENT = "management"
+    IOT = "iot"
+    DMZ = "dmz"
+    OTHER = "other"
+
+
 class ZoneDef(Strict):
     id: Id
     cidr: IPNetwork
     description: str | None = None
+    kind: ZoneKind | None = None
+
+    @property
+    def effective_kind(self) -> ZoneKind | None:
+        """The zone's kind, or its id when that is a kind's name (pupils, servers, ...)."""
+        if self.kind is not None:
+            return self.kind
+        return ZoneKind(self.id) if self.id in ZoneKind._value2member_map_ else None
 
 
 class ExportDef(Strict):

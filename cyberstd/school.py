@@ -21,6 +21,7 @@ from cyberstd.schema import (
     SchoolFile,
     WaiverDef,
     WaiversFile,
+    ZoneKind,
 )
 from cyberstd.scope import (
     WIDEST_V4,
@@ -264,6 +265,18 @@ def _school_problems(
                 )
             )
         seen_zones.add(zone.id)
+    if school.network.vantage_zone is not None:  # segmentation scans: rules speak of kinds
+        kinds = ", ".join(k.value for k in ZoneKind)
+        for i, zone in enumerate(school.zones):
+            if zone.effective_kind is None:
+                out.append(
+                    doc.problem(
+                        ["zones", i, "id"],
+                        "missing-field",
+                        f"zone {zone.id!r} has no kind, so no segmentation rule can judge it; "
+                        f"add kind: one of {kinds}",
+                    )
+                )
     if school.network.vantage_zone is not None and school.network.vantage_zone not in zones:
         hint = did_you_mean(school.network.vantage_zone, zones)
         out.append(

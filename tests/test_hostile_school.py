@@ -306,3 +306,18 @@ def test_the_service_names_are_those_the_probes_read() -> None:
     from cyberstd.tlsconn import MAIL_SERVICES
 
     assert set(SERVICES) == {"https"} | {name for name, _, _ in MAIL_SERVICES}
+
+
+def test_a_zone_without_a_kind_is_refused_once_segmentation_is_asked(tmp_path: Path) -> None:
+    text = (
+        BASE + "zones:\n"
+        "  - {id: wifi-leerlingen, kind: pupils, cidr: 10.30.0.0/24}\n"
+        "  - {id: administratie, cidr: 10.20.1.0/24}\n"
+        "network: {vantage_zone: wifi-leerlingen}\n"
+    )
+    code, output = _validate(_school(tmp_path, text))
+    assert code == 2 and "zone 'administratie' has no kind" in output, output
+    assert "school.yaml:5:" in output
+    fixed = text.replace("{id: administratie,", "{id: administratie, kind: administration,")
+    code, output = _validate(_school(tmp_path, fixed))
+    assert code == 0, output

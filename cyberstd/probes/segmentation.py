@@ -210,6 +210,8 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
             evidence={"vantage_zone": vantage},
         )
     zones = {z.id: z for z in school.zones}
+    here = zones.get(vantage)
+    vantage_kind = str(here.effective_kind) if here is not None and here.effective_kind else None
     deadline = Deadline(ctx.timeout * SEGMENTATION_BUDGET)
     rules_seen: list[dict[str, Any]] = []
     reachable: list[dict[str, Any]] = []
@@ -223,21 +225,28 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
             "ports": sorted(set(rule.ports)),
         }
         rules_seen.append(record)
-        if rule.from_zone != vantage:
+        # a rule names zone kinds (pupils, administration, ...), or a zone's own id
+        if rule.from_zone not in (vantage, vantage_kind):
             record["judged"] = False
-            record["reason"] = f"the scan runs from zone {vantage}, not {rule.from_zone}"
+            record["reason"] = (
+                f"the scan runs from zone {vantage} (kind {vantage_kind or 'not given'}), "
+                f"not from {rule.from_zone}"
+            )
             continue
-        zone = zones.get(rule.to_zone)
-        if zone is None:
+        matched = [z for z in school.zones if rule.to_zone in (z.id, str(z.effective_kind or ""))]
+        if not matched:
             record["judged"] = False
-            record["reason"] = f"school.yaml declares no zone {rule.to_zone!r}"
+            record["reason"] = f"school.yaml declares no zone of kind {rule.to_zone!r}"
             continue
-        found = _zone_targets(school, zone, ctx, params.max_sweep_addresses, hosts=True)
-        not_probed.extend(found.not_probed)
-        targets = found.all()
+        targets = []
+        for zone in matched:
+            found = _zone_targets(school, zone, ctx, params.max_sweep_addresses, hosts=True)
+            not_probed.extend(found.not_probed)
+            targets += [t for t in found.all() if t not in targets]
+            if found.notes:
+                record.setdefault("notes", []).extend(found.notes)
+        record["zones"] = [z.id for z in matched]
         record["targets"] = [str(t) for t in targets]
-        if found.notes:
-            record["notes"] = found.notes
         if not targets:
             record["judged"] = False
             record["reason"] = "nothing of the zone lies in the authorised scope"

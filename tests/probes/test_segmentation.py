@@ -120,6 +120,29 @@ def test_reachable_forbidden_services_fail_with_the_list(
     json.dumps(outcome.evidence)
 
 
+def test_zones_in_dutch_are_judged_by_their_kind(
+    lab: dict[str, TcpService], tmp_path: Path
+) -> None:
+    """The shipped rules speak of kinds (pupils -> administration); a school names its zones in
+    Dutch and says their kind: the rule is judged, not skipped."""
+    data = _school()
+    renamed = {"pupils": ("wifi-leerlingen", "pupils"), "administration": ("administratie",
+               "administration")}  # fmt: skip
+    for zone in data["zones"]:
+        if zone["id"] in renamed:
+            zone["id"], zone["kind"] = renamed[zone["id"]]
+    for host in data["hosts"]:
+        if host["zone"] in renamed:
+            host["zone"] = renamed[host["zone"]][0]
+    data["network"]["vantage_zone"] = "wifi-leerlingen"
+    rule = ZoneRule(from_zone="pupils", to_zone="administration", ports=[3389])
+    outcome = forbidden_reachable(SCHOOL, ForbiddenParams(rules=[rule]), _ctx(tmp_path, data))
+    assert outcome.status is FindingStatus.FAIL, outcome.message
+    (record,) = outcome.evidence["rules"]
+    assert record["judged"] is True and record["zones"] == ["administratie"]
+    assert {(r["address"], r["port"]) for r in outcome.evidence["reachable"]} == {(ADMIN_PC, 3389)}
+
+
 def test_nothing_reachable_passes(lab: dict[str, TcpService], ctx: ProbeContext) -> None:
     rules = [
         ZoneRule(from_zone="pupils", to_zone="servers", ports=[22, 3389, 5985]),
@@ -132,7 +155,7 @@ def test_nothing_reachable_passes(lab: dict[str, TcpService], ctx: ProbeContext)
     judged, skipped = outcome.evidence["rules"]
     assert judged["judged"] is True
     assert skipped["judged"] is False
-    assert skipped["reason"] == "the scan runs from zone pupils, not guests"
+    assert skipped["reason"] == "the scan runs from zone pupils (kind pupils), not from guests"
 
 
 def test_rules_from_another_zone_are_not_judged(ctx: ProbeContext) -> None:
@@ -182,7 +205,9 @@ def test_an_unknown_target_zone_is_not_judged(ctx: ProbeContext) -> None:
     rule = ZoneRule(from_zone="pupils", to_zone="printers", ports=[9100])
     outcome = forbidden_reachable(SCHOOL, ForbiddenParams(rules=[rule]), ctx)
     assert outcome.status is FindingStatus.NOT_APPLICABLE
-    assert outcome.evidence["rules"][0]["reason"] == "school.yaml declares no zone 'printers'"
+    assert (
+        outcome.evidence["rules"][0]["reason"] == "school.yaml declares no zone of kind 'printers'"
+    )
 
 
 def test_rules_refuse_bad_ports_and_zone_names() -> None:
