@@ -129,6 +129,17 @@ class _Reader:
         base, rel = source, arg
         if arg.startswith("/"):
             base, rel = self.root, _map_absolute(self.root, arg, line)
+        if _GLOB.search(rel) and not (base.path.parent / rel).parent.is_dir():
+            # drop-ins override the main file (the first value wins, and Debian includes them
+            # first): without them nothing in it can be trusted to hold
+            folder = str(Path(rel).parent)
+            raise ParseError(
+                file,
+                f"Include {arg} names drop-in files, but there is no {folder}/ folder next to "
+                f"the export; drop-ins can change every setting: copy the folder (an empty one "
+                f"if the server has none) next to the export",
+                line,
+            )
         try:
             names = _expand(base.path.parent, rel)
             if names is None:

@@ -192,8 +192,8 @@ def test_relative_include_with_glob_in_the_including_folder(tmp_path: Path) -> N
 
 
 def test_absolute_drop_in_never_reads_the_export_folder_itself(tmp_path: Path) -> None:
-    # Without sshd_config.d/ next to the export, the drop-in glob matches nothing: a sibling
-    # (another server's configuration) is never merged in.
+    # Without sshd_config.d/ next to the export, a sibling (another server's configuration) is
+    # never merged in: the drop-ins are missing, and that is said.
     flat = tmp_path / "flat"
     main = write(
         flat,
@@ -202,6 +202,9 @@ def test_absolute_drop_in_never_reads_the_export_folder_itself(tmp_path: Path) -
             "web01-sshd.conf": "PasswordAuthentication yes\n",
         },
     )
+    with pytest.raises(ParseError, match=r"no sshd_config\.d/ folder next to the export"):
+        parse_file(main, "sshd_config")
+    (flat / "sshd_config.d").mkdir()  # the server has no drop-ins: an empty folder says so
     assert parse_file(main, "sshd_config").plain() == {"port": ["22"]}
     main.write_text("Include /etc/ssh/sshd_config.d/50-cloud-init.conf\nPort 22\n")
     with pytest.raises(ParseError, match="not found in the export") as info:
@@ -222,6 +225,7 @@ def test_absolute_drop_in_never_reads_the_export_folder_itself(tmp_path: Path) -
 
 def test_a_glob_matching_nothing_is_ignored_a_missing_file_is_not(tmp_path: Path) -> None:
     main = write(tmp_path, {"sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\nPort 22\n"})
+    (tmp_path / "sshd_config.d").mkdir()
     assert parse_file(main, "sshd_config").plain() == {"port": ["22"]}
     main.write_text("Port 22\nInclude extra.conf\n")
     with pytest.raises(ParseError) as info:

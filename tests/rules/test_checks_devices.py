@@ -155,7 +155,10 @@ BAD_REASONS: dict[str, set[tuple[str | None, str, int, str]]] = {
     "pfsense.wan-pass-any": {
         ("tijdelijk: alles open voor de leverancier", "config-bad.xml", 105, "<rule")
     },
-    "pfsense.webgui-on-wan": {("Webbeheer van thuis uit", "config-bad.xml", 132, "<rule")},
+    "pfsense.webgui-on-wan": {  # an any-to-any rule on WAN reaches the firewall's GUI too
+        ("Webbeheer van thuis uit", "config-bad.xml", 132, "<rule"),
+        ("tijdelijk: alles open voor de leverancier", "config-bad.xml", 105, "<rule"),
+    },
     "ssh.empty-passwords": {(None, "sshd_config", 24, "PermitEmptyPasswords yes")},
     "ssh.password-auth": {
         (None, "50-cloud-init.conf", 1, "PasswordAuthentication yes"),

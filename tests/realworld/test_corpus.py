@@ -1,0 +1,160 @@
+"""The real-world corpus (tests/data/realworld/README.md and each folder's SOURCES.md): the
+verdict of every check on every file, as the school's real situation warrants. A pass where
+the school is exposed, or where the file holds no evidence, fails here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from cyberstd.catalog import Catalog, load_catalog
+from cyberstd.exports import ExportFile, ExportStore
+from cyberstd.results import FindingStatus
+from cyberstd.rules.engine import RuleParams, Verdict, evaluate
+from tests.conftest import REPO
+
+CORPUS = REPO / "tests" / "data" / "realworld"
+DAY = dt.date(2026, 12, 5)
+P, F, NA = FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.NOT_APPLICABLE
+
+# file -> (kind, {check: (verdict, words the message must hold)})
+EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
+    "fortigate/cloud-port1-public.conf": ("fortigate", {
+        "fortigate.admin-on-wan": (F, "port1"),
+        "fortigate.accept-all-inbound": (P, ""),  # only HTTPS to one VIP
+        "fortigate.web-filter": (F, "lan naar internet"),
+        "fortigate.admin-2fa": (P, ""),
+        "fortigate.admin-lockout": (P, ""),  # system global present: FortiOS default 3
+        "fortigate.firmware": (P, "7.6.1"),
+        "fortigate.traffic-logging": (P, ""),
+    }),
+    "fortigate/wan1-no-role.conf": ("fortigate", {
+        "fortigate.admin-on-wan": (F, "wan1"),
+        "fortigate.admin-2fa": (NA, "not judged"),
+        "fortigate.accept-all-inbound": (NA, "not judged"),
+        "fortigate.admin-lockout": (P, ""),
+    }),
+    "fortigate/pppoe-modem.conf": ("fortigate", {
+        "fortigate.admin-on-wan": (F, "modem"),
+        "fortigate.admin-lockout": (NA, "not judged"),  # no system global in the file
+    }),
+    "fortigate/no-wan-known.conf": ("fortigate", {
+        "fortigate.admin-on-wan": (NA, "face the internet"),
+        "fortigate.accept-all-inbound": (NA, "face the internet"),
+        "fortigate.web-filter": (NA, "face the internet"),
+        "fortigate.inter-zone-any": (NA, "face the internet"),
+    }),
+    "fortigate/vdom-without-admins.conf": ("fortigate", {
+        "fortigate.admin-2fa": (NA, "not judged"),
+        "fortigate.admin-lockout": (NA, "not judged"),
+        "fortigate.firmware": (F, "5.2.0"),
+        "fortigate.admin-on-wan": (NA, "not judged"),
+    }),
+    "entra/users-signin-activity.json": ("entra-users", {
+        "entra.stale-accounts": (F, "2 enabled accounts"),
+    }),
+    "entra/ca-policies-graph.json": ("entra-conditional-access", {
+        "entra.mfa-all-users": (F, "excluding no locations"),  # AllTrusted and a group excluded
+        "entra.mfa-admins": (F, ""),
+        "entra.legacy-auth-blocked": (P, ""),
+    }),
+    "entra/ca-policy-single-portal.json": ("entra-conditional-access", {
+        "entra.mfa-all-users": (P, ""),  # only an emergency-access account excluded
+        "entra.mfa-admins": (P, ""),
+    }),
+    "entra/ca-policies-powershell-array.json": ("entra-conditional-access", {
+        "entra.mfa-admins": (P, ""),
+        "entra.mfa-all-users": (F, ""),
+        "entra.legacy-auth-blocked": (F, ""),
+    }),
+    "entra/ca-policies-powershell-utf16.json": ("entra-conditional-access", {
+        "entra.mfa-admins": (P, ""),
+        "entra.mfa-all-users": (F, ""),
+        "entra.legacy-auth-blocked": (F, ""),
+    }),
+    "pfsense/pfsense-two-wans.xml": ("pfsense", {
+        "pfsense.wan-pass-any": (F, "tweede lijn"),  # any-any on opt1, which has a gateway
+        "pfsense.webgui-on-wan": (F, "SSH beheer leverancier"),  # a wan rule without <type>
+        "pfsense.remote-syslog": (F, ""),
+    }),
+    "pfsense/opnsense-mvc-rules.xml": ("pfsense", {
+        "pfsense.wan-pass-any": (F, "new rule store"),
+        "pfsense.webgui-on-wan": (F, "new rule store"),
+        "pfsense.remote-syslog": (F, ""),
+    }),
+    "sshd/debian12-dropins.sshd_config": ("sshd_config", {
+        "ssh.password-auth": (F, "50-cloud-init.conf"),  # the drop-in turns passwords back on
+        "ssh.root-login": (P, ""),
+        "ssh.empty-passwords": (P, ""),
+    }),
+    "sshd/keys-only-authmethods.sshd_config": ("sshd_config", {
+        "ssh.password-auth": (P, "AuthenticationMethods"),
+        "ssh.root-login": (P, ""),
+        "ssh.empty-passwords": (P, ""),
+    }),
+}  # fmt: skip
+REFUSED = {
+    "entra/directory-role-members-only.json": ("entra-directory-roles", "$expand=members"),
+}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    found, problems = load_catalog(REPO)
+    assert problems == []
+    return found
+
+
+def _verdict(catalog: Catalog, file: str, kind: str, check: str) -> Verdict:
+    store = ExportStore(catalog.kinds)
+    export = ExportFile(CORPUS / file, file, kind)
+    parsed = store.parsed(export)
+    assert parsed.tree is not None, parsed.error
+    params = RuleParams.model_validate(catalog.checks[check].params)
+    kinds = {k: [parsed.tree] for k in params.kinds() if k == kind}
+    return evaluate(params, kinds, DAY)
+
+
+CASES = [(f, kind, c, *v) for f, (kind, checks) in EXPECTED.items() for c, v in checks.items()]
+
+
+@pytest.mark.parametrize(("file", "kind", "check", "status", "words"), CASES)
+def test_verdict(
+    catalog: Catalog, file: str, kind: str, check: str, status: FindingStatus, words: str
+) -> None:
+    verdict = _verdict(catalog, file, kind, check)
+    assert verdict.status is status, verdict.message
+    assert words in verdict.message
+
+
+@pytest.mark.parametrize(("file", "kind", "said"), [(f, *v) for f, v in REFUSED.items()])
+def test_a_wrong_export_is_refused_saying_what_to_give(
+    catalog: Catalog, file: str, kind: str, said: str
+) -> None:
+    parsed = ExportStore(catalog.kinds).parsed(ExportFile(CORPUS / file, file, kind))
+    assert parsed.tree is None and parsed.error is not None
+    assert said in parsed.error.detail
+
+
+def test_the_reason_an_interface_faces_the_internet_is_in_the_evidence(catalog: Catalog) -> None:
+    verdict = _verdict(catalog, "fortigate/cloud-port1-public.conf", "fortigate",
+                       "fortigate.admin-on-wan")  # fmt: skip
+    (item,) = verdict.evidence["items"]
+    assert item["actual"]["role-effective"] == "wan"
+    assert "default route" in item["actual"]["role-reason"]
+
+
+def test_every_corpus_file_is_expected_and_sourced() -> None:
+    files = {
+        str(p.relative_to(CORPUS))
+        for p in CORPUS.rglob("*")
+        if p.is_file() and p.suffix != ".md" and p.parent.name != "sshd_config.d"
+    }
+    assert files == set(EXPECTED) | set(REFUSED)
+    for folder in {Path(f).parts[0] for f in files}:
+        sources = (CORPUS / folder / "SOURCES.md").read_text(encoding="utf-8")
+        for f in files:
+            if f.startswith(folder + "/"):
+                assert Path(f).name in sources, f
