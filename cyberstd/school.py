@@ -372,6 +372,11 @@ def _school_problems(
                         key=True,
                     )
                 )
+        if host.address is not None and not never_a_target(host.address):
+            try:  # what scan would refuse, validate says now
+                authorize(school, host.name, str(host.address), today)
+            except ScopeError as exc:
+                out.append(doc.problem(["hosts", i, "address"], "out-of-scope", str(exc)))
         why = never_a_target(host.address) if host.address is not None else ""
         if why:
             out.append(

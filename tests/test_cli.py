@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -13,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cyberstd.cli import main
+from cyberstd.clock import Clock
 
 # The day validate judges the dated files below as of: no verdict depends on the day tests run.
 AS_OF = "2026-11-29"
@@ -214,6 +214,7 @@ def test_attest_round_trip_keeps_comments(mini_root: Path, school_dir: Path) -> 
 
 
 def test_attest_prompts_and_replaces(mini_root: Path, school_dir: Path) -> None:
+    before = Clock.system().today
     result = cli(
         mini_root, "attest", str(school_dir), "A2", input="partially\nHalf done.\nJan, ICT\n"
     )
@@ -233,7 +234,8 @@ def test_attest_prompts_and_replaces(mini_root: Path, school_dir: Path) -> None:
     assert result.exit_code == 0
     text = (school_dir / "attestations.yaml").read_text()
     assert text.count("control: A2") == 1 and "answer: implemented" in text
-    assert f"date: {dt.date.today()}" in text
+    # the day in Flanders, as the run's clock reads it (not the machine's UTC date)
+    assert f"date: {Clock.system().today}" in text or f"date: {before}" in text
 
 
 def test_attest_refuses_unknown_control(mini_root: Path, school_dir: Path) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from ruamel.yaml import YAML
+
 from cyberstd.catalog import load_catalog
 from cyberstd.clock import Clock
 from cyberstd.registry import ProbeContext
 from cyberstd.results import ControlStatus, ErrorReason, FindingStatus, Results
 from cyberstd.runner import evaluate, execute, make_plan
-from cyberstd.school import load_school
+from cyberstd.schema import SchoolFile
+from cyberstd.school import SchoolFolder, load_school
 from tests.conftest import real_timers
 
 TODAY = dt.date(2026, 11, 29)
@@ -192,7 +195,17 @@ def test_internal_address_outside_scope_is_refused(mini_root: Path, school_dir: 
         (school_dir / "school.yaml").read_text().replace("address: 127.0.0.1", "address: 10.9.8.7")
     )
     (school_dir / "school.yaml").write_text(text)
-    results = run(mini_root, school_dir)
+    # validate (and so plan and scan) refuses it before anything runs ...
+    catalog, _ = load_catalog(mini_root)
+    _, problems = load_school(school_dir, catalog, today=TODAY)
+    assert [p.code for p in problems] == ["out-of-scope"]
+    assert "10.9.8.7" in problems[0].message
+    # ... and the runner's own guard refuses it too, for an address that only shows up at
+    # scan time (a DNS answer): here the folder as it would be without the static check
+    school = SchoolFile.model_validate(YAML(typ="safe").load(text))
+    plan = make_plan(catalog, SchoolFolder(dir=school_dir, school=school))
+    findings = execute(plan, ProbeContext(clock=Clock.at(TODAY), timeout=2.0))
+    results = evaluate(plan, findings, clock=Clock.at(TODAY), catalog_inputs=catalog.inputs)
     for finding in results.findings:
         assert finding.status is FindingStatus.ERROR
         assert finding.error_reason is ErrorReason.SCOPE
@@ -233,7 +246,14 @@ def test_an_expired_authorisation_is_named_as_the_reason(mini_root: Path, school
         .replace("    date: 2026-01-01\n", "    date: 2026-01-01\n    expires: 2026-06-30\n")
     )
     (school_dir / "school.yaml").write_text(text)
-    results = run(mini_root, school_dir)
+    catalog, _ = load_catalog(mini_root)
+    _, problems = load_school(school_dir, catalog, today=TODAY)
+    assert [p.code for p in problems] == ["out-of-scope"]
+    assert "expired on 2026-06-30" in problems[0].message  # validate says what scan would
+    school = SchoolFile.model_validate(YAML(typ="safe").load(text))
+    plan = make_plan(catalog, SchoolFolder(dir=school_dir, school=school))
+    findings = execute(plan, ProbeContext(clock=Clock.at(TODAY), timeout=2.0))
+    results = evaluate(plan, findings, clock=Clock.at(TODAY), catalog_inputs=catalog.inputs)
     refused = [f for f in results.findings if f.error_reason is ErrorReason.SCOPE]
     assert refused
     for finding in refused:
