@@ -1028,15 +1028,29 @@ class _SmtpCheck:
     banner: str | None = None
     capabilities: tuple[str, ...] = ()
     error: ProbeError | None = None
+    port: int | None = None  # when school.yaml declares another SMTP port than the check's
 
     def evidence(self) -> dict[str, Any]:
         row: dict[str, Any] = {"host": self.host, "address": self.address, "status": self.status}
+        if self.port is not None:
+            row["port"] = self.port
         if self.banner is not None:
             row["banner"] = cut(self.banner, 1024)
             row["capabilities"] = cut_list(self.capabilities)
         if self.error is not None:
             row["error"] = cut(str(self.error), 500)
         return row
+
+
+def _smtp_port(ctx: ProbeContext, host: str, default: int) -> int:
+    """The SMTP port of an MX host: the one school.yaml declares for it (`ports: {smtp: N}`),
+    as the TLS checks use it, else the check's port (25)."""
+    school = ctx.school
+    if school is not None:
+        for declared in school.hosts:
+            if declared.name == host.rstrip(".").lower() and "smtp" in declared.ports:
+                return declared.ports["smtp"]
+    return default
 
 
 def _probe_one(check: _SmtpCheck, port: int, ctx: ProbeContext) -> None:
@@ -1114,8 +1128,15 @@ def starttls(target: Target, params: StartTlsParams, ctx: ProbeContext) -> Probe
     to_probe = to_probe[:MAX_SMTP_ADDRESSES]
     if to_probe:
         with ThreadPoolExecutor(max_workers=len(to_probe)) as pool:
-            for future in [pool.submit(_probe_one, c, params.port, ctx) for c in to_probe]:
+            ports = [_smtp_port(ctx, c.host, params.port) for c in to_probe]
+            futures = [
+                pool.submit(_probe_one, c, n, ctx) for c, n in zip(to_probe, ports, strict=True)
+            ]
+            for future in futures:
                 future.result()
+            for c, n in zip(to_probe, ports, strict=True):
+                if n != params.port:
+                    c.port = n
     evidence["mx"] = [c.evidence() for c in checks]
     if unresolvable:
         evidence["unresolvable"] = unresolvable

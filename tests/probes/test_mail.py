@@ -1174,3 +1174,35 @@ def test_dkim_selectors_declared_in_school_yaml_must_have_keys() -> None:
     assert outcome.status is FindingStatus.FAIL
     assert "s2026" in outcome.message
     assert outcome.evidence["selectors"]["s2026"]["declared"] is True
+
+
+def test_starttls_uses_the_smtp_port_school_yaml_declares(
+    mail_servers: MailServers, dns_server: DnsServer
+) -> None:
+    """An MX host declared with `ports: {smtp: N}` is probed on N, as the TLS checks do; the
+    check's own port (25) would reach nothing here and judge nothing."""
+    from cyberstd.schema import SchoolFile
+
+    school = SchoolFile.model_validate(
+        {
+            "school": {"id": "s", "name": "S"},
+            "domains": ["tls-ok.test"],
+            "hosts": [
+                {
+                    "name": "mx1.tls-ok.test",
+                    "roles": ["mail"],
+                    "ports": {"smtp": mail_servers.port},
+                }
+            ],
+        }
+    )
+    ctx = ProbeContext(
+        clock=CLOCK,
+        resolver=Resolver(DNS_ADDRESS, dns_server.port, TIMEOUT),
+        timeout=TIMEOUT,
+        guard=_outside_guard,
+        school=school,
+    )
+    outcome = starttls(domain("tls-ok.test"), StartTlsParams(), ctx)
+    assert outcome.status is FindingStatus.PASS, outcome.message
+    assert outcome.evidence["mx"][0]["port"] == mail_servers.port
