@@ -111,3 +111,48 @@ def _atomic_write(target: Path, yaml: object, data: object) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def rehash(folder: Path, control: str, today: dt.date) -> tuple[Path, list[str]]:
+    """Record the current sha256 of every evidence file of `control`'s attestation, after a
+    person has reviewed the changed files; the attestation is dated `today` (it is attested
+    again), everything else is kept. Returns the file written and the evidence paths whose
+    hash changed. UsageError when there is no such attestation or a file is gone."""
+    target = folder / ATTESTATIONS_FILE
+    if not target.is_file():
+        raise UsageError(f"{folder} has no {ATTESTATIONS_FILE}; nothing to rehash")
+    load(target)  # refuses what is unsafe or broken before we touch it
+    yaml = writer_yaml()
+    data = yaml.load(target.read_text(encoding="utf-8"))
+    items = data.get("attestations") if isinstance(data, CommentedMap) else None
+    entry = next(
+        (e for e in items or [] if isinstance(e, CommentedMap) and e.get("control") == control),
+        None,
+    )
+    if entry is None:
+        raise UsageError(f"{ATTESTATIONS_FILE} holds no attestation for {control}")
+    root = folder.resolve()
+    changed: list[str] = []
+    for ev in entry.get("evidence") or []:
+        relative = str(ev.get("path", ""))
+        try:
+            path = (folder / relative).resolve()
+            ok = path.is_file() and path.is_relative_to(root)
+        except (OSError, RuntimeError, ValueError):
+            ok = False
+        if not ok:
+            raise UsageError(f"evidence file {relative!r} of {control} cannot be read in {folder}")
+        actual = sha256_file(path)
+        if actual != ev.get("sha256"):
+            ev["sha256"] = actual
+            changed.append(relative)
+    entry["date"] = today
+    review = entry.get("review_by")
+    if isinstance(review, dt.date) and review < today:
+        entry["review_by"] = (
+            today.replace(year=today.year + 1)
+            if today.month != 2 or today.day != 29
+            else today + dt.timedelta(days=365)
+        )
+    _atomic_write(target, yaml, data)
+    return target, changed

@@ -65,6 +65,11 @@ def validate(obj: Ctx, paths: tuple[Path, ...], as_of: dt.date | None) -> None:
             continue
         school, found = load_school(folder, catalog, obj.clock(as_of).today)
         problems.extend(found)
+        for notice in school.void.values() if school is not None else ():
+            from cyberstd.report.escape import visible
+
+            text = str(notice).replace(": error[", ": notice[", 1)
+            click.echo(visible(text), err=True)
         if school is not None and not found:
             from cyberstd.exports import export_problems
 
@@ -279,6 +284,12 @@ def init(folder: Path, name: str | None) -> None:
     type=click.Path(path_type=Path),
     help="Evidence file in the school folder (repeatable).",
 )
+@click.option(
+    "--rehash",
+    is_flag=True,
+    help="After reviewing a changed evidence file: record its new sha256 and date the "
+    "attestation today, keeping the rest.",
+)
 @pass_ctx
 @handle_errors
 def attest(
@@ -291,6 +302,7 @@ def attest(
     on: dt.datetime | None,
     review_by: dt.datetime | None,
     evidence: tuple[Path, ...],
+    rehash: bool,
 ) -> None:
     """Record an attestation for CONTROL in SCHOOL's attestations.yaml (prompts for what is missing)."""
     from cyberstd.attest import NewAttestation, record
@@ -308,6 +320,14 @@ def attest(
             f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids(), close=False)}"
         )
     fw, c = found
+    if rehash:
+        from cyberstd.attest import rehash as record_hashes
+
+        path, changed = record_hashes(school_dir, c.id, obj.clock().today)
+        click.echo(
+            f"{c.id}: {len(changed)} evidence file(s) rehashed in {path}: {', '.join(changed) or '-'}"
+        )
+        return
     try:
         if answer is None or explanation is None:
             click.echo(f"{c.id}: {c.title.nl} / {c.title.en}", err=True)

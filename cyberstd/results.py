@@ -117,6 +117,8 @@ class AttestationRecord(_Model):
     review_by: dt.date
     expired: bool
     evidence: list[dict[str, str]] = Field(default_factory=list)
+    # Why the attestation does not count although it is there (an evidence file changed).
+    void: str | None = None
 
 
 class WaiverRecord(_Model):

@@ -344,8 +344,11 @@ def evaluate(
                 review_by=att.review_by,
                 expired=att.review_by < day,
                 evidence=[{"path": e.path, "sha256": e.sha256} for e in att.evidence],
+                void=folder.void[control.id].message if control.id in folder.void else None,
             )
-        valid_att = att if att_rec is not None and not att_rec.expired else None
+        valid_att = (
+            att if att_rec is not None and not att_rec.expired and att_rec.void is None else None
+        )
         answer = valid_att.answer if valid_att is not None else None
         na_reason: dict[str, str] | None = None
         if control.id in profile.not_applicable:

@@ -48,6 +48,10 @@ class SchoolFolder:
     attestations: dict[str, AttestationDef] = field(default_factory=dict)
     waivers: list[WaiverDef] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+    # Attestations that do not count, by control: an evidence file changed since it was
+    # attested. Only that attestation is affected (the control is then judged without it);
+    # `validate` shows each as a notice, `cyberstd attest --rehash` records the new file.
+    void: dict[str, Problem] = field(default_factory=dict)
 
     def resolve(self, relative: str) -> Path:
         return (self.dir / relative).resolve()
@@ -166,6 +170,7 @@ def load_school(
         if school is not None:
             problems.extend(_school_problems(folder, doc, school, catalog, today, inputs))
     attestations: dict[str, AttestationDef] = {}
+    void: dict[str, Problem] = {}
     att_path = folder / ATTESTATIONS_FILE
     problems.extend(_broken_link(att_path))
     if att_path.exists():
@@ -175,7 +180,7 @@ def load_school(
             problems.extend(found)
             if model is not None:
                 attestations = _check_attestations(
-                    folder, att_doc, model, catalog, today, inputs, problems
+                    folder, att_doc, model, catalog, today, inputs, problems, void
                 )
     waivers: list[WaiverDef] = []
     waiver_path = folder / WAIVERS_FILE
@@ -189,7 +194,7 @@ def load_school(
                 waivers = _check_waivers(w_doc, w_model, catalog, today, problems)
     if school is None:
         return None, problems
-    return SchoolFolder(folder, school, attestations, waivers, inputs), problems
+    return SchoolFolder(folder, school, attestations, waivers, inputs, void), problems
 
 
 def _broken_link(path: Path) -> list[Problem]:
@@ -447,6 +452,7 @@ def _check_attestations(
     today: date,
     inputs: dict[str, str],
     problems: list[Problem],
+    void: dict[str, Problem],
 ) -> dict[str, AttestationDef]:
     known = catalog.all_control_ids()
     out: dict[str, AttestationDef] = {}
@@ -519,13 +525,13 @@ def _check_attestations(
                 continue
             inputs[display_path(path)] = actual
             if actual != ev.sha256:
-                problems.append(
-                    doc.problem(
-                        loc,
-                        "evidence-changed",
-                        f"evidence file {ev.path!r} changed since it was attested on {att.date} "
-                        f"(sha256 {actual[:12]}..., recorded {ev.sha256[:12]}...); review it and attest again",
-                    )
+                void[att.control] = doc.problem(  # only this attestation stops counting
+                    loc,
+                    "evidence-changed",
+                    f"evidence file {ev.path!r} changed since it was attested on {att.date} "
+                    f"(sha256 {actual[:12]}..., recorded {ev.sha256[:12]}...): the attestation "
+                    f"of {att.control} does not count until someone reviews the file and runs "
+                    f"`cyberstd attest SCHOOL {att.control} --rehash`",
                 )
         out[att.control] = att
     return out

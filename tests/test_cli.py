@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -11,8 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from cyberstd.catalog import load_catalog
 from cyberstd.cli import main
 from cyberstd.clock import Clock
+from cyberstd.registry import ProbeContext
+from cyberstd.results import ControlStatus
+from cyberstd.runner import evaluate, execute, make_plan
+from cyberstd.school import load_school
 
 # The day validate judges the dated files below as of: no verdict depends on the day tests run.
 AS_OF = "2026-11-29"
@@ -206,11 +212,32 @@ def test_attest_round_trip_keeps_comments(mini_root: Path, school_dir: Path) -> 
     )
     assert hashlib.sha256(b"%PDF-1.4 policy").hexdigest() in text
     assert cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF).exit_code == 0
-    # editing the evidence afterwards is caught
+    # editing the evidence afterwards is caught: that attestation stops counting, nothing else
     evidence.write_bytes(b"%PDF-1.4 policy, edited")
     result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
-    assert result.exit_code == 2
-    assert "error[evidence-changed]" in result.output and "evidence/policy.pdf" in result.output
+    assert result.exit_code == 0, result.output
+    assert "notice[evidence-changed]" in result.output and "evidence/policy.pdf" in result.output
+    assert "--rehash" in result.output
+    catalog, _ = load_catalog(mini_root)
+    folder, problems = load_school(school_dir, catalog, today=dt.date.fromisoformat(AS_OF))
+    assert problems == [] and folder is not None and set(folder.void) == {"A2"}
+    plan = make_plan(catalog, folder)
+    clock = Clock.at(dt.date.fromisoformat(AS_OF))
+    results = evaluate(plan, execute(plan, ProbeContext(clock=clock)), clock=clock)
+    a2 = next(c for c in results.controls if c.id == "A2")
+    assert a2.status is ControlStatus.NOT_ASSESSED and a2.attestation is not None
+    assert a2.attestation.void is not None and "changed" in a2.attestation.void
+    a1 = next(c for c in results.controls if c.id == "A1")
+    assert a1.attestation is not None and a1.attestation.void is None
+    # after review, --rehash records the new file and the attestation counts again
+    result = cli(mini_root, "attest", str(school_dir), "A2", "--rehash")
+    assert result.exit_code == 0 and "1 evidence file(s) rehashed" in result.output
+    assert (
+        hashlib.sha256(b"%PDF-1.4 policy, edited").hexdigest()
+        in (school_dir / "attestations.yaml").read_text()
+    )
+    result = cli(mini_root, "validate", str(school_dir))  # attested again today
+    assert result.exit_code == 0 and "notice" not in result.output, result.output
 
 
 def test_attest_prompts_and_replaces(mini_root: Path, school_dir: Path) -> None:

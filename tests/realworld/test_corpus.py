@@ -94,9 +94,74 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "ssh.root-login": (P, ""),
         "ssh.empty-passwords": (P, ""),
     }),
+    "secedit/secedit-export.inf": ("secedit", {  # UTF-16 as secedit writes it
+        "windows.password-length": (F, "'8'"),
+        "windows.password-complexity": (P, ""),
+        "windows.account-lockout": (F, "LockoutBadCount"),
+    }),
+    "secedit/gpo-gpttmpl-partial.inf": ("secedit", {  # a GPO that sets no [System Access]
+        "windows.password-length": (NA, "not judged"),
+        "windows.password-complexity": (NA, "not judged"),
+        "windows.account-lockout": (NA, "not judged"),
+    }),
+    "secedit/gpo-gpttmpl-password.inf": ("secedit", {
+        "windows.password-length": (P, ""),
+        "windows.password-complexity": (P, ""),
+        "windows.account-lockout": (P, ""),
+    }),
+    "intune/all-devices-export.csv": ("intune-devices", {
+        "endpoint.disk-encryption": (F, "LKR-LT-0418"),
+        "endpoint.checked-in": (F, "LKR-LT-0377"),
+        "endpoint.os-supported": (F, "LKR-LT-0377"),
+        "endpoint.antimalware-on": (NA, "no 'Malware protection' column"),
+        "endpoint.signatures-fresh": (NA, "no 'Signature last updated' column"),
+    }),
+    "intune/all-devices-semicolon.csv": ("intune-devices", {  # Excel in a Belgian locale
+        "endpoint.disk-encryption": (F, "LKR-LT-0418"),
+        "endpoint.checked-in": (F, "LKR-LT-0377"),
+        "endpoint.antimalware-on": (NA, "not judged"),
+    }),
+    "wifi/unifi-school-sane.json": ("wifi-controller", {
+        "wifi.staff-enterprise": (F, ""),  # the pupils' network on a shared key
+        "wifi.no-open-staff-ssid": (P, ""),
+        "wifi.no-wpa1": (P, ""),
+        "wifi.guest-isolation": (P, ""),
+    }),
+    "wifi/unifi-wpa-auto-open.json": ("wifi-controller", {
+        "wifi.no-wpa1": (F, "Klimop-Personeel"),  # wpa_mode auto lets WPA1 in
+        "wifi.no-open-staff-ssid": (F, ""),
+        "wifi.guest-isolation": (NA, "no guest network"),
+    }),
+    "wifi/unifi-empty-site.json": ("wifi-controller", {
+        "wifi.no-open-staff-ssid": (NA, "not judged"),
+        "wifi.no-wpa1": (NA, "not judged"),
+        "wifi.guest-isolation": (NA, "not judged"),
+        "wifi.staff-enterprise": (NA, "not judged"),
+    }),
+    "google/users-all-2sv.json": ("google-users", {
+        "google.2sv-staff": (P, ""),
+        "google.2sv-admins": (P, ""),
+        "google.admin-count": (P, ""),
+        "google.stale-accounts": (P, ""),  # the archived teacher cannot sign in
+    }),
+    "google/users-page1.json": ("google-users", {  # one page of several: no pass on it
+        "google.admin-count": (NA, "one page of several"),
+        "google.2sv-staff": (NA, "one page of several"),
+        "google.stale-accounts": (NA, "one page of several"),
+    }),
 }  # fmt: skip
 REFUSED = {
     "entra/directory-role-members-only.json": ("entra-directory-roles", "$expand=members"),
+}
+# Genuine exports cyberstd does not read yet (their kinds come with more vendors): refused
+# with a message, never judged wrongly. When one is read, move it to EXPECTED.
+NOT_YET_READ = {
+    "intune/windows-devices-with-defender.csv": ("intune-devices", "lacks column"),
+    "google/gam-print-users.csv": ("google-users", "unexpected character"),
+    "backup/veeam-job-report.csv": ("backup-report", "lacks column"),
+    "backup/synology-hyper-backup.csv": ("backup-report", "cells where the header has"),
+    "inventory/devices-dutch-headers.csv": ("device-inventory", "lacks column 'hostname'"),
+    "inventory/lansweeper-assets.csv": ("device-inventory", "lacks column 'hostname'"),
 }
 
 
@@ -114,6 +179,7 @@ def _verdict(catalog: Catalog, file: str, kind: str, check: str) -> Verdict:
     assert parsed.tree is not None, parsed.error
     params = RuleParams.model_validate(catalog.checks[check].params)
     kinds = {k: [parsed.tree] for k in params.kinds() if k == kind}
+    assert kinds, (check, kind)
     return evaluate(params, kinds, DAY)
 
 
@@ -129,7 +195,9 @@ def test_verdict(
     assert words in verdict.message
 
 
-@pytest.mark.parametrize(("file", "kind", "said"), [(f, *v) for f, v in REFUSED.items()])
+@pytest.mark.parametrize(
+    ("file", "kind", "said"), [(f, *v) for f, v in (REFUSED | NOT_YET_READ).items()]
+)
 def test_a_wrong_export_is_refused_saying_what_to_give(
     catalog: Catalog, file: str, kind: str, said: str
 ) -> None:
@@ -152,7 +220,7 @@ def test_every_corpus_file_is_expected_and_sourced() -> None:
         for p in CORPUS.rglob("*")
         if p.is_file() and p.suffix != ".md" and p.parent.name != "sshd_config.d"
     }
-    assert files == set(EXPECTED) | set(REFUSED)
+    assert files == set(EXPECTED) | set(REFUSED) | set(NOT_YET_READ)
     for folder in {Path(f).parts[0] for f in files}:
         sources = (CORPUS / folder / "SOURCES.md").read_text(encoding="utf-8")
         for f in files:
