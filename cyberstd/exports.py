@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cyberstd.errors import Problem
-from cyberstd.kinds import ExportKind, missing_parts, normalise
+from cyberstd.kinds import ExportKind, incomplete, missing_parts, normalise
 from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import MAX_BYTES, Node, ParseError, read_source
 
@@ -71,6 +71,14 @@ class ExportStore:
             message = f"this {kind.id} export lacks {', '.join(lacking)} (wrong export or layout?)"
             if kind.hint is not None:
                 message += f": {kind.hint.en}"
+            return Parsed(export, digest, error=ParseError(export.display, message))
+        paged = incomplete(kind, tree)
+        if paged is not None:
+            message = (
+                f"this {kind.id} export is one page of several ({paged.strip(chr(34))}): a check "
+                "on part of the list could pass on what it misses; export every page "
+                "(cyberstd collect m365 follows the pages)"
+            )
             return Parsed(export, digest, error=ParseError(export.display, message))
         return Parsed(export, digest, tree=tree)
 

@@ -60,6 +60,19 @@ class ExportKind(Strict):
     item_keys: list[str] = Field(default_factory=list)
     # What to say when an export lacks what `requires` names (the export people mistake for it).
     hint: LocalText | None = None
+    # Selectors that mark an export as one page of several (Graph's @odata.nextLink): such an
+    # export is refused, since a check on part of the accounts could pass on what it misses.
+    incomplete_if: list[str] = Field(default_factory=list)
+
+
+def incomplete(kind: ExportKind, tree: Node) -> str | None:
+    """The paging marker an export holds (it is one page of several), or None."""
+    from cyberstd.rules.select import compile_selector, select
+
+    for marker in kind.incomplete_if:
+        if select(tree, compile_selector(marker)):
+            return marker
+    return None
 
 
 def normalise(kind: ExportKind, tree: Node) -> Node:

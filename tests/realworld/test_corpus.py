@@ -5,6 +5,7 @@ the school is exposed, or where the file holds no evidence, fails here."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,27 @@ def test_every_corpus_file_is_expected_and_sourced() -> None:
         for f in files:
             if f.startswith(folder + "/"):
                 assert Path(f).name in sources, f
+
+
+@pytest.mark.parametrize(
+    ("kind", "marker"),
+    [("entra-users", '"@odata.nextLink"'), ("entra-directory-roles", '"members@odata.nextLink"')],
+)
+def test_one_page_of_several_is_refused(
+    catalog: Catalog, tmp_path: Path, kind: str, marker: str
+) -> None:
+    """A Graph response page with a next link holds part of the list: a check on it could pass
+    on the accounts it misses, so it is refused, saying to export every page."""
+    link = "https://graph.microsoft.com/v1.0/users?$skiptoken=abc"
+    user = {"userPrincipalName": "an@school.test", "signInActivity": {}}
+    if kind == "entra-users":
+        body = {"value": [user], "@odata.nextLink": link}
+    else:
+        role = {"displayName": "Global Administrator", "members": [user],
+                "members@odata.nextLink": link}  # fmt: skip
+        body = {"value": [role]}
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    parsed = ExportStore(catalog.kinds).parsed(ExportFile(path, "export.json", kind))
+    assert parsed.error is not None and "one page of several" in parsed.error.detail
+    assert marker.strip('"') in parsed.error.detail
