@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cyberstd import __version__
 from cyberstd.catalog import Catalog, display_path
@@ -108,33 +109,31 @@ def _kind_of(path: Path, catalog: Catalog, forced: str | None) -> tuple[str | No
 
 
 def _input_finding(file: FileResult) -> Finding:
+    """The finding of a file that was not judged: an input error, or (--skip-unknown) a file
+    left out on purpose, named and never silently dropped."""
+    common: dict[str, Any] = {
+        "id": f"{INPUT_CHECK}@{file.path}",
+        "check": INPUT_CHECK,
+        "title": {"nl": "Het bestand kan gelezen worden", "en": "The file can be read"},
+        "controls": [],
+        "target": file.path,
+    }
+    if file.skipped is not None:
+        return Finding(
+            **common,
+            status=FindingStatus.SKIPPED,
+            severity=Severity.INFO,
+            message=f"skipped (--skip-unknown): {file.skipped}",
+            messages={"nl": f"overgeslagen (--skip-unknown): {file.skipped}"},
+            evidence={"file": file.path, "skipped": file.skipped},
+        )
     return Finding(
-        id=f"{INPUT_CHECK}@{file.path}",
-        check=INPUT_CHECK,
-        title={"nl": "Het bestand kan gelezen worden", "en": "The file can be read"},
-        controls=[],
-        target=file.path,
+        **common,
         status=FindingStatus.ERROR,
         severity=Severity.HIGH,
         message=file.error or "",
         evidence={"file": file.error_file or file.path, "line": file.line, "kind": file.kind},
         error_reason=ErrorReason.INPUT,
-    )
-
-
-def _skipped_finding(file: FileResult) -> Finding:
-    """A file left out on purpose (--skip-unknown): named, never silently dropped."""
-    return Finding(
-        id=f"{INPUT_CHECK}@{file.path}",
-        check=INPUT_CHECK,
-        title={"nl": "Het bestand kan gelezen worden", "en": "The file can be read"},
-        controls=[],
-        target=file.path,
-        status=FindingStatus.SKIPPED,
-        severity=Severity.INFO,
-        message=f"skipped (--skip-unknown): {file.skipped}",
-        messages={"nl": f"overgeslagen (--skip-unknown): {file.skipped}"},
-        evidence={"file": file.path, "skipped": file.skipped},
     )
 
 
@@ -343,7 +342,7 @@ def _run(
         if found_kind is None and job.skip_unknown:
             file = FileResult(shown, None, skipped=why)
             result.files.append(file)
-            result.findings.append(_skipped_finding(file))
+            result.findings.append(_input_finding(file))
             continue
         if found_kind in job.defer:
             deferred.append((path, explicit))

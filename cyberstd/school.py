@@ -26,6 +26,7 @@ from cyberstd.schema import (
 from cyberstd.scope import (
     WIDEST_V4,
     WIDEST_V6,
+    Network,
     carries_ipv4,
     is_public,
     never_a_target,
@@ -212,6 +213,26 @@ def _broken_link(path: Path) -> list[Problem]:
     return []
 
 
+def _range_problem(network: Network) -> tuple[str, str] | None:
+    """(code, message) when a scope range cannot be authorised, else None."""
+    if too_wide(network):
+        return (
+            "scope-too-wide",
+            f"range {network} is wider than a school's network (at most /{WIDEST_V4} for "
+            f"IPv4, /{WIDEST_V6} for IPv6); list the school's ranges",
+        )
+    if carries_ipv4(network):
+        return (
+            "scope-wrapped",
+            f"range {network} carries IPv4 addresses inside IPv6 (or reaches a NAT64 "
+            "translator); authorise the IPv4 range itself",
+        )
+    why = never_scanned(network)
+    if why:
+        return "scope-invalid", f"range {network} holds {why}; it cannot be authorised"
+    return None
+
+
 def _is_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -377,11 +398,6 @@ def _school_problems(
                         key=True,
                     )
                 )
-        if host.address is not None and not never_a_target(host.address):
-            try:  # what scan would refuse, validate says now
-                authorize(school, host.name, str(host.address), today)
-            except ScopeError as exc:
-                out.append(doc.problem(["hosts", i, "address"], "out-of-scope", str(exc)))
         why = never_a_target(host.address) if host.address is not None else ""
         if why:
             out.append(
@@ -389,34 +405,16 @@ def _school_problems(
                     ["hosts", i, "address"], "scope-invalid", f"{host.address} is {why}; no target"
                 )
             )
+        elif host.address is not None:
+            try:  # what scan would refuse, validate says now
+                authorize(school, host.name, str(host.address), today)
+            except ScopeError as exc:
+                out.append(doc.problem(["hosts", i, "address"], "out-of-scope", str(exc)))
     for i, auth in enumerate(school.scope):
         for j, network in enumerate(auth.ranges):
-            if too_wide(network):
-                out.append(
-                    doc.problem(
-                        ["scope", i, "ranges", j],
-                        "scope-too-wide",
-                        f"range {network} is wider than a school's network (at most "
-                        f"/{WIDEST_V4} for IPv4, /{WIDEST_V6} for IPv6); list the school's ranges",
-                    )
-                )
-            elif carries_ipv4(network):
-                out.append(
-                    doc.problem(
-                        ["scope", i, "ranges", j],
-                        "scope-wrapped",
-                        f"range {network} carries IPv4 addresses inside IPv6 (or reaches a "
-                        "NAT64 translator); authorise the IPv4 range itself",
-                    )
-                )
-            elif never_scanned(network):
-                out.append(
-                    doc.problem(
-                        ["scope", i, "ranges", j],
-                        "scope-invalid",
-                        f"range {network} holds {never_scanned(network)}; it cannot be authorised",
-                    )
-                )
+            wrong = _range_problem(network)
+            if wrong is not None:
+                out.append(doc.problem(["scope", i, "ranges", j], *wrong))
         if auth.date > today:
             out.append(
                 doc.problem(

@@ -151,8 +151,8 @@ def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Do
     if deep is not None:  # before the parser, which slows down badly on such nesting
         raise InputError([deep])
     yaml = new_yaml()
-    try:
-        early = _events_problems(shown, yaml, text)
+    try:  # a tag needs '!', a version directive '%': most files pass without a second parse
+        early = _events_problems(shown, yaml, text) if "!" in text or "%" in text else []
     except MarkedYAMLError as exc:
         raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
     except YAMLError as exc:
