@@ -11,13 +11,22 @@ from pathlib import Path
 import click
 
 from cyberstd import __version__
-from cyberstd.cli_common import FAIL_ON, LANG, Ctx, as_of_option, handle_errors, pass_ctx
+from cyberstd.cli_common import (
+    FAIL_ON,
+    LANG,
+    Ctx,
+    as_of_option,
+    console_lang,
+    handle_errors,
+    pass_ctx,
+)
 from cyberstd.cli_run import (
     ScanOptions,
     console,
     exit_code_of,
     load_school_folder,
     run_scan,
+    school_notices,
     warn_tool_missing,
     write_reports,
 )
@@ -65,11 +74,8 @@ def validate(obj: Ctx, paths: tuple[Path, ...], as_of: dt.date | None) -> None:
             continue
         school, found = load_school(folder, catalog, obj.clock(as_of).today)
         problems.extend(found)
-        for notice in school.void.values() if school is not None else ():
-            from cyberstd.report.escape import visible
-
-            text = str(notice).replace(": error[", ": notice[", 1)
-            click.echo(visible(text), err=True)
+        for notice in school_notices(catalog, school, obj.clock(as_of).today, found):
+            click.echo(notice, err=True)
         if school is not None and not found:
             from cyberstd.exports import export_problems
 
@@ -381,39 +387,37 @@ def attest(
 @click.option(
     "--profile", default=None, help="Profile id (default: school.yaml's, else grip-basis-6)."
 )
+@click.option("--lang", type=LANG, default=None, help="nl or en (default: from LANG, else en).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@as_of_option
 @pass_ctx
 @handle_errors
-def plan(obj: Ctx, school_dir: Path, profile: str | None) -> None:
-    """Show what a scan would probe, against which targets. Sends nothing."""
-    from cyberstd.runner import make_plan, missing_tools
+def plan(
+    obj: Ctx,
+    school_dir: Path,
+    profile: str | None,
+    lang: str | None,
+    as_json: bool,
+    as_of: dt.date | None,
+) -> None:
+    """Show what a scan would do: hosts and scope, ranges, ports, exports, and every check that
+    would give no verdict, with the reason. Sends nothing."""
+    from cyberstd.planview import describe, render
+    from cyberstd.report.escape import json_strings, visible
+    from cyberstd.runner import context_for, make_plan
 
+    clock = obj.clock(as_of)
     catalog, school = load_school_folder(obj, school_dir)
     the_plan = make_plan(catalog, school, profile)
-    for tool in sorted(missing_tools(the_plan)):
-        warn_tool_missing(the_plan, tool, "en")
-    prof = the_plan.profile
-    click.echo(
-        f"profile {prof.id}: {prof.framework.meta.id} up to level {prof.target_level}, {len(prof.controls)} controls"
-    )
-    for item in the_plan.items:
-        where = "-"
-        if item.target is not None and item.target.kind != "host":
-            where = f"{item.target.name} ({item.target.kind})"
-        elif item.target is not None:
-            where = f"{item.target.name} ({item.target.address or 'resolved at scan time'})"
-        note = f"  [not applicable: {item.not_applicable}]" if item.not_applicable else ""
-        click.echo(f"  {item.check_id:24} -> {where}{note}")
-    for check_id, reason in prof.excluded_checks.items():
-        click.echo(f"  {check_id:24} excluded: {reason.en}")
-    needed = [
-        c.id
-        for c in prof.controls
-        if c.id not in prof.not_applicable
-        and prof.framework.mappings[c.id].attestation.required != "never"
-    ]
-    click.echo(
-        f"attestations asked for: {len(needed)} controls ({sum(1 for c in needed if c in school.attestations)} recorded)"
-    )
+    view = describe(the_plan, context_for(school, clock=clock, kinds=catalog.kinds))
+    if as_json:
+        click.echo(json.dumps(json_strings(view.to_json()), indent=2, ensure_ascii=False))
+        return
+    lang = lang or console_lang()
+    for tool in view.missing_tools:
+        warn_tool_missing(the_plan, tool, lang)
+    for line in render(view, lang):
+        click.echo(visible(line))
 
 
 @main.command()

@@ -27,6 +27,16 @@ LANG = click.Choice(["nl", "en"])
 FAIL_ON = ["non_compliant", "error", "partial", "not_assessed", "none"]
 
 
+def console_lang() -> str:
+    """The language of console output when --lang is not given: nl when the environment's
+    locale (LC_ALL, LC_MESSAGES, LANG, in that order) is Dutch, else en."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "nl" if value.lower().startswith("nl") else "en"
+    return "en"
+
+
 def _err(message: str) -> None:
     """An error on stderr; what it quotes from a file cannot steer the terminal."""
     from cyberstd.report.escape import visible

@@ -25,6 +25,22 @@ def load_school_folder(obj: Ctx, folder: Path) -> tuple[Any, Any]:
     return catalog, school
 
 
+def school_notices(catalog: Any, folder: Any, today: Any, problems: list[Any]) -> list[str]:
+    """validate's notices on a school folder that loaded: attestations voided by a changed
+    evidence file, and waivers that cannot take effect (each at its place in the file)."""
+    from cyberstd.profiles import resolve
+    from cyberstd.report.escape import visible
+    from cyberstd.runner import profile_for
+    from cyberstd.waivers import notices
+
+    if folder is None:
+        return []
+    found = list(folder.void.values())
+    if not problems:
+        found += notices(folder, resolve(catalog, profile_for(folder, None)), today)
+    return [visible(str(n).replace(": error[", ": notice[", 1)) for n in found]
+
+
 def exit_code_of(results: Any, fail_on: str) -> ExitCode:
     from cyberstd.results import GAP_ORDER, ControlStatus, FindingStatus
 

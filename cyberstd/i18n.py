@@ -66,6 +66,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "risico aanvaard door {by} tot {expires}: {reason} (eigenlijke status: {status})",
         "waived by {by} until {expires}: {reason} (underlying status: {status})",
     ),
+    "why.waiver_no_effect": (
+        "uitzondering van {by} geldt niet: {note}",
+        "waiver by {by} takes no effect: {note}",
+    ),
     "why.waiver_expired": (
         "uitzondering van {by} is verlopen op {expires}",
         "waiver by {by} expired on {expires}",
@@ -96,6 +100,15 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{message} ({n} controle(s): {checks})",
         "{message} ({n} check(s): {checks})",
     ),
+    "report.waivers": ("Uitzonderingen (aanvaarde risico's)", "Waivers (accepted risks)"),
+    "waiver.in_effect": ("geldt", "in effect"),
+    "waiver.no_effect": ("geldt niet: {note}", "takes no effect: {note}"),
+    "waiver.line": (
+        "{scope}: {reason} (goedgekeurd door {by}, tot {expires}): {effect}",
+        "{scope}: {reason} (approved by {by}, until {expires}): {effect}",
+    ),
+    "waiver.control": ("maatregel {id}", "control {id}"),
+    "waiver.check": ("controle {id}", "check {id}"),
     "report.and_more": ("en nog {n}", "and {n} more"),
     "warn.raw_exports": (
         "waarschuwing: de bundel bevat {n} export(s) zoals ze zijn, met alle geheimen erin "

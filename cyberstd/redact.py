@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cyberstd.results import ControlResult, Finding, Results
+from cyberstd.results import ControlResult, Finding, Results, WaiverRecord
 
 # Labels of configuration items that are accounts or devices, told apart by the export's kind
 # or by what the rule selected.
@@ -515,7 +515,7 @@ def mapping_for(
             mapping.add_other_domain(domain)
     for r in results:
         _learn_findings(mapping, r.findings)
-        _learn_people(mapping, r.controls, r.findings)
+        _learn_people(mapping, r)
     for text in texts:
         for m in NETBIOS.finditer(text):
             if m.group(1).lower() not in WELL_KNOWN_DOMAINS:
@@ -549,12 +549,10 @@ def _learn_findings(mapping: RedactionMap, findings: list[Finding]) -> None:
                 mapping.host(label)
 
 
-def _learn_people(
-    mapping: RedactionMap, controls: list[ControlResult], findings: list[Finding]
-) -> None:
-    people = [c.attestation.attested_by for c in controls if c.attestation is not None]
-    people += [c.waiver.approved_by for c in controls if c.waiver is not None]
-    people += [f.waived_by for f in findings if f.waived_by]
+def _learn_people(mapping: RedactionMap, r: Results) -> None:
+    people = [c.attestation.attested_by for c in r.controls if c.attestation is not None]
+    people += [c.waiver.approved_by for c in r.controls if c.waiver is not None]
+    people += [w.approved_by for w in r.waivers] + [f.waived_by for f in r.findings if f.waived_by]
     for text in people:
         name = person_name(text)
         if name is not None:
@@ -640,19 +638,18 @@ def _redact_control(c: ControlResult, ids: dict[str, str], mapping: RedactionMap
             }
         )
     if c.waiver is not None:
-        w = c.waiver
-        update["waiver"] = w.model_copy(
-            update={
-                "reason": mapping.apply(w.reason),
-                "approved_by": mapping.apply(w.approved_by),
-                "scope": mapping.apply(w.scope),
-            }
-        )
+        update["waiver"] = _redact_waiver(c.waiver, mapping)
     if c.not_applicable_reason is not None:
         update["not_applicable_reason"] = {
             k: mapping.apply(v) for k, v in c.not_applicable_reason.items()
         }
     return c.model_copy(update=update)
+
+
+def _redact_waiver(w: WaiverRecord, mapping: RedactionMap) -> WaiverRecord:
+    texts = {"reason": w.reason, "approved_by": w.approved_by, "scope": w.scope}
+    note = {k: mapping.apply(v) for k, v in w.note.items()} if w.note else None
+    return w.model_copy(update={k: mapping.apply(v) for k, v in texts.items()} | {"note": note})
 
 
 def redact(
@@ -687,7 +684,14 @@ def redact(
             "folder": m.apply(results.school.folder) if results.school.folder else None,
         }
     )
+    waivers = [_redact_waiver(w, m) for w in results.waivers]
     copy = results.model_copy(
-        update={"run": run, "school": school_ref, "controls": controls, "findings": findings}
+        update={
+            "run": run,
+            "school": school_ref,
+            "controls": controls,
+            "findings": findings,
+            "waivers": waivers,
+        }
     )
     return Results.model_validate(copy.model_dump())

@@ -115,6 +115,53 @@ ProbeFunc = Callable[[Target, Any, ProbeContext], ProbeOutcome]
 
 
 @dataclass(frozen=True)
+class Reach:
+    """One address, range, domain or file that a probe would touch, and the ports it would try
+    there (empty when the probe picks them at run time)."""
+
+    what: str
+    ports: tuple[int, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What one probe would touch for one target, found without sending anything.
+
+    `reaches`: what it would probe or read; `refused`: what the scope guard would refuse, with
+    the reason; `not_judged`: why the check will give no verdict at all (en, nl), or None;
+    `notes`: what it leaves out on purpose (a zone too large to sweep).
+    """
+
+    reaches: tuple[Reach, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()
+    not_judged: tuple[str, str] | None = None
+    notes: tuple[str, ...] = ()
+
+
+PreviewFunc = Callable[[Target, Any, ProbeContext], Preview]
+_PREVIEWS: dict[str, PreviewFunc] = {}
+
+
+def preview_of(probe_id: str) -> Callable[[PreviewFunc], PreviewFunc]:
+    """Register how `probe_id` says, without sending anything, what it would touch (see Preview).
+    A probe without one is shown by its target alone."""
+
+    def wrap(func: PreviewFunc) -> PreviewFunc:
+        if probe_id in _PREVIEWS:
+            raise RuntimeError(f"preview of {probe_id!r} registered twice")
+        _PREVIEWS[probe_id] = func
+        return func
+
+    return wrap
+
+
+def preview_for(probe_id: str) -> PreviewFunc | None:
+    probes()
+    return _PREVIEWS.get(probe_id)
+
+
+@dataclass(frozen=True)
 class ProbeSpec:
     id: str
     func: ProbeFunc

@@ -127,6 +127,9 @@ class WaiverRecord(_Model):
     expires: dt.date
     expired: bool
     scope: str
+    # False when the waiver accepts nothing in this run; `note` (nl, en) then says why.
+    applied: bool = True
+    note: dict[str, str] | None = None
 
 
 def _both_languages(value: dict[str, str]) -> dict[str, str]:
@@ -199,6 +202,8 @@ class Results(_Model):
     summary: Summary
     controls: list[ControlResult]
     findings: list[Finding]
+    # Every waiver of waivers.yaml and what it did in this run (applied, or why not).
+    waivers: list[WaiverRecord] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -40,11 +40,13 @@ from cyberstd.results import (
     Severity,
     Summary,
     Tool,
-    WaiverRecord,
     roll_up,
 )
 from cyberstd.schema import AttestationRequired, HostDef, WaiverDef
 from cyberstd.school import SchoolFolder, authorize, authorize_range
+from cyberstd.waivers import Effect, check_effect, control_effect
+from cyberstd.waivers import record as waiver_record
+from cyberstd.waivers import records as waiver_records
 
 DEFAULT_PROFILE = "grip-basis-6"
 EFFECTIVE = frozenset({FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.ERROR})
@@ -294,16 +296,6 @@ def _active(waiver: WaiverDef, today: date) -> bool:
     return waiver.expires >= today
 
 
-def _waiver_record(waiver: WaiverDef, today: date) -> WaiverRecord:
-    return WaiverRecord(
-        reason=waiver.reason,
-        approved_by=waiver.approved_by,
-        expires=waiver.expires,
-        expired=not _active(waiver, today),
-        scope=waiver.scope,
-    )
-
-
 def evaluate(
     plan: Plan,
     findings: list[Finding],
@@ -378,11 +370,10 @@ def evaluate(
         )
         status, kept_underlying = underlying, None
         waiver = control_waivers.get(control.id)
-        if (
-            waiver is not None
-            and _active(waiver, day)
-            and underlying in (ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL)
-        ):
+        effect: Effect | None = (
+            control_effect(waiver, underlying, day) if waiver is not None else None
+        )
+        if effect is not None and effect.applied:
             status, kept_underlying = ControlStatus.WAIVED, underlying
         elif underlying is ControlStatus.NON_COMPLIANT and any(f.waived_by for f in fs):
             unwaived = roll_up(
@@ -395,8 +386,11 @@ def evaluate(
                 status = ControlStatus.WAIVED if unwaived is ControlStatus.COMPLIANT else unwaived
                 kept_underlying = underlying
                 waiver = next(check_waivers[f.check] for f in fs if f.waived_by)
+                effect = check_effect(waiver, [f for f in fs if f.check == waiver.check], day)
         if waiver is None:
             waiver = next((check_waivers[f.check] for f in fs if f.check in check_waivers), None)
+            if waiver is not None:
+                effect = check_effect(waiver, [f for f in fs if f.check == waiver.check], day)
         result = ControlResult(
             id=control.id,
             level=control.level,
@@ -407,7 +401,9 @@ def evaluate(
             reason="",
             finding_ids=[f.id for f in fs],
             attestation=att_rec,
-            waiver=_waiver_record(waiver, day) if waiver is not None else None,
+            waiver=waiver_record(waiver, effect, day)
+            if waiver is not None and effect is not None
+            else None,
             not_applicable_reason=na_reason,
         )
         controls.append(result.model_copy(update={"reason": why(result, fs, "en")}))
@@ -433,6 +429,7 @@ def evaluate(
         summary=_summary(profile, controls, marked),
         controls=controls,
         findings=marked,
+        waivers=waiver_records(folder, controls, marked, day),
     )
 
 

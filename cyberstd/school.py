@@ -53,6 +53,8 @@ class SchoolFolder:
     # attested. Only that attestation is affected (the control is then judged without it);
     # `validate` shows each as a notice, `cyberstd attest --rehash` records the new file.
     void: dict[str, Problem] = field(default_factory=dict)
+    # Where each waiver stands in waivers.yaml, by its scope ("control O7"), for notices.
+    waiver_places: dict[str, Problem] = field(default_factory=dict)
 
     def resolve(self, relative: str) -> Path:
         return (self.dir / relative).resolve()
@@ -184,6 +186,7 @@ def load_school(
                     folder, att_doc, model, catalog, today, inputs, problems, void
                 )
     waivers: list[WaiverDef] = []
+    places: dict[str, Problem] = {}
     waiver_path = folder / WAIVERS_FILE
     problems.extend(_broken_link(waiver_path))
     if waiver_path.exists():
@@ -193,9 +196,11 @@ def load_school(
             problems.extend(found)
             if w_model is not None:
                 waivers = _check_waivers(w_doc, w_model, catalog, today, problems)
+                places = {w.scope: w_doc.problem(["waivers", i], "waiver", "") for i, w in
+                          enumerate(w_model.waivers)}  # fmt: skip
     if school is None:
         return None, problems
-    return SchoolFolder(folder, school, attestations, waivers, inputs, void), problems
+    return SchoolFolder(folder, school, attestations, waivers, inputs, void, places), problems
 
 
 def _broken_link(path: Path) -> list[Problem]:

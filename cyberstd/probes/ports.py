@@ -186,7 +186,7 @@ class ExposedParams(ProbeParams):
     banner_timeout: float = Field(default=1.0, gt=0, le=30)
 
 
-def _risks(target: Target, params: ExposedParams) -> dict[int, str]:
+def risky_ports(target: Target, params: ExposedParams) -> dict[int, str]:
     risky = {p: RISKY_PORTS.get(p, f"risky service (port {p})") for p in params.ports}
     admin_host = any(role in target.roles for role in params.admin_roles)
     declared = {port: name.lower() for name, port in target.ports.items()}
@@ -227,7 +227,7 @@ def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -
     banner), `open_ports`, `nmap` (the command lines run).
     """
     deadline = Deadline(ctx.timeout * EXPOSED_BUDGET)
-    risky = _risks(target, params)
+    risky = risky_ports(target, params)
     host, result = _scan_host(target, ctx, deadline, ports=tuple(sorted(risky)))
     commands = [_command(result)]
     exposed = [p for p in host.open_ports() if p.port in risky]
@@ -586,6 +586,10 @@ def _data_path(params: OutdatedParams) -> Path:
     return path if path.is_absolute() else CATALOG_ROOT / path
 
 
+def version_ports(target: Target, params: OutdatedParams) -> tuple[int, ...]:
+    return tuple(sorted(set(params.ports) | set(target.ports.values())))
+
+
 @probe("software.outdated", params=OutdatedParams, role=(), budget=OUTDATED_BUDGET, tool="nmap")
 def outdated(target: Target, params: OutdatedParams, ctx: ProbeContext) -> ProbeOutcome:
     """The services on the host run software versions that their makers still support.
@@ -614,7 +618,7 @@ def outdated(target: Target, params: OutdatedParams, ctx: ProbeContext) -> Probe
     """
     data = min_versions(_data_path(params))
     deadline = Deadline(ctx.timeout * OUTDATED_BUDGET)
-    wanted = tuple(sorted(set(params.ports) | set(target.ports.values())))
+    wanted = version_ports(target, params)
     host, first = _scan_host(target, ctx, deadline, ports=wanted)
     commands = [_command(first)]
     opened = host.open_ports()

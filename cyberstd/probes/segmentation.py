@@ -165,6 +165,49 @@ class ForbiddenParams(ProbeParams):
     max_sweep_addresses: int = Field(default=DEFAULT_MAX_SWEEP, ge=1, le=65536)
 
 
+def rule_targets(
+    rule: ZoneRule, school: SchoolFile, vantage: str, ctx: ProbeContext, max_sweep: int
+) -> tuple[dict[str, Any], list[Address | Network], list[dict[str, str]]]:
+    """One rule as the scan from `vantage` would judge it: its record (with `judged` and, when
+    false, the reason), the addresses and ranges to try, and what the scope guard refuses.
+    Sends nothing; `plan` shows the same."""
+    zones = {z.id: z for z in school.zones}
+    here = zones.get(vantage)
+    vantage_kind = str(here.effective_kind) if here is not None and here.effective_kind else None
+    record: dict[str, Any] = {
+        "from_zone": rule.from_zone,
+        "to_zone": rule.to_zone,
+        "ports": sorted(set(rule.ports)),
+        "judged": False,
+    }
+    # a rule names zone kinds (pupils, administration, ...), or a zone's own id
+    if rule.from_zone not in (vantage, vantage_kind):
+        record["reason"] = (
+            f"the scan runs from zone {vantage} (kind {vantage_kind or 'not given'}), "
+            f"not from {rule.from_zone}"
+        )
+        return record, [], []
+    matched = [z for z in school.zones if rule.to_zone in (z.id, str(z.effective_kind or ""))]
+    if not matched:
+        record["reason"] = f"school.yaml declares no zone of kind {rule.to_zone!r}"
+        return record, [], []
+    targets: list[Address | Network] = []
+    refused: list[dict[str, str]] = []
+    for zone in matched:
+        found = _zone_targets(school, zone, ctx, max_sweep, hosts=True)
+        refused.extend(found.not_probed)
+        targets += [t for t in found.all() if t not in targets]
+        if found.notes:
+            record.setdefault("notes", []).extend(found.notes)
+    record["zones"] = [z.id for z in matched]
+    record["targets"] = [str(t) for t in targets]
+    if not targets:
+        record["reason"] = "nothing of the zone lies in the authorised scope"
+        return record, [], refused
+    record["judged"] = True
+    return record, targets, refused
+
+
 @probe(
     "segmentation.forbidden-reachable",
     params=ForbiddenParams,
@@ -209,9 +252,6 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
             message="no segmentation rules given (the profile sets them in this check's rules)",
             evidence={"vantage_zone": vantage},
         )
-    zones = {z.id: z for z in school.zones}
-    here = zones.get(vantage)
-    vantage_kind = str(here.effective_kind) if here is not None and here.effective_kind else None
     deadline = Deadline(ctx.timeout * SEGMENTATION_BUDGET)
     rules_seen: list[dict[str, Any]] = []
     reachable: list[dict[str, Any]] = []
@@ -219,39 +259,13 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
     commands: list[str] = []
     judged = 0
     for rule in params.rules:
-        record: dict[str, Any] = {
-            "from_zone": rule.from_zone,
-            "to_zone": rule.to_zone,
-            "ports": sorted(set(rule.ports)),
-        }
+        record, targets, refused = rule_targets(
+            rule, school, vantage, ctx, params.max_sweep_addresses
+        )
         rules_seen.append(record)
-        # a rule names zone kinds (pupils, administration, ...), or a zone's own id
-        if rule.from_zone not in (vantage, vantage_kind):
-            record["judged"] = False
-            record["reason"] = (
-                f"the scan runs from zone {vantage} (kind {vantage_kind or 'not given'}), "
-                f"not from {rule.from_zone}"
-            )
+        not_probed.extend(refused)
+        if not record["judged"]:
             continue
-        matched = [z for z in school.zones if rule.to_zone in (z.id, str(z.effective_kind or ""))]
-        if not matched:
-            record["judged"] = False
-            record["reason"] = f"school.yaml declares no zone of kind {rule.to_zone!r}"
-            continue
-        targets = []
-        for zone in matched:
-            found = _zone_targets(school, zone, ctx, params.max_sweep_addresses, hosts=True)
-            not_probed.extend(found.not_probed)
-            targets += [t for t in found.all() if t not in targets]
-            if found.notes:
-                record.setdefault("notes", []).extend(found.notes)
-        record["zones"] = [z.id for z in matched]
-        record["targets"] = [str(t) for t in targets]
-        if not targets:
-            record["judged"] = False
-            record["reason"] = "nothing of the zone lies in the authorised scope"
-            continue
-        record["judged"] = True
         judged += 1
         scanned = _scan(targets, ctx, deadline, ports=tuple(sorted(set(rule.ports))))
         commands.extend(dict.fromkeys(" ".join(r.argv) for _, r in scanned))
@@ -435,6 +449,27 @@ def _method(requested: DiscoveryMethod, networks: list[Network]) -> DiscoveryMet
     return DiscoveryMethod.PING if privileged else DiscoveryMethod.TCP
 
 
+def sweep_targets(
+    school: SchoolFile, params: UnknownDevicesParams, ctx: ProbeContext
+) -> _Targets | None:
+    """The ranges the device sweep would cover, the zones too large to sweep (notes) and what
+    the scope guard refuses; None when school.yaml declares no zone to sweep. Sends nothing."""
+    wanted = params.zones if params.zones is not None else [z.id for z in school.zones]
+    zones = {z.id: z for z in school.zones}
+    missing = [z for z in wanted if z not in zones]
+    if missing:
+        raise ProbeError(f"school.yaml declares no zone {', '.join(map(repr, missing))}")
+    if not wanted:
+        return None
+    out = _Targets()
+    for zone_id in dict.fromkeys(wanted):
+        found = _zone_targets(school, zones[zone_id], ctx, params.max_sweep_addresses, hosts=False)
+        out.networks.extend(found.networks)
+        out.notes.extend(found.notes)
+        out.not_probed.extend(found.not_probed)
+    return out
+
+
 @probe(
     "inventory.unknown-devices",
     params=UnknownDevicesParams,
@@ -470,25 +505,14 @@ def unknown_devices(
     `unknown`, `inventory_files` (path, sha256, addresses counted), `not_probed`, `nmap`.
     """
     school = _school(ctx)
-    wanted = params.zones if params.zones is not None else [z.id for z in school.zones]
-    zones = {z.id: z for z in school.zones}
-    missing = [z for z in wanted if z not in zones]
-    if missing:
-        raise ProbeError(f"school.yaml declares no zone {', '.join(map(repr, missing))}")
-    if not wanted:
+    sweep = sweep_targets(school, params, ctx)
+    if sweep is None:
         return ProbeOutcome(
             status=FindingStatus.NOT_APPLICABLE,
             message="school.yaml declares no zones to look for unknown devices in",
         )
+    networks, skipped, not_probed = sweep.networks, sweep.notes, sweep.not_probed
     inventory = device_inventory(school, ctx.school_dir)
-    networks: list[Network] = []
-    skipped: list[str] = []
-    not_probed: list[dict[str, str]] = []
-    for zone_id in dict.fromkeys(wanted):
-        found = _zone_targets(school, zones[zone_id], ctx, params.max_sweep_addresses, hosts=False)
-        networks.extend(found.networks)
-        skipped.extend(found.notes)
-        not_probed.extend(found.not_probed)
     evidence: dict[str, Any] = {
         "zones": [str(n) for n in networks],
         "skipped": skipped,

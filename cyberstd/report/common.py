@@ -15,6 +15,7 @@ from cyberstd.results import (
     FindingStatus,
     Results,
     Severity,
+    WaiverRecord,
 )
 
 STATUS_ICON = {
@@ -26,6 +27,32 @@ STATUS_ICON = {
     ControlStatus.NOT_ASSESSED: "❔",
     ControlStatus.ERROR: "⚠️",
 }
+
+
+def waiver_effect(waiver: WaiverRecord, lang: str) -> str:
+    """Whether a waiver accepts a gap in this run, or why it takes no effect."""
+    if waiver.applied:
+        return t("waiver.in_effect", lang)
+    return t("waiver.no_effect", lang, note=(waiver.note or {}).get(lang, ""))
+
+
+def waiver_scope(waiver: WaiverRecord, lang: str) -> str:
+    """'control O7' / 'maatregel O7', 'check mail.spf' / 'controle mail.spf'."""
+    kind, _, ident = waiver.scope.partition(" ")
+    return t(f"waiver.{kind}", lang, id=ident) if kind in ("control", "check") else waiver.scope
+
+
+def waiver_line(waiver: WaiverRecord, lang: str) -> str:
+    """One waiver on one line: what it covers, why, who approved it until when, and its effect."""
+    return t(
+        "waiver.line",
+        lang,
+        scope=waiver_scope(waiver, lang),
+        reason=waiver.reason,
+        by=waiver.approved_by,
+        expires=waiver.expires,
+        effect=waiver_effect(waiver, lang),
+    )
 
 
 def findings_of(results: Results, control: ControlResult) -> list[Finding]:

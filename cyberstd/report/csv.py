@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from cyberstd.explain import why
 from cyberstd.i18n import t
-from cyberstd.report.common import findings_of, next_step, severity_of
+from cyberstd.report.common import findings_of, next_step, severity_of, waiver_effect
 from cyberstd.report.escape import inert
 from cyberstd.report.locations import evidence_summary
 from cyberstd.results import (
@@ -53,6 +53,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("waiver_approved_by", "Uitzondering goedgekeurd door", "Waiver approved by"),
     ("waiver_expires", "Uitzondering geldig tot", "Waiver expires"),
     ("waiver_expired", "Uitzondering verlopen", "Waiver expired"),
+    ("waiver_effect", "Uitzondering geldt", "Waiver effect"),
     ("reason", "Reden", "Reason"),
     ("next_step", "Wat nu", "What next"),
 )
@@ -114,6 +115,7 @@ def _control_row(results: Results, c: ControlResult, lang: str) -> dict[str, str
             "waiver_approved_by": c.waiver.approved_by,
             "waiver_expires": c.waiver.expires.isoformat(),
             "waiver_expired": _pick(_YES_NO[c.waiver.expired], lang),
+            "waiver_effect": waiver_effect(c.waiver, lang),
         }
     return row
 

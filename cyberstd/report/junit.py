@@ -6,9 +6,10 @@ import json
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
+from cyberstd.report.common import waiver_line
 from cyberstd.report.escape import xml as _clean
 from cyberstd.report.locations import locations
-from cyberstd.results import Finding, FindingStatus, Results
+from cyberstd.results import Finding, FindingStatus, Results, WaiverRecord
 
 
 def _value(v: object) -> str:
@@ -30,8 +31,14 @@ def _details(f: Finding, lang: str) -> str:
     return _clean("\n".join(lines))
 
 
-def render_findings(findings: Sequence[Finding], lang: str = "en", name: str = "cyberstd") -> str:
-    """JUnit XML: failing checks are failures, probe or input errors are errors."""
+def render_findings(
+    findings: Sequence[Finding],
+    lang: str = "en",
+    name: str = "cyberstd",
+    waivers: Sequence[WaiverRecord] = (),
+) -> str:
+    """JUnit XML: failing checks are failures, probe or input errors are errors; `waivers`
+    form one more suite, a waiver that takes no effect skipped with the reason."""
     suites: dict[str, list[Finding]] = {}
     for f in findings:
         suites.setdefault(f.target, []).append(f)
@@ -72,6 +79,17 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", name: str = "
         for k, v in counts.items():
             suite.set(k, str(v))
             totals[k] += v
+    if waivers:
+        suite = SubElement(root, "testsuite", name="waivers", tests=str(len(waivers)))
+        unused = 0
+        for w in waivers:
+            case = SubElement(suite, "testcase", classname="waivers", name=_clean(w.scope))
+            if not w.applied:
+                unused += 1
+                SubElement(case, "skipped", message=_clean(waiver_line(w, lang)))
+        suite.set("skipped", str(unused))
+        totals["tests"] += len(waivers)
+        totals["skipped"] += unused
     for k, v in totals.items():
         root.set(k, str(v))
     indent(root)
@@ -80,4 +98,5 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", name: str = "
 
 def render(results: Results, lang: str) -> str:
     """JUnit of a scan's findings."""
-    return render_findings(results.findings, lang, name=f"cyberstd {results.school.id}")
+    name = f"cyberstd {results.school.id}"
+    return render_findings(results.findings, lang, name=name, waivers=results.waivers)

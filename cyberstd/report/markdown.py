@@ -18,6 +18,7 @@ from cyberstd.report.common import (
     gaps,
     incomplete,
     next_step_parts,
+    waiver_line,
 )
 from cyberstd.report.escape import markdown as inline
 from cyberstd.report.escape import markdown_code as code
@@ -120,6 +121,10 @@ def render(results: Results, lang: str = "nl") -> str:
                 if f.status in (FindingStatus.FAIL, FindingStatus.ERROR):
                     lines += _where(f)
             lines.append("")
+    if results.waivers:
+        lines += [f"## {t('report.waivers', lang)}", ""]
+        lines += [f"- {inline(waiver_line(w, lang))}" for w in results.waivers]
+        lines.append("")
     lines += [f"## {t('report.inputs', lang)}", ""]
     lines += [
         f"- {code(path)} {inline(digest)}" for path, digest in sorted(results.run.inputs.items())

@@ -435,6 +435,7 @@ class _Builder:
                 ("waiver-expires", w.expires.isoformat()),
                 ("waiver-expired", w.expired),
                 ("waiver-scope", w.scope),
+                ("waiver-applied", w.applied),
             )
         return props
 
@@ -445,16 +446,20 @@ class _Builder:
             w = c.waiver
             key = "why.waiver_expired" if w.expired else "why.waived"
             underlying = c.underlying_status or c.status
-            parts.append(
-                t(
-                    key,
-                    lang,
-                    by=w.approved_by,
-                    expires=w.expires,
-                    reason=w.reason,
-                    status=t(f"status.{underlying}", lang),
+            if not w.applied and not w.expired:
+                note = (w.note or {}).get(lang, "")
+                parts.append(t("why.waiver_no_effect", lang, by=w.approved_by, note=note))
+            else:
+                parts.append(
+                    t(
+                        key,
+                        lang,
+                        by=w.approved_by,
+                        expires=w.expires,
+                        reason=w.reason,
+                        status=t(f"status.{underlying}", lang),
+                    )
                 )
-            )
         if c.status is ControlStatus.NOT_APPLICABLE:
             reason = (c.not_applicable_reason or {}).get(lang, "-")
             parts.append(t("why.na", lang, reason=reason))

@@ -10,9 +10,10 @@ from typing import Any
 from urllib.parse import quote
 
 from cyberstd import __version__
+from cyberstd.report.common import waiver_line
 from cyberstd.report.escape import json_strings
 from cyberstd.report.locations import Location, locations
-from cyberstd.results import Finding, FindingStatus, Results, Severity
+from cyberstd.results import Finding, FindingStatus, Results, Severity, WaiverRecord
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
@@ -97,12 +98,23 @@ def _results(f: Finding, rule_index: int, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: bool = True) -> str:
-    """SARIF for findings: rules for every check seen, results for what failed or erred."""
+def render_findings(
+    findings: Sequence[Finding],
+    lang: str = "en",
+    *,
+    complete: bool = True,
+    waivers: Sequence[WaiverRecord] = (),
+) -> str:
+    """SARIF for findings: rules for every check seen, results for what failed or erred; a
+    waiver that takes no effect is a notification that says why."""
     rules: dict[str, int] = {}
     rule_defs: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = [
+        {"level": "warning", "message": {"text": waiver_line(w, lang)}}
+        for w in waivers
+        if not w.applied
+    ]
     for f in findings:
         if f.status is FindingStatus.SKIPPED and f.evidence.get("skipped"):
             notes.append(
@@ -146,4 +158,4 @@ def render_findings(findings: Sequence[Finding], lang: str = "en", *, complete: 
 def render(results: Results, lang: str) -> str:
     """SARIF of a scan's findings (network findings point at their target by name)."""
     done = not any(f.status is FindingStatus.ERROR for f in results.findings)
-    return render_findings(results.findings, lang, complete=done)
+    return render_findings(results.findings, lang, complete=done, waivers=results.waivers)

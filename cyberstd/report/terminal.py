@@ -7,7 +7,14 @@ from rich.table import Table
 from rich.text import Text
 
 from cyberstd.i18n import t
-from cyberstd.report.common import error_causes, gaps, incomplete, next_step_parts, severity_of
+from cyberstd.report.common import (
+    error_causes,
+    gaps,
+    incomplete,
+    next_step_parts,
+    severity_of,
+    waiver_line,
+)
 from cyberstd.report.escape import terminal
 from cyberstd.results import ControlResult, ControlStatus, Results
 
@@ -68,6 +75,12 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
         parts.append(table)
     else:
         parts.append(Text(t("report.no_gaps", lang), style="green"))
+    if results.waivers:
+        parts.append(Text(t("report.waivers", lang), style="bold"))
+        for w in results.waivers:
+            parts.append(
+                terminal(f"  • {waiver_line(w, lang)}", "" if w.applied else "yellow", 600)
+            )
     return Group(*parts)
 
 

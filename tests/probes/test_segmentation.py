@@ -343,3 +343,76 @@ def test_the_checks_are_in_the_catalog_with_valid_params() -> None:
         spec = probes()[check.probe]
         assert spec.target is TargetKind.SCHOOL
         spec.params.model_validate(check.params)
+
+
+# --- plan shows what the scan does -------------------------------------------------------------
+
+
+def test_the_plan_preview_names_exactly_what_the_scan_probes(
+    lab: dict[str, TcpService], ctx: ProbeContext
+) -> None:
+    """plan and scan pick targets with the same function: the ranges, ports, refusals and
+    skipped rules the preview names are those the scan's evidence records."""
+    from cyberstd.registry import preview_for
+
+    rules = [
+        ZoneRule(from_zone="pupils", to_zone="administration", ports=[3389, 445]),
+        ZoneRule(from_zone="pupils", to_zone="big", ports=[5900]),
+        ZoneRule(from_zone="guests", to_zone="administration", ports=[3389]),
+    ]
+    params = ForbiddenParams(rules=rules, max_sweep_addresses=64)
+    preview_func = preview_for("segmentation.forbidden-reachable")
+    assert preview_func is not None
+    preview = preview_func(SCHOOL, params, ctx)
+    outcome = forbidden_reachable(SCHOOL, params, ctx)
+
+    scanned = [
+        (t, tuple(r["ports"])) for r in outcome.evidence["rules"] for t in r.get("targets", [])
+    ]
+    assert [(r.what, r.ports) for r in preview.reaches] == scanned
+    assert scanned == [("127.0.42.16/28", (445, 3389)), (BIG_HOST, (5900,))]
+    assert preview.not_judged is None
+    assert any("more than max_sweep_addresses (64)" in n for n in preview.notes)
+    assert any("not from guests" in n for n in preview.notes)
+
+
+def test_the_plan_says_why_segmentation_gives_no_verdict(ctx: ProbeContext, tmp_path: Path) -> None:
+    from cyberstd.registry import preview_for
+
+    preview_func = preview_for("segmentation.forbidden-reachable")
+    assert preview_func is not None
+    outside = ForbiddenParams(
+        rules=[ZoneRule(from_zone="pupils", to_zone="unauthorised", ports=[80])]
+    )
+    preview = preview_func(SCHOOL, outside, ctx)
+    assert preview.reaches == ()
+    assert [t for t, _ in preview.refused] == ["out.seg.test (127.0.42.70)", "127.0.42.64/28"]
+    assert preview.not_judged is not None
+    assert "nothing of the zone lies in the authorised scope" in preview.not_judged[0]
+
+    data = _school()
+    del data["network"]["vantage_zone"]
+    rule = ZoneRule(from_zone="pupils", to_zone="administration", ports=[3389])
+    none = preview_func(SCHOOL, ForbiddenParams(rules=[rule]), _ctx(tmp_path, data))
+    assert none.not_judged is not None and "vantage_zone" in none.not_judged[0]
+    assert "vantage_zone" in none.not_judged[1] and "zone de scan loopt" in none.not_judged[1]
+
+
+def test_the_plan_preview_of_the_device_sweep(ctx: ProbeContext, tmp_path: Path) -> None:
+    from cyberstd.registry import preview_for
+
+    preview_func = preview_for("inventory.unknown-devices")
+    assert preview_func is not None
+    params = UnknownDevicesParams(zones=["pupils", "big", "unauthorised"], max_sweep_addresses=64)
+    preview = preview_func(SCHOOL, params, ctx)
+    assert [r.what for r in preview.reaches] == ["127.0.42.0/28"]
+    assert preview.reaches[0].ports == tuple(sorted(set(params.ports)))
+    assert [t for t, _ in preview.refused] == ["127.0.42.64/28"]
+    assert any("zone big" in n and "not swept" in n for n in preview.notes)
+
+    data = _school()
+    data["zones"] = []
+    for host in data["hosts"]:
+        host.pop("zone")
+    empty = preview_func(SCHOOL, UnknownDevicesParams(), _ctx(tmp_path, data))
+    assert empty.not_judged is not None and "no zones" in empty.not_judged[0]

@@ -1,0 +1,254 @@
+"""What a scan would do, as data: the hosts and whether scope lets them be probed, the ranges it
+would sweep, the ports it would try, the exports it would read, and every check that would give
+no verdict, with the reason. Built without sending anything; `plan` prints it."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from cyberstd.errors import ProbeError, ScopeError
+from cyberstd.registry import Preview, ProbeContext, Reach, TargetKind, preview_for, probes
+from cyberstd.runner import Plan, PlanItem, missing_tools
+from cyberstd.school import authorize
+
+
+@dataclass(frozen=True)
+class HostView:
+    name: str
+    address: str  # "" when it is resolved at scan time
+    roles: tuple[str, ...]
+    zone: str | None
+    refused: str | None  # why scope refuses it, or None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    check: str
+    target: str
+    reaches: tuple[Reach, ...]
+
+
+@dataclass(frozen=True)
+class NotJudged:
+    check: str
+    target: str
+    en: str
+    nl: str
+
+
+@dataclass
+class PlanView:
+    profile: str
+    framework: str
+    target_level: int
+    controls: int
+    hosts: list[HostView] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    items: list[ItemView] = field(default_factory=list)
+    ranges: list[tuple[str, Reach]] = field(default_factory=list)
+    refused: list[tuple[str, str, str]] = field(default_factory=list)
+    not_judged: list[NotJudged] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    excluded: list[tuple[str, str, str]] = field(default_factory=list)
+    missing_tools: list[str] = field(default_factory=list)
+    attestations_needed: int = 0
+    attestations_recorded: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        def reach(r: Reach) -> dict[str, Any]:
+            return {"what": r.what, "ports": list(r.ports), "note": r.note}
+
+        return {
+            "profile": self.profile,
+            "framework": self.framework,
+            "target_level": self.target_level,
+            "controls": self.controls,
+            "hosts": [
+                {
+                    "name": h.name,
+                    "address": h.address or None,
+                    "roles": list(h.roles),
+                    "zone": h.zone,
+                    "refused": h.refused,
+                }
+                for h in self.hosts
+            ],
+            "domains": self.domains,
+            "ranges": [{"check": c, **reach(r)} for c, r in self.ranges],
+            "checks": [
+                {"check": i.check, "target": i.target, "reaches": [reach(r) for r in i.reaches]}
+                for i in self.items
+            ],
+            "refused": [{"check": c, "target": t, "reason": r} for c, t, r in self.refused],
+            "not_judged": [
+                {"check": n.check, "target": n.target, "reason": {"nl": n.nl, "en": n.en}}
+                for n in self.not_judged
+            ],
+            "notes": [{"check": c, "note": n} for c, n in self.notes],
+            "excluded": [
+                {"check": c, "reason": {"nl": nl, "en": en}} for c, en, nl in self.excluded
+            ],
+            "missing_tools": self.missing_tools,
+            "attestations": {
+                "needed": self.attestations_needed,
+                "recorded": self.attestations_recorded,
+            },
+        }
+
+
+def _is_range(text: str) -> bool:
+    try:
+        return "/" in text and bool(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        return False
+
+
+def _preview(item: PlanItem, ctx: ProbeContext) -> Preview:
+    assert item.target is not None
+    func = preview_for(item.planned.check.probe)
+    if func is None:
+        return Preview(reaches=(Reach(item.target.address or item.target.name),))
+    try:
+        return func(item.target, item.planned.params, ctx)
+    except (ProbeError, ScopeError) as exc:
+        return Preview(not_judged=(str(exc), str(exc)))
+
+
+def describe(plan: Plan, ctx: ProbeContext) -> PlanView:
+    """The plan as the scan would carry it out on ctx's day, with ctx's scope guards."""
+    prof, school = plan.profile, plan.folder.school
+    view = PlanView(
+        profile=prof.id,
+        framework=prof.framework.meta.id,
+        target_level=prof.target_level,
+        controls=len(prof.controls),
+        domains=list(school.domains),
+        missing_tools=sorted(missing_tools(plan)),
+    )
+    refused_hosts: dict[str, str] = {}
+    for host in school.hosts:
+        why = None
+        if host.address is not None:
+            try:
+                authorize(school, host.name, str(host.address), ctx.today)
+            except ScopeError as exc:
+                why = str(exc)
+                refused_hosts[host.name] = why
+        view.hosts.append(
+            HostView(
+                host.name,
+                str(host.address) if host.address is not None else "",
+                tuple(str(r) for r in host.roles),
+                host.zone,
+                why,
+            )
+        )
+    for item in plan.items:
+        if item.target is None:
+            reason = item.not_applicable or ""
+            view.not_judged.append(NotJudged(item.check_id, "-", reason, reason))
+            continue
+        name = item.target.name
+        if item.target.kind is TargetKind.HOST and name in refused_hosts:
+            view.refused.append((item.check_id, name, refused_hosts[name]))
+            continue
+        preview = _preview(item, ctx)
+        view.refused.extend((item.check_id, t, r) for t, r in preview.refused)
+        view.notes.extend((item.check_id, n) for n in preview.notes)
+        if preview.not_judged is not None:
+            en, nl = preview.not_judged
+            view.not_judged.append(NotJudged(item.check_id, name, en, nl))
+            continue
+        view.items.append(ItemView(item.check_id, name, preview.reaches))
+        if probes()[item.planned.check.probe].target is TargetKind.SCHOOL:
+            view.ranges.extend((item.check_id, r) for r in preview.reaches if _is_range(r.what))
+    view.excluded = [(c, r.en, r.nl) for c, r in prof.excluded_checks.items()]
+    needed = [
+        c.id
+        for c in prof.controls
+        if c.id not in prof.not_applicable
+        and prof.framework.mappings[c.id].attestation.required != "never"
+    ]
+    view.attestations_needed = len(needed)
+    view.attestations_recorded = sum(1 for c in needed if c in plan.folder.attestations)
+    return view
+
+
+def _ports(ports: tuple[int, ...]) -> str:
+    return ",".join(str(p) for p in ports)
+
+
+def _reach(r: Reach, lang: str) -> str:
+    text = r.what
+    if r.ports:
+        text += f" {'poorten' if lang == 'nl' else 'ports'} {_ports(r.ports)}"
+    if r.note:
+        text += f" ({r.note})"
+    return text
+
+
+def render(view: PlanView, lang: str) -> list[str]:
+    """The plan as lines of text in `lang` (nl or en)."""
+    nl = lang == "nl"
+    out = [
+        (
+            f"profiel {view.profile}: {view.framework} tot niveau {view.target_level}, "
+            f"{view.controls} maatregelen"
+            if nl
+            else f"profile {view.profile}: {view.framework} up to level {view.target_level}, "
+            f"{view.controls} controls"
+        )
+    ]
+    out.append("Hosts:")
+    for h in view.hosts:
+        where = h.address or ("adres bij de scan opgezocht" if nl else "resolved at scan time")
+        roles = ",".join(h.roles) or "-"
+        state = (
+            (f"GEWEIGERD: {h.refused}" if nl else f"REFUSED: {h.refused}")
+            if h.refused
+            else ("binnen scope" if nl else "in scope")
+        )
+        out.append(f"  {h.name} ({where}) {roles} zone {h.zone or '-'}: {state}")
+    if view.domains:
+        out.append(("Domeinen: " if nl else "Domains: ") + ", ".join(view.domains))
+    if view.ranges:
+        out.append("Bereiken die doorzocht worden:" if nl else "Ranges to sweep:")
+        for check, r in view.ranges:
+            out.append(f"  {_reach(r, lang)}  [{check}]")
+    out.append(
+        f"Controles die lopen ({len(view.items)}):" if nl else f"Checks to run ({len(view.items)}):"
+    )
+    for item in view.items:
+        if item.reaches and all(_is_range(r.what) for r in item.reaches):
+            reaches = ", ".join(dict.fromkeys(r.what for r in item.reaches))
+        else:
+            reaches = "; ".join(_reach(r, lang) for r in item.reaches)
+        out.append(f"  {item.check:32} {item.target}: {reaches}")
+    if view.refused:
+        out.append(
+            "Geweigerd door de scope (niet gescand):" if nl else "Refused by scope (not scanned):"
+        )
+        for check, target, reason in view.refused:
+            out.append(f"  {check:32} {target}: {reason}")
+    if view.not_judged:
+        out.append(
+            f"Controles zonder oordeel ({len(view.not_judged)}):"
+            if nl
+            else f"Checks that will give no verdict ({len(view.not_judged)}):"
+        )
+        for n in view.not_judged:
+            out.append(f"  {n.check:32} {n.nl if nl else n.en}")
+    for check, note in view.notes:
+        out.append(f"  {'let op' if nl else 'note'} [{check}]: {note}")
+    for check, en, nl_text in view.excluded:
+        out.append(f"  {check:32} {'uitgesloten' if nl else 'excluded'}: {nl_text if nl else en}")
+    out.append(
+        f"verklaringen gevraagd voor {view.attestations_needed} maatregelen "
+        f"({view.attestations_recorded} vastgelegd)"
+        if nl
+        else f"attestations asked for: {view.attestations_needed} controls "
+        f"({view.attestations_recorded} recorded)"
+    )
+    return out

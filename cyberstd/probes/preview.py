@@ -1,0 +1,121 @@
+"""What each probe would touch, found without sending anything: `plan` shows it.
+
+Every preview reuses the function its probe runs to pick targets (the ports of
+`ports.exposed-services`, the ranges of a segmentation rule, the zones of the device sweep), so
+that the plan and the scan cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from cyberstd.probes.ports import (
+    ExposedParams,
+    OutdatedParams,
+    UndeclaredParams,
+    risky_ports,
+    version_ports,
+)
+from cyberstd.probes.segmentation import (
+    ForbiddenParams,
+    UnknownDevicesParams,
+    rule_targets,
+    sweep_targets,
+)
+from cyberstd.registry import Preview, ProbeContext, Reach, Target, preview_of
+from cyberstd.rules.engine import RuleParams
+
+
+def _refused(not_probed: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((n["target"], n["reason"]) for n in not_probed)
+
+
+@preview_of("config.rule")
+def config_preview(target: Target, params: RuleParams, ctx: ProbeContext) -> Preview:
+    kinds = params.kinds()
+    files = [f for kind in kinds for f in (ctx.exports.of_kind(kind) if ctx.exports else [])]
+    if not files:
+        wanted = " or ".join(kinds)
+        return Preview(
+            not_judged=(
+                f"the school lists no export of kind {wanted}",
+                f"de school vermeldt geen export van soort {' of '.join(kinds)}",
+            )
+        )
+    return Preview(reaches=tuple(Reach(f.display, note=f.kind) for f in files))
+
+
+@preview_of("ports.exposed-services")
+def exposed_preview(target: Target, params: ExposedParams, ctx: ProbeContext) -> Preview:
+    return Preview(reaches=(Reach(target.address, tuple(sorted(risky_ports(target, params)))),))
+
+
+@preview_of("ports.undeclared")
+def undeclared_preview(target: Target, params: UndeclaredParams, ctx: ProbeContext) -> Preview:
+    if params.ports:
+        return Preview(reaches=(Reach(target.address, tuple(sorted(set(params.ports)))),))
+    return Preview(reaches=(Reach(target.address, note=f"top {params.top_ports}"),))
+
+
+@preview_of("software.outdated")
+def outdated_preview(target: Target, params: OutdatedParams, ctx: ProbeContext) -> Preview:
+    return Preview(reaches=(Reach(target.address, version_ports(target, params)),))
+
+
+@preview_of("segmentation.forbidden-reachable")
+def segmentation_preview(target: Target, params: ForbiddenParams, ctx: ProbeContext) -> Preview:
+    school = ctx.school
+    vantage = school.network.vantage_zone if school is not None else None
+    if school is None or vantage is None:
+        return Preview(
+            not_judged=(
+                "school.yaml names no network.vantage_zone, so it is unknown which zone the "
+                "scan runs from",
+                "school.yaml noemt geen network.vantage_zone, dus is niet geweten vanuit welke "
+                "zone de scan loopt",
+            )
+        )
+    reaches: list[Reach] = []
+    refused: list[dict[str, str]] = []
+    skipped: list[str] = []
+    notes: list[str] = []
+    for rule in params.rules:
+        record, targets, not_probed = rule_targets(
+            rule, school, vantage, ctx, params.max_sweep_addresses
+        )
+        refused.extend(not_probed)
+        ports = tuple(record["ports"])
+        note = f"{rule.from_zone} -> {rule.to_zone}"
+        reaches.extend(Reach(str(t), ports, note) for t in targets)
+        notes.extend(record.get("notes", []))
+        if not record["judged"]:
+            skipped.append(f"{note}: {record['reason']}")
+    if not reaches:
+        why = "; ".join(skipped) or "no segmentation rules given"
+        return Preview(
+            refused=_refused(refused),
+            not_judged=(
+                f"no segmentation rule applies from vantage zone {vantage}: {why}",
+                f"geen segmentatieregel geldt vanuit zone {vantage}: {why}",
+            ),
+        )
+    return Preview(reaches=tuple(reaches), refused=_refused(refused), notes=(*notes, *skipped))
+
+
+@preview_of("inventory.unknown-devices")
+def sweep_preview(target: Target, params: UnknownDevicesParams, ctx: ProbeContext) -> Preview:
+    sweep = sweep_targets(ctx.school, params, ctx) if ctx.school is not None else None
+    if sweep is None:
+        return Preview(
+            not_judged=(
+                "school.yaml declares no zones to look for unknown devices in",
+                "school.yaml declareert geen zones om onbekende toestellen in te zoeken",
+            )
+        )
+    ports = tuple(sorted(set(params.ports)))
+    reaches = tuple(Reach(str(n), ports) for n in sweep.networks)
+    if not reaches:
+        why = "; ".join(sweep.notes) or "no zone lies in the authorised scope"
+        return Preview(
+            refused=_refused(sweep.not_probed),
+            not_judged=(f"nothing to sweep: {why}", f"niets om te doorzoeken: {why}"),
+        )
+    return Preview(reaches=reaches, refused=_refused(sweep.not_probed), notes=tuple(sweep.notes))
