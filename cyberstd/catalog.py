@@ -383,16 +383,17 @@ def _load_framework(loader: _Loader, fw_dir: Path) -> None:
                 )
             )
             continue
-        for j, check_id in enumerate(entry.checks):
-            if check_id not in loader.catalog.checks:
-                hint = did_you_mean(check_id, loader.catalog.checks)
-                loader.problems.append(
-                    mapping_doc.problem(
-                        ["mappings", i, "checks", j],
-                        "unknown-id",
-                        f"unknown check {check_id!r}{hint}",
+        for key in ("checks", "recommended"):
+            for j, check_id in enumerate(getattr(entry, key)):
+                if check_id not in loader.catalog.checks:
+                    hint = did_you_mean(check_id, loader.catalog.checks)
+                    loader.problems.append(
+                        mapping_doc.problem(
+                            ["mappings", i, key, j],
+                            "unknown-id",
+                            f"unknown check {check_id!r}{hint}",
+                        )
                     )
-                )
         mapped[entry.control] = entry
     for control_id in by_id:
         if control_id not in mapped:
@@ -486,6 +487,18 @@ def _profile_problems(cat: Catalog, profile: ProfileDef, doc: Document) -> list[
                     )
                 )
             parent = cat.profiles[parent].extends
+    for i, promo in enumerate(profile.require):
+        advised = [c for c, m in fw.mappings.items() if promo.check in m.recommended]
+        if (promo.control is not None and promo.control not in advised) or not advised:
+            out.append(
+                doc.problem(
+                    ["require", i],
+                    "invalid",
+                    f"check {promo.check!r} is not recommended for "
+                    + (f"control {promo.control!r}" if promo.control else "any control")
+                    + " in the mapping, so there is nothing to require",
+                )
+            )
     for key in ("include", "exclude"):
         for i, sel in enumerate(getattr(profile, key)):
             if sel.check is not None and sel.check not in cat.checks:

@@ -100,6 +100,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{message} ({n} controle(s): {checks})",
         "{message} ({n} check(s): {checks})",
     ),
+    "report.advice": ("Aanbevelingen", "Recommendations"),
+    "report.advice_note": (
+        "Aanbevolen, niet vereist: deze controles wegen niet mee in de status van de maatregel.",
+        "Recommended, not required: these checks do not count in the control's status.",
+    ),
+    "advice.for": ("aanbeveling bij {controls}", "recommended for {controls}"),
     "report.waivers": ("Uitzonderingen (aanvaarde risico's)", "Waivers (accepted risks)"),
     "waiver.in_effect": ("geldt", "in effect"),
     "waiver.no_effect": ("geldt niet: {note}", "takes no effect: {note}"),

@@ -16,6 +16,7 @@ class PlannedCheck:
     params: ProbeParams
     controls: tuple[str, ...]
     included_reason: LocalText | None = None
+    advises: tuple[str, ...] = ()
 
     def finding(
         self, finding_id: str, check_id: str, target: str, status: FindingStatus, message: str
@@ -28,6 +29,7 @@ class PlannedCheck:
             title={"nl": check.title.nl, "en": check.title.en},
             remediation={"nl": check.remediation.nl, "en": check.remediation.en},
             controls=list(self.controls),
+            advises=list(self.advises),
             target=target,
             status=status,
             severity=check.severity,
@@ -87,14 +89,19 @@ def resolve(catalog: Catalog, profile_id: str) -> ResolvedProfile:
             params.setdefault(check_id, {}).update(values)
     controls = [c for c in fw.controls.values() if c.level <= target or c.id in extra_controls]
     in_scope = {c.id for c in controls}
+    promoted = {(p.check, p.control) for q in chain for p in q.require}
     mapped: dict[str, list[str]] = {}
+    advised: dict[str, list[str]] = {}
     for control in controls:
         if control.id in na:
             continue
         for check_id in fw.mappings[control.id].checks:
             mapped.setdefault(check_id, []).append(control.id)
+        for check_id in fw.mappings[control.id].recommended:
+            required = {(check_id, None), (check_id, control.id)} & promoted
+            (mapped if required else advised).setdefault(check_id, []).append(control.id)
     resolved = ResolvedProfile(profile_id, fw, target, controls, na)
-    wanted = dict.fromkeys(mapped)
+    wanted = dict.fromkeys([*mapped, *advised])
     wanted.update({cid: None for cid, (on, _) in check_choice.items() if on})
     for check_id in wanted:
         check = catalog.checks[check_id]
@@ -115,5 +122,6 @@ def resolve(catalog: Catalog, profile_id: str) -> ResolvedProfile:
             params=spec.params.model_validate(values),
             controls=tuple(c for c in mapped.get(check_id, []) if c in in_scope),
             included_reason=choice[1] if choice else None,
+            advises=tuple(c for c in advised.get(check_id, []) if c in in_scope),
         )
     return resolved

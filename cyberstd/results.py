@@ -91,6 +91,8 @@ class Finding(_Model):
     check: str
     title: dict[str, str] = Field(default_factory=dict)
     controls: list[str]
+    # Controls for which this check is advice only: a failure never enters their status.
+    advises: list[str] = Field(default_factory=list)
     target: str
     status: FindingStatus
     severity: Severity
@@ -153,6 +155,8 @@ class ControlResult(_Model):
     underlying_status: ControlStatus | None = None
     reason: str
     finding_ids: list[str] = Field(default_factory=list)
+    # Findings of checks that are advice for this control (shown, never rolled up).
+    advice_ids: list[str] = Field(default_factory=list)
     attestation: AttestationRecord | None = None
     waiver: WaiverRecord | None = None
     not_applicable_reason: dict[str, str] | None = None
@@ -218,7 +222,7 @@ class Results(_Model):
                 seen.add(one)
         findings = {f.id for f in self.findings}
         for c in self.controls:
-            for fid in c.finding_ids:
+            for fid in [*c.finding_ids, *c.advice_ids]:
                 if fid not in findings:
                     raise ValueError(f"control {c.id!r} names finding {fid!r}, which is not there")
         return self

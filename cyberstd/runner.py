@@ -319,9 +319,12 @@ def evaluate(
             )
         marked.append(f)
     by_control: dict[str, list[Finding]] = {}
+    advice: dict[str, list[str]] = {}
     for f in marked:
         for c in f.controls:
             by_control.setdefault(c, []).append(f)
+        for c in f.advises:
+            advice.setdefault(c, []).append(f.id)
     controls: list[ControlResult] = []
     for control in profile.controls:
         fs = by_control.get(control.id, [])
@@ -400,6 +403,7 @@ def evaluate(
             underlying_status=kept_underlying,
             reason="",
             finding_ids=[f.id for f in fs],
+            advice_ids=advice.get(control.id, []),
             attestation=att_rec,
             waiver=waiver_record(waiver, effect, day)
             if waiver is not None and effect is not None

@@ -186,9 +186,21 @@ class AttestationSpec(Strict):
 
 
 class MappingEntry(Strict):
+    """A control's evidence: `checks` are required (a failure is a gap in the control),
+    `recommended` checks are advice (a failure is shown with its remediation and never enters
+    the control's status)."""
+
     control: Id
     checks: list[Id] = Field(default_factory=list)
+    recommended: list[Id] = Field(default_factory=list)
     attestation: AttestationSpec
+
+    @model_validator(mode="after")
+    def _apart(self) -> Self:
+        both = sorted(set(self.checks) & set(self.recommended))
+        if both:
+            raise ValueError(f"{', '.join(both)} both required and recommended: choose one")
+        return self
 
 
 class MappingFile(Strict):
@@ -245,6 +257,15 @@ class ProfileNotApplicable(Strict):
     reason: LocalText
 
 
+class Promotion(Strict):
+    """A recommended check that a profile requires: for `control`, or for every control it
+    advises (a school group that manages DNS centrally can require DNSSEC)."""
+
+    check: Id
+    control: Id | None = None
+    reason: LocalText
+
+
 class ProfileDef(Strict):
     id: Id
     title: LocalText
@@ -257,6 +278,7 @@ class ProfileDef(Strict):
     exclude: list[Selection] = Field(default_factory=list)
     not_applicable: list[ProfileNotApplicable] = Field(default_factory=list)
     params: dict[Id, dict[str, Any]] = Field(default_factory=dict)
+    require: list[Promotion] = Field(default_factory=list)
 
 
 # --- school folder ---------------------------------------------------------------------------

@@ -29,6 +29,18 @@ STATUS_ICON = {
 }
 
 
+def is_advice(finding: Finding) -> bool:
+    """A finding of a check that is advice for every control it belongs to here."""
+    return bool(finding.advises) and not finding.controls
+
+
+def advice(results: Results) -> list[Finding]:
+    """Failed checks that are advice only, worst severity first: shown with their remediation,
+    never part of a control's status."""
+    failed = [f for f in results.findings if f.status is FindingStatus.FAIL and is_advice(f)]
+    return sorted(failed, key=lambda f: (-Severity(f.severity).rank, f.check, f.target))
+
+
 def waiver_effect(waiver: WaiverRecord, lang: str) -> str:
     """Whether a waiver accepts a gap in this run, or why it takes no effect."""
     if waiver.applied:

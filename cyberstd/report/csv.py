@@ -125,6 +125,8 @@ def _finding_row(f: Finding, levels: dict[str, int], lang: str) -> dict[str, str
     reason = [str(f.error_reason) if f.error_reason else "", f.warning or ""]
     if f.waived_by:
         reason.append(_pick(_WAIVED_BY, lang).format(by=f.waived_by))
+    if f.advises:
+        reason.append(t("advice.for", lang, controls=", ".join(f.advises)))
     return {
         "record": t(f"record.{RECORD_FINDING}", lang),
         "control": ", ".join(f.controls),

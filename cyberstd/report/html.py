@@ -14,13 +14,13 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cyberstd.explain import why
 from cyberstd.i18n import t
 from cyberstd.report.common import (
+    advice,
     error_causes,
     findings_of,
     gaps,
@@ -31,6 +31,21 @@ from cyberstd.report.common import (
     waiver_scope,
 )
 from cyberstd.report.escape import inert
+from cyberstd.report.html_views import (
+    Action,
+    AdviceView,
+    AttestationView,
+    Bar,
+    CauseLine,
+    ControlView,
+    FindingView,
+    LevelCount,
+    Segment,
+    StatusCount,
+    Step,
+    WaiverView,
+    Where,
+)
 from cyberstd.report.locations import locations
 from cyberstd.results import (
     GAP_ORDER,
@@ -158,168 +173,7 @@ def text(key: str, lang: str, **values: Any) -> str:
     return t(key, lang, **values)
 
 
-# ----------------------------------------------------------------------------- view model
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of the growth path, with its place in the SVG."""
-
-    level: int
-    x: int
-    y: int
-    width: int
-    height: int
-    reached: bool
-    target: bool
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One status's part of a level's bar in the chart."""
-
-    status: str
-    count: int
-    x: int
-    width: int
-    label: str
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One level's stacked bar in the chart."""
-
-    level: int
-    label: str
-    y: int
-    total: int
-    total_x: int
-    segments: list[Segment]
-
-
-@dataclass(frozen=True)
-class StatusCount:
-    """A control status with its words and how many controls have it (legend and filters)."""
-
-    status: str
-    text: str
-    count: int
-
-
-@dataclass(frozen=True)
-class LevelCount:
-    """A level with its heading and how many of its controls are in place."""
-
-    level: int
-    text: str
-    total: int
-    met: int
-
-
-@dataclass(frozen=True)
-class CauseLine:
-    """One reason why checks could not run, with the checks it stopped, for the top."""
-
-    reason: str
-    message: str
-    count: int
-    checks: list[str]
-    more: int
-
-
-# A cause at the top names this many of the checks it stopped; the findings list has them all.
 CAUSE_CHECKS = 12
-
-
-@dataclass(frozen=True)
-class Where:
-    """A configuration line behind a finding's verdict."""
-
-    file: str
-    line: int | None
-    label: str
-    actual: str
-
-
-@dataclass(frozen=True)
-class FindingView:
-    """One finding, every text made inert."""
-
-    status: str
-    status_text: str
-    check: str
-    title: str
-    target: str
-    severity: str
-    severity_text: str
-    message: str
-    warning: str
-    error_reason: str
-    error_detail: str
-    waived_by: str
-    where: list[Where]
-    more_where: int
-    evidence: list[tuple[str, str]]
-    more_keys: int
-    full_json: str
-    json_cut: int
-
-
-@dataclass(frozen=True)
-class AttestationView:
-    """An attestation as the report shows it."""
-
-    answer: str
-    explanation: str
-    attested_by: str
-    date: str
-    review_by: str
-    expired: bool
-    evidence: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class WaiverView:
-    """A waiver as the report shows it."""
-
-    reason: str
-    approved_by: str
-    expires: str
-    expired: bool
-    scope: str
-    applied: bool
-    effect: str
-
-
-@dataclass(frozen=True)
-class ControlView:
-    """One control with everything the report says about it."""
-
-    id: str
-    level: int
-    type: str
-    title: str
-    status: str
-    status_text: str
-    underlying: str
-    why: str
-    next: list[tuple[bool, str]]
-    is_gap: bool
-    severity: str
-    severity_text: str
-    findings: list[FindingView]
-    attestation: AttestationView | None
-    waiver: WaiverView | None
-    na_reason: str
-
-
-@dataclass(frozen=True)
-class Action:
-    """One line of the prioritised action list."""
-
-    rank: int
-    control: ControlView
-    level_text: str
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -675,6 +529,16 @@ def _context(results: Results, lang: str) -> dict[str, Any]:
         ],
         "controls": [views[c.id] for c in results.controls],
         "waivers": [_waiver_view(w, lang) for w in results.waivers],
+        "advice": [
+            AdviceView(
+                _inert(f.check, 200),
+                _inert(f.target, 300),
+                _inert(t("advice.for", lang, controls=", ".join(f.advises)), 300),
+                _inert(f.text(lang), MESSAGE_LIMIT),
+                _inert(f.remediation.get(lang) or f.remediation.get("en", ""), MESSAGE_LIMIT),
+            )
+            for f in advice(results)
+        ],
         "shown_template": text("html.shown", lang, shown="{shown}", total="{total}"),
         "inputs": [
             (_inert(_rel(path, results.school.folder), 500), _inert(digest, 100))

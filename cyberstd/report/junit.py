@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
+from cyberstd.i18n import t
 from cyberstd.report.common import waiver_line
 from cyberstd.report.escape import xml as _clean
 from cyberstd.report.locations import locations
@@ -62,7 +63,8 @@ def render_findings(
                 case.set("file", _clean(target))
                 if locs[0].line:
                     case.set("line", str(locs[0].line))
-            if f.status is FindingStatus.FAIL and not f.waived_by:
+            advice_only = bool(f.advises) and not f.controls
+            if f.status is FindingStatus.FAIL and not f.waived_by and not advice_only:
                 counts["failures"] += 1
                 node = SubElement(
                     case, "failure", message=_clean(f.text(lang)), type=str(f.severity)
@@ -76,6 +78,10 @@ def render_findings(
             elif f.status in (FindingStatus.SKIPPED, FindingStatus.NOT_APPLICABLE) or f.waived_by:
                 counts["skipped"] += 1
                 SubElement(case, "skipped", message=_clean(f.waived_by or f.text(lang)))
+            elif f.status is FindingStatus.FAIL:  # advice only: reported, never a failure
+                counts["skipped"] += 1
+                note = t("advice.for", lang, controls=", ".join(f.advises))
+                SubElement(case, "skipped", message=_clean(f"{note}: {f.text(lang)}"))
         for k, v in counts.items():
             suite.set(k, str(v))
             totals[k] += v

@@ -13,6 +13,7 @@ from cyberstd.explain import why
 from cyberstd.i18n import t
 from cyberstd.report.common import (
     STATUS_ICON,
+    advice,
     error_causes,
     findings_of,
     gaps,
@@ -97,6 +98,18 @@ def render(results: Results, lang: str = "nl") -> str:
             f"{inline(c.title[lang])}: {_step(results, c, lang)}"
         )
     lines.append("")
+    recommended = advice(results)
+    if recommended:
+        lines += [f"## {t('report.advice', lang)}", "", t("report.advice_note", lang), ""]
+        for f in recommended:
+            remedy = f.remediation.get(lang) or f.remediation.get("en", "")
+            controls = ", ".join(f.advises)
+            lines.append(
+                f"- {code(f.check)} @ {inline(f.target)} "
+                f"({inline(t('advice.for', lang, controls=controls))}): {inline(f.text(lang))}"
+                + (f" — {inline(remedy)}" if remedy else "")
+            )
+        lines.append("")
     for level in sorted({c.level for c in results.controls}):
         lines += [f"## {t('report.level', lang, level=level)}", ""]
         for c in (c for c in results.controls if c.level == level):

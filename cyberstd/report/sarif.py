@@ -66,6 +66,8 @@ def _rule(f: Finding, lang: str) -> dict[str, Any]:
 
 def _results(f: Finding, rule_index: int, lang: str) -> list[dict[str, Any]]:
     level = "error" if f.status is FindingStatus.ERROR else LEVEL[Severity(f.severity)]
+    if f.status is FindingStatus.FAIL and f.advises and not f.controls:
+        level = "note"  # advice only: shown, never a gate
     out = []
     found: list[Location | None] = [*locations(f)] or [None]
     for loc in found:

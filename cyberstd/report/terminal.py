@@ -8,6 +8,7 @@ from rich.text import Text
 
 from cyberstd.i18n import t
 from cyberstd.report.common import (
+    advice,
     error_causes,
     gaps,
     incomplete,
@@ -75,6 +76,11 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
         parts.append(table)
     else:
         parts.append(Text(t("report.no_gaps", lang), style="green"))
+    recommended = advice(results)
+    if recommended:
+        parts.append(Text(f"{t('report.advice', lang)} ({len(recommended)})", style="bold"))
+        for f in recommended[:top]:
+            parts.append(terminal(f"  • {f.check} @ {f.target}: {f.text(lang)}", "", 300))
     if results.waivers:
         parts.append(Text(t("report.waivers", lang), style="bold"))
         for w in results.waivers:
