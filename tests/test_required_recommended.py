@@ -153,3 +153,63 @@ def test_grip_advice_stays_advice() -> None:
         for check in checks:
             required_at = [c for c, m in fw.mappings.items() if check in m.checks]
             assert all(fw.controls[c].level >= level for c in required_at), (check, control)
+
+
+def test_a_sound_school_without_the_recommendations_reaches_level_2() -> None:
+    """The issue's yardstick, judged on GRIP itself: every required check passes and every
+    level-1 and level-2 attestation is recorded, but DNSSEC, CAA, MTA-STS, TLS-RPT and
+    security.txt fail. The school reaches level 2; the failures are advice. Making any one
+    required check of those levels fail instead drops exactly the controls it is required for."""
+    from cyberstd.schema import AttestationDef, SchoolFile
+    from cyberstd.school import SchoolFolder
+
+    catalog, problems = load_catalog(REPO)
+    assert problems == []
+    school = SchoolFile.model_validate(
+        {
+            "school": {"id": "sound", "name": "Sound school"},
+            "profile": "grip-basis-2",
+            "domains": ["sound.test"],
+            "hosts": [{"name": "www.sound.test", "address": "127.0.0.1", "roles": ["website"]}],
+            "scope": [{"ranges": ["127.0.0.0/8"], "authorized_by": "Director", "date": "2026-01-01"}],
+        }
+    )  # fmt: skip
+    folder = SchoolFolder(dir=Path("."), school=school)
+    plan = make_plan(catalog, folder)
+    folder.attestations = {
+        c.id: AttestationDef(
+            control=c.id,
+            answer="implemented",
+            explanation="In place.",
+            attested_by="Director",
+            date=dt.date(2026, 10, 1),
+            review_by=dt.date(2027, 10, 1),
+        )
+        for c in plan.profile.controls
+    }
+    advice = {"dns.dnssec", "dns.caa", "mail.mta-sts", "mail.tls-rpt", "web.security-txt"}
+
+    def judged(failing: set[str]) -> Results:
+        findings = [
+            item.planned.finding(
+                item.finding_id,
+                item.check_id,
+                item.target.name if item.target else "-",
+                FindingStatus.FAIL if item.check_id in failing else FindingStatus.PASS,
+                "as set by the test",
+            )
+            for item in plan.items
+        ]
+        return evaluate(plan, findings, clock=Clock.at(DAY))
+
+    sound = judged(advice & set(plan.profile.checks))
+    assert sound.summary.level_reached == 2, [
+        (c.id, c.status) for c in sound.controls if c.status is not ControlStatus.COMPLIANT
+    ]
+    assert {f.check for f in sound.findings if f.status is FindingStatus.FAIL} <= advice
+    for check_id, planned in plan.profile.checks.items():
+        if not planned.controls:
+            continue
+        one = judged({check_id})
+        gaps = {c.id for c in one.controls if c.status is ControlStatus.NON_COMPLIANT}
+        assert gaps == set(planned.controls), check_id
