@@ -28,16 +28,20 @@ def load_school_folder(obj: Ctx, folder: Path) -> tuple[Any, Any]:
 def school_notices(catalog: Any, folder: Any, today: Any, problems: list[Any]) -> list[str]:
     """validate's notices on a school folder that loaded: attestations voided by a changed
     evidence file, and waivers that cannot take effect (each at its place in the file)."""
-    from cyberstd.profiles import resolve
+    from cyberstd.clock import Clock
+    from cyberstd.planview import describe
     from cyberstd.report.escape import visible
-    from cyberstd.runner import profile_for
+    from cyberstd.runner import context_for, make_plan
     from cyberstd.waivers import notices
 
     if folder is None:
         return []
     found = list(folder.void.values())
     if not problems:
-        found += notices(folder, resolve(catalog, profile_for(folder, None)), today)
+        plan = make_plan(catalog, folder)
+        view = describe(plan, context_for(folder, clock=Clock.at(today), kinds=catalog.kinds))
+        silent = {n.check: n.en for n in view.not_judged}
+        found += notices(folder, plan.profile, today, silent)
     return [visible(str(n).replace(": error[", ": notice[", 1)) for n in found]
 
 

@@ -172,7 +172,13 @@ def describe(plan: Plan, ctx: ProbeContext) -> PlanView:
         and prof.framework.mappings[c.id].attestation.required != "never"
     ]
     view.attestations_needed = len(needed)
-    view.attestations_recorded = sum(1 for c in needed if c in plan.folder.attestations)
+    view.attestations_recorded = sum(
+        1
+        for c in needed
+        if c in plan.folder.attestations
+        and plan.folder.attestations[c].review_by >= ctx.today
+        and c not in plan.folder.void
+    )
     return view
 
 
@@ -225,13 +231,13 @@ def render(view: PlanView, lang: str) -> list[str]:
             reaches = ", ".join(dict.fromkeys(r.what for r in item.reaches))
         else:
             reaches = "; ".join(_reach(r, lang) for r in item.reaches)
-        out.append(f"  {item.check:32} {item.target}: {reaches}")
+        out.append(f"  {item.check:32}  {item.target}: {reaches}")
     if view.refused:
         out.append(
             "Geweigerd door de scope (niet gescand):" if nl else "Refused by scope (not scanned):"
         )
         for check, target, reason in view.refused:
-            out.append(f"  {check:32} {target}: {reason}")
+            out.append(f"  {check:32}  {target}: {reason}")
     if view.not_judged:
         out.append(
             f"Controles zonder oordeel ({len(view.not_judged)}):"
@@ -239,7 +245,7 @@ def render(view: PlanView, lang: str) -> list[str]:
             else f"Checks that will give no verdict ({len(view.not_judged)}):"
         )
         for n in view.not_judged:
-            out.append(f"  {n.check:32} {n.nl if nl else n.en}")
+            out.append(f"  {n.check:32}  {n.nl if nl else n.en}")
     for check, note in view.notes:
         out.append(f"  {'let op' if nl else 'note'} [{check}]: {note}")
     for check, en, nl_text in view.excluded:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cyberstd.errors import Problem
+from cyberstd.i18n import t
 from cyberstd.profiles import ResolvedProfile
 from cyberstd.results import (
     ControlResult,
@@ -78,11 +79,20 @@ def before_scan(
     return None
 
 
-def notices(folder: SchoolFolder, profile: ResolvedProfile, today: date) -> list[Problem]:
-    """validate's notices: every waiver that cannot take effect, at its place in waivers.yaml."""
+def notices(
+    folder: SchoolFolder,
+    profile: ResolvedProfile,
+    today: date,
+    silent: dict[str, str] | None = None,
+) -> list[Problem]:
+    """validate's notices: every waiver that cannot take effect, at its place in waivers.yaml.
+    `silent`: checks that will give no verdict (as plan finds them), with the reason."""
     out = []
     for waiver in folder.waivers:
         effect = before_scan(waiver, folder, profile, today)
+        if effect is None and waiver.check is not None and waiver.check in (silent or {}):
+            reason = (silent or {})[waiver.check]
+            effect = Effect(False, reason, f"check {waiver.check} will give no verdict: {reason}")
         place = folder.waiver_places.get(waiver.scope)
         if effect is None or place is None:
             continue
@@ -132,11 +142,13 @@ def check_effect(waiver: WaiverDef, findings: list[Finding], today: date) -> Eff
         return Effect(
             False, f"controle {waiver.check} liep niet", f"check {waiver.check} did not run"
         )
-    statuses = ", ".join(sorted({str(f.status) for f in findings}))
+    seen = sorted({str(f.status) for f in findings})
+    nl = ", ".join(t(f"finding.{s}", "nl") for s in seen)
+    en = ", ".join(t(f"finding.{s}", "en") for s in seen)
     return Effect(
         False,
-        f"controle {waiver.check} faalde niet ({statuses})",
-        f"check {waiver.check} did not fail ({statuses})",
+        f"controle {waiver.check} faalde niet ({nl})",
+        f"check {waiver.check} did not fail ({en})",
     )
 
 

@@ -144,3 +144,27 @@ def test_every_report_shows_a_waiver_that_takes_no_effect(
         assert "takes no effect: the control is not assessed" in text or (
             "geldt niet: de maatregel is niet beoordeeld" in text
         )
+
+
+def test_validate_names_a_waiver_on_a_check_that_will_give_no_verdict(tmp_path: Path) -> None:
+    """The demo school has no pfSense export: a waiver on a pfSense check accepts nothing, and
+    validate says so before any scan, as plan does."""
+    import shutil
+
+    from cyberstd.lab.timeshift import DEMO_DAY
+
+    repo = Path(__file__).resolve().parents[1]
+    folder = tmp_path / "school"
+    shutil.copytree(repo / "examples" / "demo-school", folder)
+    with (folder / "waivers.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            "  - check: pfsense.wan-pass-any\n    reason: Old firewall\n"
+            "    approved_by: Board\n    expires: 2027-06-30\n"
+        )
+    lines = (folder / "waivers.yaml").read_text(encoding="utf-8").splitlines()
+    at = lines.index("  - check: pfsense.wan-pass-any") + 1
+    code, output = _cli(repo, "validate", str(folder), "--as-of", DEMO_DAY.isoformat())
+    assert code == 0, output
+    (notice,) = [line for line in output.splitlines() if "pfsense.wan-pass-any" in line]
+    assert f"waivers.yaml:{at}:5: notice[waiver-no-effect]" in notice
+    assert "will give no verdict: the school lists no export of kind pfsense" in notice
