@@ -53,6 +53,9 @@ def why(control: ControlResult, findings: list[Finding], lang: str) -> str:
     elif status is ControlStatus.NOT_ASSESSED:
         if att is not None and att.expired:
             parts.append(t("why.att_expired", lang, by=att.attested_by, review_by=att.review_by))
+        elif control.uncovered_parts:
+            names = ", ".join(part.title.get(lang, part.id) for part in control.uncovered_parts)
+            parts.append(t("why.uncovered", lang, parts=names))
         elif any(f.status is FindingStatus.PASS for f in findings):
             parts.append(t("why.att_missing", lang))
         else:

@@ -56,6 +56,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "er is een verklaring nodig en die ontbreekt",
         "an attestation is required and none is recorded",
     ),
+    "why.uncovered": (
+        "geen controle gaf bewijs voor: {parts}; een verklaring moet dat deel beantwoorden",
+        "no check gave evidence for: {parts}; an attestation must answer that part",
+    ),
     "why.no_evidence": (
         "geen bewijs: geen geslaagde controle en geen verklaring",
         "no evidence: no check gave a verdict and no attestation is recorded",

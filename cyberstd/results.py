@@ -146,6 +146,14 @@ Level = Annotated[int, Field(ge=0, le=99)]
 Count = Annotated[int, Field(ge=0, le=10**9)]
 
 
+class UncoveredPart(_Model):
+    """A part of the control that no check covered in this run: the attestation must answer
+    it."""
+
+    id: str
+    title: Annotated[dict[str, str], AfterValidator(_both_languages)]
+
+
 class ControlResult(_Model):
     id: str
     level: Level
@@ -160,6 +168,7 @@ class ControlResult(_Model):
     attestation: AttestationRecord | None = None
     waiver: WaiverRecord | None = None
     not_applicable_reason: dict[str, str] | None = None
+    uncovered_parts: list[UncoveredPart] = Field(default_factory=list)
 
 
 class FrameworkRef(_Model):

@@ -18,6 +18,7 @@ from cyberstd import __version__
 from cyberstd.catalog import Catalog, display_path
 from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError, ScopeError
+from cyberstd.evidence import coverage
 from cyberstd.explain import why
 from cyberstd.kinds import ExportKind
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
@@ -40,9 +41,10 @@ from cyberstd.results import (
     Severity,
     Summary,
     Tool,
+    UncoveredPart,
     roll_up,
 )
-from cyberstd.schema import AttestationRequired, HostDef, WaiverDef
+from cyberstd.schema import HostDef, WaiverDef
 from cyberstd.school import SchoolFolder, authorize, authorize_range
 from cyberstd.waivers import Effect, check_effect, control_effect
 from cyberstd.waivers import record as waiver_record
@@ -354,15 +356,10 @@ def evaluate(
         elif valid_att is not None and answer == "not_applicable":
             na_reason = dict.fromkeys(("nl", "en"), valid_att.explanation)
         effective = [f for f in fs if f.status in EFFECTIVE]
-        rule = profile.framework.mappings[control.id].attestation.required
-        need_att = (
-            rule is AttestationRequired.ALWAYS
-            or (rule is AttestationRequired.IF_NO_CHECKS and not effective)
-            or (
-                rule is AttestationRequired.IF_NO_CONFIG
-                and not any(_is_config(profile, f) for f in effective)
-            )
+        cover = coverage(
+            profile.framework.mappings[control.id], effective, lambda f: _is_config(profile, f)
         )
+        need_att = cover.attestation_needed
         missing = (need_att and valid_att is None) or (not effective and valid_att is None)
 
         underlying = roll_up(
@@ -409,6 +406,10 @@ def evaluate(
             if waiver is not None and effect is not None
             else None,
             not_applicable_reason=na_reason,
+            uncovered_parts=[
+                UncoveredPart(id=p.id, title={"nl": p.title.nl, "en": p.title.en})
+                for p in cover.uncovered
+            ],
         )
         controls.append(result.model_copy(update={"reason": why(result, fs, "en")}))
     finished = clock.finished()

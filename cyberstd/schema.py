@@ -185,14 +185,27 @@ class AttestationSpec(Strict):
     questions: list[LocalText] = Field(default_factory=list)
 
 
+class EvidencePart(Strict):
+    """One part of what a control asks (O7: MFA, a password policy, lockout). Checks evidence
+    the part only when one of `covered_by` gave a verdict; an uncovered part, or a part no check
+    can cover (`covered_by` empty), still needs the attestation."""
+
+    id: Id
+    title: LocalText
+    covered_by: list[Id] = Field(default_factory=list)
+
+
 class MappingEntry(Strict):
     """A control's evidence: `checks` are required (a failure is a gap in the control),
     `recommended` checks are advice (a failure is shown with its remediation and never enters
-    the control's status)."""
+    the control's status). `parts` say which required checks cover which part of the control;
+    `reasons` give, per check, why it is required or recommended for this control."""
 
     control: Id
     checks: list[Id] = Field(default_factory=list)
     recommended: list[Id] = Field(default_factory=list)
+    parts: list[EvidencePart] = Field(default_factory=list)
+    reasons: dict[Id, LocalText] = Field(default_factory=dict)
     attestation: AttestationSpec
 
     @model_validator(mode="after")
@@ -200,6 +213,20 @@ class MappingEntry(Strict):
         both = sorted(set(self.checks) & set(self.recommended))
         if both:
             raise ValueError(f"{', '.join(both)} both required and recommended: choose one")
+        ids = [p.id for p in self.parts]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"part {', '.join(twice)} given twice")
+        for part in self.parts:
+            stray = [c for c in part.covered_by if c not in self.checks]
+            if stray:
+                raise ValueError(
+                    f"part {part.id!r} is covered by {', '.join(stray)}, "
+                    "which is not among this control's required checks"
+                )
+        stray = sorted(set(self.reasons) - set(self.checks) - set(self.recommended))
+        if stray:
+            raise ValueError(f"a reason for {', '.join(stray)}, which this control does not map")
         return self
 
 

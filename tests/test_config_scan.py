@@ -226,6 +226,17 @@ def test_diff_of_two_scans_exits_1_on_a_regression(school: Path, tmp_path: Path)
     yaml.write_text(
         yaml.read_text().replace("  - path: exports/broken.xml\n    kind: pfsense\n", "")
     )
+    # T11 asks for analysis too, which no check covers: the school attests that part.
+    (school / "attestations.yaml").write_text(
+        "attestations:\n"
+        "  - control: T11\n"
+        "    answer: implemented\n"
+        "    explanation: Logs kept 180 days on the group's syslog server and read weekly.\n"
+        "    evidence: []\n"
+        "    attested_by: ICT coordinator\n"
+        f"    date: {DEMO_DAY.isoformat()}\n"
+        "    review_by: 2099-01-01\n"
+    )
     args = [*_scan_args(school), "-q"]
     assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")]).exit_code == 1
     firewall = school / "exports" / "fortigate.conf"  # logs no longer forwarded: T11 regresses

@@ -316,10 +316,17 @@ def test_hostile_text_stays_inert(hostile_results: Results) -> None:
     assert LONG not in html and "…" in html
     title = page.find_all("title")[0].text()
     assert title.startswith("GRIP gap report: <script>alert(1)</script> \\x1b[31mred")
-    assert (
-        len(html)
-        < len(render(hostile_results.model_copy(update={"findings": []}), "en")) + 10 * JSON_LIMIT
-    )
+    # The long values cost at most a few cut-off copies, whatever else the report holds.
+    short = hostile_results.model_copy(deep=True)
+    for f in short.findings:
+        f.evidence = {k: v for k, v in f.evidence.items() if k != "long"}
+        if isinstance(f.evidence.get("headers"), dict):
+            f.evidence["headers"] = {"Server": f.evidence["headers"].get("Server", "")}
+        f.error_detail = (f.error_detail or "").replace(LONG, "") or None
+    for c in short.controls:
+        if c.attestation is not None:
+            c.attestation.explanation = c.attestation.explanation.replace(LONG, "")
+    assert len(html) < len(render(short, "en")) + 10 * JSON_LIMIT
 
 
 def test_hostile_evidence_is_compact_with_full_json_in_details(hostile_results: Results) -> None:
