@@ -166,8 +166,13 @@ def standards_show(obj: Ctx, control: str, lang: str) -> None:
         "",
         "evidence: " + ", ".join(c.evidence),
         "checks: " + (", ".join(mapping.checks) or "-"),
-        f"attestation: {mapping.attestation.required}",
+        "recommended: " + (", ".join(mapping.recommended) or "-"),
     ]
+    lines += [
+        f"  part {p.id}: {p.title.get(lang)} <- {', '.join(p.covered_by) or 'attestation'}"
+        for p in mapping.parts
+    ]
+    lines += [f"attestation: {mapping.attestation.required}"]
     lines += [f"  - {q.get(lang)}" for q in mapping.attestation.questions]
     lines += [f"{scheme}: {', '.join(ids)}" for scheme, ids in c.crosswalks.items()]
     click.echo("\n".join(lines))
@@ -673,7 +678,9 @@ def _register() -> None:
     from cyberstd.cli_bundle import COMMANDS as BUNDLE_COMMANDS
     from cyberstd.cli_collect import collect
     from cyberstd.cli_diff import diff
+    from cyberstd.cli_mapping import standards_mapping
 
+    standards.add_command(standards_mapping)
     main.add_command(baseline)
     main.add_command(collect)
     main.add_command(diff)

@@ -28,18 +28,24 @@ def coverage(
     is_config: Callable[[Finding], bool],
 ) -> Coverage:
     """`effective` are the control's findings with a verdict (pass, fail or error)."""
+    config = {f.check for f in effective if is_config(f)}
+    return covered_by_checks(entry, {f.check for f in effective}, config.__contains__)
+
+
+def covered_by_checks(
+    entry: MappingEntry, judged: set[str], is_config: Callable[[str], bool]
+) -> Coverage:
+    """The same judgement from the ids of the checks that gave (or, in a plan, will give) a
+    verdict for the control."""
     rule = entry.attestation.required
     if rule is AttestationRequired.ALWAYS:
         return Coverage(True)
     if rule is AttestationRequired.NEVER:
         return Coverage(False)
     counted = (
-        list(effective)
-        if rule is AttestationRequired.IF_NO_CHECKS
-        else [f for f in effective if is_config(f)]
+        judged if rule is AttestationRequired.IF_NO_CHECKS else {c for c in judged if is_config(c)}
     )
     if not entry.parts:
         return Coverage(not counted)
-    seen = {f.check for f in counted}
-    uncovered = tuple(p for p in entry.parts if not seen & set(p.covered_by))
+    uncovered = tuple(p for p in entry.parts if not counted & set(p.covered_by))
     return Coverage(bool(uncovered), uncovered)

@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cyberstd.errors import ProbeError, ScopeError
-from cyberstd.registry import Preview, ProbeContext, Reach, TargetKind, preview_for, probes
+from cyberstd.evidence import covered_by_checks
+from cyberstd.registry import (
+    Preview,
+    ProbeContext,
+    ProbeKind,
+    Reach,
+    TargetKind,
+    preview_for,
+    probes,
+)
 from cyberstd.runner import Plan, PlanItem, missing_tools
 from cyberstd.school import authorize
 
@@ -38,6 +47,16 @@ class NotJudged:
     nl: str
 
 
+@dataclass(frozen=True)
+class Uncovered:
+    """A part of a control that no check of this plan will cover: the attestation answers it."""
+
+    control: str
+    part: str
+    nl: str
+    en: str
+
+
 @dataclass
 class PlanView:
     profile: str
@@ -55,6 +74,7 @@ class PlanView:
     missing_tools: list[str] = field(default_factory=list)
     attestations_needed: int = 0
     attestations_recorded: int = 0
+    uncovered: list[Uncovered] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         def reach(r: Reach) -> dict[str, Any]:
@@ -94,6 +114,10 @@ class PlanView:
             "attestations": {
                 "needed": self.attestations_needed,
                 "recorded": self.attestations_recorded,
+                "uncovered_parts": [
+                    {"control": u.control, "part": u.part, "title": {"nl": u.nl, "en": u.en}}
+                    for u in self.uncovered
+                ],
             },
         }
 
@@ -165,12 +189,22 @@ def describe(plan: Plan, ctx: ProbeContext) -> PlanView:
         if probes()[item.planned.check.probe].target is TargetKind.SCHOOL:
             view.ranges.extend((item.check_id, r) for r in preview.reaches if _is_range(r.what))
     view.excluded = [(c, r.en, r.nl) for c, r in prof.excluded_checks.items()]
-    needed = [
-        c.id
-        for c in prof.controls
-        if c.id not in prof.not_applicable
-        and prof.framework.mappings[c.id].attestation.required != "never"
-    ]
+    judged = {i.check for i in view.items}
+    needed: list[str] = []
+    for c in prof.controls:
+        if c.id in prof.not_applicable:
+            continue
+        mine = {k for k, p in prof.checks.items() if c.id in p.controls and k in judged}
+        cover = covered_by_checks(
+            prof.framework.mappings[c.id],
+            mine,
+            lambda k: probes()[prof.checks[k].check.probe].kind is ProbeKind.CONFIG,
+        )
+        if cover.attestation_needed:
+            needed.append(c.id)
+        view.uncovered.extend(
+            Uncovered(c.id, p.id, p.title.nl, p.title.en) for p in cover.uncovered
+        )
     view.attestations_needed = len(needed)
     view.attestations_recorded = sum(
         1
@@ -250,6 +284,14 @@ def render(view: PlanView, lang: str) -> list[str]:
         out.append(f"  {'let op' if nl else 'note'} [{check}]: {note}")
     for check, en, nl_text in view.excluded:
         out.append(f"  {check:32} {'uitgesloten' if nl else 'excluded'}: {nl_text if nl else en}")
+    if view.uncovered:
+        out.append(
+            "Delen van maatregelen die geen controle zal aantonen (de verklaring beantwoordt ze):"
+            if nl
+            else "Parts of controls no check will show (the attestation answers them):"
+        )
+        for u in view.uncovered:
+            out.append(f"  {u.control:6} {u.nl if nl else u.en}")
     out.append(
         f"verklaringen gevraagd voor {view.attestations_needed} maatregelen "
         f"({view.attestations_recorded} vastgelegd)"

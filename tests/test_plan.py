@@ -58,6 +58,12 @@ def test_the_plan_names_hosts_ranges_ports_exports_and_what_gives_no_verdict() -
     }
     assert "ssh.root-login" in silent and "google.2sv-staff" in silent
     assert not any(c["check"] in silent for c in plan["checks"])  # each check in one list only
+
+    # No secedit export: O7's password policy and lockout will need the attestation; its MFA
+    # part is covered by the Entra export. T9's e-mail filtering no check can show.
+    parts = {(u["control"], u["part"]) for u in plan["attestations"]["uncovered_parts"]}
+    assert {("O7", "passwords"), ("O7", "lockout"), ("T9", "mail")} <= parts
+    assert ("O7", "mfa") not in parts
     assert plan["attestations"]["needed"] >= plan["attestations"]["recorded"] > 0
 
 
