@@ -223,6 +223,7 @@ def checks_kinds(obj: Ctx, lang: str) -> None:
 @handle_errors
 def checks_show(obj: Ctx, check_id: str, lang: str) -> None:
     """Show one check: its probe's documentation, parameters and remediation."""
+    from cyberstd.profiles import remediation_for
     from cyberstd.registry import probes
     from cyberstd.validation import did_you_mean
 
@@ -242,7 +243,8 @@ def checks_show(obj: Ctx, check_id: str, lang: str) -> None:
         f"{check.id}: {check.title.get(lang)}\nprobe: {spec.id} ({spec.kind})\nseverity: {check.severity}"
     )
     click.echo(f"params: {json.dumps(params)}\n\n{spec.doc}\n")
-    click.echo(("Oplossing: " if lang == "nl" else "Remediation: ") + check.remediation.get(lang))
+    remedy = remediation_for(check.remediation, None)[lang]
+    click.echo(("Oplossing: " if lang == "nl" else "Remediation: ") + remedy)
 
 
 @main.command("profiles")

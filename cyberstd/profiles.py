@@ -9,6 +9,19 @@ from cyberstd.registry import ProbeParams, probe_spec
 from cyberstd.results import Finding, FindingStatus
 from cyberstd.schema import CheckDef, ControlDef, LocalText, ProfileDef
 
+# A remediation may show a record name of the domain it is about: `{domain}` stands for the
+# finding's target (the domain) and, where there is none, for an example.
+DOMAIN_PLACEHOLDER = "{domain}"
+EXAMPLE_DOMAIN = {"nl": "uwschool.be", "en": "yourschool.be"}
+
+
+def remediation_for(text: LocalText, domain: str | None) -> dict[str, str]:
+    """A check's remediation in both languages with `{domain}` filled in."""
+    return {
+        lang: text.get(lang).replace(DOMAIN_PLACEHOLDER, domain or EXAMPLE_DOMAIN[lang])
+        for lang in ("nl", "en")
+    }
+
 
 @dataclass(frozen=True)
 class PlannedCheck:
@@ -27,7 +40,9 @@ class PlannedCheck:
             id=finding_id,
             check=check_id,
             title={"nl": check.title.nl, "en": check.title.en},
-            remediation={"nl": check.remediation.nl, "en": check.remediation.en},
+            remediation=remediation_for(
+                check.remediation, target if target not in ("", "-") else None
+            ),
             controls=list(self.controls),
             advises=list(self.advises),
             target=target,

@@ -60,6 +60,12 @@ not_applicable: []
 #  - control: T13
 #    reason: "The school develops no software of its own."
 
+# What DNS cannot tell about the school's mail: the DKIM selectors it signs with (the s= of
+# a DKIM-Signature header). Without them mail.dkim only tries well-known selectors.
+# mail:
+#   dkim_selectors:
+#     example-school.be: [selector1, selector2]
+
 network:
   timeout: 10               # seconds per network operation
   # ca_bundle: certs/internal-ca.pem   # extra trusted CA for internal services

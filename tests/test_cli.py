@@ -378,6 +378,18 @@ def test_rate_limited_scan_still_completes(
     assert (tmp_path / "o" / "results.json").is_file()
 
 
+def test_dkim_selectors_of_a_declared_domain_are_valid(mini_root: Path, school_dir: Path) -> None:
+    with (school_dir / "school.yaml").open("a") as fh:
+        fh.write("mail:\n  dkim_selectors:\n    school.test: [s2026, selector1]\n")
+    result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    with (school_dir / "school.yaml").open("a") as fh:
+        fh.write("    other: [bad selector]\n")
+    refused = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
+    assert refused.exit_code == 2
+    assert "school.yaml:" in refused.output and "'bad selector'" in refused.output
+
+
 def test_dkim_selectors_for_an_undeclared_domain(mini_root: Path, school_dir: Path) -> None:
     with (school_dir / "school.yaml").open("a") as fh:
         fh.write("mail:\n  dkim_selectors:\n    school.tset: [s1]\n")

@@ -42,7 +42,7 @@ EXPECTED: dict[Flaw, set[tuple[str, str]]] = {
         ("segmentation.forbidden-reachable", "demo-school"),
         ("ports.exposed-services", "admin.demo-school.test"),
     },
-    Flaw.DMARC_NONE: {("mail.dmarc", "demo-school.test")},
+    Flaw.DMARC_NONE: {("mail.dmarc-enforced", "demo-school.test")},
     Flaw.NO_MTA_STS: {("mail.mta-sts", "demo-school.test")},
     Flaw.NO_TLS_RPT: {("mail.tls-rpt", "demo-school.test")},
     Flaw.UNKNOWN_DEVICE: {

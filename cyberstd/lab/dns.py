@@ -72,7 +72,11 @@ LAB_SCHOOL_FLAWS: dict[str, str] = {
     "dmarc-none": "DMARC policy p=none: forged mail is delivered anyway",
     "dmarc-no-rua": "DMARC without rua: nobody receives the aggregate reports",
     "dmarc-pct": "DMARC pct=50: the policy applies to half of the failing mail only",
-    "no-dkim": "no DKIM key for the declared selectors (selector1, selector2)",
+    "dmarc-sp-none": "DMARC sp=none: forged mail from made-up subdomains is delivered",
+    "dmarc-invalid": "DMARC rua without mailto: (a syntax error receivers skip)",
+    "no-dmarc": "no DMARC record of its own (a school group's record may cover it)",
+    "no-dkim": "no DKIM key at selector1 and selector2 (nothing to judge unless declared)",
+    "dkim-revoked": "the DKIM keys at selector1 and selector2 are revoked (empty p=)",
     "no-mta-sts": "no MTA-STS record and no policy host",
     "no-tls-rpt": "no TLS-RPT record",
 }
@@ -558,13 +562,18 @@ def lab_school_zone(
     else:
         lines.append(f"@ TXT {_quoted(f'v=spf1 mx {spf_all}')}")
     dmarc = ["v=DMARC1", "p=none" if "dmarc-none" in flaws else "p=reject"]
+    if "dmarc-sp-none" in flaws:
+        dmarc.append("sp=none")
     if "dmarc-no-rua" not in flaws:
-        dmarc.append(f"rua=mailto:dmarc-reports@{domain}")
+        scheme = "" if "dmarc-invalid" in flaws else "mailto:"
+        dmarc.append(f"rua={scheme}dmarc-reports@{domain}")
     if "dmarc-pct" in flaws:
         dmarc.append("pct=50")
-    lines.append(f"_dmarc TXT {_quoted('; '.join(dmarc))}")
+    if "no-dmarc" not in flaws:
+        lines.append(f"_dmarc TXT {_quoted('; '.join(dmarc))}")
     if "no-dkim" not in flaws:
-        key = f"v=DKIM1; k=rsa; p={LAB_DKIM_KEY}"
+        revoked = "dkim-revoked" in flaws
+        key = f"v=DKIM1; k=rsa; p={'' if revoked else LAB_DKIM_KEY}"
         strings = " ".join(_quoted(key[i : i + TXT_STRING]) for i in range(0, len(key), TXT_STRING))
         lines += [f"selector1._domainkey TXT {strings}", f"selector2._domainkey TXT {strings}"]
     if "no-mta-sts" not in flaws:

@@ -49,7 +49,11 @@ class Flaw(StrEnum):
     DMARC_NONE = "dmarc-none"
     DMARC_NO_RUA = "dmarc-no-rua"
     DMARC_PCT = "dmarc-pct"
+    DMARC_SP_NONE = "dmarc-sp-none"
+    DMARC_INVALID = "dmarc-invalid"
+    NO_DMARC = "no-dmarc"
     NO_DKIM = "no-dkim"
+    DKIM_REVOKED = "dkim-revoked"
     NO_MTA_STS = "no-mta-sts"
     NO_TLS_RPT = "no-tls-rpt"
 

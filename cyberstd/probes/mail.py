@@ -1,9 +1,11 @@
-"""Mail probes of a school's domain: SPF, DMARC, DKIM, MTA-STS, TLS-RPT and STARTTLS on every MX."""
+"""Mail probes of a school's domain: SPF, MTA-STS, TLS-RPT and STARTTLS on every MX.
+
+DMARC and DKIM live in their own modules; they are imported here so that looking up any
+`mail.*` probe registers them all.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
 import ssl
@@ -11,14 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import dns.name
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from cryptography.hazmat.primitives.serialization import load_der_public_key
 from pydantic import Field
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError, ScopeError
+from cyberstd.probes import dkim as _dkim  # noqa: F401  (registers mail.dkim)
+from cyberstd.probes import dmarc as _dmarc  # noqa: F401  (registers mail.dmarc*)
 from cyberstd.probes.dns import (
-    DnsAnswer,
     DnsStatus,
     Lookup,
     MxHost,
@@ -27,7 +27,15 @@ from cyberstd.probes.dns import (
     domain_name,
     is_null_mx,
     mx_hosts,
-    show,
+)
+from cyberstd.probes.mailrecords import (
+    RECORD_BUDGET,
+    fail,
+    outcome,
+    report_uris,
+    summary,
+    tag_list,
+    versioned,
 )
 from cyberstd.probes.starttls import probe_smtp
 from cyberstd.probes.web import HttpAnswer, http_get
@@ -36,7 +44,6 @@ from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.tlsconn import open_tcp, tls_handshake, trusting_context
 
 # Time budgets, in multiples of the scan's timeout (see `registry.probe`).
-RECORD_BUDGET = 4.0
 SPF_BUDGET = 8.0
 MTA_STS_BUDGET = 6.0
 STARTTLS_BUDGET = 8.0
@@ -62,73 +69,6 @@ SECONDS_PER_DAY = 86400
 MAX_SMTP_ADDRESSES = 8
 # Addresses probed per MX host: enough to see a server farm's behaviour, not all of it.
 MAX_ADDRESSES_PER_HOST = 4
-
-PROVIDER_SELECTORS = ("selector1", "selector2", "google")
-
-
-def _outcome(
-    status: FindingStatus, message: str, evidence: dict[str, Any], warnings: list[str] | None = None
-) -> ProbeOutcome:
-    return ProbeOutcome(
-        status=status,
-        message=message,
-        evidence=evidence,
-        warning="; ".join(warnings) if warnings else None,
-    )
-
-
-def _fail(
-    message: str, evidence: dict[str, Any], warnings: list[str] | None = None
-) -> ProbeOutcome:
-    return _outcome(FindingStatus.FAIL, message, evidence, warnings)
-
-
-def _summary(problems: list[str]) -> str:
-    more = len(problems) - 1
-    return problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
-
-
-def tag_list(record: str) -> dict[str, str]:
-    """The tags of a DMARC, DKIM, MTA-STS or TLS-RPT record (`tag=value; ...`), names lowered.
-
-    Raises ValueError for a part without `=` or a tag given twice.
-    """
-    tags: dict[str, str] = {}
-    for part in record.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        name = name.strip().lower()
-        if not sep or not name:
-            raise ValueError(f"{cut(part, 80)!r} is not a tag=value pair")
-        if name in tags:
-            raise ValueError(f"tag {name!r} appears twice")
-        tags[name] = value.strip()
-    return tags
-
-
-def _first_tag_is(record: str, version: str) -> bool:
-    head = record.split(";", 1)[0]
-    name, _, value = head.partition("=")
-    return name.strip().lower() == "v" and value.strip().upper() == version.upper()
-
-
-def _versioned(answer: DnsAnswer, version: str) -> list[str]:
-    return [text for text in answer.texts() if _first_tag_is(text, version)]
-
-
-def _report_uris(value: str) -> tuple[list[str], list[str]]:
-    """The mailto:/https: URIs of a rua tag, and the parts that are no such URI."""
-    good: list[str] = []
-    bad: list[str] = []
-    for uri in (u.strip() for u in value.split(",")):
-        if not uri:
-            continue
-        scheme = uri.split(":", 1)[0].lower()
-        (good if scheme in ("mailto", "https") and ":" in uri else bad).append(uri)
-    return good, bad
-
 
 # --- mail.spf ----------------------------------------------------------------------------------
 
@@ -420,21 +360,21 @@ def spf(target: Target, params: SpfParams, ctx: ProbeContext) -> ProbeOutcome:
         "allowed_all": list(params.allowed_all),
     }
     if answer.status is DnsStatus.NXDOMAIN:
-        return _fail(f"{domain} does not exist in DNS (NXDOMAIN)", evidence)
+        return fail(f"{domain} does not exist in DNS (NXDOMAIN)", evidence)
     if not records:
-        return _fail(
+        return fail(
             f"{domain} has no SPF record: anyone can send mail that claims to come from it",
             evidence,
         )
     if len(records) > 1:
-        return _fail(
+        return fail(
             f"{domain} has {len(records)} SPF records; receivers reject them all (permerror)",
             evidence,
         )
     try:
         record = parse_spf(records[0])
     except SpfSyntaxError as exc:
-        return _fail(f"the SPF record of {domain} is invalid: {exc}", evidence)
+        return fail(f"the SPF record of {domain} is invalid: {exc}", evidence)
     walk = _SpfWalk(lookup)
     ending = walk.walk(domain, record, (domain,))
     lookups = f"more than {SPF_WALK_CAP}" if walk.capped else str(walk.lookups)
@@ -478,271 +418,11 @@ def spf(target: Target, params: SpfParams, ctx: ProbeContext) -> ProbeOutcome:
         warnings.append(f"terms after 'all' are ignored: {' '.join(record.after_all)[:200]}")
     evidence["problems"] = cut_list(problems)
     if problems:
-        return _fail(_summary(problems), evidence, warnings)
-    return _outcome(
+        return fail(summary(problems), evidence, warnings)
+    return outcome(
         FindingStatus.PASS,
         f"{domain} has one valid SPF record ending in {ends_with}, with {walk.lookups} of "
         f"{params.max_lookups} DNS look-ups",
-        evidence,
-        warnings,
-    )
-
-
-# --- mail.dmarc --------------------------------------------------------------------------------
-
-Policy = Literal["none", "quarantine", "reject"]
-_POLICIES = ("none", "quarantine", "reject")
-
-
-class DmarcParams(ProbeParams):
-    allowed_policies: list[Policy] = Field(
-        default=["quarantine", "reject"],
-        min_length=1,
-        description="The DMARC policies (p=) that pass.",
-    )
-    min_pct: int = Field(
-        default=100, ge=0, le=100, description="The smallest pct= that passes (absent = 100)."
-    )
-    require_rua: bool = Field(default=True, description="Fail when no rua= report address is set.")
-
-
-def _dmarc_at(lookup: Lookup, domain: dns.name.Name) -> tuple[str, list[str]]:
-    name = dns.name.Name((b"_dmarc", *domain.labels))
-    return show(name), _versioned(lookup.query(name, "TXT"), "DMARC1")
-
-
-@probe("mail.dmarc", params=DmarcParams, target=TargetKind.DOMAIN, budget=RECORD_BUDGET)
-def dmarc(target: Target, params: DmarcParams, ctx: ProbeContext) -> ProbeOutcome:
-    """A DMARC policy tells receivers to quarantine or reject mail that forges the domain.
-
-    Reads the TXT record at `_dmarc.<domain>`; when there is none, walks up to the parent
-    domains (not the top-level domain), whose policy then applies through `sp=` (the DMARCbis
-    tree walk, RFC 9989). `pct` is optional: an absent pct means 100 (DMARCbis drops the tag).
-
-    Pass: exactly one DMARC record, valid, with a policy in `allowed_policies`, pct (when
-    present) at least `min_pct`, not in testing mode (`t=y`), and a `rua` address for the
-    aggregate reports when `require_rua`.
-    Fail: no DMARC record, several, a syntax error, `p=none` or another policy not allowed
-    (forged mail is then delivered anyway), pct below `min_pct`, `t=y`, or no rua (nobody sees
-    the abuse). A subdomain policy `sp=none` under a stricter p passes with a warning.
-
-    Parameters: `allowed_policies` (default [quarantine, reject]), `min_pct` (default 100),
-    `require_rua` (default true).
-    Evidence: `dmarc` (the record), `found_at`, `policy`, `pct`, `rua`, `problems`.
-    """
-    lookup = Lookup(ctx, budget=RECORD_BUDGET)
-    domain = target.name.rstrip(".").lower()
-    name = domain_name(domain)
-    where, records = _dmarc_at(lookup, name)
-    inherited = False
-    while not records and len(name.labels) > 3:
-        name = name.parent()
-        where, records = _dmarc_at(lookup, name)
-        inherited = True
-    evidence: dict[str, Any] = {
-        "domain": domain,
-        "dmarc": cut_list(records),
-        "allowed_policies": list(params.allowed_policies),
-    }
-    if not records:
-        return _fail(
-            f"{domain} has no DMARC record at _dmarc.{domain}: receivers do not know what to "
-            "do with forged mail",
-            evidence,
-        )
-    evidence["found_at"] = where
-    if len(records) > 1:
-        return _fail(
-            f"{where} has {len(records)} DMARC records; receivers ignore them all", evidence
-        )
-    try:
-        tags = tag_list(records[0])
-    except ValueError as exc:
-        return _fail(f"the DMARC record at {where} is invalid: {exc}", evidence)
-    policy = tags.get("p", "").lower()
-    if inherited and "sp" in tags:
-        policy = tags["sp"].lower()
-    pct_text = tags.get("pct", "100")
-    rua, bad_rua = _report_uris(tags.get("rua", ""))
-    evidence.update(policy=policy or None, pct=pct_text, rua=cut_list(rua))
-    problems: list[str] = []
-    warnings: list[str] = []
-    if policy not in _POLICIES:
-        problems.append(
-            f"the DMARC record at {where} has "
-            + (f"an invalid policy p={policy}" if policy else "no policy (p=)")
-        )
-    elif policy not in params.allowed_policies:
-        why = ": receivers deliver forged mail anyway" if policy == "none" else ""
-        problems.append(
-            f"the DMARC policy of {domain} is p={policy}, not "
-            f"{' or '.join(params.allowed_policies)}{why}"
-        )
-    if not (pct_text.isdigit() and 0 <= int(pct_text) <= 100):
-        problems.append(f"pct={pct_text} is not a percentage")
-    elif int(pct_text) < params.min_pct:
-        problems.append(
-            f"pct={pct_text}: the policy applies to only {pct_text}% of the failing mail"
-        )
-    if tags.get("t", "n").lower() == "y":
-        problems.append("t=y: the policy is in testing mode and not applied")
-    if bad_rua:
-        problems.append(f"rua has invalid report address(es): {', '.join(bad_rua)[:200]}")
-    if params.require_rua and not rua:
-        problems.append(
-            "no rua= address: nobody receives the reports that show who sends as the school"
-        )
-    if not inherited and tags.get("sp", "").lower() == "none" and policy != "none":
-        warnings.append("sp=none leaves the subdomains unprotected")
-    if inherited:
-        warnings.append(f"the policy comes from {where}, a parent domain")
-    evidence["problems"] = cut_list(problems)
-    if problems:
-        return _fail(_summary(problems), evidence, warnings)
-    share = "all mail" if int(pct_text) == 100 else f"{pct_text}% of the failing mail"
-    reports = f", with reports to {', '.join(rua)[:200]}" if rua else ""
-    return _outcome(
-        FindingStatus.PASS,
-        f"{domain} has DMARC p={policy} for {share}{reports}",
-        evidence,
-        warnings,
-    )
-
-
-# --- mail.dkim ---------------------------------------------------------------------------------
-
-
-class DkimParams(ProbeParams):
-    selectors: list[str] = Field(
-        default_factory=list,
-        description="The DKIM selectors the school signs with; each must have a valid key.",
-    )
-    provider_selectors: list[str] = Field(
-        default=list(PROVIDER_SELECTORS),
-        description="Well-known selectors of mail providers, also looked for.",
-    )
-    min_rsa_bits: int = Field(default=1024, ge=512, le=8192)
-
-
-_SELECTOR = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_\-.]{0,62}[A-Za-z0-9_])?")
-
-
-def judge_dkim_key(record: str, min_rsa_bits: int) -> tuple[bool, str, dict[str, Any]]:
-    """Whether a DKIM key record (RFC 6376 section 3.6.1) holds a usable key, why, and facts."""
-    try:
-        tags = tag_list(record)
-    except ValueError as exc:
-        return False, f"invalid record: {exc}", {}
-    if "v" in tags and (tags["v"] != "DKIM1" or not record.lstrip().lower().startswith("v")):
-        return False, "v= is not DKIM1 or not the first tag", {}
-    key_type = tags.get("k", "rsa").lower()
-    if "p" not in tags:
-        return False, "no public key (p=)", {}
-    data = re.sub(r"\s+", "", tags["p"])
-    if not data:
-        return False, "the key is revoked (empty p=)", {"key_type": key_type}
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        return False, "p= is not valid base64", {"key_type": key_type}
-    if key_type == "ed25519":
-        try:
-            ed25519.Ed25519PublicKey.from_public_bytes(raw)
-        except ValueError:
-            return False, "p= is not an Ed25519 public key", {"key_type": key_type}
-        return True, "Ed25519 key", {"key_type": key_type, "key_bits": 256}
-    if key_type != "rsa":
-        return False, f"unknown key type k={key_type}", {"key_type": key_type}
-    try:
-        key = load_der_public_key(raw)
-    except (ValueError, TypeError):
-        return False, "p= is not an RSA public key", {"key_type": key_type}
-    if not isinstance(key, rsa.RSAPublicKey):
-        return False, "p= is not an RSA public key", {"key_type": key_type}
-    facts = {"key_type": key_type, "key_bits": key.key_size}
-    if key.key_size < min_rsa_bits:
-        return False, f"the RSA key has {key.key_size} bits, fewer than {min_rsa_bits}", facts
-    return True, f"RSA key of {key.key_size} bits", facts
-
-
-def _school_selectors(ctx: ProbeContext, domain: str) -> list[str]:
-    """The DKIM selectors school.yaml declares for `domain`."""
-    if ctx.school is None:
-        return []
-    return list(ctx.school.mail.dkim_selectors.get(domain, []))
-
-
-@probe("mail.dkim", params=DkimParams, target=TargetKind.DOMAIN, budget=RECORD_BUDGET)
-def dkim(target: Target, params: DkimParams, ctx: ProbeContext) -> ProbeOutcome:
-    """Outgoing mail can be signed with DKIM: the domain publishes valid DKIM keys.
-
-    DKIM selectors cannot be listed from DNS, so the probe asks for the TXT record at
-    `<selector>._domainkey.<domain>` for each selector in `selectors` (the ones the school
-    signs with) and in `provider_selectors` (Microsoft 365: selector1, selector2; Google
-    Workspace: google). CNAMEs (as Microsoft 365 uses) are followed. It never judges from an
-    answer for `_domainkey.<domain>` itself, which proves nothing (wildcards, odd servers).
-
-    A key is valid when the record has v=DKIM1 (if present, first), a known key type (rsa or
-    ed25519) and a non-empty p= that decodes to a public key of that type; RSA keys need at
-    least `min_rsa_bits` bits (RFC 8301 forbids fewer than 1024); a 1024-bit key passes with
-    a warning (2048 is the norm now).
-
-    Pass: every selector in `selectors` has a valid key; when `selectors` is empty, at least
-    one provider selector has one.
-    Fail: a declared selector has no key, a revoked (empty) one, or an invalid one; or no
-    selector at all has a valid key.
-
-    The selectors the school declares in school.yaml (`mail: dkim_selectors: {domain: [...]}`)
-    count as declared too.
-
-    Parameters: `selectors` (default none),
-    `provider_selectors` (default [selector1, selector2, google]), `min_rsa_bits` (1024).
-    Evidence: `selectors`, one entry per selector with its record, verdict and key size.
-    """
-    lookup = Lookup(ctx, budget=RECORD_BUDGET)
-    domain = target.name.rstrip(".").lower()
-    declared = [*params.selectors, *_school_selectors(ctx, domain)]
-    wanted = list(dict.fromkeys([*declared, *params.provider_selectors]))
-    rows: dict[str, dict[str, Any]] = {}
-    valid: list[str] = []
-    warnings: list[str] = []
-    for selector in wanted[:20]:
-        row: dict[str, Any] = {"declared": selector in declared}
-        rows[selector] = row
-        if not _SELECTOR.fullmatch(selector):
-            row.update(valid=False, reason="not a valid selector name")
-            continue
-        answer = lookup.query(f"{selector}._domainkey.{domain}", "TXT")
-        keys = [t for t in answer.texts() if "p=" in t.replace(" ", "").lower()]
-        row["records"] = cut_list(answer.texts(), 3)
-        if not keys:
-            row.update(valid=False, reason="no DKIM key record")
-            continue
-        ok, reason, facts = judge_dkim_key(keys[0], params.min_rsa_bits)
-        row.update(valid=ok, reason=reason, **facts)
-        if len(keys) > 1:
-            ok = False
-            row.update(valid=False, reason=f"{len(keys)} key records for one selector")
-        if ok:
-            valid.append(selector)
-            if facts.get("key_type") == "rsa" and facts.get("key_bits", 0) < 2048:
-                warnings.append(f"selector {selector} has a {facts['key_bits']}-bit RSA key")
-    evidence: dict[str, Any] = {"domain": domain, "selectors": rows}
-    broken = [s for s in dict.fromkeys(declared) if not rows.get(s, {}).get("valid")]
-    if broken:
-        details = ", ".join(f"{s} ({rows.get(s, {}).get('reason', 'not checked')})" for s in broken)
-        return _fail(
-            f"declared DKIM selector(s) of {domain} without a valid key: {details}", evidence
-        )
-    if not valid:
-        return _fail(
-            f"no valid DKIM key found for {domain} at selector(s) {', '.join(wanted)}; "
-            "declare the selectors the school signs with",
-            evidence,
-        )
-    return _outcome(
-        FindingStatus.PASS,
-        f"{domain} publishes valid DKIM keys for selector(s) {', '.join(valid)}",
         evidence,
         warnings,
     )
@@ -872,24 +552,24 @@ def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOut
     """
     lookup = Lookup(ctx, budget=RECORD_BUDGET)
     domain = target.name.rstrip(".").lower()
-    records = _versioned(lookup.query(f"_mta-sts.{domain}", "TXT"), "STSv1")
+    records = versioned(lookup.query(f"_mta-sts.{domain}", "TXT"), "STSv1")
     evidence: dict[str, Any] = {"domain": domain, "record": cut_list(records)}
     if not records:
-        return _fail(
+        return fail(
             f"{domain} has no MTA-STS record (_mta-sts.{domain}): sending servers may deliver "
             "its mail without TLS",
             evidence,
         )
     if len(records) > 1:
-        return _fail(
+        return fail(
             f"_mta-sts.{domain} has {len(records)} STSv1 records; senders ignore them", evidence
         )
     try:
         policy_id = tag_list(records[0]).get("id", "")
     except ValueError as exc:
-        return _fail(f"the MTA-STS record of {domain} is invalid: {exc}", evidence)
+        return fail(f"the MTA-STS record of {domain} is invalid: {exc}", evidence)
     if not re.fullmatch(r"[A-Za-z0-9]{1,32}", policy_id):
-        return _fail(
+        return fail(
             f"the MTA-STS record of {domain} has no valid id= (1 to 32 letters and digits)",
             evidence,
         )
@@ -897,14 +577,14 @@ def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOut
     addresses, _ = lookup.addresses(host)
     evidence["policy_host"] = host
     if not addresses:
-        return _fail(f"{host} does not resolve, so senders cannot fetch the policy", evidence)
+        return fail(f"{host} does not resolve, so senders cannot fetch the policy", evidence)
     address = addresses[0]
     evidence["policy_address"] = address
     try:
         ctx.guard(host, address)
     except ScopeError as exc:
         evidence["not_probed"] = f"outside scope: {exc}"
-        return _outcome(
+        return outcome(
             FindingStatus.NOT_APPLICABLE,
             f"the MTA-STS policy host {host} ({address}) is outside the authorised scope: "
             "not fetched",
@@ -913,7 +593,7 @@ def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOut
     answer = _fetch_policy(host, address, params.policy_port, ctx)
     if isinstance(answer, str):
         evidence["certificate_problem"] = answer
-        return _fail(
+        return fail(
             f"the certificate of {host} is not valid ({answer}): senders ignore the policy",
             evidence,
         )
@@ -922,9 +602,9 @@ def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOut
     if answer.status != 200:
         location = answer.first("Location")
         evidence["location"] = cut(location, 300) if location else None
-        return _fail(f"{answer.url} answers {answer.status}, not 200", evidence)
+        return fail(f"{answer.url} answers {answer.status}, not 200", evidence)
     if answer.body_truncated:
-        return _fail(f"the MTA-STS policy of {domain} is larger than 64 KB", evidence)
+        return fail(f"the MTA-STS policy of {domain} is larger than 64 KB", evidence)
     text = answer.body.decode("utf-8", "replace")
     policy = parse_mta_sts_policy(text)
     mx_answer = lookup.query(domain, "MX")
@@ -960,8 +640,8 @@ def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOut
         warnings.append(f"the policy is served as {content_type}, not text/plain")
     evidence["problems"] = cut_list(problems)
     if problems:
-        return _fail(_summary(problems), evidence, warnings)
-    return _outcome(
+        return fail(summary(problems), evidence, warnings)
+    return outcome(
         FindingStatus.PASS,
         f"{domain} has an MTA-STS policy in mode {policy.mode} covering its MX host(s), "
         f"max_age {policy.max_age} s",
@@ -986,27 +666,27 @@ def tls_rpt(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutc
     """
     lookup = Lookup(ctx, budget=RECORD_BUDGET)
     domain = target.name.rstrip(".").lower()
-    records = _versioned(lookup.query(f"_smtp._tls.{domain}", "TXT"), "TLSRPTv1")
+    records = versioned(lookup.query(f"_smtp._tls.{domain}", "TXT"), "TLSRPTv1")
     evidence: dict[str, Any] = {"domain": domain, "record": cut_list(records)}
     if not records:
-        return _fail(
+        return fail(
             f"{domain} has no TLS-RPT record (_smtp._tls.{domain}): nobody hears about failed "
             "encrypted deliveries",
             evidence,
         )
     if len(records) > 1:
-        return _fail(f"_smtp._tls.{domain} has {len(records)} TLS-RPT records", evidence)
+        return fail(f"_smtp._tls.{domain} has {len(records)} TLS-RPT records", evidence)
     try:
         tags = tag_list(records[0])
     except ValueError as exc:
-        return _fail(f"the TLS-RPT record of {domain} is invalid: {exc}", evidence)
-    rua, bad = _report_uris(tags.get("rua", ""))
+        return fail(f"the TLS-RPT record of {domain} is invalid: {exc}", evidence)
+    rua, bad = report_uris(tags.get("rua", ""))
     evidence["rua"] = cut_list(rua)
     if bad or not rua:
-        return _fail(
+        return fail(
             f"the TLS-RPT record of {domain} has no valid rua= (mailto: or https:)", evidence
         )
-    return _outcome(
+    return outcome(
         FindingStatus.PASS, f"{domain} asks for TLS reports at {', '.join(rua)[:200]}", evidence
     )
 
@@ -1100,7 +780,7 @@ def starttls(target: Target, params: StartTlsParams, ctx: ProbeContext) -> Probe
     evidence: dict[str, Any] = {"domain": domain, "port": params.port}
     if not hosts or is_null_mx(hosts):
         evidence["mx_records"] = cut_list(answer.records)
-        return _outcome(
+        return outcome(
             FindingStatus.NOT_APPLICABLE,
             f"{domain} has no MX host to probe (mail.mx reports why)",
             evidence,
@@ -1150,7 +830,7 @@ def starttls(target: Target, params: StartTlsParams, ctx: ProbeContext) -> Probe
     missing = [c for c in checks if c.status == "not offered"]
     if missing:
         listed = ", ".join(f"{c.host} ({c.address})" for c in missing)
-        return _fail(
+        return fail(
             f"MX server(s) of {domain} without STARTTLS: {listed}; mail to the school "
             "reaches them unencrypted",
             evidence,
@@ -1168,7 +848,7 @@ def starttls(target: Target, params: StartTlsParams, ctx: ProbeContext) -> Probe
         raise ProtocolError(message)
     offered = [c for c in checks if c.status == "offered"]
     if not offered:
-        return _outcome(
+        return outcome(
             FindingStatus.NOT_APPLICABLE,
             f"no MX server of {domain} could be probed: "
             + ("all are outside the authorised scope" if skipped else "none has an address"),
@@ -1176,7 +856,7 @@ def starttls(target: Target, params: StartTlsParams, ctx: ProbeContext) -> Probe
             warnings,
         )
     listed = ", ".join(sorted({c.host for c in offered}))
-    return _outcome(
+    return outcome(
         FindingStatus.PASS,
         f"every probed MX server of {domain} offers STARTTLS: {listed}",
         evidence,

@@ -235,7 +235,11 @@ def test_the_clean_lab_school_has_every_record() -> None:
         ("dmarc-none", f"_dmarc.{SCHOOL}", lambda t: "p=none" in t[0]),
         ("dmarc-no-rua", f"_dmarc.{SCHOOL}", lambda t: "rua" not in t[0]),
         ("dmarc-pct", f"_dmarc.{SCHOOL}", lambda t: "pct=50" in t[0]),
+        ("dmarc-sp-none", f"_dmarc.{SCHOOL}", lambda t: "p=reject; sp=none" in t[0]),
+        ("dmarc-invalid", f"_dmarc.{SCHOOL}", lambda t: f"rua=dmarc-reports@{SCHOOL}" in t[0]),
+        ("no-dmarc", f"_dmarc.{SCHOOL}", lambda t: t == []),
         ("no-dkim", f"selector1._domainkey.{SCHOOL}", lambda t: t == []),
+        ("dkim-revoked", f"selector2._domainkey.{SCHOOL}", lambda t: t == ['"v=DKIM1; k=rsa; p="']),
         ("no-mta-sts", f"_mta-sts.{SCHOOL}", lambda t: t == []),
         ("no-tls-rpt", f"_smtp._tls.{SCHOOL}", lambda t: t == []),
         ("spf-too-many-lookups", f"_spf4.{SCHOOL}", lambda t: "a:mail" in t[0]),
@@ -257,7 +261,9 @@ def test_every_flaw_at_once_still_parses() -> None:
 
 
 def test_an_unknown_flaw_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"unknown lab school flaw.*spf-typo.*known: dmarc-no-rua"):
+    with pytest.raises(
+        ValueError, match=r"unknown lab school flaw.*spf-typo.*known: dkim-revoked, dmarc-invalid"
+    ):
         lab_school_zone(
             SCHOOL,
             mail_address="127.0.0.1",

@@ -6,7 +6,6 @@ policy hosts on 127.0.51.80.
 
 from __future__ import annotations
 
-import base64
 import socket
 import ssl
 from collections.abc import Callable, Iterator
@@ -16,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError, ScopeError
 from cyberstd.lab.certs import CertFiles, CertificateAuthority, self_signed
@@ -25,15 +22,13 @@ from cyberstd.lab.dns import DnsServer, lab_school_zone, zone_records
 from cyberstd.lab.mail import ImapServer, SmtpServer, mta_sts_policy
 from cyberstd.lab.services import HOSTILE_BANNER, ServiceKind, TcpService, hostile_service
 from cyberstd.lab.web import WebServer
+from cyberstd.probes.dkim import DkimParams, dkim
+from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
 from cyberstd.probes.dns import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns
 from cyberstd.probes.mail import (
-    DkimParams,
-    DmarcParams,
     MtaStsParams,
     SpfParams,
     StartTlsParams,
-    dkim,
-    dmarc,
     mta_sts,
     parse_spf,
     spf,
@@ -64,27 +59,6 @@ POLICY_ADDRESS = "127.0.51.80"
 TIMEOUT = 2.0
 NO_PARAMS = ProbeParams()
 MAIL_NAME = "mail.example.test"
-
-
-def _key_b64(public_der: bytes) -> str:
-    return base64.b64encode(public_der).decode()
-
-
-def _rsa_key(bits: int) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key()
-    return _key_b64(
-        key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-
-
-ED25519_KEY = _key_b64(
-    ed25519.Ed25519PrivateKey.generate()
-    .public_key()
-    .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-)
-RSA_1024 = _rsa_key(1024)
 
 
 Records = dict[str, list[tuple[str, str]]]
@@ -171,51 +145,6 @@ def _build_zone() -> dict[str, list[tuple[str, str]]]:
     zone.update(_mail_domain("spf-crowd.test", {"": [*junk, txt("v=spf1 ip4:192.0.2.1 -all")]}))
     huge = "v=spf1 " + " ".join(f"ip4:10.0.{i // 250}.{i % 250}" for i in range(250)) + " -all"
     zone.update(_mail_domain("spf-huge.test", {"": [txt(huge)]}))
-
-    # DMARC
-    for name, record in {
-        "dmarc-reject.test": "v=DMARC1; p=reject; rua=mailto:d@dmarc-reject.test",
-        "dmarc-quarantine.test": "v=DMARC1;p=quarantine;rua=mailto:d@x.test,https://r.x.test/",
-        "dmarc-none.test": "v=DMARC1; p=none; rua=mailto:d@x.test",
-        "dmarc-pct.test": "v=DMARC1; p=reject; pct=50; rua=mailto:d@x.test",
-        "dmarc-full-pct.test": "v=DMARC1; p=reject; pct=100; rua=mailto:d@x.test",
-        "dmarc-norua.test": "v=DMARC1; p=reject",
-        "dmarc-testing.test": "v=DMARC1; p=reject; t=y; rua=mailto:d@x.test",
-        "dmarc-badp.test": "v=DMARC1; p=maybe; rua=mailto:d@x.test",
-        "dmarc-syntax.test": "v=DMARC1; p=reject; rua",
-        "dmarc-parent.test": "v=DMARC1; p=none; sp=reject; rua=mailto:d@x.test",
-    }.items():
-        zone.update(_mail_domain(name, {"_dmarc": [txt(record)]}))
-    zone.update(_mail_domain("dmarc-missing.test"))
-    zone.update(
-        _mail_domain(
-            "dmarc-two.test", {"_dmarc": [txt("v=DMARC1; p=reject"), txt("v=DMARC1; p=none")]}
-        )
-    )
-    zone["school.dmarc-parent.test"] = [("A", "127.0.51.6")]
-
-    # DKIM
-    zone.update(
-        _mail_domain(
-            "dkim-own.test",
-            {
-                "s2026._domainkey": [txt(f"v=DKIM1; k=ed25519; p={ED25519_KEY}")],
-                "google._domainkey": [txt(f"v=DKIM1; p={RSA_1024}")],
-            },
-        )
-    )
-    zone.update(_mail_domain("dkim-revoked.test", {"selector1._domainkey": [txt("v=DKIM1; p=")]}))
-    zone.update(
-        _mail_domain("dkim-garbage.test", {"selector1._domainkey": [txt("v=DKIM1; p=!!!")]})
-    )
-    # A key at the bare _domainkey name (and nothing at any selector) proves nothing.
-    zone.update(_mail_domain("dkim-bare.test", {"_domainkey": [txt(f"v=DKIM1; p={RSA_1024}")]}))
-    zone.update(
-        _mail_domain(
-            "dkim-cname.test", {"selector1._domainkey": [("CNAME", "sel1._domainkey.tenant.test")]}
-        )
-    )
-    zone["sel1._domainkey.tenant.test"] = [txt(f"v=DKIM1; k=rsa; p={RSA_1024}")]
 
     # MTA-STS and TLS-RPT
     for name in ("sts-testing.test", "sts-uncovered.test", "sts-wild.test", "sts-short.test"):
@@ -438,131 +367,6 @@ def test_spf_parser_rejects_bad_terms() -> None:
             parse_spf(record)
     parsed = parse_spf("v=spf1 a:x.test/24//64 mx/24 ptr exists:%{i}.x.test unknown=1 -all")
     assert [m.name for m in parsed.mechanisms] == ["a", "mx", "ptr", "exists", "all"]
-
-
-# --- mail.dmarc --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "name", ["dmarc-reject.test", "dmarc-quarantine.test", "dmarc-full-pct.test", "clean.test"]
-)
-def test_dmarc_passes(ctx: ProbeContext, name: str) -> None:
-    outcome = dmarc(domain(name), DmarcParams(), ctx)
-    assert outcome.status is FindingStatus.PASS, outcome.message
-    assert outcome.evidence["pct"] == "100"
-
-
-def test_dmarc_reports_its_evidence(ctx: ProbeContext) -> None:
-    outcome = dmarc(domain("dmarc-quarantine.test"), DmarcParams(), ctx)
-    assert outcome.evidence["found_at"] == "_dmarc.dmarc-quarantine.test"
-    assert outcome.evidence["policy"] == "quarantine"
-    assert outcome.evidence["rua"] == ["mailto:d@x.test", "https://r.x.test/"]
-
-
-@pytest.mark.parametrize(
-    ("name", "words"),
-    [
-        ("dmarc-none.test", "p=none, not quarantine or reject: receivers deliver forged mail"),
-        ("dmarc-pct.test", "pct=50: the policy applies to only 50%"),
-        ("dmarc-norua.test", "no rua= address"),
-        ("dmarc-testing.test", "t=y"),
-        ("dmarc-badp.test", "invalid policy p=maybe"),
-        ("dmarc-syntax.test", "is invalid: 'rua' is not a tag=value pair"),
-        ("dmarc-missing.test", "no DMARC record"),
-        ("dmarc-two.test", "2 DMARC records"),
-    ],
-)
-def test_dmarc_fails(ctx: ProbeContext, name: str, words: str) -> None:
-    outcome = dmarc(domain(name), DmarcParams(), ctx)
-    assert outcome.status is FindingStatus.FAIL
-    assert words in outcome.message
-
-
-def test_dmarc_lists_every_problem_of_the_flawed_lab_school(ctx: ProbeContext) -> None:
-    outcome = dmarc(domain("flawed.test"), DmarcParams(), ctx)
-    assert outcome.status is FindingStatus.FAIL
-    assert "(and 2 more problems)" in outcome.message
-    assert len(outcome.evidence["problems"]) == 3
-
-
-def test_dmarc_parameters_relax_the_check(ctx: ProbeContext) -> None:
-    assert (
-        dmarc(domain("dmarc-norua.test"), DmarcParams(require_rua=False), ctx).status
-        is FindingStatus.PASS
-    )
-    assert (
-        dmarc(domain("dmarc-pct.test"), DmarcParams(min_pct=50), ctx).status is FindingStatus.PASS
-    )
-    strict = dmarc(domain("dmarc-quarantine.test"), DmarcParams(allowed_policies=["reject"]), ctx)
-    assert strict.status is FindingStatus.FAIL
-
-
-def test_dmarc_of_a_subdomain_comes_from_the_parent(ctx: ProbeContext) -> None:
-    outcome = dmarc(domain("school.dmarc-parent.test"), DmarcParams(), ctx)
-    assert outcome.status is FindingStatus.PASS
-    assert outcome.evidence["found_at"] == "_dmarc.dmarc-parent.test"
-    assert outcome.evidence["policy"] == "reject"  # sp= applies to subdomains
-    assert outcome.warning is not None and "parent domain" in outcome.warning
-
-
-# --- mail.dkim ---------------------------------------------------------------------------------
-
-
-def test_dkim_finds_the_provider_selectors(ctx: ProbeContext) -> None:
-    outcome = dkim(domain("clean.test"), DkimParams(), ctx)
-    assert outcome.status is FindingStatus.PASS
-    assert "selector1, selector2" in outcome.message
-    rows = outcome.evidence["selectors"]
-    assert rows["selector1"]["key_bits"] == 2048
-    assert rows["google"] == {
-        "declared": False,
-        "records": [],
-        "valid": False,
-        "reason": "no DKIM key record",
-    }
-
-
-def test_dkim_fails_without_keys(ctx: ProbeContext) -> None:
-    outcome = dkim(domain("flawed.test"), DkimParams(), ctx)
-    assert outcome.status is FindingStatus.FAIL
-    assert "no valid DKIM key" in outcome.message
-
-
-def test_dkim_checks_the_declared_selectors(ctx: ProbeContext) -> None:
-    outcome = dkim(domain("dkim-own.test"), DkimParams(selectors=["s2026"]), ctx)
-    assert outcome.status is FindingStatus.PASS
-    assert outcome.evidence["selectors"]["s2026"]["key_type"] == "ed25519"
-    assert outcome.warning is not None and "1024-bit" in outcome.warning
-
-
-def test_dkim_fails_a_declared_selector_without_key(ctx: ProbeContext) -> None:
-    outcome = dkim(domain("clean.test"), DkimParams(selectors=["newsletter"]), ctx)
-    assert outcome.status is FindingStatus.FAIL
-    assert "newsletter (no DKIM key record)" in outcome.message
-
-
-@pytest.mark.parametrize(
-    ("name", "reason"),
-    [("dkim-revoked.test", "revoked"), ("dkim-garbage.test", "not valid base64")],
-)
-def test_dkim_fails_a_broken_key(ctx: ProbeContext, name: str, reason: str) -> None:
-    outcome = dkim(domain(name), DkimParams(selectors=["selector1"]), ctx)
-    assert outcome.status is FindingStatus.FAIL
-    assert reason in outcome.evidence["selectors"]["selector1"]["reason"]
-
-
-def test_dkim_never_judges_from_the_bare_domainkey_name(ctx: ProbeContext) -> None:
-    outcome = dkim(domain("dkim-bare.test"), DkimParams(), ctx)
-    assert outcome.status is FindingStatus.FAIL
-
-
-def test_dkim_follows_a_cname_and_checks_the_key_size(ctx: ProbeContext) -> None:
-    assert dkim(domain("dkim-cname.test"), DkimParams(), ctx).status is FindingStatus.PASS
-    outcome = dkim(domain("dkim-cname.test"), DkimParams(min_rsa_bits=2048), ctx)
-    assert outcome.status is FindingStatus.FAIL
-    assert outcome.evidence["selectors"]["selector1"]["reason"] == (
-        "the RSA key has 1024 bits, fewer than 2048"
-    )
 
 
 # --- mail.tls-rpt ------------------------------------------------------------------------------
@@ -1072,7 +876,8 @@ def black_hole() -> Iterator[DnsServer]:
     ("func", "params"),
     [
         (spf, SpfParams()),
-        (dmarc, DmarcParams()),
+        (dmarc, NO_PARAMS),
+        (dmarc_enforced, EnforcedParams()),
         (dkim, DkimParams()),
         (mta_sts, MtaStsParams()),
         (tls_rpt, NO_PARAMS),
@@ -1110,7 +915,8 @@ def test_the_clean_lab_school_passes_every_dns_and_mail_check(
         "dns.caa": caa(school, NO_PARAMS, sts_ctx),
         "mail.mx": mx(school, NO_PARAMS, sts_ctx),
         "mail.spf": spf(school, SpfParams(), sts_ctx),
-        "mail.dmarc": dmarc(school, DmarcParams(), sts_ctx),
+        "mail.dmarc": dmarc(school, NO_PARAMS, sts_ctx),
+        "mail.dmarc-enforced": dmarc_enforced(school, EnforcedParams(), sts_ctx),
         "mail.dkim": dkim(school, DkimParams(), sts_ctx),
         "mail.mta-sts": mta_sts(
             school, MtaStsParams(policy_port=policy_hosts.ports["good"]), sts_ctx
@@ -1127,8 +933,11 @@ def test_the_flawed_lab_school_fails_each_switched_on_flaw(
 ) -> None:
     school = domain("flawed.test")
     assert spf(school, SpfParams(), sts_ctx).status is FindingStatus.FAIL
-    assert dmarc(school, DmarcParams(), sts_ctx).status is FindingStatus.FAIL
-    assert dkim(school, DkimParams(), sts_ctx).status is FindingStatus.FAIL
+    # p=none without rua is a valid record (advice only), but it enforces nothing.
+    assert dmarc(school, NO_PARAMS, sts_ctx).status is FindingStatus.PASS
+    assert dmarc_enforced(school, EnforcedParams(), sts_ctx).status is FindingStatus.FAIL
+    # No key at the well-known selectors and none declared: nothing to judge.
+    assert dkim(school, DkimParams(), sts_ctx).status is FindingStatus.NOT_APPLICABLE
     assert mta_sts(school, MtaStsParams(), sts_ctx).status is FindingStatus.FAIL
     assert tls_rpt(school, NO_PARAMS, sts_ctx).status is FindingStatus.FAIL
     # Flaws it does not have stay unreported.
@@ -1138,42 +947,6 @@ def test_the_flawed_lab_school_fails_each_switched_on_flaw(
         starttls(school, StartTlsParams(port=mail_servers.port), sts_ctx).status
         is FindingStatus.PASS
     )
-
-
-def test_dkim_selectors_declared_in_school_yaml_must_have_keys() -> None:
-    """A selector school.yaml declares counts as declared: missing key = fail."""
-    from cyberstd.lab.dns import DnsServer, lab_school_zone
-    from cyberstd.probes.mail import DkimParams, dkim
-    from cyberstd.registry import ProbeContext, Target, TargetKind
-    from cyberstd.resolve import Resolver
-    from cyberstd.results import FindingStatus
-    from cyberstd.schema import SchoolFile
-
-    zone = lab_school_zone(
-        "dkim.test",
-        mail_address="127.0.51.2",
-        web_address="127.0.51.1",
-        flaws=set(),
-        now=CLOCK.timestamp,
-    )
-    school = SchoolFile.model_validate(
-        {
-            "school": {"id": "s", "name": "S"},
-            "domains": ["dkim.test"],
-            "mail": {"dkim_selectors": {"dkim.test": ["s2026"]}},
-        }
-    )
-    with DnsServer(zone, address="127.0.51.53") as server:
-        ctx = ProbeContext(
-            clock=CLOCK,
-            timeout=2.0,
-            resolver=Resolver("127.0.51.53", server.port, 2.0),
-            school=school,
-        )
-        outcome = dkim(Target(name="dkim.test", kind=TargetKind.DOMAIN), DkimParams(), ctx)
-    assert outcome.status is FindingStatus.FAIL
-    assert "s2026" in outcome.message
-    assert outcome.evidence["selectors"]["s2026"]["declared"] is True
 
 
 def test_starttls_uses_the_smtp_port_school_yaml_declares(
