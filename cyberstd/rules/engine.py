@@ -428,8 +428,9 @@ def _nothing_to_judge(rule: RuleBody, docs: Sequence[Node]) -> Verdict:
 
 
 def _empty_population(rule: RuleBody, docs: Sequence[Node], selected: int) -> Verdict:
-    """Items were selected, but none is in the population: a share of nothing (a device list
-    of iPads only, judged on Windows and macOS devices) is no evidence either way."""
+    """Items were selected, but none is in the population: a share of nothing, or a count that
+    holds at zero (a device list of iPads only, judged on Windows and macOS devices), is no
+    evidence either way."""
     pop = rule.population
     assert pop is not None
     what, wat = _what(rule, "en"), _what(rule, "nl")
@@ -437,15 +438,18 @@ def _empty_population(rule: RuleBody, docs: Sequence[Node], selected: int) -> Ve
     whom = _text(pop.about, "en") or "items of the population"
     wie = _text(pop.about, "nl") or "items van de populatie"
     en, nl = _conditions_text(pop, "en"), _conditions_text(pop, "nl")
+    share = rule.count is not None and rule.count.relative
+    why = "a share of none is no evidence" if share else "a pass needs them"
+    waarom = "een aandeel van niets is geen bewijs" if share else "een 'in orde' vraagt ze"
     return Verdict(
         FindingStatus.NOT_APPLICABLE,
         f"{what}: not judged: {files} holds no {whom}"
         + (f" ({en})" if en else "")
-        + f" among its {selected} items; a share of none is no evidence",
+        + f" among its {selected} items; {why}",
         {"select": rule.select, "selected": selected, "population": 0, "population_where": en},
         f"{wat}: niet beoordeeld: {files} bevat geen {wie}"
         + (f" ({nl})" if nl else "")
-        + f" onder zijn {selected} items; een aandeel van niets is geen bewijs",
+        + f" onder zijn {selected} items; {waarom}",
     )
 
 

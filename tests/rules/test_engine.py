@@ -651,6 +651,8 @@ def test_population_with_a_plain_count() -> None:
     # "No unencrypted device" over an export of iPads alone is no evidence either.
     none = evaluate(encryption_rule(at_most=0), fleet(0, ipads=2), TODAY)
     assert none.status is FindingStatus.NOT_APPLICABLE
+    assert none.message.endswith("among its 2 items; a pass needs them")
+    assert none.message_nl.endswith("onder zijn 2 items; een 'in orde' vraagt ze")
     v = evaluate(encryption_rule(at_most=0), fleet(4, unencrypted=(2,)), TODAY)
     assert v.status is FindingStatus.FAIL
     assert v.message == (
