@@ -24,13 +24,17 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
     The rule reads every export of its kind (`kind`), selects values with `select`
     (a path such as `permitrootlogin` or `value[*].members`), keeps items that meet `where`,
     and judges them with `expect` (every value must meet it) or `count` (how many items may
-    be selected); `any_of` lists alternatives, possibly over other kinds. With no export of
+    be selected, or what percentage of a `population` such as the Windows and macOS devices;
+    `covered_by` leaves out items another item makes up for, such as a job with a copy job);
+    `any_of` lists alternatives, possibly over other kinds. An empty population, like an
+    empty selection, gives no pass: the finding is not applicable, saying why. With no export of
     the kind, the finding is not applicable; whether the control then needs an attestation
     is up to its mapping (`attestation.required`).
     An export that cannot be parsed makes the finding an error that names the file and line.
 
     Evidence: `files` (path, kind, sha256), `expected`, and `items` (file, line, path,
-    actual value, ok) or `count`. Secrets are redacted when the export is parsed.
+    actual value, ok) or `count` (with `population`, `percent` and `covered` where they
+    apply). Secrets are redacted when the export is parsed.
     """
     store = ctx.exports
     if store is None:

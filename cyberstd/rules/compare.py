@@ -19,6 +19,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cyberstd.parsers.base import Node
+from cyberstd.rules.select import SelectorError, compile_selector
 
 Scalar = str | int | float | bool | None
 _TRUE = {"true", "yes", "on", "1", "enable", "enabled", "ja", "aan"}
@@ -68,6 +69,10 @@ class Condition(BaseModel):
     older_than_days: int | None = Field(default=None, ge=0)
     any: list[Condition] | None = Field(default=None, min_length=1)
     case_sensitive: bool = False
+    # A selector, relative to the item a `where` judges, whose date takes the place of the
+    # run's day for within_days and older_than_days: "signatures more than 7 days older than
+    # the device's last check-in". The engine resolves it; an absent date leaves the run's day.
+    relative_to: str | None = None
 
     @field_validator("matches", "not_matches")
     @classmethod
@@ -79,10 +84,28 @@ class Condition(BaseModel):
                 raise ValueError(f"invalid regular expression: {exc}") from None
         return v
 
+    @field_validator("relative_to")
+    @classmethod
+    def _relative_selector(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                compile_selector(v)
+            except SelectorError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
     @model_validator(mode="after")
     def _some(self) -> Self:
         if not self.given:
             raise ValueError(f"give at least one of: {', '.join(OPERATORS)}, any")
+        if (
+            self.relative_to is not None
+            and self.within_days is None
+            and self.older_than_days is None
+        ):
+            raise ValueError("'relative_to' goes with 'within_days' or 'older_than_days'")
+        if any(c.relative_to is not None for c in self.any or []):
+            raise ValueError("'relative_to' applies to a whole condition, not inside 'any'")
         return self
 
     @functools.cached_property
@@ -104,6 +127,9 @@ class Condition(BaseModel):
                 parts.append(_NL[op].format(value))
             else:
                 parts.append(f"{op.replace('_', ' ')} {_show(self._get(op))}")
+            if self.relative_to is not None and op in ("within_days", "older_than_days"):
+                word = "ten opzichte van" if lang == "nl" else "relative to"
+                parts[-1] += f" ({word} {self.relative_to})"
         return "; ".join(parts)
 
     def _get(self, op: str) -> Any:

@@ -1,217 +1,48 @@
-"""Rules written as data: select nodes in parsed exports, filter them, and judge values or counts.
+"""Rules written as data, judged: select nodes in parsed exports, filter them, and judge
+values, counts or shares.
 
-A rule names the export kind it reads, a selector (see select.py), optional `where`
-conditions on each selected item, and either `expect` (every selected value must meet it) or
-`count` (how many items may be selected). `any_of` holds alternatives (each may read another
-kind): the rule holds when one of them holds. Every verdict carries, per item, the file, the
-line, the path and the actual value next to the expectation.
+The rule itself (params.py) names the export kind it reads, a selector (see select.py),
+optional `where` conditions on each selected item, and either `expect` (every selected value
+must meet it) or `count` (how many items may be selected, or what share of a `population`).
+`any_of` holds alternatives (each may read another kind): the rule holds when one of them
+holds. Every verdict carries, per item, the file, the line, the path and the actual value next
+to the expectation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Any
 
 from cyberstd.parsers.base import Node
-from cyberstd.registry import ProbeParams
 from cyberstd.results import FindingStatus
-from cyberstd.rules.compare import (
-    Condition,
-    Scalar,
-    ValueProblem,
-    absent,
-    as_date,
-    as_number,
-    never,
+from cyberstd.rules.compare import Condition, ValueProblem, absent, as_date, as_number, never
+from cyberstd.rules.params import (
+    Alternative,
+    CountCondition,
+    Filter,
+    Precondition,
+    RuleBody,
+    RuleParams,
+    Text,
 )
-from cyberstd.rules.select import Match, SelectorError, compile_selector, select
+from cyberstd.rules.select import Match, compile_selector, select
+
+__all__ = [
+    "MAX_ITEMS",
+    "Alternative",
+    "CountCondition",
+    "Precondition",
+    "RuleBody",
+    "RuleParams",
+    "Verdict",
+    "evaluate",
+    "judge",
+]
 
 MAX_ITEMS = 50
-
-
-class CountCondition(BaseModel):
-    """How many items may be selected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    at_least: int | None = Field(default=None, ge=0)
-    at_most: int | None = Field(default=None, ge=0)
-    equals: int | None = Field(default=None, ge=0)
-
-    @model_validator(mode="after")
-    def _some(self) -> Self:
-        if self.at_least is None and self.at_most is None and self.equals is None:
-            raise ValueError("give at least one of: at_least, at_most, equals")
-        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
-            raise ValueError(f"at_least ({self.at_least}) is above at_most ({self.at_most})")
-        return self
-
-    def holds(self, n: int) -> bool:
-        return (
-            (self.at_least is None or n >= self.at_least)
-            and (self.at_most is None or n <= self.at_most)
-            and (self.equals is None or n == self.equals)
-        )
-
-    def describe(self, lang: str = "en") -> str:
-        nl = lang == "nl"
-        parts = []
-        if self.equals is not None:
-            parts.append(f"{'precies' if nl else 'exactly'} {self.equals}")
-        if self.at_least is not None:
-            parts.append(f"{'minstens' if nl else 'at least'} {self.at_least}")
-        if self.at_most is not None:
-            parts.append(f"{'hoogstens' if nl else 'at most'} {self.at_most}")
-        return (" en " if nl else " and ").join(parts)
-
-
-def _selector(text: str) -> str:
-    try:
-        compile_selector(text)
-    except SelectorError as exc:
-        raise ValueError(str(exc)) from None
-    return text
-
-
-class Precondition(ProbeParams):
-    """When a rule can be judged at all: a value in the export that must meet a condition
-    (absent counts as absent); otherwise the finding is not applicable, with `about` as why."""
-
-    select: str
-    expect: Condition
-    about: str | dict[str, str]
-
-    @field_validator("select")
-    @classmethod
-    def _selector(cls, v: str) -> str:
-        return _selector(v)
-
-
-class RuleBody(ProbeParams):
-    """What one rule selects and expects (shared by a rule and each of its alternatives).
-
-    `where`: conditions an item must all meet; `where_any`: sets of conditions of which an
-    item must meet one set (an OR across fields, e.g. "operator AND, or MFA as the only grant");
-    `only_if`: a precondition on the export (data the rule needs)."""
-
-    select: list[str] | None = None
-    where: dict[str, Condition] = Field(default_factory=dict)
-    where_any: list[dict[str, Condition]] = Field(default_factory=list)
-    only_if: Precondition | None = None
-    expect: Condition | None = None
-    count: CountCondition | None = None
-    reduce: Literal["max", "min"] | None = None
-    default: Scalar = None
-    missing: Literal["fail", "pass", "not_applicable"] = "fail"
-    label: str | None = None
-    about: str | dict[str, str] | None = None  # text, or {nl: ..., en: ...}
-
-    @field_validator("select", mode="before")
-    @classmethod
-    def _listify(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
-
-    @field_validator("select")
-    @classmethod
-    def _selectors(cls, v: list[str] | None) -> list[str] | None:
-        if v is not None:
-            if not v:
-                raise ValueError("give at least one selector")
-            for s in v:
-                _selector(s)
-        return v
-
-    @field_validator("where")
-    @classmethod
-    def _where(cls, v: dict[str, Condition]) -> dict[str, Condition]:
-        for key in v:
-            _selector(key)
-        return v
-
-    @field_validator("where_any")
-    @classmethod
-    def _where_any(cls, v: list[dict[str, Condition]]) -> list[dict[str, Condition]]:
-        for conditions in v:
-            if not conditions:
-                raise ValueError("each set of where_any needs at least one condition")
-            for key in conditions:
-                _selector(key)
-        return v
-
-    @field_validator("label")
-    @classmethod
-    def _label(cls, v: str | None) -> str | None:
-        return _selector(v) if v is not None else v
-
-    def _check_body(self) -> None:
-        if self.select is None:
-            raise ValueError("give 'select'")
-        if (self.expect is None) == (self.count is None):
-            raise ValueError("give exactly one of 'expect' or 'count'")
-        if self.reduce is not None and self.expect is None:
-            raise ValueError("'reduce' goes with 'expect'")
-
-
-class Alternative(RuleBody):
-    """One alternative of `any_of`; `kind` defaults to the rule's kind."""
-
-    kind: str | None = None
-
-    @model_validator(mode="after")
-    def _body(self) -> Self:
-        self._check_body()
-        return self
-
-
-class RuleParams(RuleBody):
-    """The parameters of the `config.rule` probe: one rule over the exports of one kind."""
-
-    kind: str
-    any_of: list[Alternative] | None = None
-    all_of: list[Alternative] | None = None
-
-    @model_validator(mode="after")
-    def _shape(self) -> Self:
-        combined = self.any_of if self.any_of is not None else self.all_of
-        if self.any_of is not None and self.all_of is not None:
-            raise ValueError("give 'any_of' or 'all_of', not both")
-        if combined is not None:
-            if self.select is not None or self.expect is not None or self.count is not None:
-                raise ValueError(
-                    "give either 'any_of'/'all_of' or 'select' with 'expect'/'count', not both"
-                )
-            if not combined:
-                raise ValueError("'any_of' and 'all_of' need at least one part")
-        else:
-            self._check_body()
-        return self
-
-    def alternatives(self) -> list[Alternative]:
-        """The parts of the rule (one when it has no any_of/all_of), each with its kind."""
-        return self._alternatives
-
-    def kinds(self) -> list[str]:
-        """Every kind the rule reads, its own first."""
-        return self._kinds
-
-    @functools.cached_property
-    def _alternatives(self) -> list[Alternative]:
-        combined = self.any_of if self.any_of is not None else self.all_of
-        if combined is not None:
-            return [a if a.kind else a.model_copy(update={"kind": self.kind}) for a in combined]
-        body = self.model_dump(
-            exclude={"kind", "any_of", "all_of"}, by_alias=True, exclude_unset=True
-        )
-        return [Alternative.model_validate({**body, "kind": self.kind})]
-
-    @functools.cached_property
-    def _kinds(self) -> list[str]:
-        return list(dict.fromkeys(a.kind or self.kind for a in self._alternatives))
 
 
 @dataclass
@@ -237,18 +68,33 @@ def _holds(cond: Condition, node: Node, today: dt.date) -> bool:
         raise _located(exc, node) from None
 
 
+def _reference_day(cond: Condition, item: Node, today: dt.date) -> dt.date:
+    """The day a condition's ages are counted from: the date its `relative_to` reaches in
+    the item (a device's last check-in), or the run's day when it has none or finds none."""
+    if cond.relative_to is None:
+        return today
+    found = select(item, compile_selector(cond.relative_to))
+    if not found or absent(found[0].node.value) or never(found[0].node.value):
+        return today
+    try:
+        return as_date(found[0].node.value)
+    except ValueProblem as exc:
+        raise _located(exc, found[0].node) from None
+
+
 def _all_hold(conditions: Mapping[str, Condition], item: Node, today: dt.date) -> bool:
     for key, cond in conditions.items():
+        day = _reference_day(cond, item, today)
         found = select(item, compile_selector(key))
         if not found:
-            if not cond.holds(None, today):
+            if not cond.holds(None, day):
                 return False
-        elif not all(_holds(cond, m.node, today) for m in found):
+        elif not all(_holds(cond, m.node, day) for m in found):
             return False
     return True
 
 
-def _where_ok(rule: RuleBody, item: Node, today: dt.date) -> bool:
+def _where_ok(rule: Filter, item: Node, today: dt.date) -> bool:
     if not _all_hold(rule.where, item, today):
         return False
     return not rule.where_any or any(_all_hold(c, item, today) for c in rule.where_any)
@@ -311,12 +157,28 @@ def _where(it: dict[str, Any], lang: str = "en") -> str:
     return f"{it['file']}:{it['line']}" if it.get("line") else str(it["file"])
 
 
+def _text(text: Text | None, lang: str) -> str:
+    """A text in the language asked (else English, else any), or ""."""
+    if isinstance(text, dict):
+        return text.get(lang) or text.get("en") or next(iter(text.values()), "")
+    return text or ""
+
+
 def _what(rule: RuleBody, lang: str) -> str:
     """What a rule judges, in words (its `about` in the language asked, else its selectors)."""
-    about = rule.about
-    if isinstance(about, dict):
-        return about.get(lang) or about.get("en") or next(iter(about.values()), "")
-    return about or " | ".join(rule.select or [])
+    return _text(rule.about, lang) or " | ".join(rule.select or [])
+
+
+def _conditions_text(f: Filter, lang: str) -> str:
+    """A filter's conditions in words: "OS in Windows, macOS"."""
+
+    def one(conditions: Mapping[str, Condition]) -> str:
+        return "; ".join(f"{key} {cond.describe(lang)}" for key, cond in conditions.items())
+
+    parts = [one(f.where)] if f.where else []
+    if f.where_any:
+        parts.append((" of " if lang == "nl" else " or ").join(f"({one(c)})" for c in f.where_any))
+    return "; ".join(parts)
 
 
 def _short(value: Any) -> str:
@@ -345,36 +207,129 @@ def _selected(rule: RuleBody, docs: Sequence[Node]) -> list[Match]:
     return found
 
 
-def _matches(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> list[Match]:
-    """What the selectors reach in every document, kept when `where` holds."""
-    return [m for m in _selected(rule, docs) if _where_ok(rule, m.node, today)]
+def _names(node: Node, separator: str | None) -> set[str]:
+    """The names a value holds, compared ignoring case: a list's items, or a text split on
+    the separator ("SRV-DC01 | SRV-FS01")."""
+    value = node.plain()
+    out: set[str] = set()
+    for v in value if isinstance(value, list) else [value]:
+        if v is None or isinstance(v, (dict, list)):
+            continue
+        parts = str(v).split(separator) if separator else [str(v)]
+        out.update(p.strip().casefold() for p in parts if p.strip())
+    return out
 
 
-def _judge_count(rule: RuleBody, found: list[Match]) -> Verdict:
-    assert rule.count is not None
+def _uncovered(
+    rule: RuleBody, found: list[Match], docs: Sequence[Node], today: dt.date
+) -> tuple[list[Match], list[tuple[Match, Match]]]:
+    """The items kept by `where` that no `covered_by` item makes up for, and the covered
+    ones with what covers each. Covering items come from every export of the kind."""
+    cover = rule.covered_by
+    if cover is None or not found:
+        return found, []
+    by_name: dict[str, list[Match]] = {}
+    for doc in docs:
+        for m in select(doc, compile_selector(cover.select)):
+            if _where_ok(cover, m.node, today):
+                for hit in select(m.node, compile_selector(cover.key)):
+                    for name in _names(hit.node, cover.separator):
+                        by_name.setdefault(name, []).append(m)
+    kept: list[Match] = []
+    covered: list[tuple[Match, Match]] = []
+    for m in found:
+        names = sorted(
+            n
+            for hit in select(m.node, compile_selector(cover.matches))
+            for n in _names(hit.node, None)
+        )
+        by = next((c for n in names for c in by_name.get(n, []) if c.node is not m.node), None)
+        if by is None:
+            kept.append(m)
+        else:
+            covered.append((m, by))
+    return kept, covered
+
+
+def _covered(
+    rule: RuleBody, covered: list[tuple[Match, Match]]
+) -> tuple[list[dict[str, Any]], str, str]:
+    """Evidence of the covered items, and the note that messages end with (en, nl)."""
+    if not covered:
+        return [], "", ""
+    assert rule.covered_by is not None
+    evidence = [
+        {**_item(m, rule, None, value=False), "by": _item(by, rule, None, value=False)}
+        for m, by in covered[:MAX_ITEMS]
+    ]
+
+    def note(lang: str) -> str:
+        nl = lang == "nl"
+        about = _text(rule.covered_by.about if rule.covered_by else None, lang)
+        about = about or ("een ander item" if nl else "another item")
+        shown = "; ".join(
+            f"{it.get('label') or _where(it, lang)} ({'door' if nl else 'by'} "
+            f"{it['by'].get('label') or _where(it['by'], lang)})"
+            for it in evidence[:5]
+        )
+        more = " ..." if len(covered) > 5 else ""
+        return f"; {len(covered)} {'gedekt door' if nl else 'covered by'} {about}: {shown}{more}"
+
+    return evidence, note("en"), note("nl")
+
+
+def _judge_count(
+    rule: RuleBody,
+    found: list[Match],
+    total: int | None = None,
+    covered: list[tuple[Match, Match]] | None = None,
+) -> Verdict:
+    """A count of the kept items, or (with `total`, the population's size) a share of it."""
+    count = rule.count
+    assert count is not None
     n = len(found)
     what, wat = _what(rule, "en"), _what(rule, "nl")
     items = [_item(m, rule, None, value=False) for m in found[:MAX_ITEMS]]
-    for it, m in zip(items, found, strict=False):
-        if rule.where:  # the values that made the item count: what an auditor re-checks
-            it["actual"] = {key: _where_value(m.node, key) for key in rule.where}
-    evidence = {"count": n, "expected": f"count {rule.count.describe()}", "items": items}
+    keys = list(dict.fromkeys([*rule.where, *(k for c in rule.where_any for k in c)]))
+    if keys:  # the values that made the item count: what an auditor re-checks
+        for it, m in zip(items, found, strict=False):
+            it["actual"] = {key: _where_value(m.node, key) for key in keys}
+    evidence: dict[str, Any] = {"count": n, "expected": f"count {count.describe()}"}
+    evidence["items"] = items
     names = ", ".join(it.get("label") or _where(it) for it in items[:10])
     listed = f": {names}" + (" ..." if n > 10 else "") if n else ""
-    want, wil = rule.count.describe(), rule.count.describe("nl")
-    if rule.count.holds(n):
-        return Verdict(
-            FindingStatus.PASS,
-            f"{n} {what} ({want} expected){listed}",
-            evidence,
-            f"{n} {wat} (verwacht: {wil}){listed}",
-        )
-    return Verdict(
-        FindingStatus.FAIL,
-        f"{n} {what}, where {want} are expected{listed}",
-        evidence,
-        f"{n} {wat}, waar {wil} verwacht wordt{listed}",
-    )
+    shown, note, noot = _covered(rule, covered or [])
+    if shown:
+        evidence["covered"] = shown
+    want, wil = count.describe(), count.describe("nl")
+    ok = count.holds(n, total or 0)
+    status = FindingStatus.PASS if ok else FindingStatus.FAIL
+    if total is None:
+        if ok:
+            en, nl = f"{n} {what} ({want} expected)", f"{n} {wat} (verwacht: {wil})"
+        else:
+            en, nl = (
+                f"{n} {what}, where {want} are expected",
+                f"{n} {wat}, waar {wil} verwacht wordt",
+            )
+        return Verdict(status, f"{en}{listed}{note}", evidence, f"{nl}{listed}{noot}")
+    evidence["population"] = total
+    about = rule.population.about if rule.population is not None else None
+    of_en = f"{what}: {n} of {total}" + (f" {_text(about, 'en')}" if about else "")
+    of_nl = f"{wat}: {n} van {total}" + (f" {_text(about, 'nl')}" if about else "")
+    if count.relative:
+        evidence["percent"] = round(100 * n / total, 2)
+        share, aandeel = count.share(n, total), count.share(n, total, "nl")
+        if ok:
+            en, nl = f"{of_en} ({share}; {want} expected)", f"{of_nl} ({aandeel}; verwacht: {wil})"
+        else:
+            en = f"{of_en} ({share}), where {want} is expected"
+            nl = f"{of_nl} ({aandeel}), waar {wil} verwacht wordt"
+    elif ok:
+        en, nl = f"{of_en} ({want} expected)", f"{of_nl} (verwacht: {wil})"
+    else:
+        en, nl = f"{of_en}, where {want} are expected", f"{of_nl}, waar {wil} verwacht wordt"
+    return Verdict(status, f"{en}{listed}{note}", evidence, f"{nl}{listed}{noot}")
 
 
 def _reduce(rule: RuleBody, found: list[Match]) -> list[Match]:
@@ -472,14 +427,55 @@ def _nothing_to_judge(rule: RuleBody, docs: Sequence[Node]) -> Verdict:
     )
 
 
+def _empty_population(rule: RuleBody, docs: Sequence[Node], selected: int) -> Verdict:
+    """Items were selected, but none is in the population: a share of nothing, or a count that
+    holds at zero (a device list of iPads only, judged on Windows and macOS devices), is no
+    evidence either way."""
+    pop = rule.population
+    assert pop is not None
+    what, wat = _what(rule, "en"), _what(rule, "nl")
+    files = ", ".join(sorted({d.file for d in docs})) or "-"
+    whom = _text(pop.about, "en") or "items of the population"
+    wie = _text(pop.about, "nl") or "items van de populatie"
+    en, nl = _conditions_text(pop, "en"), _conditions_text(pop, "nl")
+    share = rule.count is not None and rule.count.relative
+    why = "a share of none is no evidence" if share else "a pass needs them"
+    waarom = "een aandeel van niets is geen bewijs" if share else "een 'in orde' vraagt ze"
+    return Verdict(
+        FindingStatus.NOT_APPLICABLE,
+        f"{what}: not judged: {files} holds no {whom}"
+        + (f" ({en})" if en else "")
+        + f" among its {selected} items; {why}",
+        {"select": rule.select, "selected": selected, "population": 0, "population_where": en},
+        f"{wat}: niet beoordeeld: {files} bevat geen {wie}"
+        + (f" ({nl})" if nl else "")
+        + f" onder zijn {selected} items; {waarom}",
+    )
+
+
+def _judge_counted(
+    rule: RuleBody, selected: list[Match], docs: Sequence[Node], today: dt.date
+) -> Verdict:
+    count, pop = rule.count, rule.population
+    assert count is not None
+    judged = [m for m in selected if _where_ok(pop, m.node, today)] if pop else selected
+    if not judged and (count.relative or count.holds(0)):
+        if selected and pop is not None:
+            return _empty_population(rule, docs, len(selected))
+        return _nothing_to_judge(rule, docs)
+    found = [m for m in judged if _where_ok(rule, m.node, today)]
+    found, covered = _uncovered(rule, found, docs, today)
+    total = len(judged) if pop is not None or count.relative else None
+    return _judge_count(rule, found, total, covered)
+
+
 def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
     """Judge one rule body against the parsed exports of its kind."""
     what, wat = _what(rule, "en"), _what(rule, "nl")
     try:
         if not _applies(rule, docs, today):
             assert rule.only_if is not None
-            why = rule.only_if.about
-            en, nl = (why.get("en", ""), why.get("nl", "")) if isinstance(why, dict) else (why, why)
+            en, nl = _text(rule.only_if.about, "en"), _text(rule.only_if.about, "nl")
             return Verdict(
                 FindingStatus.NOT_APPLICABLE,
                 f"{what}: not judged: {en}",
@@ -487,13 +483,11 @@ def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
                 f"{wat}: niet beoordeeld: {nl or en}",
             )
         selected = _selected(rule, docs)
-        found = [m for m in selected if _where_ok(rule, m.node, today)]
         if rule.count is not None:
-            if not selected and rule.count.holds(0):
-                return _nothing_to_judge(rule, docs)
-            return _judge_count(rule, found)
+            return _judge_counted(rule, selected, docs, today)
         if not selected and "default" in rule.model_fields_set:
             return _nothing_to_judge(rule, docs)  # not even the section its default needs
+        found = [m for m in selected if _where_ok(rule, m.node, today)]
         return _judge_expect(rule, found, docs, today)
     except ValueProblem as exc:
         return Verdict(

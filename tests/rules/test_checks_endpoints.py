@@ -43,11 +43,10 @@ COUNT_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     # PC-LOKAAL-B12-03 has anti-malware off; LPT-LK-022 only real-time protection.
     "endpoint.antimalware-on": ("intune-devices", ("LPT-LK-022", "PC-LOKAAL-B12-03")),
-    # Signatures of 10/11 and 01/09, and LPT-LK-031 that never reported any.
-    "endpoint.signatures-fresh": (
-        "intune-devices",
-        ("LPT-LK-022", "PC-LOKAAL-B12-03", "LPT-LK-031"),
-    ),
+    # Signatures of 10/11 at a check-in of 28/11, and LPT-LK-031 that never reported any.
+    # PC-LOKAAL-B12-03 (signatures of 01/09) last checked in on 02/09: not a device in use,
+    # it is endpoint.checked-in's to report.
+    "endpoint.signatures-fresh": ("intune-devices", ("LPT-LK-022", "LPT-LK-031")),
     # Windows 11 23H2 (22631), Windows 10 22H2 (19045) and macOS 14.
     "endpoint.os-supported": ("intune-devices", ("LPT-LK-022", "PC-LOKAAL-B12-03", "MBP-ICT-02")),
     # Last check-ins on 02/09 and 14/08.
@@ -171,11 +170,16 @@ def test_bad_sample_fails_naming_the_value(catalog: Catalog, check_id: str) -> N
     assert f"at {path.name}:{item['line']}" in v.message
 
 
-def test_antimalware_parts_name_their_own_devices(catalog: Catalog) -> None:
+def test_antimalware_counts_a_device_once_showing_what_is_off(catalog: Catalog) -> None:
     v = run_check(catalog, "endpoint.antimalware-on", "bad")
-    malware, realtime = v.evidence["all_of"]
-    assert [it["label"] for it in malware["items"]] == ["PC-LOKAAL-B12-03"]
-    assert [it["label"] for it in realtime["items"]] == ["LPT-LK-022", "PC-LOKAAL-B12-03"]
+    assert v.message.startswith(
+        "devices without active anti-malware and real-time protection: 2 of 6 Windows and "
+        "macOS devices (33.3%), where at most 5% is expected: "
+    )
+    assert {it["label"]: it["actual"] for it in v.evidence["items"]} == {
+        "LPT-LK-022": {"Malware protection": "Enabled", "Real-time protection": "Disabled"},
+        "PC-LOKAAL-B12-03": {"Malware protection": "Disabled", "Real-time protection": "Disabled"},
+    }
 
 
 def test_os_supported_parts(catalog: Catalog) -> None:
@@ -188,8 +192,6 @@ def test_os_supported_parts(catalog: Catalog) -> None:
 @pytest.mark.parametrize(
     ("check_id", "label"),
     [
-        # Signatures of 22/11 are exactly 7 days old on TODAY, one day too old after.
-        ("endpoint.signatures-fresh", "LPT-LK-014"),
         # Checked in on 30/10: 30 days on TODAY.
         ("endpoint.checked-in", "MBA-ZORG-01"),
         # Last success on 27/11: 2 days on TODAY.
@@ -203,6 +205,20 @@ def test_good_sample_sits_on_the_boundary(catalog: Catalog, check_id: str, label
     later = evaluate(params, docs, TODAY + dt.timedelta(days=1))
     assert later.status is FindingStatus.FAIL
     assert later.message.endswith(f": {label}")
+
+
+def test_signatures_are_judged_at_the_devices_last_check_in(catalog: Catalog) -> None:
+    """LPT-LK-014's signatures of 22/11 were 5 days old at its check-in of 27/11: fresh
+    however long it stays off, until it drops out of the devices in use after 30 days."""
+    params = check_params(catalog, "endpoint.signatures-fresh")
+    docs = docs_for(catalog, params, "good")
+    for days in (0, 8, 28):
+        v = evaluate(params, docs, TODAY + dt.timedelta(days=days))
+        assert v.status is FindingStatus.PASS, (days, v.message)
+    # Two months on, no Windows device has checked in for 30 days: nothing to judge.
+    gone = evaluate(params, docs, TODAY + dt.timedelta(days=60))
+    assert gone.status is FindingStatus.NOT_APPLICABLE
+    assert "holds no Windows devices that checked in in the last 30 days" in gone.message
 
 
 def test_restore_test_is_the_latest_of_all_jobs(catalog: Catalog) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -481,6 +482,352 @@ def test_counts_add_up_over_several_documents() -> None:
     ]
 
 
+# --- shares of a population ---------------------------------------------------------------------
+
+
+def devices(*rows: tuple[str, str, str]) -> dict[str, list[Node]]:
+    """A device list (Device name, OS, Encrypted) as one CSV export."""
+    lines = "".join(f"{name},{os},{encrypted}\n" for name, os, encrypted in rows)
+    return {"k": [parse_csv(f"Device name,OS,Encrypted\n{lines}", "devices.csv")]}
+
+
+def fleet(windows: int, unencrypted: tuple[int, ...] = (), ipads: int = 3) -> dict[str, list[Node]]:
+    """`windows` Windows and macOS devices (those numbered in `unencrypted` not encrypted) and
+    some iPads that are never encrypted: the iPads are outside the population."""
+    rows = [
+        (f"LPT-{i:03}", "macOS" if i % 5 == 0 else "Windows", str(i not in unencrypted))
+        for i in range(1, windows + 1)
+    ]
+    rows += [(f"IPAD-{i:02}", "iOS/iPadOS", "False") for i in range(1, ipads + 1)]
+    return devices(*rows)
+
+
+def encryption_rule(**count: float) -> RuleParams:
+    return rule(
+        select="rows[*]",
+        population={
+            "about": {"nl": "Windows- en macOS-toestellen", "en": "Windows and macOS devices"},
+            "where": {"OS": {"in": ["Windows", "macOS"]}},
+        },
+        where={"Encrypted": {"not_equals": True}},
+        count=count or {"at_most_percent": 5},
+        label="Device name",
+        about={
+            "nl": "toestellen met een onversleutelde schijf",
+            "en": "devices whose disk is not encrypted",
+        },
+    )
+
+
+def test_share_on_the_bound_passes_naming_the_offenders() -> None:
+    v = evaluate(encryption_rule(), fleet(20, unencrypted=(7,)), TODAY)
+    assert v.status is FindingStatus.PASS
+    assert v.message == (
+        "devices whose disk is not encrypted: 1 of 20 Windows and macOS devices "
+        "(5%; at most 5% expected): LPT-007"
+    )
+    assert v.message_nl == (
+        "toestellen met een onversleutelde schijf: 1 van 20 Windows- en macOS-toestellen "
+        "(5 %; verwacht: hoogstens 5 %): LPT-007"
+    )
+    assert v.evidence == {
+        "kind": "k",
+        "select": ["rows[*]"],
+        "count": 1,
+        "expected": "count at most 5%",
+        "items": [
+            {
+                "file": "devices.csv",
+                "line": 8,
+                "path": "rows[6]",
+                "label": "LPT-007",
+                "actual": {"Encrypted": "False"},
+            }
+        ],
+        "population": 20,
+        "percent": 5.0,
+    }
+
+
+def test_share_above_the_bound_fails_naming_the_offenders() -> None:
+    v = evaluate(encryption_rule(), fleet(20, unencrypted=(3, 7)), TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert v.message == (
+        "devices whose disk is not encrypted: 2 of 20 Windows and macOS devices (10%), "
+        "where at most 5% is expected: LPT-003, LPT-007"
+    )
+    assert v.message_nl == (
+        "toestellen met een onversleutelde schijf: 2 van 20 Windows- en macOS-toestellen "
+        "(10 %), waar hoogstens 5 % verwacht wordt: LPT-003, LPT-007"
+    )
+    assert [(it["line"], it["label"]) for it in v.evidence["items"]] == [
+        (4, "LPT-003"),
+        (8, "LPT-007"),
+    ]
+    assert v.evidence["population"] == 20 and v.evidence["percent"] == 10.0
+
+
+def test_share_is_written_with_a_decimal_point_or_comma() -> None:
+    v = evaluate(encryption_rule(), fleet(120, unencrypted=(3, 50, 99)), TODAY)
+    assert v.status is FindingStatus.PASS
+    assert "3 of 120 Windows and macOS devices (2.5%; at most 5% expected)" in v.message
+    assert "3 van 120 Windows- en macOS-toestellen (2,5 %; verwacht: hoogstens 5 %)" in v.message_nl
+    assert v.evidence["percent"] == 2.5
+
+
+def test_share_just_above_the_bound_is_not_shown_as_the_bound() -> None:
+    # 6 of 119 is 5.04 %: rounded to one decimal it would read "5%", which is allowed.
+    v = evaluate(encryption_rule(), fleet(119, unencrypted=(1, 2, 3, 4, 5, 6)), TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert "(5.04%), where at most 5% is expected" in v.message
+    assert "(5,04 %), waar hoogstens 5 % verwacht wordt" in v.message_nl
+    # 59 of 1180 is exactly 5 %: allowed, and shown as it is.
+    exact = evaluate(encryption_rule(), fleet(1180, unencrypted=tuple(range(1, 60))), TODAY)
+    assert exact.status is FindingStatus.PASS
+    assert "(5%; at most 5% expected)" in exact.message
+
+
+def test_at_least_percent() -> None:
+    params = rule(
+        select="rows[*]",
+        population={"where": {"OS": {"in": ["Windows", "macOS"]}}},
+        where={"Encrypted": {"equals": True}},
+        count={"at_least_percent": 95},
+        label="Device name",
+        about="encrypted devices",
+    )
+    passed = evaluate(params, fleet(20, unencrypted=(7,), ipads=0), TODAY)
+    assert passed.status is FindingStatus.PASS
+    assert passed.message.startswith("encrypted devices: 19 of 20 (95%; at least 95% expected): ")
+    failed = evaluate(params, fleet(20, unencrypted=(3, 7), ipads=0), TODAY)
+    assert failed.status is FindingStatus.FAIL
+    assert failed.message.startswith("encrypted devices: 18 of 20 (90%), where at least 95% is")
+    assert failed.message_nl.startswith("encrypted devices: 18 van 20 (90 %), waar minstens 95 %")
+
+
+def test_share_without_population_is_of_everything_selected() -> None:
+    params = rule(
+        select="rows[*]",
+        where={"Encrypted": {"not_equals": True}},
+        count={"at_most_percent": 25},
+        label="Device name",
+    )
+    v = evaluate(params, fleet(1, ipads=2), TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert v.message == ("rows[*]: 2 of 3 (66.7%), where at most 25% is expected: IPAD-01, IPAD-02")
+    assert v.evidence["population"] == 3
+
+
+def test_empty_population_is_not_judged_with_the_reason() -> None:
+    v = evaluate(encryption_rule(), fleet(0, ipads=3), TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE
+    assert v.message == (
+        "devices whose disk is not encrypted: not judged: devices.csv holds no Windows and macOS "
+        "devices (OS in Windows, macOS) among its 3 items; a share of none is no evidence"
+    )
+    assert v.message_nl == (
+        "toestellen met een onversleutelde schijf: niet beoordeeld: devices.csv bevat geen "
+        "Windows- en macOS-toestellen (OS Windows of macOS) onder zijn 3 items; een aandeel "
+        "van niets is geen bewijs"
+    )
+    assert v.evidence["population"] == 0 and v.evidence["selected"] == 3
+
+
+def test_population_column_missing_is_not_judged() -> None:
+    tree = parse_csv("Device name,Encrypted\nLPT-001,False\nLPT-002,True\n", "devices.csv")
+    v = evaluate(encryption_rule(), {"k": [tree]}, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE
+    assert "holds no Windows and macOS devices" in v.message
+
+
+def test_share_of_nothing_selected_is_not_judged() -> None:
+    tree = parse_csv("Device name,OS,Encrypted\n", "devices.csv")
+    v = evaluate(encryption_rule(), {"k": [tree]}, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE
+    assert "holds none of the items this check looks at (rows[*])" in v.message
+
+
+def test_population_with_a_plain_count() -> None:
+    # "No unencrypted device" over an export of iPads alone is no evidence either.
+    none = evaluate(encryption_rule(at_most=0), fleet(0, ipads=2), TODAY)
+    assert none.status is FindingStatus.NOT_APPLICABLE
+    assert none.message.endswith("among its 2 items; a pass needs them")
+    assert none.message_nl.endswith("onder zijn 2 items; een 'in orde' vraagt ze")
+    v = evaluate(encryption_rule(at_most=0), fleet(4, unencrypted=(2,)), TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert v.message == (
+        "devices whose disk is not encrypted: 1 of 4 Windows and macOS devices, "
+        "where at most 0 are expected: LPT-002"
+    )
+    assert "percent" not in v.evidence and v.evidence["population"] == 4
+    # A count that needs items is a fail, not a pass, when the population is empty.
+    at_least = evaluate(encryption_rule(at_least=1), fleet(0, ipads=2), TODAY)
+    assert at_least.status is FindingStatus.FAIL
+
+
+def test_counted_items_show_their_where_any_values() -> None:
+    tree = parse_csv(
+        "Device name,OS,Malware protection,Real-time protection\n"
+        "PC-01,Windows,Enabled,Enabled\n"
+        "PC-02,Windows,Enabled,Disabled\n"
+        "PC-03,Windows,,Enabled\n",
+        "defender.csv",
+    )
+    params = rule(
+        select="rows[*]",
+        where_any=[
+            {"Malware protection": {"not_equals": True}},
+            {"Real-time protection": {"not_equals": True}},
+        ],
+        count={"at_most_percent": 5},
+        label="Device name",
+    )
+    v = evaluate(params, {"k": [tree]}, TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert [it["actual"] for it in v.evidence["items"]] == [
+        {"Malware protection": "Enabled", "Real-time protection": "Disabled"},
+        {"Malware protection": None, "Real-time protection": "Enabled"},
+    ]
+
+
+# --- relative_to: ages counted from another date of the item ------------------------------------
+
+
+SIGNATURES = (
+    "Device name;Last check-in;Signature last updated\n"
+    "PC-A;28/11/2026 08:00;27/11/2026 22:00\n"  # a day before its check-in
+    "PC-B;10/11/2026 16:00;08/11/2026 03:00\n"  # off since: 2 days before its check-in
+    "PC-C;28/11/2026 08:00;15/11/2026 03:00\n"  # online, 13 days old at its check-in
+    "PC-D;;15/11/2026 03:00\n"  # no check-in: counted from the run's day
+)
+
+
+def test_relative_to_counts_ages_from_the_items_own_date() -> None:
+    params = rule(
+        select="rows[*]",
+        where={"Signature last updated": {"older_than_days": 7, "relative_to": "Last check-in"}},
+        count={"at_most": 0},
+        label="Device name",
+    )
+    v = evaluate(params, {"k": [parse_csv(SIGNATURES, "s.csv")]}, TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert [it["label"] for it in v.evidence["items"]] == ["PC-C", "PC-D"]
+    cond = params.where["Signature last updated"]
+    assert cond.describe() == "older than days 7 (relative to Last check-in)"
+    assert cond.describe("nl") == "meer dan 7 dagen oud (ten opzichte van Last check-in)"
+
+
+def test_relative_to_a_date_that_is_not_a_date_is_an_error_with_its_place() -> None:
+    tree = parse_csv(SIGNATURES.replace("10/11/2026 16:00", "gisteren"), "s.csv")
+    params = rule(
+        select="rows[*]",
+        where={"Signature last updated": {"older_than_days": 7, "relative_to": "Last check-in"}},
+        count={"at_most": 0},
+    )
+    v = evaluate(params, {"k": [tree]}, TODAY)
+    assert v.status is FindingStatus.ERROR
+    assert "'gisteren' is not a date (at s.csv:3)" in v.message
+
+
+# --- covered_by: an item that makes up for another ----------------------------------------------
+
+
+JOBS = (
+    "Job name;Type;Last success;Offsite copy;Immutable;Copy of\n"
+    "SRV-DC01;Image;28/11/2026 23:00;No;No;\n"
+    "SRV-FS01;File share;28/11/2026 23:30;No;No;\n"
+    "Wisa;Database;28/11/2026 20:00;No;No;\n"
+    "Smartschool;File share;28/11/2026 21:00;Yes;No;\n"
+    "Kopie naar C2;Hyper Backup;27/11/2026 02:00;Yes;No;srv-dc01 | SRV-FS01\n"
+    "Oude kopie;Backup Copy;01/09/2026 02:00;Yes;No;Wisa\n"
+)
+
+
+def copies_rule(**changes: Any) -> RuleParams:
+    data: dict[str, Any] = {
+        "select": "rows[*]",
+        "population": {
+            "about": "backup jobs",
+            "where": {"Type": {"not_matches": "(?i)copy"}, "Copy of": {"present": False}},
+        },
+        "where": {"Offsite copy": {"not_equals": True}, "Immutable": {"not_equals": True}},
+        "covered_by": {
+            "about": {
+                "nl": "een recente kopietaak buiten de school",
+                "en": "a recent off-site copy job",
+            },
+            "select": "rows[*]",
+            "key": "Copy of",
+            "matches": "Job name",
+            "separator": "|",
+            "where": {"Last success": {"within_days": 7}},
+            "where_any": [{"Offsite copy": {"equals": True}}, {"Immutable": {"equals": True}}],
+        },
+        "count": {"at_most": 0},
+        "label": "Job name",
+        "about": "backup jobs without an off-site or immutable copy",
+    }
+    return rule(**{**data, **changes})
+
+
+def test_an_item_covered_by_another_is_not_counted() -> None:
+    v = evaluate(copies_rule(), {"k": [parse_csv(JOBS, "jobs.csv")]}, TODAY)
+    assert v.status is FindingStatus.FAIL  # Wisa's only copy last succeeded in September
+    assert v.message == (
+        "backup jobs without an off-site or immutable copy: 1 of 4 backup jobs, where at most 0 "
+        "are expected: Wisa; 2 covered by a recent off-site copy job: SRV-DC01 (by Kopie naar "
+        "C2); SRV-FS01 (by Kopie naar C2)"
+    )
+    assert v.message_nl.endswith(
+        "; 2 gedekt door een recente kopietaak buiten de school: SRV-DC01 (door Kopie naar C2); "
+        "SRV-FS01 (door Kopie naar C2)"
+    )
+    assert [it["label"] for it in v.evidence["items"]] == ["Wisa"]
+    assert v.evidence["covered"][0] == {
+        "file": "jobs.csv",
+        "line": 2,
+        "path": "rows[0]",
+        "label": "SRV-DC01",
+        "by": {"file": "jobs.csv", "line": 6, "path": "rows[4]", "label": "Kopie naar C2"},
+    }
+    assert v.evidence["population"] == 4
+
+
+def test_a_cover_that_does_not_meet_its_conditions_covers_nothing() -> None:
+    later = TODAY + dt.timedelta(days=7)  # the C2 copy is now 8 days old
+    v = evaluate(copies_rule(), {"k": [parse_csv(JOBS, "jobs.csv")]}, later)
+    assert [it["label"] for it in v.evidence["items"]] == ["SRV-DC01", "SRV-FS01", "Wisa"]
+    assert "covered" not in v.evidence
+
+
+def test_a_cover_may_sit_in_another_export_of_the_kind() -> None:
+    primary, _, copies = JOBS.partition("Kopie naar C2")
+    header = JOBS.splitlines()[0]
+    docs = {
+        "k": [
+            parse_csv(primary.rsplit("\n", 1)[0] + "\n", "veeam.csv"),
+            parse_csv(f"{header}\nKopie naar C2{copies}", "synology.csv"),
+        ]
+    }
+    v = evaluate(copies_rule(), docs, TODAY)
+    assert [it["label"] for it in v.evidence["items"]] == ["Wisa"]
+    assert {it["by"]["file"] for it in v.evidence["covered"]} == {"synology.csv"}
+
+
+def test_an_item_does_not_cover_itself() -> None:
+    tree = parse_csv(
+        "Job name;Last success;Offsite copy;Immutable;Copy of\nNAS;28/11/2026;No;No;NAS\n",
+        "jobs.csv",
+    )
+    cover = {"select": "rows[*]", "key": "Copy of", "matches": "Job name"}
+    params = copies_rule(
+        population=None, covered_by={**cover, "where": {"Last success": {"within_days": 7}}}
+    )
+    v = evaluate(params, {"k": [tree]}, TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert [it["label"] for it in v.evidence["items"]] == ["NAS"]
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 
@@ -793,6 +1140,71 @@ def test_judge_with_no_documents() -> None:
             r"at_least \(5\) is above at_most \(2\)",
         ),
         ({"select": "a", "count": {"at_most": -1}}, "greater than or equal to 0"),
+        ({"select": "a", "count": {"at_most_percent": 101}}, "less than or equal to 100"),
+        (
+            {"select": "a", "count": {"at_least_percent": 95, "at_most_percent": 5}},
+            r"at_least_percent \(95.0\) is above at_most_percent \(5.0\)",
+        ),
+        (
+            {
+                "select": "a",
+                "expect": {"equals": 1},
+                "population": {"where": {"b": {"present": True}}},
+            },
+            "'population' goes with 'count'",
+        ),
+        (
+            {
+                "select": "a",
+                "expect": {"equals": 1},
+                "covered_by": {"select": "a", "key": "b", "matches": "c"},
+            },
+            "'covered_by' goes with 'count'",
+        ),
+        (
+            {"select": "a", "count": {"at_most": 0}, "covered_by": {"select": "a", "key": "b"}},
+            "matches",
+        ),
+        (
+            {
+                "select": "a",
+                "count": {"at_most": 0},
+                "population": {"where": {"b]": {"present": True}}},
+            },
+            "cannot read",
+        ),
+        (
+            {
+                "select": "a",
+                "count": {"at_most": 0},
+                "where": {"b": {"equals": 1, "relative_to": "c"}},
+            },
+            "'relative_to' goes with 'within_days' or 'older_than_days'",
+        ),
+        (
+            {"select": "a", "expect": {"within_days": 7, "relative_to": "c"}},
+            "'relative_to' works in where conditions",
+        ),
+        (
+            {
+                "select": "a",
+                "expect": {"equals": 1},
+                "only_if": {
+                    "select": "b",
+                    "expect": {"within_days": 1, "relative_to": "c"},
+                    "about": "x",
+                },
+            },
+            "'relative_to' works in where conditions",
+        ),
+        (
+            {
+                "select": "a",
+                "count": {"at_most": 0},
+                "where": {"b": {"any": [{"within_days": 7, "relative_to": "c"}]}},
+            },
+            "not inside 'any'",
+        ),
         ({"select": "a", "expect": {}}, "give at least one of"),
         (
             {"select": "a", "expect": {"equals": 1}, "severity": "high"},
