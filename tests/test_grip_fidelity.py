@@ -4,16 +4,19 @@ gates, and each required check failing alone drops exactly the controls it is re
 from __future__ import annotations
 
 import datetime as dt
+import errno
 from pathlib import Path
 
 import pytest
 
 from cyberstd.catalog import Catalog, load_catalog
 from cyberstd.clock import Clock
+from cyberstd.lab import Flaw, lab_school
+from cyberstd.lab.timeshift import shifted_copy
 from cyberstd.results import ControlStatus, FindingStatus, Results
-from cyberstd.runner import Plan, evaluate, make_plan
+from cyberstd.runner import Plan, context_for, evaluate, execute, make_plan
 from cyberstd.schema import AttestationDef, SchoolFile
-from cyberstd.school import SchoolFolder
+from cyberstd.school import SchoolFolder, load_school
 from tests.conftest import REPO
 
 DAY = dt.date(2026, 11, 29)
@@ -128,3 +131,59 @@ def test_no_requirement_is_pulled_below_its_level(catalog: Catalog) -> None:
     assert not {"tls.protocols", "tls.weak-ciphers", "tls.cert-key"} & set(
         fw.mappings["O18"].checks
     )
+
+
+# What the lab can leave out that GRIP only recommends up to level 2.
+ADVICE_FLAWS = frozenset(
+    {
+        Flaw.NO_DNSSEC,
+        Flaw.NO_CAA,
+        Flaw.NO_MTA_STS,
+        Flaw.NO_TLS_RPT,
+        Flaw.NO_SECURITY_TXT,
+        Flaw.NO_SECURITY_HEADERS,
+        Flaw.DMARC_NONE,
+        Flaw.DMARC_NO_RUA,
+    }
+)
+
+
+def test_the_lab_school_without_the_recommendations_reaches_level_2(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """On real servers: the lab school answers every required check of levels 1 and 2, but has
+    no DNSSEC, CAA, MTA-STS, TLS-RPT, security.txt or DMARC enforcement; with every level-1
+    and level-2 attestation recorded it reaches level 2, and the gaps it leaves are advice."""
+    copy = shifted_copy(REPO / "examples" / "demo-school", tmp_path / "school", 0)
+    folder, problems = load_school(copy, catalog, DAY)
+    assert problems == [] and folder is not None
+    folder.school = folder.school.model_copy(update={"profile": "grip-basis-2", "exports": []})
+    folder.waivers = []
+    clock = Clock.at(DAY)
+    try:
+        with lab_school(tmp_path / "lab", clock=clock, flaws=ADVICE_FLAWS) as lab:
+            plan = make_plan(catalog, folder)
+            folder.attestations = {
+                c.id: AttestationDef(
+                    control=c.id,
+                    answer="implemented",
+                    explanation="In place, as the control's text asks.",
+                    attested_by="Director",
+                    date=dt.date(2026, 10, 1),
+                    review_by=dt.date(2027, 10, 1),
+                )
+                for c in plan.profile.controls
+            }
+            ctx = context_for(folder, ca_bundle=lab.ca_bundle, clock=clock, kinds=catalog.kinds)
+            findings = execute(plan, ctx)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EADDRINUSE):
+            pytest.skip(f"the lab school cannot bind its ports here: {exc}")
+        raise
+    results = evaluate(plan, findings, clock=clock)
+    assert results.summary.level_reached == 2, [
+        (c.id, c.reason) for c in results.controls if c.status is not ControlStatus.COMPLIANT
+    ]
+    failed = {f.check for f in results.findings if f.status is FindingStatus.FAIL}
+    assert {"dns.dnssec", "dns.caa", "mail.mta-sts", "mail.tls-rpt"} <= failed
+    assert failed <= _advice(plan), failed - _advice(plan)
