@@ -172,7 +172,9 @@ def describe(plan: Plan, ctx: ProbeContext) -> PlanView:
     for item in plan.items:
         if item.target is None:
             reason = item.not_applicable or ""
-            view.not_judged.append(NotJudged(item.check_id, "-", reason, reason))
+            view.not_judged.append(
+                NotJudged(item.check_id, "-", reason, item.not_applicable_nl or reason)
+            )
             continue
         name = item.target.name
         if item.target.kind is TargetKind.HOST and name in refused_hosts:

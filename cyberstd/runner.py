@@ -62,6 +62,7 @@ class PlanItem:
     planned: PlannedCheck
     target: Target | None
     not_applicable: str | None = None
+    not_applicable_nl: str | None = None
 
     @property
     def finding_id(self) -> str:
@@ -90,20 +91,24 @@ def _target(host: HostDef) -> Target:
     )
 
 
-def _targets(folder: SchoolFolder, planned: PlannedCheck) -> tuple[list[Target], str]:
-    """The targets of one check, or none and the reason why."""
+def _targets(folder: SchoolFolder, planned: PlannedCheck) -> tuple[list[Target], dict[str, str]]:
+    """The targets of one check, or none and the reason why (nl and en)."""
     spec = probes()[planned.check.probe]
     school = folder.school
     if spec.target is TargetKind.DOMAIN:
         found = [Target(name=d, kind=TargetKind.DOMAIN) for d in school.domains]
-        return found, "the school declares no domain"
+        return found, {
+            "nl": "de school vermeldt geen domein",
+            "en": "the school declares no domain",
+        }
     if spec.target is TargetKind.SCHOOL:
-        return [Target(name=school.school.id, kind=TargetKind.SCHOOL)], ""
+        return [Target(name=school.school.id, kind=TargetKind.SCHOOL)], {}
     roles = (str(planned.check.role),) if planned.check.role else spec.roles
     hosts = [h for h in school.hosts if not roles or any(r in h.roles for r in roles)]
-    return [
-        _target(h) for h in hosts
-    ], f"the school declares no host with role {' or '.join(roles)}"
+    return [_target(h) for h in hosts], {
+        "nl": f"de school vermeldt geen host met de rol {' of '.join(roles)}",
+        "en": f"the school declares no host with role {' or '.join(roles)}",
+    }
 
 
 def make_plan(catalog: Catalog, folder: SchoolFolder, profile_id: str | None = None) -> Plan:
@@ -113,7 +118,7 @@ def make_plan(catalog: Catalog, folder: SchoolFolder, profile_id: str | None = N
     for check_id, planned in profile.checks.items():
         targets, why_none = _targets(folder, planned)
         if not targets:
-            items.append(PlanItem(check_id, planned, None, why_none))
+            items.append(PlanItem(check_id, planned, None, why_none.get("en"), why_none.get("nl")))
             continue
         items.extend(PlanItem(check_id, planned, t) for t in targets)
     return Plan(profile, folder, items)
@@ -190,6 +195,8 @@ def run_item(
         item.not_applicable or "",
     )
     if item.target is None:
+        if item.not_applicable_nl:
+            base.messages = {"nl": item.not_applicable_nl, "en": base.message}
         return base
     tool = probes()[check.probe].tool
     if tool is not None and tool in missing:

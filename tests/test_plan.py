@@ -57,6 +57,10 @@ def test_the_plan_names_hosts_ranges_ports_exports_and_what_gives_no_verdict() -
         "en": "the school lists no export of kind pfsense",
     }
     assert "ssh.root-login" in silent and "google.2sv-staff" in silent
+    assert silent["vpn.tls-min-version"] == {
+        "nl": "de school vermeldt geen host met de rol vpn",
+        "en": "the school declares no host with role vpn",
+    }
     assert not any(c["check"] in silent for c in plan["checks"])  # each check in one list only
 
     # No secedit export: O7's password policy and lockout will need the attestation; its MFA
