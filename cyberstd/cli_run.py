@@ -40,7 +40,7 @@ def school_notices(catalog: Any, folder: Any, today: Any, problems: list[Any]) -
     if not problems:
         plan = make_plan(catalog, folder)
         view = describe(plan, context_for(folder, clock=Clock.at(today), kinds=catalog.kinds))
-        silent = {n.check: n.en for n in view.not_judged}
+        silent = {n.check: (n.nl, n.en) for n in view.not_judged}
         found += notices(folder, plan.profile, today, silent)
     return [visible(str(n).replace(": error[", ": notice[", 1)) for n in found]
 

@@ -45,6 +45,16 @@ def _expired(waiver: WaiverDef) -> Effect:
     )
 
 
+def _outside_profile(control: str, profile: str | None) -> Effect:
+    which_nl = f"profiel {profile}" if profile else "dit profiel"
+    which_en = f"profile {profile}" if profile else "this profile"
+    return Effect(
+        False,
+        f"maatregel {control} hoort niet bij {which_nl}",
+        f"control {control} is not part of {which_en}",
+    )
+
+
 def before_scan(
     waiver: WaiverDef, folder: SchoolFolder, profile: ResolvedProfile, today: date
 ) -> Effect | None:
@@ -54,11 +64,7 @@ def before_scan(
     if waiver.control is not None:
         control = waiver.control
         if control not in {c.id for c in profile.controls}:
-            return Effect(
-                False,
-                f"maatregel {control} hoort niet bij profiel {profile.id}",
-                f"control {control} is not part of profile {profile.id}",
-            )
+            return _outside_profile(control, profile.id)
         attested = folder.attestations.get(control)
         if (
             control in profile.not_applicable
@@ -83,16 +89,20 @@ def notices(
     folder: SchoolFolder,
     profile: ResolvedProfile,
     today: date,
-    silent: dict[str, str] | None = None,
+    silent: dict[str, tuple[str, str]] | None = None,
 ) -> list[Problem]:
     """validate's notices: every waiver that cannot take effect, at its place in waivers.yaml.
-    `silent`: checks that will give no verdict (as plan finds them), with the reason."""
+    `silent`: checks that will give no verdict (as plan finds them), with the reason (nl, en)."""
     out = []
     for waiver in folder.waivers:
         effect = before_scan(waiver, folder, profile, today)
         if effect is None and waiver.check is not None and waiver.check in (silent or {}):
-            reason = (silent or {})[waiver.check]
-            effect = Effect(False, reason, f"check {waiver.check} will give no verdict: {reason}")
+            nl, en = (silent or {})[waiver.check]
+            effect = Effect(
+                False,
+                f"controle {waiver.check} zal geen oordeel geven: {nl}",
+                f"check {waiver.check} will give no verdict: {en}",
+            )
         place = folder.waiver_places.get(waiver.scope)
         if effect is None or place is None:
             continue
@@ -176,11 +186,7 @@ def records(
             if control is not None and control.waiver is not None:
                 out.append(control.waiver)
                 continue
-            effect = Effect(
-                False,
-                f"maatregel {waiver.control} hoort niet bij dit profiel",
-                f"control {waiver.control} is not part of this profile",
-            )
+            effect = _outside_profile(waiver.control, None)
             if waiver.expires < today:
                 effect = _expired(waiver)
         else:
