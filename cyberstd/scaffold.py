@@ -69,6 +69,15 @@ not_applicable: []
 network:
   timeout: 10               # seconds per network operation
   # ca_bundle: certs/internal-ca.pem   # extra trusted CA for internal services
+
+# Who is staff and who is a pupil, which the identity exports cannot tell: the object ids of
+# the Entra ID groups that hold the staff and of those that hold only pupils, the domains of
+# the pupils' accounts and the pupils' organisational units in Google Workspace.
+# identity:
+#   staff_groups: [3f2a9c1e-5b7d-4e8f-a1c2-d3e4f5a6b7c8]
+#   pupil_groups: [9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a]
+#   pupil_domains: [leerling.example-school.be]
+#   pupil_org_units: [/Leerlingen]
 """
 
 WAIVERS_TEMPLATE = """\

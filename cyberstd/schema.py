@@ -401,6 +401,61 @@ class MailSettings(Strict):
     dkim_selectors: dict[HostName, list[Id]] = Field(default_factory=dict)
 
 
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _object_id(value: str) -> str:
+    text = value.strip().lower()
+    if not _GUID.match(text):
+        raise ValueError(
+            f"{value!r} is not a group's object id (a GUID such as "
+            "3f2a9c1e-5b7d-4e8f-a1c2-d3e4f5a6b7c8: Microsoft Entra admin center > Groups > "
+            "the group > Object ID); a group's name can change, its id cannot"
+        )
+    return text
+
+
+def _org_unit(value: str) -> str:
+    text = value.strip()
+    if not text.startswith("/") or any(ord(ch) < 32 for ch in text):
+        raise ValueError(
+            f"{value!r} is not an organisational unit path; write it as Google shows it in "
+            "orgUnitPath, starting with / (such as /Leerlingen)"
+        )
+    text = text.rstrip("/")
+    if not text:
+        raise ValueError("'/' is the top unit and holds every account; name the pupils' own units")
+    return text
+
+
+ObjectId = Annotated[str, AfterValidator(_object_id)]
+OrgUnitPath = Annotated[str, AfterValidator(_org_unit)]
+
+
+class IdentitySettings(Strict):
+    """Who is staff and who is a pupil: facts the identity exports name but cannot explain.
+
+    `staff_groups`: the Entra ID groups that together hold all staff (object ids);
+    `pupil_groups`: Entra ID groups that hold only pupils; `pupil_domains`: the domains the
+    pupils' accounts live on, when those are not the staff's; `pupil_org_units`: the
+    pupils' organisational units in Google Workspace (and everything below them)."""
+
+    staff_groups: list[ObjectId] | None = Field(default=None, min_length=1)
+    pupil_groups: list[ObjectId] | None = Field(default=None, min_length=1)
+    pupil_domains: list[HostName] | None = Field(default=None, min_length=1)
+    pupil_org_units: list[OrgUnitPath] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _apart(self) -> Self:
+        both = sorted(set(self.staff_groups or ()) & set(self.pupil_groups or ()))
+        if both:
+            raise ValueError(
+                f"group {both[0]} is in both staff_groups and pupil_groups; a group that holds "
+                "staff is no pupils' group"
+            )
+        return self
+
+
 class SchoolFile(Strict):
     school: SchoolInfo
     domains: list[HostName] = Field(default_factory=list)
@@ -411,6 +466,7 @@ class SchoolFile(Strict):
     not_applicable: list[SchoolNotApplicable] = Field(default_factory=list)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     profile: Id | None = None
 
 

@@ -1,6 +1,6 @@
 """`cyberstd collect m365`: what to read from Microsoft Graph and how to write it.
 
-Four reads, each written to `exports/m365/` in Graph's own response shape (a collection as
+Six reads, each written to `exports/m365/` in Graph's own response shape (a collection as
 `{"@odata.context": ..., "value": [every page]}`, the security defaults policy as the object
 Graph returns) plus `"cyberstdCollected": {"at": ..., "source": ...}`. Nothing is written
 until every read succeeded; each file is replaced atomically. Then school.yaml lists each file
@@ -30,7 +30,7 @@ from cyberstd.yamlsrc import load, writer_yaml
 
 EXPORT_DIR = "exports/m365"
 STAMP = "cyberstdCollected"
-USER_FIELDS = "id,displayName,userPrincipalName,accountEnabled,userType,createdDateTime"
+USER_FIELDS = "id,displayName,userPrincipalName,mail,accountEnabled,userType,createdDateTime"
 # Graph expands at most 20 related objects; a role with that many is read again in full.
 EXPAND_LIMIT = 20
 # Graph's answer when signInActivity is asked of a tenant without Entra ID P1/P2.
@@ -82,7 +82,24 @@ USERS = Resource(
     "users with their sign-in activity",
     "users",
 )
-RESOURCES = (SECURITY_DEFAULTS, CONDITIONAL_ACCESS, DIRECTORY_ROLES, USERS)
+# Domain.Read.All would do; Directory.Read.All, which the users need anyway, includes it.
+DOMAINS = Resource(
+    "entra-domains",
+    "domains.json",
+    "/domains",
+    ("Directory.Read.All",),
+    "domains",
+    "domains",
+)
+REGISTRATION = Resource(
+    "entra-registration-details",
+    "registration-details.json",
+    "/reports/authenticationMethods/userRegistrationDetails",
+    ("AuditLog.Read.All",),
+    "authentication methods registered per user",
+    "users",
+)
+RESOURCES = (SECURITY_DEFAULTS, CONDITIONAL_ACCESS, DIRECTORY_ROLES, USERS, DOMAINS, REGISTRATION)
 
 Progress = Callable[[str], None]
 
@@ -166,6 +183,19 @@ def _users(client: GraphClient, progress: Progress) -> tuple[dict[str, Any], str
     return client.get_all(path, USERS.permissions), path, note
 
 
+def _registration(client: GraphClient, progress: Progress) -> tuple[dict[str, Any], str | None]:
+    """Every user's registered methods; an empty list when the tenant has no Entra ID P1/P2
+    (the report needs it), so that the check says it cannot judge instead of judging none."""
+    try:
+        return client.get_all(REGISTRATION.path, REGISTRATION.permissions), None
+    except GraphAccessError as exc:
+        if exc.code != NON_PREMIUM:
+            raise
+    note = "the registration report is not available: the tenant has no Microsoft Entra ID P1 or P2"
+    progress(f"  {note}; writing an empty list")
+    return {"value": []}, note
+
+
 def fetch(
     client: GraphClient,
     resource: Resource,
@@ -177,6 +207,8 @@ def fetch(
     path, note = resource.path, None
     if resource is USERS:
         payload, path, note = _users(client, progress)
+    elif resource is REGISTRATION:
+        payload, note = _registration(client, progress)
     elif resource.collection:
         payload = client.get_all(resource.path, resource.permissions)
     else:

@@ -9,6 +9,7 @@ from cyberstd.parsers.base import Node
 from cyberstd.registry import ProbeContext, ProbeKind, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.rules.engine import RuleParams, evaluate
+from cyberstd.rules.facts import school_facts
 
 
 @probe(
@@ -29,7 +30,9 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
     `any_of` lists alternatives, possibly over other kinds. An empty population, like an
     empty selection, gives no pass: the finding is not applicable, saying why. With no export of
     the kind, the finding is not applicable; whether the control then needs an attestation
-    is up to its mapping (`attestation.required`).
+    is up to its mapping (`attestation.required`). What only the school knows (its domains,
+    which groups hold the staff) comes from school.yaml; a rule that depends on something
+    school.yaml does not declare is not applicable, saying what to declare.
     An export that cannot be parsed makes the finding an error that names the file and line.
 
     Evidence: `files` (path, kind, sha256), `expected`, and `items` (file, line, path,
@@ -52,7 +55,7 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
                 docs.setdefault(kind, []).append(parsed.tree)
     if problems:
         raise ExportError("; ".join(problems))
-    verdict = evaluate(params, docs, ctx.today)
+    verdict = evaluate(params, docs, ctx.today, school_facts(ctx.school))
     if verdict.status is FindingStatus.NOT_APPLICABLE and not files:
         verdict.message = f"the school lists no export of kind {' or '.join(params.kinds())}"
         verdict.message_nl = (

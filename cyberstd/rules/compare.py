@@ -19,6 +19,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cyberstd.parsers.base import Node
+from cyberstd.rules.facts import Assumed, FactRef
 from cyberstd.rules.select import SelectorError, compile_selector
 
 Scalar = str | int | float | bool | None
@@ -40,6 +41,10 @@ OPERATORS = (
     "present",
     "within_days",
     "older_than_days",
+    "under",
+    "not_under",
+    "in_domain",
+    "not_in_domain",
 )
 
 
@@ -54,19 +59,23 @@ class Condition(BaseModel):
 
     equals: Scalar = None
     not_equals: Scalar = None
-    in_: list[Scalar] | None = Field(default=None, alias="in")
-    not_in: list[Scalar] | None = None
+    in_: list[Scalar] | FactRef | None = Field(default=None, alias="in")
+    not_in: list[Scalar] | FactRef | None = None
     at_least: int | float | str | None = None
     at_most: int | float | str | None = None
     below: int | float | str | None = None
     above: int | float | str | None = None
     matches: str | None = None
     not_matches: str | None = None
-    contains: Scalar | list[Scalar] = None
-    not_contains: Scalar | list[Scalar] = None
+    contains: Scalar | list[Scalar] | FactRef = None
+    not_contains: Scalar | list[Scalar] | FactRef = None
     present: bool | None = None
     within_days: int | None = Field(default=None, ge=0)
     older_than_days: int | None = Field(default=None, ge=0)
+    under: list[str] | FactRef | None = None
+    not_under: list[str] | FactRef | None = None
+    in_domain: list[str] | FactRef | None = None
+    not_in_domain: list[str] | FactRef | None = None
     any: list[Condition] | None = Field(default=None, min_length=1)
     case_sensitive: bool = False
     # A selector, relative to the item a `where` judges, whose date takes the place of the
@@ -123,7 +132,8 @@ class Condition(BaseModel):
                 alts = word.join(f"({c.describe(lang)})" for c in self.any or [])
                 parts.append(f"{'één van' if lang == 'nl' else 'any of'} {alts}")
             elif lang == "nl":
-                value = _show(self._get(op), " of " if op in ("in", "not_in") else ", ")
+                either = op in ("in", "not_in", "under", "not_under", "in_domain", "not_in_domain")
+                value = _show(self._get(op), " of " if either else ", ")
                 parts.append(_NL[op].format(value))
             else:
                 parts.append(f"{op.replace('_', ' ')} {_show(self._get(op))}")
@@ -161,6 +171,10 @@ _NL = {
     "present": "aanwezig: {}",
     "within_days": "hoogstens {} dagen oud",
     "older_than_days": "meer dan {} dagen oud",
+    "under": "onder {}",
+    "not_under": "niet onder {}",
+    "in_domain": "op het domein {}",
+    "not_in_domain": "niet op het domein {}",
 }
 
 
@@ -310,7 +324,39 @@ def _contains(value: Any, wanted: Scalar | list[Scalar], cs: bool) -> bool:
 FUTURE_SLACK_DAYS = 1
 
 
+def _under(value: Any, paths: list[str], cs: bool) -> bool:
+    """A path at or below one of the paths (`/Leerlingen` holds `/Leerlingen/1A`, not
+    `/Leerlingen-oud`)."""
+    text = str(value).strip()
+    text = text if cs else text.casefold()
+    for path in paths:
+        base = path.strip().rstrip("/")
+        base = base if cs else base.casefold()
+        if not base or text == base or text.startswith(base + "/"):
+            return True
+    return False
+
+
+def _domain_of(value: Any) -> str:
+    """The domain of a mail address or user name (after the last @), or a host name itself."""
+    return str(value).strip().rpartition("@")[2].rstrip(".").casefold()
+
+
+def _in_domain(value: Any, domains: list[str]) -> bool:
+    """A mail address, user name or host name on one of the domains or below one."""
+    name = _domain_of(value)
+    for domain in domains:
+        d = domain.strip().rstrip(".").casefold()
+        if d and (name == d or name.endswith("." + d)):
+            return True
+    return False
+
+
 def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) -> bool:
+    if isinstance(expected, Assumed):  # an undeclared school fact: judged both ways
+        return expected.holds
+    if isinstance(expected, FactRef):
+        raise AssertionError(f"{expected} was not bound before judging")
     cs = cond.case_sensitive
     if op == "present":
         return absent(value) is not expected
@@ -347,6 +393,14 @@ def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) 
     if op == "not_contains":
         needles = expected if isinstance(expected, list) else [expected]
         return not any(_contains(value, n, cs) for n in needles)
+    if op == "under":
+        return all(_under(v, expected, cs) for v in _items(value))
+    if op == "not_under":
+        return not any(_under(v, expected, cs) for v in _items(value))
+    if op == "in_domain":
+        return all(_in_domain(v, expected) for v in _items(value))
+    if op == "not_in_domain":
+        return not any(_in_domain(v, expected) for v in _items(value))
     if op == "within_days":
         # A date more than a day after the run's day is no evidence of freshness (an export
         # judged --as-of a day before it was made); one day allows for time zones.

@@ -19,6 +19,7 @@ from typing import Any
 from cyberstd.parsers.base import Node
 from cyberstd.results import FindingStatus
 from cyberstd.rules.compare import Condition, ValueProblem, absent, as_date, as_number, never
+from cyberstd.rules.facts import Facts, bind_rule, describe_facts
 from cyberstd.rules.params import (
     Alternative,
     CountCondition,
@@ -53,6 +54,8 @@ class Verdict:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     message_nl: str = ""  # the same in Dutch (empty: only the English one exists)
+    # The school facts it could not be judged without (not_applicable until school.yaml has them).
+    undecided: tuple[str, ...] = ()
 
 
 def _located(exc: ValueProblem, node: Node) -> ValueProblem:
@@ -100,19 +103,18 @@ def _where_ok(rule: Filter, item: Node, today: dt.date) -> bool:
     return not rule.where_any or any(_all_hold(c, item, today) for c in rule.where_any)
 
 
-def _applies(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> bool:
-    pre = rule.only_if
-    if pre is None:
-        return True
-    for doc in docs:
-        found = select(doc, compile_selector(pre.select))
-        if not (
-            any(_holds(pre.expect, m.node, today) for m in found)
-            if found
-            else pre.expect.holds(None, today)
-        ):
-            return False
-    return True
+def _unmet(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Precondition | None:
+    """The first precondition some export does not meet, or None when the rule applies."""
+    for pre in rule.only_if:
+        for doc in docs:
+            found = select(doc, compile_selector(pre.select))
+            if not (
+                any(_holds(pre.expect, m.node, today) for m in found)
+                if found
+                else pre.expect.holds(None, today)
+            ):
+                return pre
+    return None
 
 
 def _where_value(item: Node, key: str) -> Any:
@@ -473,13 +475,13 @@ def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
     """Judge one rule body against the parsed exports of its kind."""
     what, wat = _what(rule, "en"), _what(rule, "nl")
     try:
-        if not _applies(rule, docs, today):
-            assert rule.only_if is not None
-            en, nl = _text(rule.only_if.about, "en"), _text(rule.only_if.about, "nl")
+        unmet = _unmet(rule, docs, today)
+        if unmet is not None:
+            en, nl = _text(unmet.about, "en"), _text(unmet.about, "nl")
             return Verdict(
                 FindingStatus.NOT_APPLICABLE,
                 f"{what}: not judged: {en}",
-                {"only_if": rule.only_if.select},
+                {"only_if": unmet.select},
                 f"{wat}: niet beoordeeld: {nl or en}",
             )
         selected = _selected(rule, docs)
@@ -495,20 +497,76 @@ def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
         )
 
 
+def _decisive(a: Verdict, b: Verdict) -> list[dict[str, Any]]:
+    """The evidence items on which two verdicts differ: kept by one only, or judged apart."""
+
+    def keyed(v: Verdict) -> dict[tuple[Any, Any], dict[str, Any]]:
+        return {(it.get("file"), it.get("path")): it for it in v.evidence.get("items", [])}
+
+    ka, kb = keyed(a), keyed(b)
+    out = [it for k, it in ka.items() if k not in kb or kb[k].get("ok") != it.get("ok")]
+    return out + [it for k, it in kb.items() if k not in ka]
+
+
+def judge_with_facts(rule: RuleBody, docs: Sequence[Node], today: dt.date, facts: Facts) -> Verdict:
+    """Judge a rule body whose conditions may name school facts (see facts.py).
+
+    A fact the school does not declare is judged both ways; when the verdicts differ, the
+    finding is not applicable, naming what to declare and the items it decides on."""
+    low, missing = bind_rule(rule, facts)
+    if not missing:
+        return judge(low, docs, today)
+    v_low = judge(low, docs, today)
+    v_high = judge(bind_rule(rule, facts, missing)[0], docs, today)
+    if v_low.status is v_high.status:
+        return v_low
+    for v in (v_low, v_high):
+        if v.status is FindingStatus.ERROR:
+            return v
+    # Name the facts that decide it on their own (all of them when only together).
+    alone = set()
+    for fact in missing:
+        if judge(bind_rule(rule, facts, {fact})[0], docs, today).status is not v_low.status:
+            alone.add(fact)
+    missing = alone or missing
+    items = _decisive(v_low, v_high)
+    names = ", ".join(str(it.get("label") or _where(it)) for it in items[:10])
+    names += " ..." if len(items) > 10 else ""
+    on, over = (
+        (f", which decide on: {names}", f", en die beslissen over: {names}") if names else ("", "")
+    )
+    return Verdict(
+        FindingStatus.NOT_APPLICABLE,
+        f"{_what(rule, 'en')}: not judged: school.yaml does not declare "
+        f"{describe_facts(missing, 'en')}{on}",
+        {"undeclared": sorted(missing), "items": items[:MAX_ITEMS]},
+        f"{_what(rule, 'nl')}: niet beoordeeld: school.yaml vermeldt "
+        f"{describe_facts(missing, 'nl')} niet{over}",
+        undecided=tuple(sorted(missing)),
+    )
+
+
 def _nl(v: Verdict) -> str:
     return v.message_nl or v.message
 
 
-def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.date) -> Verdict:
-    """Judge a rule (or its parts) against parsed exports by kind.
+def evaluate(
+    params: RuleParams,
+    docs: Mapping[str, Sequence[Node]],
+    today: dt.date,
+    facts: Facts | None = None,
+) -> Verdict:
+    """Judge a rule (or its parts) against parsed exports by kind, with what the school
+    declares about itself (`facts`; none given: nothing declared).
 
     `any_of` holds when one part holds; `all_of` when every part that has exports holds. A part
-    whose kind has no export is left out; with no part left, the rule is not applicable."""
+    whose kind has no export is left out; with no part left, the rule is not applicable. A part
+    that needs an undeclared fact makes the rule not applicable unless another part decides it."""
     verdicts: list[tuple[Alternative, Verdict]] = []
     for alt in params.alternatives():
         kind = alt.kind or params.kind
         if docs.get(kind):
-            verdicts.append((alt, judge(alt, docs[kind], today)))
+            verdicts.append((alt, judge_with_facts(alt, docs[kind], today, facts or {})))
     if not verdicts:
         kinds = " or ".join(params.kinds())
         soorten = " of ".join(params.kinds())
@@ -540,10 +598,17 @@ def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.d
         return "; ".join(v.message for v in vs), "; ".join(_nl(v) for v in vs)
 
     every = [v for _, v in verdicts]
+    undecided = [v for v in every if v.undecided]
+    facts_needed = tuple(sorted({n for v in undecided for n in v.undecided}))
+    if facts_needed:
+        evidence["undeclared"] = list(facts_needed)
     if mode == "any_of":
         passed = [v for v in every if v.status is FindingStatus.PASS]
         if passed:
             return Verdict(FindingStatus.PASS, passed[0].message, evidence, _nl(passed[0]))
+        if undecided:  # no part holds as declared, but one may once school.yaml says more
+            text, tekst = joined(undecided + [v for v in every if not v.undecided])
+            return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst, facts_needed)
         text, tekst = joined(every)
         if all(s is FindingStatus.NOT_APPLICABLE for s in statuses):
             return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst)
@@ -559,6 +624,9 @@ def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.d
         if status in statuses:
             text, tekst = joined([v for v in every if v.status is status])
             return Verdict(status, text, evidence, tekst)
+    if undecided:
+        text, tekst = joined(undecided)
+        return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst, facts_needed)
     judged = [v for v in every if v.status is FindingStatus.PASS]
     if not judged:
         return Verdict(FindingStatus.NOT_APPLICABLE, every[0].message, evidence, _nl(every[0]))

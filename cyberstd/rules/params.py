@@ -205,11 +205,11 @@ class RuleBody(Filter):
 
     `where`: conditions an item must all meet; `where_any`: sets of conditions of which an
     item must meet one set (an OR across fields, e.g. "operator AND, or MFA as the only grant");
-    `only_if`: a precondition on the export (data the rule needs); `population` and
+    `only_if`: preconditions on the export (data the rule needs), one or a list; `population` and
     `covered_by` (with `count`): what a share is taken of, and what makes up for an item."""
 
     select: list[str] | None = None
-    only_if: Precondition | None = None
+    only_if: list[Precondition] = Field(default_factory=list)
     population: Population | None = None
     covered_by: Cover | None = None
     expect: Condition | None = None
@@ -224,6 +224,11 @@ class RuleBody(Filter):
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @field_validator("only_if", mode="before")
+    @classmethod
+    def _preconditions(cls, v: Any) -> Any:
+        return [] if v is None else [v] if isinstance(v, dict) else v
 
     @field_validator("select")
     @classmethod

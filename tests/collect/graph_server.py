@@ -1,6 +1,6 @@
 """A local stand-in for the Microsoft identity platform and Microsoft Graph, on 127.0.0.1.
 
-It answers the client-credentials token request and the four Graph reads of `cyberstd
+It answers the client-credentials token request and the six Graph reads of `cyberstd
 collect m365` in Graph's JSON shapes (`@odata.context`, `value`, `@odata.nextLink` paging,
 `$expand=members` cut at 20, error objects), and can be told to misbehave: answer a route with
 queued faults first (429/503 with Retry-After, a dropped connection), refuse a route with
@@ -57,6 +57,7 @@ def make_users(count: int) -> list[dict[str, Any]]:
                 if i >= 3
                 else ["Directie", "ICT", "Secretariaat"][i],
                 "userPrincipalName": f"user{i}@sint-voorbeeld.be",
+                "mail": None if i == 1 else f"user{i}@sint-voorbeeld.be",
                 "accountEnabled": i % 17 != 0 or i == 0,
                 "userType": "Guest" if i % 50 == 49 else "Member",
                 "createdDateTime": "2021-09-01T07:30:00Z",
@@ -178,6 +179,42 @@ POLICIES = [
         "grantControls": {"operator": "OR", "builtInControls": ["block"]},
     },
 ]
+
+
+DOMAINS = [
+    {
+        "authenticationType": "Managed",
+        "availabilityStatus": None,
+        "id": name,
+        "isAdminManaged": True,
+        "isDefault": name == "sint-voorbeeld.be",
+        "isInitial": name.endswith(".onmicrosoft.com"),
+        "isRoot": True,
+        "isVerified": True,
+        "supportedServices": ["Email", "OfficeCommunicationsOnline"],
+    }
+    for name in ("sint-voorbeeld.be", "sintvoorbeeld.onmicrosoft.com")
+]
+
+
+def registration(user: dict[str, Any], index: int) -> dict[str, Any]:
+    """A user's row of the registration report (userRegistrationDetails)."""
+    registered = index % 3 != 2
+    return {
+        "id": user["id"],
+        "userPrincipalName": user["userPrincipalName"],
+        "userDisplayName": user["displayName"],
+        "isAdmin": index < 2,
+        "isSsprRegistered": registered,
+        "isSsprEnabled": True,
+        "isSsprCapable": registered,
+        "isMfaRegistered": registered,
+        "isMfaCapable": registered,
+        "isPasswordlessCapable": False,
+        "lastUpdatedDateTime": "2026-02-28T22:10:05.1234567Z",
+        "methodsRegistered": ["microsoftAuthenticatorPush"] if registered else [],
+        "userType": user["userType"].lower(),
+    }
 
 
 def _graph_error(code: str, message: str) -> dict[str, Any]:
@@ -329,6 +366,8 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1.0/identity/conditionalAccess/policies": "policies",
             "/v1.0/directoryRoles": "roles",
             "/v1.0/users": "users",
+            "/v1.0/domains": "domains",
+            "/v1.0/reports/authenticationMethods/userRegistrationDetails": "registration",
         }
         if path in routes:
             return routes[path]
@@ -380,17 +419,31 @@ class _Handler(BaseHTTPRequestHandler):
     def _get_users(self, path: str, query: dict[str, str]) -> None:
         fields = query.get("$select", "").split(",")
         if "signInActivity" in fields and not self.state.premium:
-            self._send(
-                403,
-                _graph_error(
-                    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-                    "Neither tenant is B2C or tenant doesn't have premium license",
-                ),
-            )
+            self._non_premium()
             return
         users = [{k: u[k] for k in fields if k in u} for u in self.state.users]
         context = f"users({','.join(fields)})" if query.get("$select") else "users"
         self._page(path, query, users, context, self.state.foreign_next_link or self.base)
+
+    def _non_premium(self) -> None:
+        self._send(
+            403,
+            _graph_error(
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+            ),
+        )
+
+    def _get_domains(self, path: str, query: dict[str, str]) -> None:
+        self._send(200, {"@odata.context": f"{self.base}/v1.0/$metadata#domains", "value": DOMAINS})
+
+    def _get_registration(self, path: str, query: dict[str, str]) -> None:
+        if not self.state.premium:
+            self._non_premium()
+            return
+        rows = [registration(u, i) for i, u in enumerate(self.state.users)]
+        context = "reports/authenticationMethods/userRegistrationDetails"
+        self._page(path, query, rows, context, self.base)
 
     def _page(
         self, path: str, query: dict[str, str], items: list[Any], context: str, next_base: str

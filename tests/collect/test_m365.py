@@ -48,6 +48,8 @@ FILES = {
     "conditional-access.json": "entra-conditional-access",
     "directory-roles.json": "entra-directory-roles",
     "users.json": "entra-users",
+    "domains.json": "entra-domains",
+    "registration-details.json": "entra-registration-details",
 }
 FIXED_NOW = dt.datetime(2026, 3, 1, 9, 30, 15, tzinfo=dt.UTC)
 
@@ -159,7 +161,7 @@ def test_collects_every_resource_in_graph_shape(
         assert stamp["source"].startswith("/v1.0/")
         assert "127.0.0.1" not in stamp["source"]
     assert read(school, "users.json")["cyberstdCollected"]["source"] == (
-        "/v1.0/users?$select=id,displayName,userPrincipalName,accountEnabled,userType,"
+        "/v1.0/users?$select=id,displayName,userPrincipalName,mail,accountEnabled,userType,"
         "createdDateTime,signInActivity"
     )
     policies = read(school, "conditional-access.json")
@@ -171,6 +173,23 @@ def test_collects_every_resource_in_graph_shape(
     assert policies["value"][0]["grantControls"]["builtInControls"] == ["mfa"]
     assert any("signing in to tenant" in line for line in rec.lines)
     assert any("reading users" in line for line in rec.lines)
+    users = read(school, "users.json")["value"]
+    assert users[0]["mail"] == "user0@sint-voorbeeld.be" and users[1]["mail"] is None
+    domains = read(school, "domains.json")
+    assert domains["@odata.context"].endswith("$metadata#domains")
+    assert [(d["id"], d["isVerified"]) for d in domains["value"]] == [
+        ("sint-voorbeeld.be", True),
+        ("sintvoorbeeld.onmicrosoft.com", True),
+    ]
+    details = read(school, "registration-details.json")
+    assert details["@odata.context"].endswith(
+        "$metadata#reports/authenticationMethods/userRegistrationDetails"
+    )
+    assert details["cyberstdCollected"]["source"] == (
+        "/v1.0/reports/authenticationMethods/userRegistrationDetails"
+    )
+    assert len(details["value"]) == 250  # three pages, merged
+    assert details["value"][2]["isMfaRegistered"] is False
 
 
 def test_paging_merges_three_pages_of_users(
@@ -226,6 +245,21 @@ def test_tenant_without_premium_licence_gets_users_without_sign_in_activity(
     assert "P1 or P2" in users["cyberstdCollected"]["note"]
     assert "signInActivity" not in users["cyberstdCollected"]["source"]
     assert any("signInActivity not available" in line for line in rec.lines)
+    # The registration report needs P1/P2 too: an empty list, saying why, and no failed run.
+    details = read(school, "registration-details.json")
+    assert details["value"] == []
+    assert "P1 or P2" in details["cyberstdCollected"]["note"]
+    assert any("registration report is not available" in line for line in rec.lines)
+
+
+def test_a_refused_registration_report_is_still_an_error(
+    graph: GraphHTTPServer, env: dict[str, str], school: Path
+) -> None:
+    # Only the licence answer means "no report"; a missing permission stops the run.
+    graph.state.deny["registration"] = 403
+    with pytest.raises(GraphAccessError, match=r"AuditLog\.Read\.All"):
+        run(school, env)
+    assert not (school / "exports" / "m365").exists()
 
 
 # --- throttling and retries -------------------------------------------------------------------
@@ -324,6 +358,8 @@ def test_retry_after(value: str | None, seconds: float | None) -> None:
         ("policies", 403, "Policy.Read.All"),
         ("defaults", 403, "Policy.Read.All"),
         ("users", 403, "AuditLog.Read.All"),
+        ("domains", 403, "Directory.Read.All"),
+        ("registration", 403, "AuditLog.Read.All"),
     ],
 )
 def test_refused_resource_names_the_permission(

@@ -55,6 +55,22 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
     }),
     "entra/users-signin-activity.json": ("entra-users", {
         "entra.stale-accounts": (F, "2 enabled accounts"),
+        "entra.mail-own-domain": (NA, "collect it again"),  # no mail selected
+    }),
+    "entra/users-with-mail.json": ("entra-users", {
+        "entra.mail-own-domain": (NA, "does not declare the school's domains"),
+    }),
+    "entra/ca-policies-staff-group.json": ("entra-conditional-access", {
+        "entra.mfa-all-users": (NA, "(identity.staff_groups), which decide on: MFA - Personeel"),
+        "entra.mfa-admins": (F, ""),  # a staff group need not hold the admin accounts
+        "entra.legacy-auth-blocked": (P, ""),
+    }),
+    "entra/domains-graph.json": ("entra-domains", {
+        "entra.domain-verified": (NA, "does not declare the school's domains"),
+    }),
+    "entra/registration-details-graph.json": ("entra-registration-details", {
+        # the administrators are registered; whether the others are pupils only school.yaml says
+        "entra.mfa-registered": (NA, "ellen.maertens@sintjorisinstituut.test, jens.vandamme@"),
     }),
     "entra/ca-policies-graph.json": ("entra-conditional-access", {
         "entra.mfa-all-users": (F, "excluding no locations"),  # AllTrusted and a group excluded
@@ -143,13 +159,58 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "google.2sv-staff": (P, ""),
         "google.2sv-admins": (P, ""),
         "google.admin-count": (P, ""),
+        "google.break-glass": (P, "2 active super administrators"),
+        "google.mail-own-domain": (NA, "does not declare the school's domains"),
         "google.stale-accounts": (P, ""),  # the archived teacher cannot sign in
     }),
     "google/users-page1.json": ("google-users", {  # one page of several: no pass on it
         "google.admin-count": (NA, "one page of several"),
+        "google.break-glass": (NA, "one page of several"),
         "google.2sv-staff": (NA, "one page of several"),
         "google.stale-accounts": (NA, "one page of several"),
     }),
+}  # fmt: skip
+# The same files judged with what the school's school.yaml declares: file -> (kind, facts,
+# {check: (verdict, words the message must hold)}).
+SINT_JORIS = {"domains": ["sintjorisinstituut.test"]}
+WITH_SCHOOL_YAML: dict[str, list[tuple[str, dict[str, list[str]], dict[str, tuple[FindingStatus, str]]]]] = {
+    "entra/ca-policies-staff-group.json": [
+        ("entra-conditional-access", {"identity.staff_groups": ["b2f4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b"]},
+         {"entra.mfa-all-users": (P, "MFA - Personeel"), "entra.mfa-admins": (F, "")}),
+        # the staff is another group: the policy for "Personeel" does not cover it
+        ("entra-conditional-access", {"identity.staff_groups": ["5e8d2c71-0b9a-4e3f-a6d4-c2b1a0f9e8d7"]},
+         {"entra.mfa-all-users": (F, "none of the alternatives holds")}),
+    ],
+    "entra/ca-policies-graph.json": [
+        # the excluded group holds only pupils, but the school's network is still left out
+        ("entra-conditional-access", {"identity.pupil_groups": ["5e8d2c71-0b9a-4e3f-a6d4-c2b1a0f9e8d7"]},
+         {"entra.mfa-all-users": (F, "excluding no locations")}),
+    ],
+    "entra/users-with-mail.json": [
+        # the scanner's mailbox on .onmicrosoft.com; the disabled shared mailbox, the guest
+        # with its own address and the accounts without a mailbox are not counted
+        ("entra-users", SINT_JORIS,
+         {"entra.mail-own-domain": (F, "1 enabled member accounts with a mail address outside "
+                                       "school.yaml's domains, where at most 0 are expected: "
+                                       "scanner@sintjorisinstituut.onmicrosoft.com")}),
+    ],
+    "entra/domains-graph.json": [
+        ("entra-domains", SINT_JORIS,
+         {"entra.domain-verified": (F, "1 unverified domains of the school, where at most 0 are "
+                                       "expected: leerlingen.sintjorisinstituut.test")}),
+    ],
+    "entra/registration-details-graph.json": [
+        ("entra-registration-details", {"identity.pupil_domains": ["leerlingen.sintjorisinstituut.test"]},
+         {"entra.mfa-registered": (F, "where at most 0 are expected: ellen.maertens@sintjorisinstituut.test")}),
+    ],
+    "google/users-all-2sv.json": [
+        ("google-users", {"domains": ["sintvictor-kortenbeek.test"]},
+         {"google.mail-own-domain": (P, "0 active accounts"),
+          "google.2sv-staff": (P, "")}),
+        # declared pupils' units replace the usual names: /Leerlingen is then counted as staff
+        ("google-users", {"identity.pupil_org_units": ["/Klassen"]},
+         {"google.2sv-staff": (F, "ruben.smets@leerling.sintvictor-kortenbeek.test")}),
+    ],
 }  # fmt: skip
 REFUSED = {
     "entra/directory-role-members-only.json": ("entra-directory-roles", "$expand=members"),
@@ -173,7 +234,9 @@ def catalog() -> Catalog:
     return found
 
 
-def _verdict(catalog: Catalog, file: str, kind: str, check: str) -> Verdict:
+def _verdict(
+    catalog: Catalog, file: str, kind: str, check: str, facts: dict[str, list[str]] | None = None
+) -> Verdict:
     store = ExportStore(catalog.kinds)
     export = ExportFile(CORPUS / file, file, kind)
     parsed = store.parsed(export)
@@ -181,7 +244,7 @@ def _verdict(catalog: Catalog, file: str, kind: str, check: str) -> Verdict:
     params = RuleParams.model_validate(catalog.checks[check].params)
     kinds = {k: [parsed.tree] for k in params.kinds() if k == kind}
     assert kinds, (check, kind)
-    return evaluate(params, kinds, DAY)
+    return evaluate(params, kinds, DAY, facts)
 
 
 CASES = [(f, kind, c, *v) for f, (kind, checks) in EXPECTED.items() for c, v in checks.items()]
@@ -192,6 +255,29 @@ def test_verdict(
     catalog: Catalog, file: str, kind: str, check: str, status: FindingStatus, words: str
 ) -> None:
     verdict = _verdict(catalog, file, kind, check)
+    assert verdict.status is status, verdict.message
+    assert words in verdict.message
+
+
+SCHOOL_CASES = [
+    (f, kind, facts, c, *v)
+    for f, cases in WITH_SCHOOL_YAML.items()
+    for kind, facts, checks in cases
+    for c, v in checks.items()
+]
+
+
+@pytest.mark.parametrize(("file", "kind", "facts", "check", "status", "words"), SCHOOL_CASES)
+def test_verdict_with_what_school_yaml_declares(
+    catalog: Catalog,
+    file: str,
+    kind: str,
+    facts: dict[str, list[str]],
+    check: str,
+    status: FindingStatus,
+    words: str,
+) -> None:
+    verdict = _verdict(catalog, file, kind, check, facts)
     assert verdict.status is status, verdict.message
     assert words in verdict.message
 

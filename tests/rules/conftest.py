@@ -31,12 +31,26 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "entra-conditional-access": ("entra", "conditional-access.json"),
     "entra-directory-roles": ("entra", "directory-roles.json"),
     "entra-users": ("entra", "users.json"),
+    "entra-domains": ("entra", "domains.json"),
+    "entra-registration-details": ("entra", "registration-details.json"),
     "google-users": ("google", "google-users.json"),
     "wifi-controller": ("wifi", "wlanconf.json"),
     "intune-devices": ("intune", "intune-devices.csv"),
     "backup-report": ("backup", "backup-report.csv"),
     "device-inventory": ("inventory", "inventory-devices.csv"),
     "application-inventory": ("inventory", "applications.csv"),
+}
+
+# What the sample school (Sint-Jozef) declares in its school.yaml: its domain, the Entra ID
+# groups of its staff and pupils, the domain and organisational unit of its pupils.
+STAFF_GROUP = "0b6d1f3a-5c7e-4a9b-8d2f-6e4c3b2a1f09"
+PUPIL_GROUP = "9e2c4a6b-8d0f-4e1a-b3c5-7d9f1e3a5c7b"
+SCHOOL_FACTS: dict[str, list[str] | None] = {
+    "domains": ["sintjozef.be"],
+    "identity.staff_groups": [STAFF_GROUP],
+    "identity.pupil_groups": [PUPIL_GROUP],
+    "identity.pupil_domains": ["leerling.sintjozef.be"],
+    "identity.pupil_org_units": ["/Leerlingen"],
 }
 
 # Secrets written into the samples; none may reach a verdict.
@@ -99,11 +113,13 @@ def run_check(
     check_id: str,
     variant: str | Mapping[str, Sequence[Node]],
     kinds: Sequence[str] | None = None,
+    facts: Mapping[str, list[str] | None] | None = None,
 ) -> Verdict:
-    """Evaluate a catalog check on the good/bad samples (or on given trees) on TODAY."""
+    """Evaluate a catalog check on the good/bad samples (or on given trees) on TODAY, with what
+    a school.yaml declares (`facts`; none: nothing declared, as in a baseline)."""
     params = check_params(catalog, check_id)
     docs = docs_for(catalog, params, variant, kinds) if isinstance(variant, str) else variant
-    return evaluate(params, docs, TODAY)
+    return evaluate(params, docs, TODAY, facts)
 
 
 def evidence_items(evidence: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

@@ -4,7 +4,8 @@ good sample, the same export with everything the check looks at removed never pa
 What the rule selects (every selector of every alternative, and the `only_if` data) is cut out
 of the parsed tree, as if the vendor's export had left that section out (a partial backup, a
 VDOM without administrators, a controller without networks, a CSV without rows). The verdict
-may then be not applicable, fail or error, with its reason, but never pass.
+may then be not applicable, fail or error, with its reason, but never pass. The checks are
+judged with what the sample school declares in its school.yaml (its domain, its groups).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from cyberstd.parsers.base import Node
 from cyberstd.results import FindingStatus
 from cyberstd.rules.engine import RuleParams, evaluate
 from cyberstd.rules.select import compile_selector, select
-from tests.rules.conftest import SAMPLES, TODAY, check_params, parse_kind, sample
+from tests.rules.conftest import SAMPLES, SCHOOL_FACTS, TODAY, check_params, parse_kind, sample
 from tests.rules.test_checks_devices import SAMPLES as DEVICE_SAMPLES
 
 
@@ -75,13 +76,13 @@ def test_nothing_to_judge_is_never_a_pass(catalog: Catalog) -> None:
         ):
             continue  # a top-level setting with the program's default (sshd): nothing to cut
         docs = {k: [parse_kind(catalog, k, p)] for k in params.kinds() if (p := _good(k))}
-        if evaluate(params, docs, TODAY).status is not FindingStatus.PASS:
+        if evaluate(params, docs, TODAY, SCHOOL_FACTS).status is not FindingStatus.PASS:
             continue  # a good sample that does not pass proves nothing here
         for trees in docs.values():
             for tree in trees:
                 doomed = {id(m.node) for steps in _targets(params) for m in select(tree, steps)}
                 _cut(tree, doomed)
-        verdict = evaluate(params, docs, TODAY)
+        verdict = evaluate(params, docs, TODAY, SCHOOL_FACTS)
         assert verdict.status is not FindingStatus.PASS, (check_id, verdict.message)
         judged += 1
     assert judged >= 30
