@@ -109,6 +109,8 @@ class RuleBody(ProbeParams):
     default: Scalar = None
     missing: Literal["fail", "pass", "not_applicable"] = "fail"
     label: str | None = None
+    # (count) a value shown beside each counted item's name in messages: the unknown word.
+    show: str | None = None
     about: str | dict[str, str] | None = None  # text, or {nl: ..., en: ...}
 
     @field_validator("select", mode="before")
@@ -143,7 +145,7 @@ class RuleBody(ProbeParams):
                 _selector(key)
         return v
 
-    @field_validator("label")
+    @field_validator("label", "show")
     @classmethod
     def _label(cls, v: str | None) -> str | None:
         return _selector(v) if v is not None else v
@@ -155,6 +157,8 @@ class RuleBody(ProbeParams):
             raise ValueError("give exactly one of 'expect' or 'count'")
         if self.reduce is not None and self.expect is None:
             raise ValueError("'reduce' goes with 'expect'")
+        if self.show is not None and self.count is None:
+            raise ValueError("'show' goes with 'count'")
 
 
 class Alternative(RuleBody):
@@ -359,7 +363,12 @@ def _judge_count(rule: RuleBody, found: list[Match]) -> Verdict:
         if rule.where:  # the values that made the item count: what an auditor re-checks
             it["actual"] = {key: _where_value(m.node, key) for key in rule.where}
     evidence = {"count": n, "expected": f"count {rule.count.describe()}", "items": items}
-    names = ", ".join(it.get("label") or _where(it) for it in items[:10])
+
+    def name(it: dict[str, Any], m: Match) -> str:
+        shown = f" ({_short(_where_value(m.node, rule.show))!r})" if rule.show else ""
+        return str(it.get("label") or _where(it)) + shown
+
+    names = ", ".join(name(it, m) for it, m in zip(items[:10], found, strict=False))
     listed = f": {names}" + (" ..." if n > 10 else "") if n else ""
     want, wil = rule.count.describe(), rule.count.describe("nl")
     if rule.count.holds(n):
