@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cyberstd import __version__
 from cyberstd.catalog import display_path
 from cyberstd.errors import CyberstdError
-from cyberstd.kinds import ExportKind
+from cyberstd.kinds import ExportKind, normalise
 from cyberstd.outputs import write_atomic
 from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import REDACTED, Node, ParseError, Source, decode
@@ -232,10 +232,19 @@ def _lines(node: Node, display: str, parts: list[str], out: dict[str, int | str]
             _lines(child, display, [*parts, str(index)], out)
 
 
-def redacted_export(data: bytes, path: Path, display: str, kind_id: str, fmt: str | None) -> bytes:
+def redacted_export(
+    data: bytes,
+    path: Path,
+    display: str,
+    kind_id: str,
+    fmt: str | None,
+    kind: ExportKind | None = None,
+) -> bytes:
     """An export as its rules read it, for a bundle: the parsed tree with every secret
-    replaced by REDACTED (the parsers' own redaction), the line of every value, and the
-    sha256 of the original. An export that cannot be parsed gives its error, not its text."""
+    replaced by REDACTED (the parsers' own redaction), in its kind's shape (a CSV's columns
+    also under the names the rules use, with `fields` saying which header gave each), the line
+    of every value, and the sha256 of the original. An export that cannot be parsed gives its
+    error, not its text."""
     body: dict[str, Any] = {
         "export": display,
         "kind": kind_id,
@@ -250,6 +259,8 @@ def redacted_export(data: bytes, path: Path, display: str, kind_id: str, fmt: st
     try:
         source = Source(path=path, display=display, text=decode(data, display), data=data)
         tree = parse_source(source, fmt)
+        if kind is not None:
+            tree = normalise(kind, tree)
     except ParseError as exc:
         body["error"] = str(exc)
         return _dump(body, sort_keys=False)
@@ -300,7 +311,7 @@ def _export_files(
         name += REDACTED_SUFFIX
         kind = policy.kinds.get(export.kind)
         fmt = kind.format if kind is not None else None
-        add[name] = redacted_export(data, path, display, export.kind, fmt)
+        add[name] = redacted_export(data, path, display, export.kind, fmt, kind)
         originals[name] = (recorded, len(data))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
+import unicodedata
 from pathlib import Path
 from typing import Self
 
@@ -20,6 +21,16 @@ from cyberstd.schema import Id, LocalText, Strict
 
 HEAD_BYTES = 16384
 _WILD = re.compile(r"[*?\[]")
+# The name a rule uses for a CSV column (`hostname`, `last_seen`).
+_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
+FIELDS = "fields"
+
+
+def header_key(name: str) -> str:
+    """A column header as it is compared with a kind's column names: without case, accents,
+    spaces or punctuation, so that "IP-adres", "ip adres" and "ip_adres" are one name."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return re.sub(r"[^0-9a-z]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 class Detect(Strict):
@@ -63,6 +74,31 @@ class ExportKind(Strict):
     # Selectors that mark an export as one page of several (Graph's @odata.nextLink): such an
     # export is refused, since a check on part of the accounts could pass on what it misses.
     incomplete_if: list[str] = Field(default_factory=list)
+    # CSV only: the name a rule uses for a column, and the headers that mean it in the exports
+    # schools really have (Intune's, Dutch ones); the first header of the list that the file
+    # has is the one read. See `normalise`.
+    column_names: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("column_names")
+    @classmethod
+    def _column_names(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        owner: dict[str, str] = {}
+        for name, headers in v.items():
+            if not _FIELD.match(name):
+                raise ValueError(f"column name {name!r}: use lowercase letters, digits and _")
+            for header in (name, *headers):
+                key = header_key(header)
+                if not key:
+                    raise ValueError(f"header {header!r} of {name!r} has no letters or digits")
+                if owner.setdefault(key, name) != name:
+                    raise ValueError(
+                        f"header {header!r} is listed for both {owner[key]!r} and {name!r}"
+                    )
+        return v
+
+    def headers_for(self, name: str) -> list[str]:
+        """The headers that count as column `name` (the name itself first)."""
+        return [name, *self.column_names.get(name, [])]
 
 
 def incomplete(kind: ExportKind, tree: Node) -> str | None:
@@ -75,9 +111,48 @@ def incomplete(kind: ExportKind, tree: Node) -> str | None:
     return None
 
 
+def _csv_fields(kind: ExportKind, tree: Node) -> Node:
+    """A CSV export with its columns under the names the rules use: `fields` maps each name to
+    the header the file has for it (at the header's line), and every row holds the cell under
+    that name too (the same node, so evidence keeps its file and line)."""
+    columns, rows = tree.get("columns"), tree.get("rows")
+    if columns is None or rows is None or not isinstance(columns.value, list):
+        return tree
+    by_key: dict[str, Node] = {}
+    for header in columns.value:
+        by_key.setdefault(header_key(str(header.value)), header)
+    fields: dict[str, Node] = {}
+    for name in kind.column_names:
+        found = next(
+            (by_key[k] for k in map(header_key, kind.headers_for(name)) if k in by_key), None
+        )
+        if found is not None:
+            fields[name] = found
+    aliased: list[Node] = []
+    for row in rows.value if isinstance(rows.value, list) else []:
+        cells = dict(row.value) if isinstance(row.value, dict) else {}
+        for name, header in fields.items():
+            cell = row.get(str(header.value))
+            if row.get(name) is None and cell is not None:
+                cells[name] = cell
+        aliased.append(Node(cells, row.file, row.line))
+    return Node(
+        {
+            **tree.value,
+            "rows": Node(aliased, rows.file, rows.line),
+            FIELDS: Node(fields, columns.file, columns.line),
+        },
+        tree.file,
+        tree.line,
+    )
+
+
 def normalise(kind: ExportKind, tree: Node) -> Node:
     """An export in its kind's usual shape: a bare list, or a single item, put under the
-    kind's `collection` key. Anything else is returned as it is."""
+    kind's `collection` key; a CSV export with its `column_names` (see `_csv_fields`).
+    Anything else is returned as it is."""
+    if kind.column_names and isinstance(tree.value, dict):
+        return _csv_fields(kind, tree)
     if kind.collection is None:
         return tree
     if isinstance(tree.value, list):
@@ -166,5 +241,12 @@ def missing_parts(kind: ExportKind, tree: Node) -> list[str]:
             if header and isinstance(header.value, list)
             else set()
         )
-        out += [f"column {c!r}" for c in kind.columns if c.casefold() not in have]
+        fields = tree.get(FIELDS)
+        if fields is not None and isinstance(fields.value, dict):
+            have |= set(fields.value)
+        for c in kind.columns:
+            if c.casefold() not in have:
+                also = kind.column_names.get(c, [])
+                named = f" (or one of: {', '.join(also[:8])}{', ...' if len(also) > 8 else ''})"
+                out.append(f"column {c!r}{named if also else ''}")
     return out

@@ -271,13 +271,17 @@ class PortResult:
 
 @dataclass(frozen=True)
 class HostResult:
-    """One host of a scan: its state, whether nmap gave up on it, and its ports."""
+    """One host of a scan: its state, whether nmap gave up on it, and its ports; the MAC
+    address when nmap saw one (a ping sweep on the local network, as root) and the names nmap
+    reported for it (none with -n)."""
 
     address: str
     state: str
     reason: str = ""
     timed_out: bool = False
     ports: tuple[PortResult, ...] = ()
+    mac: str = ""
+    hostnames: tuple[str, ...] = ()
 
     def open_ports(self) -> tuple[PortResult, ...]:
         return tuple(p for p in self.ports if p.state is PortState.OPEN)
@@ -349,6 +353,7 @@ def _parse(raw: Mapping[str, Any], timed_out: set[str]) -> tuple[HostResult, ...
                 key=lambda p: p.port,
             )
         )
+        names = (_text(dict(n).get("name")) for n in data.get("hostnames") or [])
         hosts.append(
             HostResult(
                 address=str(address),
@@ -356,6 +361,8 @@ def _parse(raw: Mapping[str, Any], timed_out: set[str]) -> tuple[HostResult, ...
                 reason=_text(status.get("reason")),
                 timed_out=str(address) in timed_out,
                 ports=ports,
+                mac=_text(dict(data.get("addresses") or {}).get("mac")),
+                hostnames=tuple(dict.fromkeys(clip(n, 253) for n in names if n)),
             )
         )
     # nmap lists a host it gave up on without ports; python-nmap keeps it, but be sure.

@@ -32,6 +32,19 @@ class Resolver:
         res.lifetime = self.timeout
         return res
 
+    def reverse(self, address: str, timeout: float | None = None) -> str | None:
+        """The name a PTR record gives `address` (without the final dot), or None when there
+        is none or the look-up fails or takes longer than `timeout` seconds."""
+        res = self.dns()
+        if timeout is not None:
+            res.timeout = res.lifetime = min(res.lifetime or timeout, timeout)
+        try:
+            answer = res.resolve_address(address)
+        except (dns.exception.DNSException, ValueError, OSError):
+            return None
+        names = [str(r).rstrip(".") for r in answer]
+        return names[0] if names else None
+
     def addresses(self, name: str) -> list[str]:
         """IPv4 then IPv6 addresses of `name`; raises ConnectivityError when there are none."""
         if self.nameserver is None:

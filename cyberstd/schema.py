@@ -335,6 +335,8 @@ class ZoneKind(StrEnum):
     ADMINISTRATION = "administration"
     SERVERS = "servers"
     GUESTS = "guests"
+    # personal devices of staff and pupils (bring your own device), on a network of their own
+    BYOD = "byod"
     MANAGEMENT = "management"
     IOT = "iot"
     DMZ = "dmz"

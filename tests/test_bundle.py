@@ -25,12 +25,14 @@ from cyberstd.bundle import (
     build_bundle,
     check_bundle,
     is_safe_member,
+    redacted_export,
     safe_name,
     write_bundle,
 )
 from cyberstd.catalog import load_catalog
 from cyberstd.cli_bundle import COMMANDS
 from cyberstd.clock import Clock
+from cyberstd.parsers.base import REDACTED
 from cyberstd.registry import ProbeContext
 from cyberstd.results import AttestationRecord, Results
 from cyberstd.runner import evaluate, execute, make_plan
@@ -721,3 +723,17 @@ def test_sign_never_writes_its_signature_over_the_bundle_or_the_key(
         assert result.exit_code == 2, result.output
         assert "also an input" in result.output and "Traceback" not in result.output
     assert (signed.read_bytes(), keys[0].read_bytes()) == before
+
+
+def test_a_redacted_export_is_in_the_shape_the_rules_read() -> None:
+    """A Dutch inventory's cells are also under the names the evidence uses (`rows[0].last_seen`),
+    and `fields` says which header each came from."""
+    data = b"Toestel;Laatst bijgewerkt;Wachtwoord\nPC-01;14/11/2026;Geheim123!\n"
+    kind = redacting().kinds["device-inventory"]
+    member = redacted_export(data, Path("t.csv"), "t.csv", kind.id, kind.format, kind)
+    body = json.loads(member)
+    assert body["tree"]["fields"] == {"hostname": "Toestel", "last_seen": "Laatst bijgewerkt"}
+    (row,) = body["tree"]["rows"]
+    assert row["last_seen"] == row["Laatst bijgewerkt"] == "14/11/2026"
+    assert row["Wachtwoord"] == REDACTED and b"Geheim123" not in member
+    assert body["lines"]["/rows/0/last_seen"] == 2

@@ -153,6 +153,9 @@ _SECRET_KEY = re.compile(
     # a key by itself or as the last word: FortiGate `set key`, `md5-keys`, `ddns-key`,
     # `key-string`; UniFi `security_key`; CSV columns "Encryption key", "BitLocker recovery key"
     r"|(^|[-_ .])keys?\d*$|[a-z]Keys?\d*$|^key[-_ ]?string$|recovery[-_ ]?key|authorization|bearer"
+    # Dutch column names of the inventories schools keep in Excel: "Wachtwoord", "Paswoord"
+    # (Flemish), "Pincode", "Toegangscode", "Herstelsleutel", "Wifi-sleutel"
+    r"|wachtwoord|paswoord|wachtzin|pincode|toegangscode|herstel[-_ ]?sleutel|(^|[-_ .])sleutels?\d*$"
     r"|^x_)",  # UniFi marks every secret field with an x_ prefix (x_passphrase, x_wep, ...)
     re.IGNORECASE,
 )
@@ -174,6 +177,8 @@ _NOT_SECRET_KEY = re.compile(
     r"|(^|[-_ ])key[-_ ]?(id|type|size|length|usage|mgmt|management|algorithm|name|index)$"
     r"|^(trusted|authorized)[-_]?keys?$|^trusteduser\w*keys$|^revokedkeys$|^sort[-_ ]?key$"
     r"|^foreign[-_ ]?key$"
+    # Dutch words holding "pass" that name no secret: "Toepassing" (application), "Aanpassing"
+    r"|toepassing|aanpassing"
     r"|(^|\\)(nolmhash|limitblankpassworduse|enableplaintextpassword|disablepasswordchange"
     r"|maximumpasswordage|passwordexpirywarning|filteradministratortoken)$",
     re.IGNORECASE,

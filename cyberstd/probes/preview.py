@@ -112,10 +112,11 @@ def sweep_preview(target: Target, params: UnknownDevicesParams, ctx: ProbeContex
         )
     ports = tuple(sorted(set(params.ports)))
     reaches = tuple(Reach(str(n), ports) for n in sweep.networks)
+    notes = (*sweep.notes, *sweep.excluded)  # too large to sweep; guests' and BYOD zones
     if not reaches:
-        why = "; ".join(sweep.notes) or "no zone lies in the authorised scope"
+        why = "; ".join(notes) or "no zone lies in the authorised scope"
         return Preview(
             refused=_refused(sweep.not_probed),
             not_judged=(f"nothing to sweep: {why}", f"niets om te doorzoeken: {why}"),
         )
-    return Preview(reaches=reaches, refused=_refused(sweep.not_probed), notes=tuple(sweep.notes))
+    return Preview(reaches=reaches, refused=_refused(sweep.not_probed), notes=notes)

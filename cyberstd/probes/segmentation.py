@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import ipaddress
 import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cyberstd.errors import ProbeError, ProbeTimeout, ScopeError
+from cyberstd.inventory import INVENTORY_KINDS, KnownDevices, known_devices
 from cyberstd.nmapscan import (
     DISCOVERY_PORTS,
     Address,
@@ -30,7 +27,7 @@ from cyberstd.nmapscan import (
 )
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
-from cyberstd.schema import SchoolFile, ZoneDef
+from cyberstd.schema import SchoolFile, ZoneDef, ZoneKind
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 ZoneId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
@@ -38,9 +35,8 @@ ZoneId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_leng
 SEGMENTATION_BUDGET = 10.0
 INVENTORY_BUDGET = 10.0
 DEFAULT_MAX_SWEEP = 256
-INVENTORY_KIND = "device-inventory"
-INVENTORY_COLUMNS = ("ip", "ip_address", "ipaddress", "address", "ip_adres", "ip-adres")
-MAX_INVENTORY_BYTES = 5 * 1024 * 1024
+# A reverse look-up waits at most this long: a resolver that does not answer costs little.
+REVERSE_TIMEOUT = 2.0
 
 
 def _school(ctx: ProbeContext) -> SchoolFile:
@@ -72,6 +68,8 @@ class _Targets:
     addresses: list[Address] = field(default_factory=list)
     not_probed: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # zones left out on purpose, by their kind (guests, BYOD), with why
+    excluded: list[str] = field(default_factory=list)
 
     def all(self) -> list[Address | Network]:
         inside = [a for a in self.addresses if not any(_within(a, n) for n in self.networks)]
@@ -348,82 +346,16 @@ class UnknownDevicesParams(ProbeParams):
         min_length=1,
         description="Ports a TCP sweep tries on every address.",
     )
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """The addresses of every device inventory the school exports, and where they came from."""
-
-    addresses: frozenset[Address]
-    files: tuple[dict[str, Any], ...]
-
-
-def _column(fields: Iterable[str]) -> str | None:
-    normal = {f.strip().lower().replace(" ", "_"): f for f in fields if f}
-    return next((normal[c] for c in INVENTORY_COLUMNS if c in normal), None)
-
-
-def read_inventory(path: Path) -> tuple[set[Address], dict[str, Any]]:
-    """The IP addresses in one inventory CSV (a column ip, ip_address or address; any case).
-
-    Comma, semicolon and tab separated files are read; rows without a valid address are
-    counted and skipped. Raises ProbeError when the file cannot be used at all.
-    """
-    try:
-        raw = path.read_bytes() if path.stat().st_size <= MAX_INVENTORY_BYTES else None
-    except OSError as exc:
-        raise ProbeError(f"device inventory {path} cannot be read: {exc.strerror}") from None
-    if raw is None:
-        raise ProbeError(f"device inventory {path} is larger than {MAX_INVENTORY_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", "replace")  # Excel on Windows saves CSV this way
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    column = _column(reader.fieldnames or [])
-    if column is None:
-        raise ProbeError(
-            f"device inventory {path} has no column named ip, ip_address or address "
-            f"(columns: {', '.join(reader.fieldnames or []) or 'none'})"
-        )
-    found: set[Address] = set()
-    skipped = 0
-    for row in reader:
-        value = (row.get(column) or "").strip()
-        try:
-            found.add(ipaddress.ip_address(value))
-        except ValueError:
-            skipped += 1
-    record = {
-        "path": str(path),
-        "sha256": hashlib.sha256(raw).hexdigest(),
-        "column": column,
-        "addresses": len(found),
-        "rows_without_address": skipped,
-    }
-    return found, record
-
-
-def device_inventory(school: SchoolFile, school_dir: Path | None) -> Inventory:
-    """Every export of kind device-inventory in school.yaml, read and merged."""
-    addresses: set[Address] = set()
-    files = []
-    for export in school.exports:
-        if export.kind != INVENTORY_KIND:
-            continue
-        path = Path(export.path)
-        if not path.is_absolute():
-            if school_dir is None:
-                raise ProbeError(
-                    f"device inventory {export.path} is relative but the school folder is unknown"
-                )
-            path = school_dir / path
-        found, record = read_inventory(path)
-        addresses |= found
-        files.append(record)
-    return Inventory(frozenset(addresses), tuple(files))
+    skip_kinds: list[ZoneKind] = Field(
+        default_factory=lambda: [ZoneKind.GUESTS, ZoneKind.BYOD],
+        description="Kinds of zone not swept: guests' and personal (BYOD) devices are not the "
+        "school's devices, which GRIP O5 inventories.",
+    )
+    reverse_dns: bool = Field(
+        default=True,
+        description="Look up the name (PTR) of a host that matches no address or MAC address, "
+        "through the scan's resolver, and match it by name.",
+    )
 
 
 def _own_address(network: Network) -> Address | None:
@@ -463,11 +395,76 @@ def sweep_targets(
         return None
     out = _Targets()
     for zone_id in dict.fromkeys(wanted):
-        found = _zone_targets(school, zones[zone_id], ctx, params.max_sweep_addresses, hosts=False)
+        zone = zones[zone_id]
+        kind = zone.effective_kind
+        if kind is not None and kind in params.skip_kinds:
+            out.excluded.append(
+                f"zone {zone.id} ({zone.cidr}, kind {kind}) not swept: guests' and personal "
+                "(BYOD) devices are not the school's"
+            )
+            continue
+        found = _zone_targets(school, zone, ctx, params.max_sweep_addresses, hosts=False)
         out.networks.extend(found.networks)
         out.notes.extend(found.notes)
         out.not_probed.extend(found.not_probed)
     return out
+
+
+def _reverse(ctx: ProbeContext, address: str, deadline: Deadline) -> str | None:
+    left = deadline.remaining() - 1.0
+    if left <= 0:
+        return None
+    return ctx.resolver.reverse(address, timeout=min(REVERSE_TIMEOUT, left))
+
+
+def _identify(
+    hosts: list[HostResult], known: KnownDevices, ctx: ProbeContext, deadline: Deadline, rdns: bool
+) -> list[dict[str, Any]]:
+    """Every live host with what identifies it and how the school knows it (None: unknown)."""
+    found = []
+    for h in hosts:
+        address = ipaddress.ip_address(h.address)
+        names = h.hostnames
+        match = known.match(address, h.mac, names)
+        if match is None and rdns:
+            name = _reverse(ctx, h.address, deadline)
+            if name is not None and name not in names:
+                names = (*names, name)
+                match = known.match(address, h.mac, names)
+        record: dict[str, Any] = {
+            "address": h.address,
+            "open_ports": [p.port for p in h.open_ports()],
+        }
+        if h.mac:
+            record["mac"] = h.mac
+        if names:
+            record["names"] = list(names)
+        record["known_by"] = None if match is None else {"source": match.source, "by": match.by}
+        found.append(record)
+    return found
+
+
+def _listed(unknown: list[dict[str, Any]], lang: str) -> str:
+    """The unknown hosts in words: address, then name, MAC address and open ports if known."""
+    nl = lang == "nl"
+    shown = []
+    for d in unknown[:20]:
+        extra = f"{'naam' if nl else 'name'} {d['names'][0]}, " if "names" in d else ""
+        extra += f"MAC {d['mac']}, " if "mac" in d else ""
+        ports = ", ".join(map(str, d["open_ports"])) or ("geen" if nl else "none")
+        shown.append(f"{d['address']} ({extra}open: {ports})")
+    more = len(unknown) - 20
+    tail = (f" en nog {more}" if nl else f" and {more} more") if more > 0 else ""
+    return ", ".join(shown) + tail
+
+
+def _excluded_zones(sweep: _Targets, lang: str) -> str:
+    if not sweep.excluded:
+        return ""
+    ids = ", ".join(e.split(" ", 2)[1] for e in sweep.excluded)
+    if lang == "nl":
+        return f"; zones niet doorzocht (toestellen van gasten en eigen toestellen): {ids}"
+    return f"; zones not swept (guests' and personal devices): {ids}"
 
 
 @probe(
@@ -480,29 +477,42 @@ def sweep_targets(
 def unknown_devices(
     target: Target, params: UnknownDevicesParams, ctx: ProbeContext
 ) -> ProbeOutcome:
-    """Every device found on the school's internal networks is in the device inventory.
+    """Every device found on the school's internal networks is a device the school knows.
 
-    Sweeps the zones of school.yaml (`zones`, default all; a zone larger than
-    `max_sweep_addresses` is skipped with a warning) for live hosts, and compares them with
-    the declared hosts and the device inventory: the exports of kind `device-inventory` in
-    school.yaml (CSV files with a column named ip, ip_address or address, in any case; paths
-    relative to the school folder). Every range must be in the authorised scope.
+    Sweeps the zones of school.yaml (`zones`, default all) for live hosts and matches each one
+    to the declared hosts and to the school's device lists: the exports of kind
+    `device-inventory` (its own inventory, an asset tool's report, or Intune's device export
+    given as the inventory) and `intune-devices`, whose columns are read under the names of
+    checks/data/export-kinds.yaml. A host is known when its IP address, its MAC address (when
+    nmap reports one) or its name is listed; the name is the one nmap reports or the one a
+    reverse (PTR) look-up through the scan's resolver gives (`reverse_dns`), compared by its
+    first label without case, so that a laptop on DHCP is found by name. Every range must be
+    in the authorised scope.
+
+    Zones whose kind is in `skip_kinds` (default guests and byod) are not swept: guests' and
+    personal devices are not the school's, and GRIP O5 inventories the school's devices. A
+    zone larger than `max_sweep_addresses` is skipped with a warning.
 
     Discovery: `method` ping (nmap -sn: ARP on the local network, ICMP and TCP probes; needs
-    root) or tcp (a TCP connect sweep of `ports`, no privileges needed); auto picks ping when
-    running as root and tcp otherwise. A TCP sweep counts a host only when one of `ports` is
-    open: a closed port's reset would prove a host is there, but on loopback every address
-    resets, and some firewalls reset for absent hosts too. So a TCP sweep can miss a device
-    with every port shut. The scanning machine's own address is left out.
+    root; only then does nmap see MAC addresses) or tcp (a TCP connect sweep of `ports`, no
+    privileges needed); auto picks ping when running as root and tcp otherwise. A TCP sweep
+    counts a host only when one of `ports` is open: a closed port's reset would prove a host
+    is there, but on loopback every address resets, and some firewalls reset for absent hosts
+    too. So a TCP sweep can miss a device with every port shut. The scanning machine's own
+    address is left out.
 
-    Pass: every host found is declared or inventoried.
-    Fail: a host is neither; the message lists them with their open ports.
-    Not applicable: school.yaml declares no zones (or none of those asked for).
+    Pass: every host found is known by address, MAC address or name.
+    Fail: a host matches nothing; the message lists each with its name, MAC address and open
+    ports where known.
+    Not applicable: school.yaml declares no zones (or none of those asked for), or every zone
+    is skipped.
 
     Parameters: `zones`, `max_sweep_addresses` (default 256), `method` (auto, ping, tcp),
-    `ports` (for the TCP sweep).
-    Evidence: `method`, `zones` swept, `skipped` zones, `discovered` (address and open ports),
-    `unknown`, `inventory_files` (path, sha256, addresses counted), `not_probed`, `nmap`.
+    `ports` (for the TCP sweep), `skip_kinds`, `reverse_dns` (default true).
+    Evidence: `method`, `zones` swept, `skipped` zones with why, `discovered` (address, open
+    ports, MAC address, names, and `known_by`: source and ip/mac/name), `unknown`,
+    `inventory_files` (path, kind, sha256, the columns read, and how many rows, addresses, MAC
+    addresses and names), `not_probed`, `nmap`.
     """
     school = _school(ctx)
     sweep = sweep_targets(school, params, ctx)
@@ -510,14 +520,17 @@ def unknown_devices(
         return ProbeOutcome(
             status=FindingStatus.NOT_APPLICABLE,
             message="school.yaml declares no zones to look for unknown devices in",
+            messages={
+                "nl": "school.yaml declareert geen zones om onbekende toestellen in te zoeken"
+            },
         )
-    networks, skipped, not_probed = sweep.networks, sweep.notes, sweep.not_probed
-    inventory = device_inventory(school, ctx.school_dir)
+    networks, not_probed = sweep.networks, sweep.not_probed
+    known = known_devices(school, ctx.exports)
     evidence: dict[str, Any] = {
         "zones": [str(n) for n in networks],
-        "skipped": skipped,
+        "skipped": [*sweep.notes, *sweep.excluded],
         "not_probed": not_probed,
-        "inventory_files": list(inventory.files),
+        "inventory_files": list(known.files),
     }
     if not networks:
         if not_probed:
@@ -525,11 +538,13 @@ def unknown_devices(
                 "no zone to sweep lies in the authorised scope: "
                 + "; ".join(n["target"] for n in not_probed)
             )
+        why = "; ".join(evidence["skipped"])
         return ProbeOutcome(
             status=FindingStatus.NOT_APPLICABLE,
-            message="every zone is larger than max_sweep_addresses: nothing swept",
+            message=f"nothing swept: {why}",
+            messages={"nl": f"niets doorzocht: {why}"},
             evidence=evidence,
-            warning="; ".join(skipped) or None,
+            warning="; ".join(sweep.notes) or None,
         )
     method = _method(params.method, networks)
     deadline = Deadline(ctx.timeout * INVENTORY_BUDGET)
@@ -541,19 +556,9 @@ def unknown_devices(
         scanned = _scan(targets, ctx, deadline, ports=tuple(sorted(set(params.ports))))
         live = [h for h, _ in scanned if h.open_ports()]
     own = {a for a in (_own_address(n) for n in networks) if a is not None}
-    declared = {h.address for h in school.hosts if h.address is not None}
     hosts = [h for h in live if ipaddress.ip_address(h.address) not in own]
-    unknown_hosts = [
-        h
-        for h in hosts
-        if (ip := ipaddress.ip_address(h.address)) not in declared and ip not in inventory.addresses
-    ]
-
-    def seen(h: HostResult) -> dict[str, Any]:
-        return {"address": h.address, "open_ports": [p.port for p in h.open_ports()]}
-
-    discovered = [seen(h) for h in hosts]
-    unknown = [seen(h) for h in unknown_hosts]
+    discovered = _identify(hosts, known, ctx, deadline, params.reverse_dns)
+    unknown = [d for d in discovered if d["known_by"] is None]
     evidence.update(
         method=str(method),
         discovered=discovered,
@@ -561,23 +566,24 @@ def unknown_devices(
         scanner_addresses=sorted(str(a) for a in own),
         nmap=list(dict.fromkeys(" ".join(r.argv) for _, r in scanned)),
     )
-    notes = list(skipped)
-    if not inventory.files:
-        notes.append(f"school.yaml lists no export of kind {INVENTORY_KIND}")
+    notes = list(sweep.notes)
+    if not known.files:
+        notes.append(f"school.yaml lists no export of kind {' or '.join(INVENTORY_KINDS)}")
     timed = _timed_out(scanned)
     if timed:
         notes.append(f"nmap gave up on {', '.join(timed)} (time-out)")
     warning = "; ".join(notes) or None
     if unknown:
-        listed = ", ".join(
-            f"{d['address']} (open: {', '.join(map(str, d['open_ports'])) or 'none'})"
-            for d in unknown[:20]
-        )
-        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
-        where = "the device inventory" if inventory.files else "school.yaml (no inventory export)"
+        where = "the device inventory" if known.files else "school.yaml (no inventory export)"
+        waar = "de toestelleninventaris" if known.files else "school.yaml (geen inventaris)"
         return ProbeOutcome(
             status=FindingStatus.FAIL,
-            message=f"{len(unknown)} device(s) found that {where} does not list: {listed}{more}",
+            message=f"{len(unknown)} device(s) found that {where} does not list: "
+            + _listed(unknown, "en"),
+            messages={
+                "nl": f"{len(unknown)} toestel(len) gevonden die niet in {waar} staan: "
+                + _listed(unknown, "nl")
+            },
             evidence=evidence,
             warning=warning,
         )
@@ -585,8 +591,12 @@ def unknown_devices(
         status=FindingStatus.PASS,
         message=(
             f"all {len(discovered)} device(s) found in {len(networks)} zone(s) are declared or "
-            "in the inventory"
+            f"in the inventory{_excluded_zones(sweep, 'en')}"
         ),
+        messages={
+            "nl": f"alle {len(discovered)} gevonden toestel(len) in {len(networks)} zone(s) "
+            f"staan in school.yaml of in de inventaris{_excluded_zones(sweep, 'nl')}"
+        },
         evidence=evidence,
         warning=warning,
     )

@@ -2,7 +2,8 @@
 
 Exports hold text ("8", "Yes", "7.2.5", "20/11/2026 08:12"), so values are compared the way
 a person reads them: numbers as numbers, versions part by part, dates as dates, yes/no words
-as booleans, and text case-insensitively unless `case_sensitive` is set. An absent value (no
+as booleans, and text without regard to case, accents and runs of spaces ("Zeer  Gevoelig" is
+"zeer gevoelig", "publiék" is "publiek") unless `case_sensitive` is set. An absent value (no
 such key, an empty cell, null) fails every positive expectation, satisfies every negative one
 (`not_equals`, `not_in`, ...), and counts as infinitely old for `older_than_days` (a backup
 that never succeeded, a device that never checked in); so do the words exports write for a
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -220,6 +222,13 @@ def as_number(value: Any) -> float | None:
     return None
 
 
+def fold(text: str) -> str:
+    """Text as it is compared when case does not count: without case, accents and runs of
+    white space."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
 def _same(expected: Scalar, actual: Any, cs: bool) -> bool:
     if expected is None:
         return absent(actual)
@@ -230,7 +239,7 @@ def _same(expected: Scalar, actual: Any, cs: bool) -> bool:
     if isinstance(expected, (int, float)):
         return as_number(actual) == float(expected)
     a = str(actual).strip()
-    return a == expected if cs else a.casefold() == expected.casefold()
+    return a == expected if cs else fold(a) == fold(expected)
 
 
 _DATE_FORMATS = (

@@ -298,7 +298,12 @@ def _judge_count(
             it["actual"] = {key: _where_value(m.node, key) for key in keys}
     evidence: dict[str, Any] = {"count": n, "expected": f"count {count.describe()}"}
     evidence["items"] = items
-    names = ", ".join(it.get("label") or _where(it) for it in items[:10])
+
+    def name(it: dict[str, Any], m: Match) -> str:
+        shown = f" ({_short(_where_value(m.node, rule.show))!r})" if rule.show else ""
+        return str(it.get("label") or _where(it)) + shown
+
+    names = ", ".join(name(it, m) for it, m in zip(items[:10], found, strict=False))
     listed = f": {names}" + (" ..." if n > 10 else "") if n else ""
     shown, note, noot = _covered(rule, covered or [])
     if shown:

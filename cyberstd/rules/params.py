@@ -218,6 +218,8 @@ class RuleBody(Filter):
     default: Scalar = None
     missing: Literal["fail", "pass", "not_applicable"] = "fail"
     label: str | None = None
+    # (count) a value shown beside each counted item's name in messages: the unknown word.
+    show: str | None = None
     about: Text | None = None
 
     @field_validator("select", mode="before")
@@ -240,7 +242,7 @@ class RuleBody(Filter):
                 _selector(s)
         return v
 
-    @field_validator("label")
+    @field_validator("label", "show")
     @classmethod
     def _label(cls, v: str | None) -> str | None:
         return _selector(v) if v is not None else v
@@ -248,6 +250,8 @@ class RuleBody(Filter):
     def _check_body(self) -> None:
         if self.select is None:
             raise ValueError("give 'select'")
+        if self.show is not None and self.count is None:
+            raise ValueError("'show' goes with 'count'")
         if (self.expect is None) == (self.count is None):
             raise ValueError("give exactly one of 'expect' or 'count'")
         if self.reduce is not None and self.expect is None:

@@ -91,6 +91,13 @@ def _cases() -> list[tuple[str, str, list[str]]]:
         "LKR-01,{0},{1},{2},5a1b2c3d-0001-4e5f-8a9b-0c1d2e3f4a5b\n",
         3,
     )
+    # a school's own inventory in Excel, with Dutch headers
+    case(
+        "csv",
+        "Toestel;Wachtwoord;Paswoord admin;Pincode;Wifi-sleutel;Herstelsleutel\n"
+        "LKR-01;{0};{1};{2};{3};{4}\n",
+        5,
+    )
     case(
         "pfsense",
         '<?xml version="1.0"?>\n<pfsense><version>22.2</version>'
@@ -125,6 +132,14 @@ def test_value_shapes_are_secrets_under_any_name() -> None:
     text = json.dumps({"notes": recovery, "blob": key, "header": "Basic dXNlcjpwYXNzd29yZA=="})
     dumped = json.dumps(parse_source(source_from_text(text, "x.json"), "json").plain())
     assert recovery not in dumped and key not in dumped and "dXNlcjpwYXNzd29yZA" not in dumped
+
+
+def test_dutch_words_holding_pass_are_kept() -> None:
+    text = "Toepassing;Aanpassing;Leverancier\nSmartschool;2/09/2026;Smartschool NV\n"
+    plain = parse_source(source_from_text(text, "toepassingen.csv"), "csv").plain()
+    assert plain["rows"] == [
+        {"Toepassing": "Smartschool", "Aanpassing": "2/09/2026", "Leverancier": "Smartschool NV"}
+    ]
 
 
 def test_what_only_names_a_key_is_kept() -> None:

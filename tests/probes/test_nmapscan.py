@@ -24,12 +24,14 @@ from cyberstd.lab.services import (
 )
 from cyberstd.nmapscan import (
     MAX_TEXT,
+    HostResult,
     PortState,
     ScanArgumentError,
     ScanMode,
     ScanRequest,
     ScanResult,
     ToolMissing,
+    _parse,
     build_argv,
     clip,
     run_scan,
@@ -288,3 +290,63 @@ def _free_port() -> int:
 
     with socket.create_server((ADDRESS, 0)) as sock:
         return int(sock.getsockname()[1])
+
+
+# --- what a ping sweep reports about a host -----------------------------------------------------
+
+# nmap's XML output of a ping sweep (nmap -sn) as root on the local network, rebuilt with our
+# own values after the format nmap documents (https://nmap.org/book/output-formats-xml-output.html,
+# docs/nmap.dtd: <address addrtype="mac" vendor=...>, <hostnames><hostname type="PTR">): the
+# MAC address comes from the ARP reply, the name from nmap's reverse look-up when it was not
+# run with -n; a host found without either has an empty <hostnames/>.
+SWEEP_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<nmaprun scanner="nmap" args="nmap -oX - -sn 192.0.2.0/28" start="1764921600" version="7.94"
+ xmloutputversion="1.05">
+<verbose level="0"/>
+<debugging level="0"/>
+<host><status state="up" reason="arp-response" reason_ttl="0"/>
+<address addr="192.0.2.7" addrtype="ipv4"/>
+<address addr="02:1A:2B:3C:4D:5E" addrtype="mac" vendor="Unknown"/>
+<hostnames>
+<hostname name="lkr-lt-0412.school.lan" type="PTR"/>
+</hostnames>
+<times srtt="312" rttvar="5000" to="100000"/>
+</host>
+<host><status state="up" reason="arp-response" reason_ttl="0"/>
+<address addr="192.0.2.9" addrtype="ipv4"/>
+<address addr="3C:22:FB:10:20:30" addrtype="mac" vendor="Apple"/>
+<hostnames>
+</hostnames>
+<times srtt="420" rttvar="5000" to="100000"/>
+</host>
+<runstats><finished time="1764921602" timestr="Fri Dec  5 08:00:02 2025" summary="x"
+ elapsed="2.10" exit="success"/><hosts up="2" down="14" total="16"/>
+</runstats>
+</nmaprun>
+"""
+
+
+def test_a_ping_sweep_reports_mac_addresses_and_names() -> None:
+    import nmap  # type: ignore[import-untyped]
+
+    reader = nmap.PortScanner.__new__(nmap.PortScanner)  # parse only: no nmap run
+    hosts = _parse(reader.analyse_nmap_xml_scan(nmap_xml_output=SWEEP_XML), set())
+    assert hosts == (
+        HostResult(
+            address="192.0.2.7",
+            state="up",
+            reason="arp-response",
+            mac="02:1A:2B:3C:4D:5E",
+            hostnames=("lkr-lt-0412.school.lan",),
+        ),
+        HostResult(address="192.0.2.9", state="up", reason="arp-response", mac="3C:22:FB:10:20:30"),
+    )
+
+
+def test_a_connect_scan_on_loopback_reports_no_mac_and_no_name(
+    services: dict[str, TcpService],
+) -> None:
+    result = run_scan(_request(ports=(services["ssh"].port,)), timeout=30)
+    host = result.host(ADDRESS)
+    assert host is not None and host.open_ports()
+    assert (host.mac, host.hostnames) == ("", ())  # -n: no look-ups; loopback: no ARP

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -13,7 +14,8 @@ from pydantic import ValidationError
 
 from cyberstd import nmapscan
 from cyberstd.catalog import load_catalog
-from cyberstd.errors import ProbeError
+from cyberstd.errors import ExportError, ProbeError
+from cyberstd.lab.dns import DnsServer
 from cyberstd.lab.services import TcpService, http_service, rdp_service, silent_service
 from cyberstd.nmapscan import ToolMissing
 from cyberstd.probes.segmentation import (
@@ -22,7 +24,6 @@ from cyberstd.probes.segmentation import (
     UnknownDevicesParams,
     ZoneRule,
     forbidden_reachable,
-    read_inventory,
     unknown_devices,
 )
 from cyberstd.registry import ProbeContext, Target, TargetKind, probes
@@ -30,12 +31,19 @@ from cyberstd.results import FindingStatus
 from cyberstd.runner import context_for
 from cyberstd.schema import SchoolFile
 from cyberstd.school import SchoolFolder
-from tests.conftest import CLOCK
+from tests.conftest import CLOCK, REPO
 
 ADMIN_PC = "127.0.42.17"  # declared, remote desktop open
 STRAY = "127.0.42.18"  # not declared: a web server nobody listed
 BIG_HOST = "127.0.42.130"  # declared host in a zone too large to sweep
 SCHOOL = Target(name="seg-school", kind=TargetKind.SCHOOL)
+# The school's DNS server: the reverse zone gives STRAY the name its DHCP lease registered.
+DNS = ("127.0.43.53", 10053)
+STRAY_NAME = "lkr-lt-0412.seg.test"
+REVERSE_ZONE = {
+    "42.0.127.in-addr.arpa": [("SOA", "ns.seg.test. hostmaster.seg.test. 1 3600 600 86400 300")],
+    "18.42.0.127.in-addr.arpa": [("PTR", f"{STRAY_NAME}.")],
+}
 
 
 def _school(**network: Any) -> dict[str, Any]:
@@ -76,18 +84,30 @@ def _school(**network: Any) -> dict[str, Any]:
                 "date": "2026-01-01",
             }
         ],
-        "network": {"vantage_zone": "pupils", **network},
+        "network": {
+            "vantage_zone": "pupils",
+            "resolver": {"address": DNS[0], "port": DNS[1]},
+            **network,
+        },
     }
 
 
+KINDS: dict[str, Any] = {}  # the catalog's export kinds, loaded once
+
+
 def _ctx(folder: Path, data: dict[str, Any] | None = None) -> ProbeContext:
+    if not KINDS:
+        KINDS.update(load_catalog(REPO)[0].kinds)
     school = SchoolFile.model_validate(data or _school())
-    return context_for(SchoolFolder(dir=folder, school=school), timeout=5.0, clock=CLOCK)
+    return context_for(
+        SchoolFolder(dir=folder, school=school), timeout=5.0, clock=CLOCK, kinds=KINDS
+    )
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[dict[str, TcpService]]:
     with ExitStack() as stack:
+        stack.enter_context(DnsServer(REVERSE_ZONE, address=DNS[0], port=DNS[1]))
         yield {
             "rdp": stack.enter_context(rdp_service(address=ADMIN_PC, port=3389)),
             "stray": stack.enter_context(http_service(address=STRAY, port=8080)),
@@ -222,11 +242,17 @@ def test_rules_refuse_bad_ports_and_zone_names() -> None:
 # --- inventory.unknown-devices -----------------------------------------------------------------
 
 
-def _with_inventory(tmp_path: Path, text: str, name: str = "devices.csv") -> ProbeContext:
-    (tmp_path / name).write_text(text)
+def _with_inventory(
+    tmp_path: Path, text: str, name: str = "devices.csv", kind: str = "device-inventory"
+) -> ProbeContext:
+    (tmp_path / name).write_text(text, encoding="utf-8")
     data = _school()
-    data["exports"] = [{"path": name, "kind": "device-inventory"}]
+    data["exports"] = [{"path": name, "kind": kind}]
     return _ctx(tmp_path, data)
+
+
+def _known(outcome: Any) -> dict[str, Any]:
+    return {d["address"]: d["known_by"] for d in outcome.evidence["discovered"]}
 
 
 def test_a_device_missing_from_the_inventory_fails(
@@ -237,13 +263,20 @@ def test_a_device_missing_from_the_inventory_fails(
     assert outcome.status is FindingStatus.FAIL
     assert outcome.message == (
         "1 device(s) found that school.yaml (no inventory export) does not list: "
-        f"{STRAY} (open: 8080)"
+        f"{STRAY} (name {STRAY_NAME}, open: 8080)"
+    )
+    assert outcome.messages["nl"] == (
+        "1 toestel(len) gevonden die niet in school.yaml (geen inventaris) staan: "
+        f"{STRAY} (naam {STRAY_NAME}, open: 8080)"
     )
     assert outcome.evidence["unknown"] == [STRAY]
     discovered = {d["address"]: d["open_ports"] for d in outcome.evidence["discovered"]}
     assert discovered == {ADMIN_PC: [3389], STRAY: [8080]}
+    assert _known(outcome) == {ADMIN_PC: {"source": "school.yaml", "by": "ip"}, STRAY: None}
     assert outcome.evidence["method"] == "tcp"  # loopback answers every address: count open ports
-    assert outcome.warning == "school.yaml lists no export of kind device-inventory"
+    assert outcome.warning == (
+        "school.yaml lists no export of kind device-inventory or intune-devices"
+    )
     json.dumps(outcome.evidence)
 
 
@@ -253,19 +286,82 @@ def test_an_inventoried_device_passes(lab: dict[str, TcpService], tmp_path: Path
 
     assert outcome.status is FindingStatus.PASS
     assert outcome.message == "all 2 device(s) found in 1 zone(s) are declared or in the inventory"
+    shown = str(tmp_path / "devices.csv")  # as the school folder shows it
+    assert _known(outcome)[STRAY] == {"source": shown, "by": "ip"}
     (used,) = outcome.evidence["inventory_files"]
-    assert used["path"] == str(tmp_path / "devices.csv")
-    assert (used["column"], used["addresses"], used["rows_without_address"]) == ("IP", 1, 1)
-    assert len(used["sha256"]) == 64
+    assert (used["path"], used["kind"]) == (shown, "device-inventory")
+    assert used["columns"] == {"hostname": "name", "ip": "IP"}
+    assert (used["rows"], used["addresses"], used["names"]) == (2, 1, 2)
+    assert used["sha256"] == hashlib.sha256((tmp_path / "devices.csv").read_bytes()).hexdigest()
     assert outcome.warning is None
 
 
-def test_a_semicolon_inventory_from_excel_is_read(tmp_path: Path) -> None:
-    path = tmp_path / "inv.csv"
-    path.write_bytes("\ufeffToestel;IP Address;Lokaal\nprinter;127.0.42.18;B.0.12\n".encode())
-    addresses, record = read_inventory(path)
-    assert {str(a) for a in addresses} == {STRAY}
-    assert record["column"] == "IP Address"
+def test_a_laptop_on_dhcp_is_known_by_its_name(lab: dict[str, TcpService], tmp_path: Path) -> None:
+    """A school's own list in Excel (nl-BE) with Dutch headers and no address for laptops on
+    DHCP: the name the reverse look-up gives is the inventory's "Toestel"."""
+    text = (
+        "\ufeffToestel;IP-adres;Type;Eigenaar/Gebruiker;Locatie/Lokaal\r\n"
+        "LKR-LT-0412;DHCP;laptop;An Declercq;mobiel\r\n"
+        "PRN-LKK-2;10.20.30.12;printer;secretariaat;leraarskamer\r\n"
+    )
+    ctx = _with_inventory(tmp_path, text, "inventaris-toestellen.csv")
+    outcome = unknown_devices(SCHOOL, UnknownDevicesParams(zones=["administration"]), ctx)
+
+    assert outcome.status is FindingStatus.PASS, outcome.message
+    stray = next(d for d in outcome.evidence["discovered"] if d["address"] == STRAY)
+    assert stray["names"] == [STRAY_NAME]
+    assert stray["known_by"] == {
+        "source": str(tmp_path / "inventaris-toestellen.csv"),
+        "by": "name",
+    }
+    (used,) = outcome.evidence["inventory_files"]
+    assert used["columns"] == {"hostname": "Toestel", "ip": "IP-adres"}
+    assert (used["rows"], used["addresses"], used["names"]) == (2, 1, 2)
+
+
+def test_the_intune_export_makes_its_devices_known(
+    lab: dict[str, TcpService], tmp_path: Path
+) -> None:
+    """Intune's export (Devices > All devices > Export) as the endpoint checks read it: a
+    managed laptop is a known device, here by its Device name."""
+    source = REPO / "tests" / "data" / "realworld" / "intune" / "all-devices-export.csv"
+    ctx = _with_inventory(
+        tmp_path, source.read_text(encoding="utf-8"), "intune.csv", "intune-devices"
+    )
+    outcome = unknown_devices(SCHOOL, UnknownDevicesParams(zones=["administration"]), ctx)
+
+    assert outcome.status is FindingStatus.PASS, outcome.message
+    assert _known(outcome)[STRAY] == {"source": str(tmp_path / "intune.csv"), "by": "name"}
+    (used,) = outcome.evidence["inventory_files"]
+    assert used["kind"] == "intune-devices"
+    assert used["columns"] == {
+        "hostname": "Device name",
+        "ip": "WiFiIPv4Address",
+        "mac": "Wi-Fi MAC",
+        "mac_wired": "EthernetMAC",
+    }
+    assert (used["rows"], used["macs"]) == (13, 13)
+
+
+def test_a_name_in_no_inventory_is_still_unknown(
+    lab: dict[str, TcpService], tmp_path: Path
+) -> None:
+    ctx = _with_inventory(tmp_path, "Toestel;IP-adres\nLKR-LT-0418;DHCP\nlkr-lt-04;DHCP\n")
+    outcome = unknown_devices(SCHOOL, UnknownDevicesParams(zones=["administration"]), ctx)
+    assert outcome.status is FindingStatus.FAIL
+    assert outcome.evidence["unknown"] == [STRAY]
+    assert f"{STRAY} (name {STRAY_NAME}, open: 8080)" in outcome.message
+
+
+def test_without_reverse_look_ups_a_name_is_not_asked(
+    lab: dict[str, TcpService], tmp_path: Path
+) -> None:
+    ctx = _with_inventory(tmp_path, "Toestel;IP-adres\nLKR-LT-0412;DHCP\n")
+    params = UnknownDevicesParams(zones=["administration"], reverse_dns=False)
+    outcome = unknown_devices(SCHOOL, params, ctx)
+    assert outcome.status is FindingStatus.FAIL
+    assert outcome.message.endswith(f"{STRAY} (open: 8080)")
+    assert "names" not in next(d for d in outcome.evidence["discovered"] if d["address"] == STRAY)
 
 
 def test_a_ping_sweep_of_loopback_finds_every_address(
@@ -281,19 +377,78 @@ def test_a_ping_sweep_of_loopback_finds_every_address(
     assert "-sn" in outcome.evidence["nmap"][0]
 
 
-def test_an_inventory_without_an_address_column_is_an_error(tmp_path: Path) -> None:
-    ctx = _with_inventory(tmp_path, "name,mac\nprinter,00:11:22:33:44:55\n")
-    with pytest.raises(ProbeError, match="no column named ip, ip_address or address"):
+def test_an_inventory_without_a_name_column_is_an_export_error(tmp_path: Path) -> None:
+    ctx = _with_inventory(tmp_path, "ip,owner\n127.0.42.18,ICT\n")
+    with pytest.raises(ExportError, match=r"devices\.csv: this device-inventory export lacks "
+                                         r"column 'hostname' \(or one of: hostnaam"):  # fmt: skip
         unknown_devices(SCHOOL, UnknownDevicesParams(zones=["administration"]), ctx)
 
 
 def test_a_missing_inventory_file_is_an_error(tmp_path: Path) -> None:
     data = _school()
     data["exports"] = [{"path": "nowhere.csv", "kind": "device-inventory"}]
-    with pytest.raises(ProbeError, match=r"nowhere\.csv cannot be read"):
+    with pytest.raises(ExportError, match=r"nowhere\.csv"):
         unknown_devices(
             SCHOOL, UnknownDevicesParams(zones=["administration"]), _ctx(tmp_path, data)
         )
+
+
+def _with_guests(data: dict[str, Any]) -> dict[str, Any]:
+    """The pupils' zone is the guests' Wi-Fi, and the servers' zone holds personal devices."""
+    for zone in data["zones"]:
+        if zone["id"] == "pupils":
+            zone["id"], zone["kind"] = "wifi-gasten", "guests"
+        if zone["id"] == "servers":
+            zone["id"], zone["kind"] = "eigen-toestellen", "byod"
+    data["hosts"] = [h for h in data["hosts"] if h.get("zone") != "servers"]
+    data["network"].pop("vantage_zone")
+    return data
+
+
+def test_zones_of_guests_and_personal_devices_are_not_swept(
+    lab: dict[str, TcpService], tmp_path: Path
+) -> None:
+    ctx = _ctx(tmp_path, _with_guests(_school()))
+    zones = ["wifi-gasten", "administration", "eigen-toestellen"]
+    outcome = unknown_devices(SCHOOL, UnknownDevicesParams(zones=zones), ctx)
+    assert outcome.evidence["zones"] == ["127.0.42.16/28"]
+    assert outcome.evidence["skipped"] == [
+        "zone wifi-gasten (127.0.42.0/28, kind guests) not swept: guests' and personal (BYOD) "
+        "devices are not the school's",
+        "zone eigen-toestellen (127.0.42.32/28, kind byod) not swept: guests' and personal "
+        "(BYOD) devices are not the school's",
+    ]
+    assert outcome.warning is not None and "not swept" not in outcome.warning  # by design
+    # a device on the guests' network that is in no inventory is not reported
+    assert outcome.status is FindingStatus.FAIL and outcome.evidence["unknown"] == [STRAY]
+
+    only_guests = unknown_devices(SCHOOL, UnknownDevicesParams(zones=["wifi-gasten"]), ctx)
+    assert only_guests.status is FindingStatus.NOT_APPLICABLE
+    assert only_guests.message.startswith("nothing swept: zone wifi-gasten (127.0.42.0/28")
+    assert only_guests.messages["nl"].startswith("niets doorzocht: zone wifi-gasten")
+
+
+def test_the_pass_message_names_the_zones_left_out(
+    lab: dict[str, TcpService], tmp_path: Path
+) -> None:
+    data = _with_guests(_school())
+    (tmp_path / "devices.csv").write_text(f"hostname,ip\nprinter,{STRAY}\n", encoding="utf-8")
+    data["exports"] = [{"path": "devices.csv", "kind": "device-inventory"}]
+    params = UnknownDevicesParams(zones=["wifi-gasten", "administration"])
+    outcome = unknown_devices(SCHOOL, params, _ctx(tmp_path, data))
+    assert outcome.status is FindingStatus.PASS
+    assert outcome.message == (
+        "all 2 device(s) found in 1 zone(s) are declared or in the inventory; zones not swept "
+        "(guests' and personal devices): wifi-gasten"
+    )
+    assert outcome.messages["nl"].endswith(
+        "zones niet doorzocht (toestellen van gasten en eigen toestellen): wifi-gasten"
+    )
+    # a profile that does want them swept says so
+    swept = unknown_devices(
+        SCHOOL, UnknownDevicesParams(zones=["wifi-gasten"], skip_kinds=[]), _ctx(tmp_path, data)
+    )
+    assert swept.evidence["zones"] == ["127.0.42.0/28"]
 
 
 def test_zones_too_large_are_skipped_with_a_warning(ctx: ProbeContext) -> None:
@@ -416,3 +571,41 @@ def test_the_plan_preview_of_the_device_sweep(ctx: ProbeContext, tmp_path: Path)
         host.pop("zone")
     empty = preview_func(SCHOOL, UnknownDevicesParams(), _ctx(tmp_path, data))
     assert empty.not_judged is not None and "no zones" in empty.not_judged[0]
+
+
+def test_the_plan_preview_of_the_device_sweep_is_what_the_scan_sweeps(
+    lab: dict[str, TcpService], tmp_path: Path
+) -> None:
+    """plan and scan pick the zones to sweep with the same function: the ranges, the zones left
+    out (guests, BYOD, too large) and the refusals the preview names are the scan's."""
+    from cyberstd.registry import preview_for
+
+    preview_func = preview_for("inventory.unknown-devices")
+    assert preview_func is not None
+    ctx = _ctx(tmp_path, _with_guests(_school()))
+    params = UnknownDevicesParams(
+        zones=["wifi-gasten", "administration", "eigen-toestellen", "big", "unauthorised"],
+        max_sweep_addresses=64,
+    )
+    preview = preview_func(SCHOOL, params, ctx)
+    outcome = unknown_devices(SCHOOL, params, ctx)
+
+    assert [r.what for r in preview.reaches] == outcome.evidence["zones"] == ["127.0.42.16/28"]
+    assert list(preview.notes) == outcome.evidence["skipped"]
+    assert any("zone big" in n and "not swept" in n for n in preview.notes)
+    assert any("zone wifi-gasten" in n and "kind guests" in n for n in preview.notes)
+    assert any("zone eigen-toestellen" in n and "kind byod" in n for n in preview.notes)
+    assert (
+        [t for t, _ in preview.refused]
+        == [n["target"] for n in outcome.evidence["not_probed"]]
+        == ["127.0.42.64/28"]
+    )
+
+    guests_only = params.model_copy(update={"zones": ["wifi-gasten", "eigen-toestellen"]})
+    none = preview_func(SCHOOL, guests_only, ctx)
+    assert none.not_judged is not None and "kind guests" in none.not_judged[0]
+    scan = unknown_devices(SCHOOL, guests_only, ctx)
+    assert scan.status is FindingStatus.NOT_APPLICABLE
+    assert none.not_judged[0].removeprefix("nothing to sweep: ") == scan.message.removeprefix(
+        "nothing swept: "
+    )

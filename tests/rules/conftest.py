@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from cyberstd.catalog import Catalog, load_catalog
+from cyberstd.kinds import normalise
 from cyberstd.parsers import parse_file, parse_source
 from cyberstd.parsers.base import Node, source_from_text
 from cyberstd.rules.engine import RuleParams, Verdict, evaluate
@@ -79,8 +80,10 @@ def catalog() -> Catalog:
 
 
 def parse_kind(catalog: Catalog, kind: str, path: Path) -> Node:
-    """Parse an export with the format of its kind, shown by its file name (as evidence shows it)."""
-    return parse_file(path, catalog.kinds[kind].format, display=path.name)
+    """Parse an export with the format of its kind, shown by its file name (as evidence shows
+    it), in its kind's shape (columns under the names the rules use), as a scan reads it."""
+    export_kind = catalog.kinds[kind]
+    return normalise(export_kind, parse_file(path, export_kind.format, display=path.name))
 
 
 def parse_json(text: str, name: str = "export.json") -> Node:

@@ -64,27 +64,26 @@ COUNT_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
         "application-inventory",
         ("Zorgdossier (Excel op gedeelde schijf)", "Canva for Education"),
     ),
+    # No owner column and no column for the kind of data (every application counts), and the
+    # Excel file on a shared drive has no supplier either.
+    "inventory.applications-columns": (
+        "application-inventory",
+        ("Smartschool", "Zorgdossier (Excel op gedeelde schijf)", "Canva for Education"),
+    ),
 }
 # check -> (kind, expected value in the bad sample, the text that finds its line)
 EXPECT_CHECKS: dict[str, tuple[str, object, str]] = {
     # The latest restore test is from 12/10/2025, more than a year before TODAY.
     "backup.restore-tested": ("backup-report", "12/10/2025 09:00", "12/10/2025 09:00"),
-    # The bad inventory has no location column.
-    "inventory.devices-columns": (
-        "device-inventory",
-        ["hostname", "ip", "type", "owner", "classification", "last_seen"],
-        "hostname;ip",
-    ),
     # Last seen on 30/06/2026: 152 days before TODAY.
     "inventory.devices-fresh": ("device-inventory", "30/06/2026", "FW-01;"),
     # The most recent review of the bad application inventory is from 15/03/2025.
     "inventory.applications-fresh": ("application-inventory", "15/03/2025", "Smartschool;"),
-    # The bad application inventory has no owner column.
-    "inventory.applications-columns": (
-        "application-inventory",
-        ["application", "supplier", "classification", "processing_agreement", "last_reviewed"],
-        "application;",
-    ),
+}
+# check -> (kind, the parts of the rule that fail on the bad sample's header)
+COLUMN_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # The bad device inventory has no column for the kind of device (a user column is there).
+    "inventory.devices-columns": ("device-inventory", ("kind of device",)),
 }
 
 
@@ -94,7 +93,7 @@ def test_every_endpoint_backup_and_inventory_check_is_tested_here(catalog: Catal
         for cid, check in catalog.checks.items()
         if cid.split(".")[0] in ("endpoint", "backup", "inventory") and check.probe == "config.rule"
     }
-    assert ids == set(COUNT_CHECKS) | set(EXPECT_CHECKS)
+    assert ids == set(COUNT_CHECKS) | set(EXPECT_CHECKS) | set(COLUMN_CHECKS)
     for cid in ids:
         assert check_params(catalog, cid).kinds()[0] in CSV_KINDS
 
@@ -142,7 +141,7 @@ def test_belgian_excel_csv_is_read(catalog: Catalog) -> None:
 # --- the checks on good and bad samples ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("check_id", sorted({*COUNT_CHECKS, *EXPECT_CHECKS}))
+@pytest.mark.parametrize("check_id", sorted({*COUNT_CHECKS, *EXPECT_CHECKS, *COLUMN_CHECKS}))
 def test_good_sample_passes(catalog: Catalog, check_id: str) -> None:
     v = run_check(catalog, check_id, "good")
     assert v.status is FindingStatus.PASS, v.message
@@ -168,6 +167,21 @@ def test_bad_sample_fails_naming_the_value(catalog: Catalog, check_id: str) -> N
     assert item["line"] == line_of(path, needle)
     assert item["actual"] == actual and item["ok"] is False
     assert f"at {path.name}:{item['line']}" in v.message
+
+
+@pytest.mark.parametrize("check_id", sorted(COLUMN_CHECKS))
+def test_bad_sample_fails_naming_the_missing_columns(catalog: Catalog, check_id: str) -> None:
+    kind, failing = COLUMN_CHECKS[check_id]
+    path = sample(kind, "bad")
+    v = run_check(catalog, check_id, "bad")
+    assert v.status is FindingStatus.FAIL
+    failed = [p for p in v.evidence["all_of"] if p["status"] == "fail"]
+    assert len(failed) == len(failing)
+    for part, words in zip(failed, failing, strict=True):
+        assert words in part["message"] and words in v.message
+        (item,) = part["items"]  # the inventory, at its header line
+        assert (item["file"], item["line"]) == (path.name, 1)
+    assert f"{path.name}:1" in v.message
 
 
 def test_antimalware_counts_a_device_once_showing_what_is_off(catalog: Catalog) -> None:

@@ -74,6 +74,25 @@ def test_equals_case_sensitive() -> None:
     assert not holds({"equals": "Enabled", "case_sensitive": True}, "enabled")
 
 
+@pytest.mark.parametrize(
+    ("expected", "actual"),
+    [
+        ("zeer gevoelig", "Zeer Gevoelig"),
+        ("zeer gevoelig", "zéér gevoelig"),  # Dutch stress accents
+        ("zeer gevoelig", " ZEER   gevoelig "),
+        ("publiek", "Publiék"),
+        ("highly confidential", "Highly\tConfidential"),
+    ],
+)
+def test_text_compares_without_case_accents_or_runs_of_spaces(expected: str, actual: str) -> None:
+    assert holds({"equals": expected}, actual)
+    assert holds({"in": ["intern", expected]}, actual)
+    assert not holds({"not_in": ["intern", expected]}, actual)
+    # ... but not when case counts, nor for another word
+    assert not holds({"equals": expected, "case_sensitive": True}, actual)
+    assert not holds({"equals": "gevoelig"}, actual)
+
+
 def test_in_and_not_in_on_scalars_and_lists() -> None:
     assert holds({"in": ["open", "wep"]}, "WEP")
     assert not holds({"in": ["open", "wep"]}, "wpaeap")

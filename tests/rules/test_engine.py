@@ -383,6 +383,26 @@ def test_count_passing_lists_what_it_counted() -> None:
     assert v.message == "2 data[*] (at least 2 and at most 4 expected): Personeel, Printers"
 
 
+def test_show_names_the_value_beside_each_counted_item() -> None:
+    params = rule(
+        select="data[*]",
+        where={"security": {"not_in": ["wpaeap"]}},
+        count={"at_most": 0},
+        label="name",
+        show="security",
+        about={"nl": "netwerken zonder 802.1X", "en": "networks without 802.1X"},
+    )
+    v = evaluate(params, wlans(), TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert v.message.endswith("are expected: Gasten ('open'), Printers ('wpapsk')")
+    assert v.message_nl.endswith("verwacht wordt: Gasten ('open'), Printers ('wpapsk')")
+    # the evidence is as without `show`: the value is already in `actual`
+    assert [it["actual"] for it in v.evidence["items"]] == [
+        {"security": "open"},
+        {"security": "wpapsk"},
+    ]
+
+
 def test_count_zero_passes_without_list() -> None:
     v = evaluate(
         rule(select="data[*]", where={"security": {"in": ["wep"]}}, count={"equals": 0}),
@@ -1129,6 +1149,8 @@ def test_judge_with_no_documents() -> None:
         ),
         ({"select": "a", "label": "x[y]", "count": {"at_most": 0}}, r"cannot read \[y\]"),
         ({"select": "a", "count": {"at_most": 0}, "reduce": "max"}, "'reduce' goes with 'expect'"),
+        ({"select": "a", "expect": {"equals": 1}, "show": "b"}, "'show' goes with 'count'"),
+        ({"select": "a", "count": {"at_most": 0}, "show": "b["}, "cannot read"),
         ({"select": "a", "expect": {"equals": 1}, "reduce": "avg"}, "'max' or 'min'"),
         (
             {"select": "a", "expect": {"equals": 1}, "missing": "skip"},
