@@ -143,8 +143,9 @@ def test_grip_advice_stays_advice() -> None:
     assert problems == []
     fw = catalog.framework("grip")
     advice = {c: set(m.recommended) for c, m in fw.mappings.items() if m.recommended}
-    assert advice["T1"] == {"dns.dnssec", "dns.caa"}
-    assert advice["O11"] == {"mail.mta-sts", "mail.tls-rpt", "mail.dmarc-enforced"}
+    assert advice["T1"] == {"dns.dnssec", "dns.caa", "entra.domain-verified"}
+    assert {"mail.mta-sts", "mail.tls-rpt", "mail.dmarc-enforced"} <= advice["O11"]
+    assert {"entra.break-glass", "google.break-glass"} <= advice["O12"]
     assert {"web.security-txt", "tls.protocols", "tls.weak-ciphers"} <= advice["O18"]
     assert {"tls.protocols", "tls.weak-ciphers", "tls.cert-key"} <= set(fw.mappings["T12"].checks)
     assert {"entra.legacy-auth-blocked", "windows.password-complexity"} <= advice["O7"]
