@@ -3,8 +3,10 @@
 A rule names the export kind it reads, a selector (see select.py), optional `where`
 conditions on each selected item, and either `expect` (every selected value must meet it) or
 `count` (how many items may be selected). `any_of` holds alternatives (each may read another
-kind): the rule holds when one of them holds. Every verdict carries, per item, the file, the
-line, the path and the actual value next to the expectation.
+kind): the rule holds when one of them holds. A part with `undecided` finds what the export
+cannot decide (an administrator whose second factor lives on a RADIUS server): where it would
+fail, the verdict is "not judged" with its reason, and the rule cannot pass. Every verdict
+carries, per item, the file, the line, the path and the actual value next to the expectation.
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class RuleBody(ProbeParams):
 
     `where`: conditions an item must all meet; `where_any`: sets of conditions of which an
     item must meet one set (an OR across fields, e.g. "operator AND, or MFA as the only grant");
-    `only_if`: a precondition on the export (data the rule needs)."""
+    `only_if`: a precondition on the export (data the rule needs); `undecided`: why a failure
+    of this part is no verdict (the export cannot show what decides it) and what to attest."""
 
     select: list[str] | None = None
     where: dict[str, Condition] = Field(default_factory=dict)
@@ -110,6 +113,7 @@ class RuleBody(ProbeParams):
     missing: Literal["fail", "pass", "not_applicable"] = "fail"
     label: str | None = None
     about: str | dict[str, str] | None = None  # text, or {nl: ..., en: ...}
+    undecided: str | dict[str, str] | None = None
 
     @field_validator("select", mode="before")
     @classmethod
@@ -222,6 +226,9 @@ class Verdict:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     message_nl: str = ""  # the same in Dutch (empty: only the English one exists)
+    # Not judged because the export cannot decide (a part with `undecided` that would fail):
+    # unlike a part with nothing to judge, it keeps the rule from passing.
+    undecided: bool = False
 
 
 def _located(exc: ValueProblem, node: Node) -> ValueProblem:
@@ -350,6 +357,12 @@ def _matches(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> list[Match
     return [m for m in _selected(rule, docs) if _where_ok(rule, m.node, today)]
 
 
+def _listed(items: list[dict[str, Any]], n: int) -> str:
+    """`: name, name, ...` for the first ten counted items (empty when none)."""
+    names = ", ".join(it.get("label") or _where(it) for it in items[:10])
+    return f": {names}" + (" ..." if n > 10 else "") if n else ""
+
+
 def _judge_count(rule: RuleBody, found: list[Match]) -> Verdict:
     assert rule.count is not None
     n = len(found)
@@ -359,8 +372,7 @@ def _judge_count(rule: RuleBody, found: list[Match]) -> Verdict:
         if rule.where:  # the values that made the item count: what an auditor re-checks
             it["actual"] = {key: _where_value(m.node, key) for key in rule.where}
     evidence = {"count": n, "expected": f"count {rule.count.describe()}", "items": items}
-    names = ", ".join(it.get("label") or _where(it) for it in items[:10])
-    listed = f": {names}" + (" ..." if n > 10 else "") if n else ""
+    listed = _listed(items, n)
     want, wil = rule.count.describe(), rule.count.describe("nl")
     if rule.count.holds(n):
         return Verdict(
@@ -472,8 +484,37 @@ def _nothing_to_judge(rule: RuleBody, docs: Sequence[Node]) -> Verdict:
     )
 
 
+def _undecided(rule: RuleBody, v: Verdict) -> Verdict:
+    """A failure the export cannot decide, as "not judged" with what to attest instead."""
+    why = rule.undecided
+    en, nl = (why.get("en", ""), why.get("nl", "")) if isinstance(why, dict) else (why, why)
+    nl = nl or en
+    if rule.count is not None:
+        n = v.evidence.get("count", 0)
+        listed = _listed(v.evidence.get("items", []), n)
+        found = f"{n} {_what(rule, 'en')}{listed}"
+        gevonden = f"{n} {_what(rule, 'nl')}{listed}"
+    else:
+        found, gevonden = v.message, _nl(v)
+    return Verdict(
+        FindingStatus.NOT_APPLICABLE,
+        f"not judged: {found}. {en}",
+        {**v.evidence, "undecided": True},
+        f"niet beoordeeld: {gevonden}. {nl}",
+        undecided=True,
+    )
+
+
 def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
-    """Judge one rule body against the parsed exports of its kind."""
+    """Judge one rule body against the parsed exports of its kind; a part with `undecided`
+    that would fail is not judged, with its reason."""
+    verdict = _judge(rule, docs, today)
+    if rule.undecided is not None and verdict.status is FindingStatus.FAIL:
+        return _undecided(rule, verdict)
+    return verdict
+
+
+def _judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
     what, wat = _what(rule, "en"), _what(rule, "nl")
     try:
         if not _applies(rule, docs, today):
@@ -509,7 +550,9 @@ def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.d
     """Judge a rule (or its parts) against parsed exports by kind.
 
     `any_of` holds when one part holds; `all_of` when every part that has exports holds. A part
-    whose kind has no export is left out; with no part left, the rule is not applicable."""
+    whose kind has no export is left out; with no part left, the rule is not applicable. A part
+    the export cannot decide (`undecided`) makes the rule not judged, unless a part fails or
+    errs (all_of) or one holds (any_of)."""
     verdicts: list[tuple[Alternative, Verdict]] = []
     for alt in params.alternatives():
         kind = alt.kind or params.kind
@@ -546,10 +589,18 @@ def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.d
         return "; ".join(v.message for v in vs), "; ".join(_nl(v) for v in vs)
 
     every = [v for _, v in verdicts]
+    open_ = [v for v in every if v.undecided]
+
+    def undecided() -> Verdict:
+        text, tekst = joined(open_)
+        return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst, undecided=True)
+
     if mode == "any_of":
         passed = [v for v in every if v.status is FindingStatus.PASS]
         if passed:
             return Verdict(FindingStatus.PASS, passed[0].message, evidence, _nl(passed[0]))
+        if open_:
+            return undecided()
         text, tekst = joined(every)
         if all(s is FindingStatus.NOT_APPLICABLE for s in statuses):
             return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst)
@@ -565,6 +616,8 @@ def evaluate(params: RuleParams, docs: Mapping[str, Sequence[Node]], today: dt.d
         if status in statuses:
             text, tekst = joined([v for v in every if v.status is status])
             return Verdict(status, text, evidence, tekst)
+    if open_:
+        return undecided()
     judged = [v for v in every if v.status is FindingStatus.PASS]
     if not judged:
         return Verdict(FindingStatus.NOT_APPLICABLE, every[0].message, evidence, _nl(every[0]))
