@@ -53,6 +53,17 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "fortigate.firmware": (F, "5.2.0"),
         "fortigate.admin-on-wan": (NA, "not judged"),
     }),
+    "fortigate/radius-admins.conf": ("fortigate", {
+        # the second factor of radius-beheer and partner-ict is the RADIUS server's to give
+        "fortigate.admin-2fa": (NA, "radius-beheer, partner-ict"),
+        "fortigate.admin-on-wan": (P, ""),
+        "fortigate.admin-lockout": (P, ""),
+    }),
+    "fortigate/saml-sso-admins.conf": ("fortigate", {
+        # Entra ID decides on MFA for the SSO administrators; the break-glass account has 2FA
+        "fortigate.admin-2fa": (NA, "ict@college-west.test"),
+        "fortigate.firmware": (F, "7.2.8"),
+    }),
     "entra/users-signin-activity.json": ("entra-users", {
         "entra.stale-accounts": (F, "2 enabled accounts"),
     }),
