@@ -64,6 +64,11 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "fortigate.admin-2fa": (NA, "ict@college-west.test"),
         "fortigate.firmware": (F, "7.2.8"),
     }),
+    "fortigate/dnsfilter-policies.conf": ("fortigate", {
+        # DNS filtering counts for T9 when the profile blocks; one that only monitors does not
+        "fortigate.web-filter": (F, ": personeel naar internet"),
+        "fortigate.admin-on-wan": (P, ""),
+    }),
     "entra/users-signin-activity.json": ("entra-users", {
         "entra.stale-accounts": (F, "2 enabled accounts"),
     }),
@@ -224,6 +229,17 @@ def test_the_reason_an_interface_faces_the_internet_is_in_the_evidence(catalog: 
     (item,) = verdict.evidence["items"]
     assert item["actual"]["role-effective"] == "wan"
     assert "default route" in item["actual"]["role-reason"]
+
+
+def test_why_a_policy_is_not_filtered_is_in_the_evidence(catalog: Catalog) -> None:
+    verdict = _verdict(catalog, "fortigate/dnsfilter-policies.conf", "fortigate",
+                       "fortigate.web-filter")  # fmt: skip
+    (part, _) = verdict.evidence["all_of"]
+    (item,) = part["items"]
+    assert item["label"] == "personeel naar internet"
+    assert item["actual"]["web-filter-reason"] == (
+        "dnsfilter-profile 'enkel-logging' blocks no FortiGuard category (it only monitors)"
+    )
 
 
 def test_every_corpus_file_is_expected_and_sourced() -> None:

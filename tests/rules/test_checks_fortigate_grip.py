@@ -171,3 +171,194 @@ def test_remote_administrators_in_a_vdom_backup(catalog: Catalog) -> None:
         + "end\n"
     )
     assert judge(catalog, "fortigate.admin-2fa", text).status is NA
+
+
+# --- fortigate.web-filter: a web filter or a DNS filter that blocks -----------------------------
+
+INTERFACES = """\
+config system interface
+    edit "wan1"
+        set mode dhcp
+        set role wan
+    next
+    edit "leerlingen"
+        set ip 10.1.20.1 255.255.254.0
+        set role lan
+    next
+end
+"""
+DNS_BLOCKING = """\
+    edit "scholen-dns"
+        config ftgd-dns
+            config filters
+                edit 1
+                    set category 2
+                next
+                edit 2
+                    set category 26
+                    set action block
+                next
+            end
+        end
+        set block-botnet enable
+    next
+"""
+DNS_MONITOR = """\
+    edit "enkel-logging"
+        config ftgd-dns
+            config filters
+                edit 1
+                    set category 2
+                next
+                edit 2
+                    set category 26
+                    set action monitor
+                next
+            end
+        end
+    next
+"""
+
+
+def policy(*settings: str, utm: bool = True) -> str:
+    lines = [
+        'set name "leerlingen naar internet"',
+        'set srcintf "leerlingen"',
+        'set dstintf "wan1"',
+        "set action accept",
+        'set srcaddr "all"',
+        'set dstaddr "all"',
+        'set service "ALL"',
+        *(["set utm-status enable"] if utm else []),
+        *settings,
+    ]
+    body = "".join(f"        {line}\n" for line in lines)
+    return f"config firewall policy\n    edit 1\n{body}    next\nend\n"
+
+
+def dns_profiles(*entries: str) -> str:
+    return "config dnsfilter profile\n" + "".join(entries) + "end\n"
+
+
+GROUP = """\
+config firewall profile-group
+    edit "scholen"
+        set ssl-ssh-profile "certificate-inspection"
+        set dnsfilter-profile "scholen-dns"
+    next
+end
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "words"),
+    [
+        (policy('set webfilter-profile "default"'), P, "0 accept policies"),
+        # DNS filtering alone: T9 allows it when the profile blocks categories
+        (dns_profiles(DNS_BLOCKING) + policy('set dnsfilter-profile "scholen-dns"'), P, ""),
+        (
+            dns_profiles(DNS_MONITOR) + policy('set dnsfilter-profile "enkel-logging"'),
+            F,
+            ": leerlingen naar internet",
+        ),
+        (
+            dns_profiles(
+                DNS_BLOCKING.replace(
+                    "config filters", "set options ftgd-disable\n            config filters"
+                )
+            )
+            + policy('set dnsfilter-profile "scholen-dns"'),
+            F,
+            "leerlingen naar internet",
+        ),
+        # profiles need utm-status enable to apply
+        (
+            dns_profiles(DNS_BLOCKING) + policy('set dnsfilter-profile "scholen-dns"', utm=False),
+            F,
+            "leerlingen naar internet",
+        ),
+        (policy(), F, "leerlingen naar internet"),
+        # a profile the backup does not hold: what it blocks cannot be seen
+        (policy('set dnsfilter-profile "scholen-dns"'), NA, "not in the backup"),
+        # the profiles of a profile group
+        (
+            dns_profiles(DNS_BLOCKING)
+            + GROUP
+            + policy("set profile-type group", 'set profile-group "scholen"'),
+            P,
+            "",
+        ),
+        (policy("set profile-type group", 'set profile-group "scholen"'), NA, "not in the backup"),
+        (
+            dns_profiles(DNS_MONITOR)
+            + GROUP.replace("scholen-dns", "enkel-logging")
+            + policy("set profile-type group", 'set profile-group "scholen"'),
+            F,
+            "leerlingen naar internet",
+        ),
+    ],
+    ids=[
+        "web filter",
+        "dns filter that blocks",
+        "dns filter that monitors",
+        "fortiguard off",
+        "utm off",
+        "no profile",
+        "dns profile not in backup",
+        "profile group",
+        "profile group not in backup",
+        "profile group that monitors",
+    ],
+)
+def test_web_filter(catalog: Catalog, text: str, status: FindingStatus, words: str) -> None:
+    v = judge(catalog, "fortigate.web-filter", INTERFACES + text)
+    assert v.status is status, v.message
+    assert words in v.message
+    assert v.undecided is (status is NA)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            dns_profiles(DNS_MONITOR) + policy('set dnsfilter-profile "enkel-logging"'),
+            "dnsfilter-profile 'enkel-logging' blocks no FortiGuard category (it only monitors)",
+        ),
+        (policy(utm=False), "utm-status is not enabled, so no security profile applies"),
+        (policy(), "no webfilter-profile and no dnsfilter-profile"),
+    ],
+)
+def test_why_nothing_filters_is_in_the_evidence(catalog: Catalog, text: str, reason: str) -> None:
+    v = judge(catalog, "fortigate.web-filter", INTERFACES + text)
+    (item,) = v.evidence["all_of"][0]["items"]
+    assert item["actual"]["web-filter-reason"] == reason
+
+
+def test_what_filters_a_policy_is_in_the_tree() -> None:
+    tree = parse(
+        INTERFACES
+        + dns_profiles(DNS_BLOCKING)
+        + policy('set webfilter-profile "default"', 'set dnsfilter-profile "scholen-dns"')
+    )
+    got = tree.plain()["firewall policy"]["1"]
+    assert got["web-filter"] == [
+        "webfilter-profile 'default'",
+        "dnsfilter-profile 'scholen-dns' (1 categories blocked)",
+    ]
+    assert "web-filter-unknown" not in got
+
+
+def test_dns_filter_profiles_are_looked_up_in_the_policy_vdom(catalog: Catalog) -> None:
+    def backup(profile_vdom: str) -> str:
+        return (
+            "config vdom\nedit root\nnext\nedit tweede\nnext\nend\n"
+            "config global\n" + INTERFACES + "end\n"
+            f"config vdom\nedit {profile_vdom}\n" + dns_profiles(DNS_BLOCKING) + "next\nend\n"
+            "config vdom\nedit root\n"
+            + policy('set dnsfilter-profile "scholen-dns"')
+            + "next\nend\n"
+        )
+
+    assert judge(catalog, "fortigate.web-filter", backup("root")).status is P
+    # another VDOM's profile of the same name is not the one this policy uses
+    assert judge(catalog, "fortigate.web-filter", backup("tweede")).status is NA
