@@ -530,7 +530,8 @@ def _judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
         selected = _selected(rule, docs)
         found = [m for m in selected if _where_ok(rule, m.node, today)]
         if rule.count is not None:
-            if not selected and rule.count.holds(0):
+            # nothing selected: no evidence for a pass, nor for "the export cannot decide"
+            if not selected and (rule.count.holds(0) or rule.undecided is not None):
                 return _nothing_to_judge(rule, docs)
             return _judge_count(rule, found)
         if not selected and "default" in rule.model_fields_set:

@@ -139,7 +139,7 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "endpoint.antimalware-on": (NA, "not judged"),
     }),
     "wifi/unifi-school-sane.json": ("wifi-controller", {
-        "wifi.staff-enterprise": (F, ""),  # the pupils' network on a shared key
+        "wifi.staff-enterprise": (P, ""),  # a shared key on the pupils' network is allowed
         "wifi.no-open-staff-ssid": (P, ""),
         "wifi.no-wpa1": (P, ""),
         "wifi.guest-isolation": (P, ""),
@@ -148,6 +148,13 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "wifi.no-wpa1": (F, "Klimop-Personeel"),  # wpa_mode auto lets WPA1 in
         "wifi.no-open-staff-ssid": (F, ""),
         "wifi.guest-isolation": (NA, "no guest network"),
+    }),
+    "wifi/unifi-roles-by-name.json": ("wifi-controller", {
+        # pupils (LLN) may use a shared key; whether staff use BYOD the export cannot say
+        "wifi.staff-enterprise": (NA, ": Atheneum-BYOD. GRIP (T3) allows a shared key"),
+        "wifi.no-open-staff-ssid": (P, ""),
+        "wifi.no-wpa1": (P, ""),
+        "wifi.guest-isolation": (P, ""),
     }),
     "wifi/unifi-empty-site.json": ("wifi-controller", {
         "wifi.no-open-staff-ssid": (NA, "not judged"),

@@ -802,6 +802,22 @@ def test_undecided_in_any_of_only_when_no_part_holds() -> None:
     assert v.message.startswith("not judged: 1 RADIUS admins: radius-ict.")
 
 
+def test_undecided_part_with_nothing_selected_has_nothing_to_judge() -> None:
+    params = rule(
+        select="admins[*]",
+        where={"remote": {"equals": False}},
+        count={"at_least": 1},
+        undecided="ask",
+    )
+    v = evaluate(params, {"k": [parse_json('{"admins": []}', "a.json")]}, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE and not v.undecided
+    assert "holds none of the items" in v.message
+    text = '{"admins": [{"remote": true}]}'
+    v = evaluate(params, {"k": [parse_json(text, "a.json")]}, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE and v.undecided
+    assert v.message == "not judged: 0 admins[*]. ask"
+
+
 def test_undecided_on_a_plain_expect_rule() -> None:
     params = rule(
         select="mode",
