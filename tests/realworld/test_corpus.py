@@ -102,7 +102,8 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "pfsense.remote-syslog": (F, ""),
     }),
     "sshd/debian12-dropins.sshd_config": ("sshd_config", {
-        "ssh.password-auth": (F, "50-cloud-init.conf"),  # the drop-in turns passwords back on
+        # the drop-in (50-cloud-init.conf) turns passwords back on
+        "ssh.password-auth": (F, "password (global: PasswordAuthentication yes)"),
         "ssh.root-login": (P, ""),
         "ssh.empty-passwords": (P, ""),
     }),
@@ -110,6 +111,17 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "ssh.password-auth": (P, "AuthenticationMethods"),
         "ssh.root-login": (P, ""),
         "ssh.empty-passwords": (P, ""),
+    }),
+    "sshd/totp-after-key.sshd_config": ("sshd_config", {
+        "ssh.password-auth": (P, ""),  # a key, then the PAM code: two factors
+    }),
+    "sshd/pam-kbd-only.sshd_config": ("sshd_config", {
+        # what PAM asks is not in sshd_config: not judged, saying what to attest
+        "ssh.password-auth": (NA, "decided by the PAM configuration"),
+        "ssh.root-login": (P, ""),
+    }),
+    "sshd/match-groups-mfa.sshd_config": ("sshd_config", {
+        "ssh.password-auth": (P, ""),  # every block, and every blend of them, asks a key
     }),
     "secedit/secedit-export.inf": ("secedit", {  # UTF-16 as secedit writes it
         "windows.password-length": (F, "'8'"),
@@ -236,6 +248,14 @@ def test_the_reason_an_interface_faces_the_internet_is_in_the_evidence(catalog: 
     (item,) = verdict.evidence["items"]
     assert item["actual"]["role-effective"] == "wan"
     assert "default route" in item["actual"]["role-reason"]
+
+
+def test_the_setting_that_opens_a_way_in_is_in_the_evidence(catalog: Catalog) -> None:
+    verdict = _verdict(catalog, "sshd/debian12-dropins.sshd_config", "sshd_config",
+                       "ssh.password-auth")  # fmt: skip
+    failing = [p for p in verdict.evidence["all_of"] if p["status"] == "fail"]
+    (item,) = failing[0]["items"]
+    assert (item["file"], item["line"]) == ("sshd/sshd_config.d/50-cloud-init.conf", 2)
 
 
 def test_why_a_policy_is_not_filtered_is_in_the_evidence(catalog: Catalog) -> None:
