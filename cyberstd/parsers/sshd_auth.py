@@ -161,8 +161,7 @@ def auth_paths(top: dict[str, Node], matches: list[Node], file: str) -> list[Nod
     single = [scope(())] + [scope((b,)) for b in some]
     out = [p for s in single for p in _paths(s, False)]
     seen = {s.key() for s in single}
-    sizes = range(2, len(some) + 1) if len(some) <= MAX_COMBINED else range(2, 3)
-    for size in sizes:
+    for size in range(2, len(some) + 1) if len(some) <= MAX_COMBINED else ():
         for chosen in combinations(some, size):
             s = scope(chosen)
             if s.key() not in seen:
