@@ -24,7 +24,9 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
     The rule reads every export of its kind (`kind`), selects values with `select`
     (a path such as `permitrootlogin` or `value[*].members`), keeps items that meet `where`,
     and judges them with `expect` (every value must meet it) or `count` (how many items may
-    be selected); `any_of` lists alternatives, possibly over other kinds. With no export of
+    be selected); `any_of` lists alternatives, possibly over other kinds. A part marked
+    `undecided` finds what the export cannot show (a second factor kept on a RADIUS server):
+    where it would fail, the finding is not judged, saying what to attest. With no export of
     the kind, the finding is not applicable; whether the control then needs an attestation
     is up to its mapping (`attestation.required`).
     An export that cannot be parsed makes the finding an error that names the file and line.
