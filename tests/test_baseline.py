@@ -19,6 +19,7 @@ EXPORTS = REPO / "examples" / "demo-school" / "exports"
 AS_OF = "2026-11-29"
 SECRETS = (
     "Leerlingen2026!",
+    "Secretariaat2019",
     "SH2nlSm9Qj3cQ0hQp3JK6yyb4fTkJ9xfR0n2c4JqkZ6c0m0Yb1c=",
     "MIIFHDBOBgkqhkiG9w0BBQ0w",
 )
@@ -65,8 +66,8 @@ def test_exit_1_when_a_rule_fails_and_the_text_names_file_and_line() -> None:
     result = run(str(EXPORTS / "wifi" / "wlanconf.json"))
     assert result.exit_code == 1, result.output
     line = next(x for x in result.output.splitlines() if "[wifi.staff-enterprise]" in x)
-    assert line.startswith(f"{display_path(EXPORTS / 'wifi' / 'wlanconf.json')}:5: FAIL")
-    assert "DemoSchool-Leerlingen" in line
+    assert line.startswith(f"{display_path(EXPORTS / 'wifi' / 'wlanconf.json')}:6: FAIL")
+    assert "DemoSchool-Secretariaat" in line
 
 
 @pytest.mark.parametrize(
@@ -171,7 +172,7 @@ def test_sarif_points_at_the_offending_lines(tmp_path: Path) -> None:
     assert len(admins) == 5  # one result per Global Administrator, each on its own line
     wifi = by_rule["wifi.staff-enterprise"][0]
     line = wifi["locations"][0]["physicalLocation"]["region"]["startLine"]  # type: ignore[index]
-    assert line == _line_of(EXPORTS / "wifi" / "wlanconf.json", "DemoSchool-Leerlingen")
+    assert line == _line_of(EXPORTS / "wifi" / "wlanconf.json", "DemoSchool-Secretariaat")
     assert "entra.mfa-admins" not in by_rule  # it passes
     assert not any(s in out.read_text() for s in SECRETS)
 

@@ -122,7 +122,7 @@ def test_scan_reports_configuration_controls_with_file_and_line(school: Path) ->
         assert not any(secret in text for secret in SECRETS), path.name
     controls = {c.id: c for c in results.controls}
     assert controls["O13"].status.value == "non_compliant"
-    assert controls["T3"].status.value == "non_compliant"  # the pupils' Wi-Fi has a shared key
+    assert controls["T3"].status.value == "non_compliant"  # the secretariat's Wi-Fi: a shared key
 
 
 def test_unknown_export_kind_is_a_positioned_problem(school: Path) -> None:

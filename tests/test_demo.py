@@ -136,12 +136,13 @@ CONFIG_FAILS = {
     ("entra.global-admin-count", "exports/m365/directory-roles.json", "partner@demo-school.test"),
     ("entra.stale-accounts", "exports/m365/users.json", "j.peeters@demo-school.test"),
     ("fortigate.admin-on-wan", "exports/firewall/fortigate.conf", "wan1"),
-    ("wifi.staff-enterprise", "exports/wifi/wlanconf.json", "DemoSchool-Leerlingen"),
+    ("wifi.staff-enterprise", "exports/wifi/wlanconf.json", "DemoSchool-Secretariaat"),
     ("endpoint.disk-encryption", "exports/intune-devices.csv", "LKR-LAPTOP-031"),
     ("backup.restore-tested", "exports/backup-report.csv", "12/06/2025"),
 }
 SECRETS = (
     "Leerlingen2026!",
+    "Secretariaat2019",
     "SH2nlSm9Qj3cQ0hQp3JK6yyb4fTkJ9xfR0n2c4JqkZ6c0m0Yb1c=",
     "MIIFHDBOBgkq",
 )
@@ -156,8 +157,12 @@ def test_config_exports_fail_with_file_and_line(demo_run: DemoRun) -> None:
     for check, file, needle in CONFIG_FAILS:
         path = demo_run.out / "demo-school" / file
         lines = path.read_text(encoding="utf-8-sig").splitlines()
-        items = config[check].evidence.get("items") or [
-            it for part in config[check].evidence["any_of"] for it in part["items"]
+        evidence = config[check].evidence
+        items = evidence.get("items") or [
+            it
+            for part in evidence.get("any_of", []) + evidence.get("all_of", [])
+            if part["status"] == "fail"
+            for it in part["items"]
         ]
         located = [it for it in items if it.get("ok") is not True and it.get("line")]
         assert located, check

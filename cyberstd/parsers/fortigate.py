@@ -222,6 +222,7 @@ def parse_fortigate(source: Source) -> Node:
         raise ParseError(file, "no config blocks (an empty or truncated backup?)")
     _hide_communities(root)
     _annotate_roles(root)
+    _annotate_web_filters(root)
     return root
 
 
@@ -363,3 +364,112 @@ def _annotate_roles(root: Node) -> None:
                 policy.value[f"{side}-role"] = Node(
                     [Node(r, intf.file, intf.line) for r in found], intf.file, intf.line
                 )
+
+
+def _first(node: Node | None) -> str:
+    """The first word of a setting, lowercased ('' when unset)."""
+    return (_words(node) or [""])[0].lower()
+
+
+def _lookup(containers: list[Node], block: str, name: str) -> Node | None:
+    """An entry of a block by name, in the policy's own VDOM first, then in `global`."""
+    for container in containers:
+        found = container.get(block)
+        entry = found.get(name) if found is not None else None
+        if entry is not None and isinstance(entry.value, dict):
+            return entry
+    return None
+
+
+def _dns_filter(containers: list[Node], name: str) -> tuple[str | None, str, bool]:
+    """(the filter it gives, why, unknown) for `set dnsfilter-profile NAME`.
+
+    It filters when the profile is in the backup and at least one FortiGuard category filter
+    blocks (`config ftgd-dns` > `config filters` > `set action block`; a filter without an
+    action only monitors, as in the factory profile), unless `set options ftgd-disable`."""
+    profile = _lookup(containers, "dnsfilter profile", name)
+    if profile is None:
+        return None, f"dnsfilter-profile {name!r} is not in the backup", True
+    ftgd = profile.get("ftgd-dns")
+    if ftgd is not None and "ftgd-disable" in [w.lower() for w in _words(ftgd.get("options"))]:
+        return (
+            None,
+            f"dnsfilter-profile {name!r} has FortiGuard filtering off (ftgd-disable)",
+            False,
+        )
+    filters = ftgd.get("filters") if ftgd is not None else None
+    entries = (
+        filters.value.values() if filters is not None and isinstance(filters.value, dict) else []
+    )
+    blocked = sum(
+        1 for f in entries if isinstance(f.value, dict) and _first(f.get("action")) == "block"
+    )
+    if not blocked:
+        return (
+            None,
+            f"dnsfilter-profile {name!r} blocks no FortiGuard category (it only monitors)",
+            False,
+        )
+    return f"dnsfilter-profile {name!r} ({blocked} categories blocked)", "", False
+
+
+def _web_filter(policy: Node, containers: list[Node]) -> tuple[list[str], list[str], bool]:
+    """What filters a policy's web traffic: (filters, reasons there are none, unknown)."""
+    if _first(policy.get("utm-status")) != "enable":
+        return [], ["utm-status is not enabled, so no security profile applies"], False
+    source, via = policy, ""
+    if _first(policy.get("profile-type")) == "group":
+        group = (_words(policy.get("profile-group")) or [""])[0]
+        found = _lookup(containers, "firewall profile-group", group) if group else None
+        if found is None:
+            return [], [f"profile-group {group!r} is not in the backup"], True
+        source, via = found, f"profile-group {group!r}: "
+    filters: list[str] = []
+    why: list[str] = []
+    unknown = False
+    web = (_words(source.get("webfilter-profile")) or [""])[0]
+    if web:
+        filters.append(f"{via}webfilter-profile {web!r}")
+    dns = (_words(source.get("dnsfilter-profile")) or [""])[0]
+    if dns:
+        found_filter, reason, missing = _dns_filter(containers, dns)
+        if found_filter:
+            filters.append(via + found_filter)
+        else:
+            why.append(via + reason)
+            unknown = unknown or missing
+    if not filters and not why:
+        why.append(f"{via}no webfilter-profile and no dnsfilter-profile")
+    return filters, why, unknown
+
+
+def _annotate_web_filters(root: Node) -> None:
+    """Tell what filters each firewall policy's web traffic (GRIP T9: a web filter or DNS
+    filtering).
+
+    Every policy gets `web-filter-reason` (what filters it, or why nothing does); when a web
+    filter profile or a blocking DNS filter profile applies, `web-filter` lists them; when it
+    names a DNS filter profile or profile group that the backup does not hold, and nothing
+    else filters, `web-filter-unknown` says so (a partial export cannot show it)."""
+    containers = [root]
+    vdoms = root.get("vdom")
+    if vdoms is not None and isinstance(vdoms.value, dict):
+        containers += [v for v in vdoms.value.values() if isinstance(v.value, dict)]
+    shared = root.get("global")
+    for container in containers:
+        block = container.get("firewall policy")
+        if block is None or not isinstance(block.value, dict):
+            continue
+        scope = [container] + ([shared] if shared is not None and shared is not container else [])
+        for policy in block.value.values():
+            if not isinstance(policy.value, dict):
+                continue
+            filters, why, unknown = _web_filter(policy, scope)
+            file, line = policy.file, policy.line
+            if filters:
+                policy.value["web-filter"] = Node(
+                    [Node(f, file, line) for f in filters], file, line
+                )
+            elif unknown:
+                policy.value["web-filter-unknown"] = Node("; ".join(why), file, line)
+            policy.value["web-filter-reason"] = Node("; ".join(filters or why), file, line)

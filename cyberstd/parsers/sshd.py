@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cyberstd.parsers import parser
 from cyberstd.parsers.base import Node, ParseError, Source
+from cyberstd.parsers.sshd_auth import auth_paths
 
 MAX_DEPTH = 16
 _KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -208,6 +209,10 @@ def parse_sshd(source: Source) -> Node:
     in place (globs in the including file's folder; an absolute `/etc/ssh/sshd_config.d/x` as
     `sshd_config.d/x` in the export's folder; a glob there that matches nothing adds nothing); their
     nodes carry their own file.
+
+    `auth-paths` lists every way to complete a login (sshd_auth.py): `{way, methods, via,
+    scope, combined}` for each list of AuthenticationMethods, or each method switched on when
+    there is none, outside Match blocks, in each Match block and in Match blocks combined.
     """
     file = source.display
     if not source.text.strip():
@@ -221,9 +226,12 @@ def parse_sshd(source: Source) -> Node:
         raise ParseError(file, "not an sshd_config: none of its keywords is an sshd keyword")
     for settings in [top, *(m.value["settings"].value for m in reader.matches)]:
         _alias(settings)
+    paths = auth_paths(top, reader.matches, file)
     if reader.matches:
         first = reader.matches[0]
         top["match"] = Node(reader.matches, first.file, first.line)
+    if paths:
+        top["auth-paths"] = Node(paths, file, 1)
     return Node(top, file, 1)
 
 
@@ -232,6 +240,12 @@ _ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication"}
 
 
 def _alias(settings: dict[str, Node]) -> None:
+    """sshd reads the old keyword as the new one: whichever comes first holds."""
     for old, new in _ALIASES.items():
-        if old in settings and new not in settings:
+        if old in settings and (new not in settings or _before(settings[old], settings[new])):
             settings[new] = settings[old]
+
+
+def _before(a: Node, b: Node) -> bool:
+    """Whether a setting was read before another (same file: by line; else unknown, no)."""
+    return a.file == b.file and a.line is not None and b.line is not None and a.line < b.line

@@ -27,7 +27,9 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
     and judges them with `expect` (every value must meet it) or `count` (how many items may
     be selected, or what percentage of a `population` such as the Windows and macOS devices;
     `covered_by` leaves out items another item makes up for, such as a job with a copy job);
-    `any_of` lists alternatives, possibly over other kinds. An empty population, like an
+    `any_of` lists alternatives, possibly over other kinds. A part marked `undecided` finds
+    what the export cannot show (a second factor kept on a RADIUS server): where it would fail,
+    the finding is not judged, saying what to attest. An empty population, like an
     empty selection, gives no pass: the finding is not applicable, saying why. With no export of
     the kind, the finding is not applicable; whether the control then needs an attestation
     is up to its mapping (`attestation.required`). What only the school knows (its domains,

@@ -24,10 +24,14 @@ class Location:
 
 
 def _items(evidence: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The items of the rule, or of the parts behind its verdict: the parts that fail or err
+    when there are any (not those the export could not decide), else every part that did not
+    pass (those that were not judged, which point at what to attest)."""
     yield from evidence.get("items") or []
-    for part in (evidence.get("any_of") or []) + (evidence.get("all_of") or []):
-        if part.get("status") != str(FindingStatus.PASS):
-            yield from part.get("items") or []
+    parts = (evidence.get("any_of") or []) + (evidence.get("all_of") or [])
+    failed = [p for p in parts if p.get("status") in {str(s) for s in FAILED}]
+    for part in failed or [p for p in parts if p.get("status") != str(FindingStatus.PASS)]:
+        yield from part.get("items") or []
 
 
 def locations(finding: Finding) -> list[Location]:

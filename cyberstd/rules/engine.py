@@ -5,7 +5,9 @@ The rule itself (params.py) names the export kind it reads, a selector (see sele
 optional `where` conditions on each selected item, and either `expect` (every selected value
 must meet it) or `count` (how many items may be selected, or what share of a `population`).
 `any_of` holds alternatives (each may read another kind): the rule holds when one of them
-holds. Every verdict carries, per item, the file, the line, the path and the actual value next
+holds. A part with `undecided` finds what the export cannot decide (an administrator whose
+second factor lives on a RADIUS server): where it would fail, the verdict is "not judged" with
+its reason, and the rule cannot pass. Every verdict carries, per item, the file, the line, the path and the actual value next
 to the expectation.
 """
 
@@ -56,6 +58,9 @@ class Verdict:
     message_nl: str = ""  # the same in Dutch (empty: only the English one exists)
     # The school facts it could not be judged without (not_applicable until school.yaml has them).
     undecided: tuple[str, ...] = ()
+    # Not judged because the export cannot decide (a part with `undecided` that would fail):
+    # unlike a part with nothing to judge, it keeps the rule from passing.
+    cannot_decide: bool = False
 
 
 def _located(exc: ValueProblem, node: Node) -> ValueProblem:
@@ -466,7 +471,8 @@ def _judge_counted(
     count, pop = rule.count, rule.population
     assert count is not None
     judged = [m for m in selected if _where_ok(pop, m.node, today)] if pop else selected
-    if not judged and (count.relative or count.holds(0)):
+    # nothing selected: no evidence for a pass, nor for "the export cannot decide"
+    if not judged and (count.relative or count.holds(0) or rule.undecided is not None):
         if selected and pop is not None:
             return _empty_population(rule, docs, len(selected))
         return _nothing_to_judge(rule, docs)
@@ -476,8 +482,42 @@ def _judge_counted(
     return _judge_count(rule, found, total, covered)
 
 
+def _listed(items: list[dict[str, Any]], n: int) -> str:
+    """`: name, name, ...` for the first ten counted items (empty when none)."""
+    names = ", ".join(str(it.get("label") or _where(it)) for it in items[:10])
+    return f": {names}" + (" ..." if n > 10 else "") if n else ""
+
+
+def _undecided(rule: RuleBody, v: Verdict) -> Verdict:
+    """A failure the export cannot decide, as "not judged" with what to attest instead."""
+    en, nl = _text(rule.undecided, "en"), _text(rule.undecided, "nl")
+    nl = nl or en
+    if rule.count is not None:
+        n = v.evidence.get("count", 0)
+        listed = _listed(v.evidence.get("items", []), n)
+        found = f"{n} {_what(rule, 'en')}{listed}"
+        gevonden = f"{n} {_what(rule, 'nl')}{listed}"
+    else:
+        found, gevonden = v.message, _nl(v)
+    return Verdict(
+        FindingStatus.NOT_APPLICABLE,
+        f"not judged: {found}. {en}",
+        {**v.evidence, "undecided": True},
+        f"niet beoordeeld: {gevonden}. {nl}",
+        cannot_decide=True,
+    )
+
+
 def judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
-    """Judge one rule body against the parsed exports of its kind."""
+    """Judge one rule body against the parsed exports of its kind; a part with `undecided`
+    that would fail is not judged, with its reason."""
+    verdict = _judge(rule, docs, today)
+    if rule.undecided is not None and verdict.status is FindingStatus.FAIL:
+        return _undecided(rule, verdict)
+    return verdict
+
+
+def _judge(rule: RuleBody, docs: Sequence[Node], today: dt.date) -> Verdict:
     what, wat = _what(rule, "en"), _what(rule, "nl")
     try:
         unmet = _unmet(rule, docs, today)
@@ -603,6 +643,12 @@ def evaluate(
         return "; ".join(v.message for v in vs), "; ".join(_nl(v) for v in vs)
 
     every = [v for _, v in verdicts]
+    open_ = [v for v in every if v.cannot_decide]
+
+    def cannot_decide() -> Verdict:
+        text, tekst = joined(open_)
+        return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst, cannot_decide=True)
+
     undecided = [v for v in every if v.undecided]
     facts_needed = tuple(sorted({n for v in undecided for n in v.undecided}))
     if facts_needed:
@@ -614,6 +660,8 @@ def evaluate(
         if undecided:  # no part holds as declared, but one may once school.yaml says more
             text, tekst = joined(undecided + [v for v in every if not v.undecided])
             return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst, facts_needed)
+        if open_:
+            return cannot_decide()
         text, tekst = joined(every)
         if all(s is FindingStatus.NOT_APPLICABLE for s in statuses):
             return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst)
@@ -632,6 +680,8 @@ def evaluate(
     if undecided:
         text, tekst = joined(undecided)
         return Verdict(FindingStatus.NOT_APPLICABLE, text, evidence, tekst, facts_needed)
+    if open_:
+        return cannot_decide()
     judged = [v for v in every if v.status is FindingStatus.PASS]
     if not judged:
         return Verdict(FindingStatus.NOT_APPLICABLE, every[0].message, evidence, _nl(every[0]))

@@ -221,6 +221,9 @@ class RuleBody(Filter):
     # (count) a value shown beside each counted item's name in messages: the unknown word.
     show: str | None = None
     about: Text | None = None
+    # Why a failure of this part is no verdict (the export cannot show what decides it, such as
+    # a second factor kept on a RADIUS server) and what to attest instead.
+    undecided: Text | None = None
 
     @field_validator("select", mode="before")
     @classmethod

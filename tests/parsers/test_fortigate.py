@@ -195,7 +195,17 @@ def test_repeated_blocks_and_entries_merge() -> None:
         "config firewall address\nedit a\nset comment x\nnext\nedit b\nnext\nend\n"
     )
     assert tree.plain() == {
-        "vdom": {"root": {"firewall policy": {"1": {"action": "accept"}}}},
+        "vdom": {
+            "root": {
+                "firewall policy": {
+                    "1": {
+                        "action": "accept",
+                        "web-filter-reason": "utm-status is not enabled, "
+                        "so no security profile applies",
+                    }
+                }
+            }
+        },
         "global": {"system global": {"hostname": "fw"}},
         "firewall address": {
             "a": {"subnet": ["10.0.0.0", "255.0.0.0"], "comment": "x"},

@@ -53,6 +53,22 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "fortigate.firmware": (F, "5.2.0"),
         "fortigate.admin-on-wan": (NA, "not judged"),
     }),
+    "fortigate/radius-admins.conf": ("fortigate", {
+        # the second factor of radius-beheer and partner-ict is the RADIUS server's to give
+        "fortigate.admin-2fa": (NA, "radius-beheer, partner-ict"),
+        "fortigate.admin-on-wan": (P, ""),
+        "fortigate.admin-lockout": (P, ""),
+    }),
+    "fortigate/saml-sso-admins.conf": ("fortigate", {
+        # Entra ID decides on MFA for the SSO administrators; the break-glass account has 2FA
+        "fortigate.admin-2fa": (NA, "ict@college-west.test"),
+        "fortigate.firmware": (F, "7.2.8"),
+    }),
+    "fortigate/dnsfilter-policies.conf": ("fortigate", {
+        # DNS filtering counts for T9 when the profile blocks; one that only monitors does not
+        "fortigate.web-filter": (F, ": personeel naar internet"),
+        "fortigate.admin-on-wan": (P, ""),
+    }),
     "entra/users-signin-activity.json": ("entra-users", {
         "entra.stale-accounts": (F, "2 enabled accounts"),
         "entra.mail-own-domain": (NA, "collect it again"),  # no mail selected
@@ -102,7 +118,8 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "pfsense.remote-syslog": (F, ""),
     }),
     "sshd/debian12-dropins.sshd_config": ("sshd_config", {
-        "ssh.password-auth": (F, "50-cloud-init.conf"),  # the drop-in turns passwords back on
+        # the drop-in (50-cloud-init.conf) turns passwords back on
+        "ssh.password-auth": (F, "password (global: PasswordAuthentication yes)"),
         "ssh.root-login": (P, ""),
         "ssh.empty-passwords": (P, ""),
     }),
@@ -110,6 +127,17 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "ssh.password-auth": (P, "AuthenticationMethods"),
         "ssh.root-login": (P, ""),
         "ssh.empty-passwords": (P, ""),
+    }),
+    "sshd/totp-after-key.sshd_config": ("sshd_config", {
+        "ssh.password-auth": (P, ""),  # a key, then the PAM code: two factors
+    }),
+    "sshd/pam-kbd-only.sshd_config": ("sshd_config", {
+        # what PAM asks is not in sshd_config: not judged, saying what to attest
+        "ssh.password-auth": (NA, "decided by the PAM configuration"),
+        "ssh.root-login": (P, ""),
+    }),
+    "sshd/match-groups-mfa.sshd_config": ("sshd_config", {
+        "ssh.password-auth": (P, ""),  # every block, and every blend of them, asks a key
     }),
     "secedit/secedit-export.inf": ("secedit", {  # UTF-16 as secedit writes it
         "windows.password-length": (F, "'8'"),
@@ -139,7 +167,7 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "endpoint.antimalware-on": (NA, "not judged"),
     }),
     "wifi/unifi-school-sane.json": ("wifi-controller", {
-        "wifi.staff-enterprise": (F, ""),  # the pupils' network on a shared key
+        "wifi.staff-enterprise": (P, ""),  # a shared key on the pupils' network is allowed
         "wifi.no-open-staff-ssid": (P, ""),
         "wifi.no-wpa1": (P, ""),
         "wifi.guest-isolation": (P, ""),
@@ -148,6 +176,13 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "wifi.no-wpa1": (F, "Klimop-Personeel"),  # wpa_mode auto lets WPA1 in
         "wifi.no-open-staff-ssid": (F, ""),
         "wifi.guest-isolation": (NA, "no guest network"),
+    }),
+    "wifi/unifi-roles-by-name.json": ("wifi-controller", {
+        # pupils (LLN) may use a shared key; whether staff use BYOD the export cannot say
+        "wifi.staff-enterprise": (NA, ": Atheneum-BYOD. GRIP (T3) allows a shared key"),
+        "wifi.no-open-staff-ssid": (P, ""),
+        "wifi.no-wpa1": (P, ""),
+        "wifi.guest-isolation": (P, ""),
     }),
     "wifi/unifi-empty-site.json": ("wifi-controller", {
         "wifi.no-open-staff-ssid": (NA, "not judged"),
@@ -343,6 +378,25 @@ def test_the_reason_an_interface_faces_the_internet_is_in_the_evidence(catalog: 
     (item,) = verdict.evidence["items"]
     assert item["actual"]["role-effective"] == "wan"
     assert "default route" in item["actual"]["role-reason"]
+
+
+def test_the_setting_that_opens_a_way_in_is_in_the_evidence(catalog: Catalog) -> None:
+    verdict = _verdict(catalog, "sshd/debian12-dropins.sshd_config", "sshd_config",
+                       "ssh.password-auth")  # fmt: skip
+    failing = [p for p in verdict.evidence["all_of"] if p["status"] == "fail"]
+    (item,) = failing[0]["items"]
+    assert (item["file"], item["line"]) == ("sshd/sshd_config.d/50-cloud-init.conf", 2)
+
+
+def test_why_a_policy_is_not_filtered_is_in_the_evidence(catalog: Catalog) -> None:
+    verdict = _verdict(catalog, "fortigate/dnsfilter-policies.conf", "fortigate",
+                       "fortigate.web-filter")  # fmt: skip
+    (part, _) = verdict.evidence["all_of"]
+    (item,) = part["items"]
+    assert item["label"] == "personeel naar internet"
+    assert item["actual"]["web-filter-reason"] == (
+        "dnsfilter-profile 'enkel-logging' blocks no FortiGuard category (it only monitors)"
+    )
 
 
 def test_every_corpus_file_is_expected_and_sourced() -> None:

@@ -160,10 +160,31 @@ BAD_REASONS: dict[str, set[tuple[str | None, str, int, str]]] = {
         ("tijdelijk: alles open voor de leverancier", "config-bad.xml", 105, "<rule"),
     },
     "ssh.empty-passwords": {(None, "sshd_config", 24, "PermitEmptyPasswords yes")},
-    "ssh.password-auth": {
-        (None, "50-cloud-init.conf", 1, "PasswordAuthentication yes"),
-        (None, "sshd_config", 39, "PasswordAuthentication yes"),
-        (None, "sshd_config", 25, "ChallengeResponseAuthentication yes"),
+    "ssh.password-auth": {  # every way in with a password alone, at the line that opens it
+        (
+            "password (global: PasswordAuthentication yes)",
+            "50-cloud-init.conf",
+            1,
+            "PasswordAuthentication yes",
+        ),
+        (
+            "keyboard-interactive (global: KbdInteractiveAuthentication yes)",
+            "sshd_config",
+            25,
+            "ChallengeResponseAuthentication yes",
+        ),
+        (
+            "password (Match Address 0.0.0.0/0: PasswordAuthentication yes)",
+            "sshd_config",
+            39,
+            "PasswordAuthentication yes",
+        ),
+        (
+            "keyboard-interactive (Match Address 0.0.0.0/0: KbdInteractiveAuthentication yes)",
+            "sshd_config",
+            25,
+            "ChallengeResponseAuthentication yes",
+        ),
     },
     "ssh.root-login": {
         (None, "sshd_config", 14, "PermitRootLogin yes"),

@@ -1097,6 +1097,111 @@ def test_all_of_parts_of_other_kinds() -> None:
     assert [p["kind"] for p in v.evidence["all_of"]] == ["a", "b"]
 
 
+# --- undecided: what the export cannot decide --------------------------------------------------
+
+ADMINS = """\
+{"admins": [
+  {"name": "beheer", "remote": false, "mfa": true},
+  {"name": "radius-ict", "remote": true, "mfa": false},
+  {"name": "lokaal", "remote": false, "mfa": %s}
+]}
+"""
+REMOTE_WHY = {
+    "nl": "of de RADIUS-server een tweede factor vraagt, staat niet in de export; laat het bevestigen",
+    "en": "whether the RADIUS server asks for a second factor is not in the export; attest it",
+}
+
+
+def admins_rule(mode: str = "all_of") -> RuleParams:
+    return RuleParams.model_validate(
+        {
+            "kind": "k",
+            mode: [
+                {
+                    "about": {
+                        "nl": "lokale beheerders zonder MFA",
+                        "en": "local admins without MFA",
+                    },
+                    "select": "admins[*]",
+                    "where": {"remote": {"equals": False}, "mfa": {"not_equals": True}},
+                    "count": {"at_most": 0},
+                    "label": "name",
+                },
+                {
+                    "about": {"nl": "RADIUS-beheerders", "en": "RADIUS admins"},
+                    "select": "admins[*]",
+                    "where": {"remote": {"equals": True}, "mfa": {"not_equals": True}},
+                    "count": {"at_most": 0},
+                    "label": "name",
+                    "undecided": REMOTE_WHY,
+                },
+            ],
+        }
+    )
+
+
+def test_undecided_part_makes_the_rule_not_judged_with_its_reason() -> None:
+    v = evaluate(admins_rule(), {"k": [parse_json(ADMINS % "true", "a.json")]}, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE and v.cannot_decide
+    assert v.message == f"not judged: 1 RADIUS admins: radius-ict. {REMOTE_WHY['en']}"
+    assert v.message_nl == f"niet beoordeeld: 1 RADIUS-beheerders: radius-ict. {REMOTE_WHY['nl']}"
+    local, remote = v.evidence["all_of"]
+    assert local["status"] == "pass" and remote["status"] == "not_applicable"
+    assert remote["undecided"] is True and remote["items"][0]["label"] == "radius-ict"
+
+
+def test_a_failing_part_outweighs_an_undecided_one() -> None:
+    v = evaluate(admins_rule(), {"k": [parse_json(ADMINS % "false", "a.json")]}, TODAY)
+    assert v.status is FindingStatus.FAIL
+    assert v.message == "1 local admins without MFA, where at most 0 are expected: lokaal"
+
+
+def test_undecided_part_that_holds_lets_the_rule_pass() -> None:
+    text = '{"admins": [{"name": "beheer", "remote": false, "mfa": true}]}'
+    v = evaluate(admins_rule(), {"k": [parse_json(text, "a.json")]}, TODAY)
+    assert v.status is FindingStatus.PASS and not v.cannot_decide
+
+
+def test_undecided_in_any_of_only_when_no_part_holds() -> None:
+    docs = {"k": [parse_json(ADMINS % "false", "a.json")]}
+    v = evaluate(admins_rule("any_of"), docs, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE and v.cannot_decide
+    assert v.message.startswith("not judged: 1 RADIUS admins: radius-ict.")
+
+
+def test_undecided_part_with_nothing_selected_has_nothing_to_judge() -> None:
+    params = rule(
+        select="admins[*]",
+        where={"remote": {"equals": False}},
+        count={"at_least": 1},
+        undecided="ask",
+    )
+    v = evaluate(params, {"k": [parse_json('{"admins": []}', "a.json")]}, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE and not v.cannot_decide
+    assert "holds none of the items" in v.message
+    text = '{"admins": [{"remote": true}]}'
+    v = evaluate(params, {"k": [parse_json(text, "a.json")]}, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE and v.cannot_decide
+    assert v.message == "not judged: 0 admins[*]. ask"
+
+
+def test_undecided_on_a_plain_expect_rule() -> None:
+    params = rule(
+        select="mode",
+        expect={"equals": "keys"},
+        undecided={"nl": "vraag het na", "en": "ask"},
+    )
+    v = evaluate(params, {"k": [parse_json('{"mode": "pam"}', "s.json")]}, TODAY)
+    assert v.status is FindingStatus.NOT_APPLICABLE and v.cannot_decide
+    assert (
+        v.message
+        == "not judged: 1 of 1 values of mode fail (equals keys expected): 'pam' at s.json:1. ask"
+    )
+    assert v.message_nl.startswith("niet beoordeeld: 1 van 1 waarden van mode voldoen niet")
+    v = evaluate(params, {"k": [parse_json('{"mode": "keys"}', "s.json")]}, TODAY)
+    assert v.status is FindingStatus.PASS
+
+
 # --- the model ----------------------------------------------------------------------------------
 
 
