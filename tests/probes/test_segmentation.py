@@ -609,3 +609,29 @@ def test_the_plan_preview_of_the_device_sweep_is_what_the_scan_sweeps(
     assert none.not_judged[0].removeprefix("nothing to sweep: ") == scan.message.removeprefix(
         "nothing swept: "
     )
+
+
+def test_the_guests_check_judges_from_the_guest_network_and_counts_for_t3_and_t10(
+    lab: dict[str, TcpService], tmp_path: Path
+) -> None:
+    """GRIP T3 asks for separate, isolated guest networks and T10 for a test from the pupils'
+    or guest network: the guests' rules are a check of their own, mapped to both."""
+    from cyberstd.profiles import resolve
+
+    catalog = load_catalog(REPO)[0]
+    data = _school()
+    for zone in data["zones"]:
+        if zone["id"] == "pupils":
+            zone["id"], zone["kind"] = "wifi-gasten", "guests"
+    data["network"]["vantage_zone"] = "wifi-gasten"
+    params = ForbiddenParams.model_validate(catalog.checks["segmentation.guests-isolated"].params)
+    outcome = forbidden_reachable(SCHOOL, params, _ctx(tmp_path, data))
+    assert outcome.status is FindingStatus.FAIL, outcome.message
+    assert (ADMIN_PC, 3389) in {(r["address"], r["port"]) for r in outcome.evidence["reachable"]}
+    # From the pupils' network the guests' rules are not judged, and the pupils' check has none.
+    pupils = forbidden_reachable(SCHOOL, params, _ctx(tmp_path))
+    assert pupils.status is FindingStatus.NOT_APPLICABLE
+    shipped = catalog.checks["segmentation.forbidden-reachable"].params["rules"]
+    assert {r["from_zone"] for r in shipped} == {"pupils"}
+    planned = resolve(catalog, "grip-basis-4").checks["segmentation.guests-isolated"]
+    assert set(planned.controls) == {"T3", "T10"}
