@@ -183,3 +183,19 @@ def test_a_hostile_catalog_file_is_an_input_error(
     assert result.exit_code == 2, result.output
     assert f"error[{code}]" in result.output and file.split("/")[-1] in result.output
     assert "internal error" not in result.output
+
+
+def test_grip_controls_claim_only_evidence_their_checks_give() -> None:
+    """A control that says it is evidenced by a probe or a configuration export has a check of
+    that kind; otherwise a reader expects automation that does not exist."""
+    catalog, problems = load_catalog(REPO)
+    assert problems == []
+    fw = catalog.framework("grip")
+    for cid, control in fw.controls.items():
+        mapping = fw.mappings[cid]
+        given = {
+            "config" if probes()[catalog.checks[k].probe].kind is ProbeKind.CONFIG else "probe"
+            for k in [*mapping.checks, *mapping.recommended]
+        }
+        claimed = {str(e) for e in control.evidence} - {"attestation"}
+        assert claimed <= given, (cid, claimed, given)
