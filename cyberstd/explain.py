@@ -66,6 +66,9 @@ def why(control: ControlResult, findings: list[Finding], lang: str) -> str:
             parts.append(t("why.passed", lang, n=len(passed)))
         if att is not None and not att.expired:
             parts.append(t("why.attested", lang, by=att.attested_by, date=att.date))
+            if control.uncovered_parts:
+                names = ", ".join(p.title.get(lang, p.id) for p in control.uncovered_parts)
+                parts.append(t("why.attested_parts", lang, parts=names))
     if control.waiver is not None and not control.waiver.applied and not control.waiver.expired:
         note = (control.waiver.note or {}).get(lang, "")
         parts.append(t("why.waiver_no_effect", lang, by=control.waiver.approved_by, note=note))

@@ -60,6 +60,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "geen controle gaf bewijs voor: {parts}; een verklaring moet dat deel beantwoorden",
         "no check gave evidence for: {parts}; an attestation must answer that part",
     ),
+    "why.attested_parts": (
+        "de verklaring staat in voor wat geen controle toonde: {parts}",
+        "the attestation answers for what no check showed: {parts}",
+    ),
     "why.no_evidence": (
         "geen bewijs: geen geslaagde controle en geen verklaring",
         "no evidence: no check gave a verdict and no attestation is recorded",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import unicodedata
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Annotated, Any, Self
@@ -400,7 +401,9 @@ class NetworkSettings(Strict):
 class MailSettings(Strict):
     """What DNS cannot tell about the school's mail: the DKIM selectors it signs with."""
 
-    dkim_selectors: dict[HostName, list[Id]] = Field(default_factory=dict)
+    dkim_selectors: dict[HostName, Annotated[list[Id], Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
 
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -419,7 +422,7 @@ def _object_id(value: str) -> str:
 
 def _org_unit(value: str) -> str:
     text = value.strip()
-    if not text.startswith("/") or any(ord(ch) < 32 for ch in text):
+    if not text.startswith("/") or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
         raise ValueError(
             f"{value!r} is not an organisational unit path; write it as Google shows it in "
             "orgUnitPath, starting with / (such as /Leerlingen)"
@@ -470,6 +473,18 @@ class SchoolFile(Strict):
     mail: MailSettings = Field(default_factory=MailSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     profile: Id | None = None
+
+    @model_validator(mode="after")
+    def _pupils_apart(self) -> Self:
+        for pupil in self.identity.pupil_domains or []:
+            for own in self.domains:
+                if own.lower() == pupil.lower() or own.lower().endswith("." + pupil.lower()):
+                    raise ValueError(
+                        f"identity.pupil_domains: {pupil} is (or holds) the school's own domain "
+                        f"{own}, so the staff's accounts would be taken for pupils'; list only "
+                        "the pupils' own domain, such as leerling.school.be"
+                    )
+        return self
 
 
 class EvidenceFile(Strict):

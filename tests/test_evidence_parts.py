@@ -153,18 +153,19 @@ def test_a_password_policy_alone_does_not_make_o7_compliant() -> None:
     results = _run(plan, {"windows.password-length": ok, "windows.account-lockout": ok})
     o7 = _control(results, "O7")
     assert o7.status is ControlStatus.NOT_ASSESSED
-    assert [p.id for p in o7.uncovered_parts] == ["mfa"]
+    assert [p.id for p in o7.uncovered_parts] == ["mfa", "written"]
     assert "MFA enforced for all staff and administrator accounts" in o7.reason
     assert "an attestation must answer that part" in o7.reason
     nl = why(o7, [f for f in results.findings if f.id in o7.finding_ids], "nl")
     assert "MFA afgedwongen voor alle personeels- en beheerdersaccounts" in nl
-    # MFA from the identity platform covers the last part: no attestation needed.
+    # MFA from the identity platform covers the technical parts; that the written policy
+    # matches the settings only a person can answer (GRIP O7's "Voldaan").
     covered = _run(
         plan,
         {"windows.password-length": ok, "windows.account-lockout": ok, "entra.mfa-all-users": ok},
     )
-    assert _control(covered, "O7").status is ControlStatus.COMPLIANT
-    assert _control(covered, "O7").uncovered_parts == []
+    assert _control(covered, "O7").status is ControlStatus.NOT_ASSESSED
+    assert [p.id for p in _control(covered, "O7").uncovered_parts] == ["written"]
 
 
 def test_the_attestation_answers_an_uncovered_part() -> None:
@@ -182,7 +183,11 @@ def test_the_attestation_answers_an_uncovered_part() -> None:
     results = _run(plan, {"windows.password-length": FindingStatus.PASS})
     o7 = _control(results, "O7")
     assert o7.status is ControlStatus.COMPLIANT
-    assert [p.id for p in o7.uncovered_parts] == ["mfa", "lockout"]
+    assert [p.id for p in o7.uncovered_parts] == ["mfa", "lockout", "written"]
+    # The Why line says what the attestation answers for.
+    assert "the attestation answers for what no check showed: MFA enforced" in o7.reason
+    nl = why(o7, [f for f in results.findings if f.id in o7.finding_ids], "nl")
+    assert "de verklaring staat in voor wat geen controle toonde: MFA afgedwongen" in nl
 
 
 def test_mail_without_a_dkim_verdict_is_not_compliant_from_checks() -> None:

@@ -370,7 +370,12 @@ def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) 
     if op == "present":
         return absent(value) is not expected
     if op == "older_than_days":
-        return absent(value) or never(value) or (today - as_date(value)).days > expected
+        if absent(value) or never(value):
+            return True
+        # A date after the run's day is no evidence of freshness (a day/month swap, a wrong
+        # clock): it counts as old, as within_days refuses it. One day allows for time zones.
+        age = (today - as_date(value)).days
+        return age > expected or age < -FUTURE_SLACK_DAYS
     if op in ("equals", "not_equals") and expected is None:
         return absent(value) is (op == "equals")
     if absent(value):

@@ -138,8 +138,9 @@ def _bind_map(
     return out, missing
 
 
-def bind_rule(rule: Any, facts: Facts, assume: Collection[str] = ()) -> tuple[Any, set[str]]:
-    """A rule body (a rule's part) with its fact references bound (see `bind_condition`)."""
+def _bind_filter(
+    rule: Any, facts: Facts, assume: Collection[str]
+) -> tuple[dict[str, Any], set[str]]:
     update: dict[str, Any] = {}
     update["where"], missing = _bind_map(rule.where, facts, assume)
     where_any = []
@@ -148,6 +149,17 @@ def bind_rule(rule: Any, facts: Facts, assume: Collection[str] = ()) -> tuple[An
         where_any.append(bound)
         missing |= gone
     update["where_any"] = where_any
+    return update, missing
+
+
+def bind_rule(rule: Any, facts: Facts, assume: Collection[str] = ()) -> tuple[Any, set[str]]:
+    """A rule body (a rule's part) with its fact references bound (see `bind_condition`), in
+    its conditions and in its population's."""
+    update, missing = _bind_filter(rule, facts, assume)
+    if getattr(rule, "population", None) is not None:
+        pop, gone = _bind_filter(rule.population, facts, assume)
+        update["population"] = rule.population.model_copy(update=pop)
+        missing |= gone
     if rule.expect is not None:
         update["expect"], gone = bind_condition(rule.expect, facts, assume)
         missing |= gone

@@ -604,3 +604,13 @@ def test_remediation_shows_the_schools_domain(tmp_path: Path) -> None:
     assert "'_dmarc.sintjan.be'" in dmarc_fix["nl"] and "'_dmarc.sintjan.be'" in dmarc_fix["en"]
     example = remediation_for(catalog.checks["mail.dmarc"].remediation, None)
     assert "'_dmarc.uwschool.be'" in example["nl"] and "'_dmarc.yourschool.be'" in example["en"]
+
+
+def test_an_empty_list_of_dkim_selectors_is_refused() -> None:
+    """`{domain: []}` would read as "the school named its selectors" while naming none."""
+    from pydantic import ValidationError
+
+    base = {"school": {"id": "s", "name": "S"}, "domains": ["own.test"]}
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        SchoolFile.model_validate({**base, "mail": {"dkim_selectors": {"own.test": []}}})
+    SchoolFile.model_validate({**base, "mail": {"dkim_selectors": {"own.test": ["s2026"]}}})

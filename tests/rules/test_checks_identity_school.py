@@ -447,3 +447,70 @@ def test_a_tenant_without_the_schools_domain(catalog: Catalog) -> None:
     v = run_check(catalog, "entra.domain-verified", docs, facts=SCHOOL_FACTS)
     assert v.status is FindingStatus.FAIL
     assert v.message.startswith("0 verified domains of the school")
+
+
+# --- policies that leave someone without MFA ----------------------------------------------------
+
+
+def _weakened(path: str, value: Any) -> dict[str, Any]:
+    """An all-users MFA policy with one condition narrowed (path: keys under conditions)."""
+    p = policy(includeUsers=["All"])
+    node = p["conditions"]
+    *parents, last = path.split(".")
+    for key in parents:
+        if node.get(key) is None:
+            node[key] = {}
+        node = node[key]
+    node[last] = value
+    return p
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("applications.excludeApplications", ["Office365"]),  # an app without MFA
+        ("signInRiskLevels", ["high"]),  # MFA only on risky sign-ins
+        ("userRiskLevels", ["high"]),
+        ("platforms.includePlatforms", ["android"]),  # MFA on Android only
+        ("devices.deviceFilter", {"mode": "include", "rule": 'device.trustType -eq "AzureAD"'}),
+    ],
+)
+def test_a_policy_that_narrows_where_mfa_applies_does_not_pass(
+    catalog: Catalog, path: str, value: Any
+) -> None:
+    """Microsoft's conditionalAccessConditionSet: a policy for all users and apps can still
+    leave sign-ins without MFA through its applications, risk, platform or device conditions."""
+    assert mfa_staff(catalog, ca_docs(policy(includeUsers=["All"])), SCHOOL_FACTS).status is (
+        FindingStatus.PASS
+    )
+    for check in ("entra.mfa-all-users", "entra.mfa-admins"):
+        v = run_check(catalog, check, ca_docs(_weakened(path, value)), facts=SCHOOL_FACTS)
+        assert v.status is not FindingStatus.PASS, (check, path, v.message)
+
+
+def _google_users(*users: dict[str, Any]) -> dict[str, list[Any]]:
+    text = json.dumps({"kind": "admin#directory#users", "users": list(users)}, indent=2)
+    return {"google-users": [parse_json(text, "users.json")]}
+
+
+def test_a_google_export_without_staff_gives_no_verdict_on_staff_mfa(catalog: Catalog) -> None:
+    """Only pupils in the export: there is no staff to show 2-Step Verification for, so O7's
+    MFA part is not covered by it."""
+    pupil = {
+        "primaryEmail": "lln.an@school.test",
+        "orgUnitPath": "/Leerlingen/3A",
+        "suspended": False,
+        "isAdmin": False,
+        "isEnforcedIn2Sv": False,
+    }
+    for check in ("google.2sv-staff", "google.2sv-admins"):
+        v = run_check(catalog, check, _google_users(pupil), facts=SCHOOL_FACTS)
+        assert v.status is FindingStatus.NOT_APPLICABLE, (check, v.message)
+    staff = {**pupil, "primaryEmail": "an@school.test", "orgUnitPath": "/Personeel"}
+    assert run_check(catalog, "google.2sv-staff", _google_users(pupil, staff)).status is (
+        FindingStatus.FAIL
+    )
+    enforced = {**staff, "isEnforcedIn2Sv": True}
+    assert run_check(catalog, "google.2sv-staff", _google_users(pupil, enforced)).status is (
+        FindingStatus.PASS
+    )

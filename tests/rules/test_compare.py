@@ -282,10 +282,13 @@ def test_within_days_and_older_than_days_boundaries() -> None:
     assert holds({"older_than_days": 2}, "26/11/2026 08:00")
     assert not holds({"older_than_days": 2}, "27/11/2026")
     assert holds({"within_days": 0}, "2026-11-29")
-    # A date weeks after the run's day is no evidence of freshness (an export judged as of a
-    # day before it was made), and not old either; the next day still counts (time zones).
+    # A date weeks after the run's day is no evidence of freshness (a day/month swap, a wrong
+    # clock, an export judged as of a day before it was made): within_days refuses it and
+    # older_than_days counts it, so a check never passes on it; the next day still counts as
+    # fresh (time zones).
     assert not holds({"within_days": 7}, "2026-12-24")
-    assert not holds({"older_than_days": 7}, "2026-12-24")
+    assert holds({"older_than_days": 7}, "2026-12-24")
+    assert not holds({"older_than_days": 7}, "2026-11-30T06:00:00Z")
     assert holds({"within_days": 7}, "2026-11-30T06:00:00Z")
     assert not holds({"within_days": 7}, "2026-12-01")
 

@@ -302,6 +302,12 @@ def test_school_facts() -> None:
         ({"pupil_domains": ["leerling sintjozef"]}, "not a valid host name"),
         ({"staff_groups": [GROUP_A], "pupil_groups": [GROUP_A.upper()]}, "in both"),
         ({"teachers": [GROUP_A]}, "Extra inputs"),
+        # The staff's own domain (or a domain above it) would make every account a pupil's.
+        ({"pupil_domains": ["school.be"]}, "is \\(or holds\\) the school's own domain"),
+        ({"pupil_domains": ["be"]}, "the school's own domain"),
+        # Terminal control codes and a right-to-left override are no part of a unit's name.
+        ({"pupil_org_units": ["/Leerlingen\u009b31m"]}, "not an organisational unit path"),
+        ({"pupil_org_units": ["/Leer\u202elingen"]}, "not an organisational unit path"),
     ],
 )
 def test_bad_identity_declarations(identity: dict[str, Any], said: str) -> None:
