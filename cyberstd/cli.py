@@ -156,26 +156,9 @@ def standards_show(obj: Ctx, control: str, lang: str) -> None:
             f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids(), close=False)}"
         )
     fw, c = found
-    mapping = fw.mappings[c.id]
-    lines = [
-        f"{c.id} ({fw.meta.id}, level {c.level}, {c.type}): {c.title.get(lang)}",
-        "",
-        c.description.get(lang),
-        "",
-        ("Beoordeling: " if lang == "nl" else "Verification: ") + c.verification.get(lang),
-        "",
-        "evidence: " + ", ".join(c.evidence),
-        "checks: " + (", ".join(mapping.checks) or "-"),
-        "recommended: " + (", ".join(mapping.recommended) or "-"),
-    ]
-    lines += [
-        f"  part {p.id}: {p.title.get(lang)} <- {', '.join(p.covered_by) or 'attestation'}"
-        for p in mapping.parts
-    ]
-    lines += [f"attestation: {mapping.attestation.required}"]
-    lines += [f"  - {q.get(lang)}" for q in mapping.attestation.questions]
-    lines += [f"{scheme}: {', '.join(ids)}" for scheme, ids in c.crosswalks.items()]
-    click.echo("\n".join(lines))
+    from cyberstd.mapping_table import control_sheet
+
+    click.echo("\n".join(control_sheet(fw, c.id, lang)))
 
 
 @main.group()

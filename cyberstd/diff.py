@@ -102,7 +102,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "level": ("Bereikt niveau", "Level reached"),
     "score": ("Score", "Score"),
     "run": ("Scan", "Run"),
-    "counts": ("Controls per status", "Controls by status"),
+    "counts": ("Maatregelen per status", "Controls by status"),
     "result.bad": (
         "Achteruitgang: {n} control(s) (nieuwe tekortkoming, nieuwe gefaalde controle, verlopen "
         "uitzondering of verklaring, of slechtere status).",
@@ -110,7 +110,7 @@ _TEXT: dict[str, tuple[str, str]] = {
         "attestation, or a worse status).",
     ),
     "result.good": ("Geen achteruitgang.", "No regressions."),
-    "unchanged": ("{n} control(s) ongewijzigd", "{n} control(s) unchanged"),
+    "unchanged": ("{n} maatregel(en) ongewijzigd", "{n} control(s) unchanged"),
     "absent": ("afwezig", "absent"),
     "worse": ("slechter", "worse"),
     "level_short": ("niveau {level}", "level {level}"),
@@ -124,8 +124,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "change.newly_waived": ("Nieuw aanvaard risico", "Newly waived"),
     "change.waiver_expired": ("Uitzondering verlopen", "Waiver expired"),
     "change.attestation_expired": ("Verklaring verlopen", "Attestation expired"),
-    "change.control_added": ("Control toegevoegd", "Control added"),
-    "change.control_removed": ("Control verwijderd", "Control removed"),
+    "change.control_added": ("Maatregel toegevoegd", "Control added"),
+    "change.control_removed": ("Maatregel verwijderd", "Control removed"),
     "change.other_change": ("Andere wijziging", "Other change"),
     "change.unchanged": (
         "Ongewijzigd, met gewijzigde bevindingen",

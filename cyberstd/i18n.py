@@ -28,7 +28,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "severity.high": ("hoog", "high"),
     "severity.critical": ("kritiek", "critical"),
     # kinds of record in a spreadsheet report ('control' is the word the reports use in Dutch too)
-    "record.control": ("control", "control"),
+    "record.control": ("maatregel", "control"),
     "record.finding": ("bevinding", "finding"),
     # explanations
     "why.na": ("niet van toepassing: {reason}", "not applicable: {reason}"),
@@ -91,7 +91,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "report.level_reached": ("Bereikt niveau", "Level reached"),
     "report.target_level": ("Doelniveau", "Target level"),
     "report.score": ("Score", "Score"),
-    "report.counts": ("Aantal controls per status", "Controls by status"),
+    "report.counts": ("Aantal maatregelen per status", "Controls by status"),
     "report.top_gaps": ("Eerst aan te pakken", "Fix first"),
     "report.no_gaps": ("Geen tekortkomingen gevonden.", "No gaps found."),
     "report.level": ("Niveau {level}", "Level {level}"),

@@ -75,3 +75,75 @@ def mapping_table(catalog: Catalog, fw: Framework, lang: str) -> str:
     if notes:
         lines += ["", *notes]
     return "\n".join(lines) + "\n"
+
+
+_SHEET = {
+    "nl": {
+        "head": "{id} ({fw}, niveau {level}, {type}): {title}",
+        "verification": "Beoordeling: ",
+        "evidence": "bewijs: ",
+        "checks": "vereiste controles: ",
+        "recommended": "aanbevolen controles: ",
+        "part": "  deel {id}: {title} <- {by}",
+        "by_attestation": "verklaring",
+        "attestation": "verklaring nodig: ",
+        "organisational": "organisatorisch",
+        "technical": "technisch",
+        "probe": "netwerkcontrole",
+        "config": "configuratie-export",
+        "always": "altijd",
+        "if_no_checks": "tenzij de controles elk deel dekken",
+        "if_no_config": "tenzij de configuratiecontroles elk deel dekken",
+        "never": "nooit",
+    },
+    "en": {
+        "head": "{id} ({fw}, level {level}, {type}): {title}",
+        "verification": "Verification: ",
+        "evidence": "evidence: ",
+        "checks": "required checks: ",
+        "recommended": "recommended checks: ",
+        "part": "  part {id}: {title} <- {by}",
+        "by_attestation": "attestation",
+        "attestation": "attestation needed: ",
+        "probe": "network probe",
+        "config": "configuration export",
+        "always": "always",
+        "if_no_checks": "unless the checks cover every part",
+        "if_no_config": "unless the configuration checks cover every part",
+        "never": "never",
+    },
+}
+
+
+def control_sheet(fw: Framework, control_id: str, lang: str) -> list[str]:
+    """One control as `standards show` prints it: text, evidence, checks, parts, questions."""
+    w = _SHEET["nl" if lang == "nl" else "en"]
+    c, mapping = fw.controls[control_id], fw.mappings[control_id]
+    rule = str(mapping.attestation.required)
+    lines = [
+        w["head"].format(
+            id=c.id,
+            fw=fw.meta.id,
+            level=c.level,
+            type=w.get(c.type, c.type),
+            title=c.title.get(lang),
+        ),
+        "",
+        c.description.get(lang),
+        "",
+        w["verification"] + c.verification.get(lang),
+        "",
+        w["evidence"] + ", ".join(w.get(str(e), w["by_attestation"]) for e in c.evidence),
+        w["checks"] + (", ".join(mapping.checks) or "-"),
+        w["recommended"] + (", ".join(mapping.recommended) or "-"),
+    ]
+    lines += [
+        w["part"].format(
+            id=p.id, title=p.title.get(lang), by=", ".join(p.covered_by) or w["by_attestation"]
+        )
+        for p in mapping.parts
+    ]
+    lines.append(w["attestation"] + w.get(rule, rule))
+    lines += [f"  - {q.get(lang)}" for q in mapping.attestation.questions]
+    lines += [f"{scheme}: {', '.join(ids)}" for scheme, ids in c.crosswalks.items()]
+    return lines

@@ -83,6 +83,13 @@ def test_standards_show(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert "T12" in result.output and "web.hsts" in result.output
+    assert "  part hsts: HSTS on the website <- web.hsts" in result.output
+    nl = CliRunner().invoke(main, ["--root", str(REPO), "standards", "show", "O7"]).output
+    assert nl.startswith("O7 (grip, niveau 1, organisatorisch): Authenticatiebeleid")
+    assert "verklaring nodig: tenzij de controles elk deel dekken" in nl
+    assert "<- verklaring" in nl  # the written policy: only a person can answer it
+    for english in ("evidence:", "checks:", "recommended:", "part ", "attestation", "level "):
+        assert english not in nl, english
     result = CliRunner().invoke(main, ["--root", str(REPO), "standards", "show", "T99"])
     assert result.exit_code == 2 and "unknown control 'T99'" in result.output
 

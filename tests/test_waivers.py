@@ -133,7 +133,7 @@ def test_every_report_shows_a_waiver_that_takes_no_effect(
     assert "geldt niet: de maatregel is niet beoordeeld" in html
 
     with (out / "report.nl.csv").open(encoding="utf-8-sig", newline="") as fh:
-        rows = {r["Control"]: r for r in csv.DictReader(fh) if r["Soort"] == "control"}
+        rows = {r["Maatregel"]: r for r in csv.DictReader(fh) if r["Soort"] == "maatregel"}
     assert rows["A2"]["Uitzondering geldt"].startswith("geldt niet: de maatregel is niet")
     assert rows["B1"]["Uitzondering geldt"] == "geldt"
 

@@ -35,10 +35,10 @@ CELL_LIMIT = 2000
 # Column key, Dutch header, English header; in the order they appear.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("record", "Soort", "Record"),
-    ("control", "Control", "Control"),
+    ("control", "Maatregel", "Control"),
     ("level", "Niveau", "Level"),
     ("title", "Titel", "Title"),
-    ("control_status", "Status control", "Control status"),
+    ("control_status", "Status maatregel", "Control status"),
     ("check", "Controle", "Check"),
     ("target", "Doel", "Target"),
     ("finding_status", "Status bevinding", "Finding status"),

@@ -102,7 +102,7 @@ def test_filters_from_the_fragment(demo_results: Results, tmp_path: Path) -> Non
     assert sorted(cid for _, cid in articles) == sorted(c.id for c in demo_results.controls)
     visible = [cid for classes, cid in articles if "filtered" not in classes.split()]
     assert sorted(visible) == sorted(wanted)
-    assert f"{len(wanted)} van {len(demo_results.controls)} controls getoond" in dom
+    assert f"{len(wanted)} van {len(demo_results.controls)} maatregelen getoond" in dom
     assert re.search(r'<section class="level filtered" id="level-3"', dom)
     assert re.search(r'<section class="level" id="level-1"', dom)
 

@@ -32,8 +32,10 @@ def parse(text: str, delimiter: str) -> list[dict[str, str]]:
 
 
 def by_key(rows: list[dict[str, str]], column: str, value: str) -> dict[str, str]:
-    """The one row of its kind (control rows for 'Control', finding rows otherwise) with a value."""
-    kinds = {"control"} if column == "Control" else {"finding", "bevinding"}
+    """The one row of its kind (control rows for 'Control' or 'Maatregel', finding rows
+    otherwise) with a value."""
+    control = column in ("Control", "Maatregel")
+    kinds = {"control", "maatregel"} if control else {"finding", "bevinding"}
     found = [r for r in rows if r[column] == value and next(iter(r.values())) in kinds]
     assert len(found) == 1, (column, value, found)
     return found[0]
@@ -65,23 +67,23 @@ def test_lines_end_in_crlf_and_nowhere_else() -> None:
 def test_headers_in_dutch_and_english() -> None:
     nl = parse(render(make_results(), "nl"), ",")
     en = parse(render(make_results(), "en"), ",")
-    assert list(nl[0])[:5] == ["Soort", "Control", "Niveau", "Titel", "Status control"]
+    assert list(nl[0])[:5] == ["Soort", "Maatregel", "Niveau", "Titel", "Status maatregel"]
     assert list(en[0])[:5] == ["Record", "Control", "Level", "Title", "Control status"]
     assert "Uitzondering goedgekeurd door" in nl[0] and "Waiver approved by" in en[0]
-    assert by_key(nl, "Control", "C2")["Titel"] == "Failing control (nl)"
+    assert by_key(nl, "Maatregel", "C2")["Titel"] == "Failing control (nl)"
     assert by_key(en, "Control", "C2")["Title"] == "Failing control (en)"
-    assert by_key(nl, "Control", "C2")["Status control"] == "niet in orde"
+    assert by_key(nl, "Maatregel", "C2")["Status maatregel"] == "niet in orde"
     assert by_key(en, "Control", "C2")["Control status"] == "non-compliant"
 
 
 def test_dutch_rows_say_kind_and_severity_in_dutch() -> None:
     nl = parse(render(make_results(), "nl"), ",")
-    assert [r["Soort"] for r in nl] == ["control"] * 7 + ["bevinding"] * 6
+    assert [r["Soort"] for r in nl] == ["maatregel"] * 7 + ["bevinding"] * 6
     assert by_key(nl, "Controle", "web.bad")["Ernst"] == "kritiek"
     assert by_key(nl, "Controle", "cfg.bad")["Ernst"] == "hoog"
     assert by_key(nl, "Controle", "cfg.ok")["Ernst"] == "laag"
     # a control whose gap rests on no failing check (an error here) is of medium severity
-    assert by_key(nl, "Control", "C5")["Ernst"] == "gemiddeld"
+    assert by_key(nl, "Maatregel", "C5")["Ernst"] == "gemiddeld"
     words = {cell for row in nl for cell in row.values()}
     assert not words & {"medium", "high", "critical", "low", "finding", "middel"}
     en = parse(render(make_results(), "en"), ",")
@@ -111,7 +113,7 @@ def test_control_rows_carry_attestation_and_waiver() -> None:
     assert by_key(rows, "Control", "C2")["Severity"] == "critical"
     assert "Repair it." in by_key(rows, "Control", "C2")["What next"]
     nl = parse(render(make_results(), "nl"), ",")
-    assert by_key(nl, "Control", "7 odd id")["Verklaring verlopen"] == "ja"
+    assert by_key(nl, "Maatregel", "7 odd id")["Verklaring verlopen"] == "ja"
 
 
 def test_finding_rows_carry_evidence() -> None:
