@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cyberstd.errors import UsageError
-from cyberstd.i18n import t
+from cyberstd.i18n import percent, signed, t
 from cyberstd.report.escape import inert
 from cyberstd.report.escape import markdown as inline
 from cyberstd.report.escape import markdown_code as code
@@ -417,7 +417,7 @@ def _run_line(r: Results, lang: str) -> str:
     return (
         f"{r.run.finished:%Y-%m-%d %H:%M} UTC  {r.run.framework.id} {r.run.framework.version}"
         f" / {r.run.profile}  {_t('level', lang)} {reached} / {s.target_level}"
-        f"  {_t('score', lang)} {s.score:.1f}%"
+        f"  {_t('score', lang)} {percent(s.score, lang)}"
     )
 
 
@@ -434,8 +434,8 @@ def render_text(d: Diff, lang: str = "nl") -> str:
     lines.append(f"  {_t('new', lang):6} {inert(_run_line(d.new, lang))}")
     delta = d.new.summary.score - d.old.summary.score
     lines.append(
-        f"  {_t('score', lang)}: {d.old.summary.score:.1f}% → {d.new.summary.score:.1f}% "
-        f"({delta:+.1f})"
+        f"  {_t('score', lang)}: {percent(d.old.summary.score, lang)} → "
+        f"{percent(d.new.summary.score, lang)} ({signed(delta, lang)})"
     )
     lines += [f"  ! {inert(n.text(lang))}" for n in d.notes]
     for change in DISPLAY_ORDER:
@@ -485,7 +485,7 @@ def render_markdown(d: Diff, lang: str = "nl") -> str:
         ),
         (_t("profile", lang), inline(o.run.profile), inline(n.run.profile)),
         (_t("level", lang), level(o), level(n)),
-        (_t("score", lang), f"{o.summary.score:.1f}%", f"{n.summary.score:.1f}%"),
+        (_t("score", lang), percent(o.summary.score, lang), percent(n.summary.score, lang)),
     ]
     rows += [
         (

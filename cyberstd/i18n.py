@@ -165,3 +165,16 @@ def t(key: str, lang: str, **values: Any) -> str:
     """The text for `key` in `lang` ('nl' or 'en'), with values filled in."""
     nl, en = _TEXT[key]
     return (en if lang == "en" else nl).format(**values)
+
+
+def percent(value: float, lang: str, digits: int = 1) -> str:
+    """A percentage as the language writes it: "2,9 %" in Dutch (decimal comma, a no-break
+    space before the sign), "2.9%" in English."""
+    text = f"{value:.{digits}f}"
+    return f"{text.replace('.', ',')}\u00a0%" if lang == "nl" else f"{text}%"
+
+
+def signed(value: float, lang: str, digits: int = 1) -> str:
+    """A difference with its sign: "+5,5" in Dutch, "+5.5" in English."""
+    text = f"{value:+.{digits}f}"
+    return text.replace(".", ",") if lang == "nl" else text

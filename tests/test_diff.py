@@ -462,6 +462,8 @@ def test_text_report() -> None:
     assert text.index("New gaps") < text.index("New failing checks") < text.index("Resolved")
     nl = render_text(compare(*mixed()), "nl")
     assert "Nieuwe tekortkomingen (1)" in nl and "Opgelost (1)" in nl and "geslaagd → gefaald" in nl
+    # Flemish numbers: a decimal comma and a space before the percent sign.
+    assert "40,0\u00a0% → 45,5\u00a0% (+5,5)" in nl and "40.0%" not in nl
 
 
 def test_markdown_report_escapes_network_text() -> None:

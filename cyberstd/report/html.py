@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cyberstd.explain import why
-from cyberstd.i18n import t
+from cyberstd.i18n import percent, t
 from cyberstd.report.common import (
     advice,
     error_causes,
@@ -490,7 +490,7 @@ def _context(results: Results, lang: str) -> dict[str, Any]:
         "level_reached": s.level_reached,
         "level_text": str(s.level_reached) if s.level_reached else t("report.level_none", lang),
         "target_level": s.target_level,
-        "score": f"{s.score:.1f}%",
+        "score": percent(s.score, lang),
         "errors": incomplete(results),
         "causes": [
             CauseLine(

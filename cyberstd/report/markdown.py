@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cyberstd.explain import why
-from cyberstd.i18n import t
+from cyberstd.i18n import percent, t
 from cyberstd.report.common import (
     STATUS_ICON,
     advice,
@@ -75,7 +75,7 @@ def render(results: Results, lang: str = "nl") -> str:
         f"- **{t('report.level_reached', lang)}:** "
         + (str(s.level_reached) if s.level_reached else t("report.level_none", lang))
         + f" / {s.target_level}",
-        f"- **{t('report.score', lang)}:** {s.score:.1f}%",
+        f"- **{t('report.score', lang)}:** {percent(s.score, lang)}",
         "",
     ]
     errors = incomplete(results)

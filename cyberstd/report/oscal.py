@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cyberstd.explain import why
-from cyberstd.i18n import t
+from cyberstd.i18n import percent, t
 from cyberstd.report.common import findings_of, next_step, severity_of
 from cyberstd.report.escape import inert, json_strings
 from cyberstd.report.locations import FAILED, evidence_summary, files_read, is_config, locations
@@ -507,7 +507,7 @@ def build(results: Results, lang: str = "en") -> dict[str, Any]:
             f"{t('report.framework', lang)}: {run.framework.id} {run.framework.version}",
             f"{t('report.profile', lang)}: {run.profile}",
             f"{t('report.level_reached', lang)}: {level} / {s.target_level}",
-            f"{t('report.score', lang)}: {s.score:.1f}%",
+            f"{t('report.score', lang)}: {percent(s.score, lang)}",
         ]
     )
     control_ids = [{"control-id": token(c.id)} for c in results.controls]

@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from cyberstd.i18n import t
+from cyberstd.i18n import percent, t
 from cyberstd.report.common import (
     advice,
     error_causes,
@@ -39,7 +39,7 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
         terminal(f"  {run.framework.id} {run.framework.version} / {run.profile}", limit=300),
         "\n",
         (f"{t('report.level_reached', lang)}: {reached} / {s.target_level}", "bold"),
-        f"   {t('report.score', lang)}: {s.score:.1f}%",
+        f"   {t('report.score', lang)}: {percent(s.score, lang)}",
     )
     if results.run.as_of is not None:
         head.append(f"\n{t('report.as_of', lang, day=results.run.as_of)}", style="bold yellow")

@@ -82,3 +82,10 @@ def test_github_renders_no_link() -> None:
     html = cmarkgfm.github_flavored_markdown_to_html(render(network_results(), "en"))
     assert not re.search(r'<a href="(?!mailto:)', html)  # addresses may still be mailto: links
     assert "<code>https://evil.example/login?next=/admin&amp;x=1</code>" in html
+
+
+def test_the_score_is_written_as_each_language_writes_it() -> None:
+    results = make_results()
+    results.summary.score = 2.9
+    assert "- **Score:** 2,9\u00a0%" in render(results, "nl")
+    assert "- **Score:** 2.9%" in render(results, "en")
