@@ -49,18 +49,23 @@ def _plan(catalog: Catalog, level: int) -> Plan:
     )  # fmt: skip
     folder = SchoolFolder(dir=Path("."), school=school)
     plan = make_plan(catalog, folder)
-    folder.attestations = {
+    folder.attestations = _attested(plan)
+    return plan
+
+
+def _attested(plan: Plan) -> dict[str, AttestationDef]:
+    """Every control of the plan attested as implemented, valid on DAY."""
+    return {
         c.id: AttestationDef(
             control=c.id,
             answer="implemented",
             explanation="In place, as the control's text asks.",
             attested_by="Director",
-            date=dt.date(2026, 10, 1),
-            review_by=dt.date(2027, 10, 1),
+            date=DAY - dt.timedelta(days=59),
+            review_by=DAY + dt.timedelta(days=306),
         )
         for c in plan.profile.controls
     }
-    return plan
 
 
 def _judged(plan: Plan, failing: set[str]) -> Results:
@@ -163,17 +168,7 @@ def test_the_lab_school_without_the_recommendations_reaches_level_2(
     try:
         with lab_school(tmp_path / "lab", clock=clock, flaws=ADVICE_FLAWS) as lab:
             plan = make_plan(catalog, folder)
-            folder.attestations = {
-                c.id: AttestationDef(
-                    control=c.id,
-                    answer="implemented",
-                    explanation="In place, as the control's text asks.",
-                    attested_by="Director",
-                    date=dt.date(2026, 10, 1),
-                    review_by=dt.date(2027, 10, 1),
-                )
-                for c in plan.profile.controls
-            }
+            folder.attestations = _attested(plan)
             ctx = context_for(folder, ca_bundle=lab.ca_bundle, clock=clock, kinds=catalog.kinds)
             findings = execute(plan, ctx)
     except OSError as exc:

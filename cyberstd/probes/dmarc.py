@@ -282,6 +282,17 @@ def subdomain_policies(record: DmarcRecord) -> dict[str, str | None]:
     return policies
 
 
+def _the_record(lookup: Lookup, domain: str) -> tuple[Discovery, DmarcRecord] | ProbeOutcome:
+    """The one DMARC record that applies to `domain`, parsed; or the finding when there is
+    none or more than one."""
+    found = discover(lookup, domain)
+    if not found.records:
+        return _no_record(found)
+    if len(found.records) > 1:
+        return _several(found)
+    return found, parse_dmarc(found.records[0])
+
+
 def _no_record(found: Discovery) -> ProbeOutcome:
     where = f"_dmarc.{found.domain}"
     also = (
@@ -354,13 +365,11 @@ def dmarc(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcom
     and `policy_tag` (p or sp), `subdomain_policy`, `pct`, `rua`, `problems`, `advice`.
     """
     domain = target.name.rstrip(".").lower()
-    found = discover(Lookup(ctx, budget=RECORD_BUDGET), domain)
+    one = _the_record(Lookup(ctx, budget=RECORD_BUDGET), domain)
+    if isinstance(one, ProbeOutcome):
+        return one
+    found, record = one
     evidence = found.evidence()
-    if not found.records:
-        return _no_record(found)
-    if len(found.records) > 1:
-        return _several(found)
-    record = parse_dmarc(found.records[0])
     policy, tag = applied_policy(record, found.inherited)
     rua = [u.strip() for u in record.tags.get("rua", "").split(",") if u.strip()]
     evidence.update(
@@ -533,12 +542,10 @@ def dmarc_enforced(target: Target, params: EnforcedParams, ctx: ProbeContext) ->
     """
     domain = target.name.rstrip(".").lower()
     lookup = Lookup(ctx, budget=RECORD_BUDGET)
-    found = discover(lookup, domain)
-    if not found.records:
-        return _no_record(found)
-    if len(found.records) > 1:
-        return _several(found)
-    record = parse_dmarc(found.records[0])
+    one = _the_record(lookup, domain)
+    if isinstance(one, ProbeOutcome):
+        return one
+    found, record = one
     policy, tag = applied_policy(record, found.inherited)
     problems = _enforcement_problems(record, found, params)
     warnings = [] if problems else _group_warning(lookup, found, params)
