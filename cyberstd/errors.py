@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from cyberstd.messages import Msg
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -50,9 +52,22 @@ class ScopeError(CyberstdError):
 
 
 class ProbeError(Exception):
-    """Raised by a probe; the runner turns it into a finding with status error."""
+    """Raised by a probe; the runner turns it into a finding with status error.
+
+    Raised with a catalog message (`Msg`), the finding says it in every language; raised with
+    plain text, only in that text."""
 
     reason: str = "probe"
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(message)
+        self.said: Msg | None = message if isinstance(message, Msg) else None
+
+    def texts(self) -> tuple[str, dict[str, str]]:
+        """The English message, and the others by language."""
+        if self.said is None:
+            return str(self), {}
+        return self.said.render("en"), {"nl": self.said.render("nl")}
 
 
 class ConnectivityError(ProbeError):

@@ -617,6 +617,7 @@ def _redact_finding(f: Finding, mapping: RedactionMap, school: str) -> Finding:
             "messages": {lang: mapping.apply(text) for lang, text in f.messages.items()},
             "evidence": _deep(f.evidence, mapping),
             "warning": opt(f.warning),
+            "warning_messages": {k: mapping.apply(v) for k, v in f.warning_messages.items()},
             "error_detail": opt(f.error_detail),
             "waived_by": opt(f.waived_by),
         }

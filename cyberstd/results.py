@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from cyberstd.messages import Msg, joined
 
 SCHEMA_VERSION = "1.0"
 
@@ -77,13 +80,33 @@ class _Model(BaseModel):
 class ProbeOutcome(_Model):
     """What a probe returns: a verdict on one target, with the evidence it saw.
 
-    `message` is English; `messages` may add other languages ({"nl": ...})."""
+    `message` is English; `messages` may add other languages ({"nl": ...}), and so may
+    `warning_messages` for `warning`. Build one with `said` from catalog messages."""
 
     status: FindingStatus
     message: str
     messages: dict[str, str] = Field(default_factory=dict)
     evidence: dict[str, Any] = Field(default_factory=dict)
     warning: str | None = None
+    warning_messages: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def said(
+        cls,
+        status: FindingStatus,
+        message: Msg,
+        evidence: dict[str, Any] | None = None,
+        warnings: Sequence[Msg] = (),
+    ) -> ProbeOutcome:
+        """An outcome whose message and warnings come from the message catalog, in nl and en."""
+        return cls(
+            status=status,
+            message=message.render("en"),
+            messages={"nl": message.render("nl")},
+            evidence=evidence or {},
+            warning=joined(warnings, "en") if warnings else None,
+            warning_messages={"nl": joined(warnings, "nl")} if warnings else {},
+        )
 
 
 class Finding(_Model):
@@ -100,6 +123,7 @@ class Finding(_Model):
     messages: dict[str, str] = Field(default_factory=dict)
     evidence: dict[str, Any] = Field(default_factory=dict)
     warning: str | None = None
+    warning_messages: dict[str, str] = Field(default_factory=dict)
     error_reason: ErrorReason | None = None
     error_detail: str | None = None
     waived_by: str | None = None
@@ -109,6 +133,12 @@ class Finding(_Model):
     def text(self, lang: str) -> str:
         """The message in a language when the probe gave one, else the English message."""
         return self.messages.get(lang) or self.message
+
+    def warning_text(self, lang: str) -> str | None:
+        """The warning in a language when the probe gave one, else the English warning."""
+        if self.warning is None:
+            return None
+        return self.warning_messages.get(lang) or self.warning
 
 
 class AttestationRecord(_Model):

@@ -241,11 +241,13 @@ def run_item(
         )
     error = box.get("error")
     if isinstance(error, ProbeError):
+        english, others = error.texts()
         return base.model_copy(
             update={
                 "status": FindingStatus.ERROR,
                 "error_reason": ErrorReason(error.reason),
-                "message": str(error),
+                "message": english,
+                "messages": others,
             }
         )
     if isinstance(error, BaseException):
@@ -273,6 +275,7 @@ def run_item(
             "messages": dict(outcome.messages),
             "evidence": {**base.evidence, **outcome.evidence},
             "warning": outcome.warning,
+            "warning_messages": dict(outcome.warning_messages),
         }
     )
 
