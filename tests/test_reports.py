@@ -39,9 +39,23 @@ def test_markdown_in_both_languages(mini_root: Path, school_dir: Path, tmp_path:
     assert "## Niveau 1" in nl and "Bereikt niveau" in nl and "niet in orde" in nl
     assert "## Level 1" in en and "Level reached" in en and "non-compliant" in en
     assert "Herstel het ding." in nl and "Repair the thing." in en
-    # gaps: level first, then severity
-    top = en.split("## Fix first")[1].split("## Level 1")[0]
-    assert top.index("**A2**") < top.index("**B1**")
+    # two action lists: technical gaps naming check and target, then attestations by level
+    top = en.split("## Fix first")[1].split("## Still to attest")[0]
+    assert "`mini.bad` @ `www.school.test`: the thing is wrong" in top
+    assert "What next: Repair the thing." in top and "A2" not in top
+    attest = en.split("## Still to attest")[1].split("## Level 1")[0]
+    assert attest.index("**A2** (Level 1)") < attest.index("**B2** (Level 2)")
+    assert "B1" not in attest
+    # what blocks the next level, and the honest headline
+    assert (
+        "## What stands between the school and level 1\n\n- **A2** Title A2: attestation needed\n"
+        in en
+    )
+    assert (
+        "- **Assessed:** 2 of 4 controls" in en
+        and "- **Score over what was assessed:** 50.0%" in en
+    )
+    assert "- **Beoordeeld:** 2 van 4 maatregelen" in nl and "50,0\u00a0%" in nl
     assert f"cyberstd attest {school_dir.name}" in en or f"cyberstd attest {school_dir}" in en
 
 

@@ -84,10 +84,16 @@ def severity_of(results: Results, control: ControlResult) -> Severity:
 
 def gaps(results: Results) -> list[ControlResult]:
     """Controls that are not in place, lowest level first, then worst severity, then worst status."""
+    order = {c.id: i for i, c in enumerate(results.controls)}
     open_ = [c for c in results.controls if c.status in GAP_ORDER]
     return sorted(
         open_,
-        key=lambda c: (c.level, -severity_of(results, c).rank, GAP_ORDER.index(c.status), c.id),
+        key=lambda c: (
+            c.level,
+            -severity_of(results, c).rank,
+            GAP_ORDER.index(c.status),
+            order[c.id],
+        ),
     )
 
 
@@ -135,7 +141,7 @@ def next_step_parts(results: Results, control: ControlResult, lang: str) -> list
     failing = [f for f in findings_of(results, control) if f.status is FindingStatus.FAIL]
     slots = {k: _SLOT.format(k) for k in ("school", "control", "text")}
     values = {
-        "school": _shell_word(results.school.folder or results.school.id),
+        "school": shell_word(results.school.folder or results.school.id),
         "control": control.id,
     }
     if failing and failing[0].remediation:
@@ -199,6 +205,6 @@ def error_causes(results: Results, lang: str) -> list[ErrorCause]:
     return sorted(causes, key=lambda c: -len(c.findings))
 
 
-def _shell_word(text: str) -> str:
+def shell_word(text: str) -> str:
     """A path as one shell word, so a suggested command can be pasted as it is."""
     return shlex.quote(text)

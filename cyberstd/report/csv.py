@@ -32,51 +32,42 @@ BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 CELL_LIMIT = 2000
 
-# Column key, Dutch header, English header; in the order they appear.
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("record", "Soort", "Record"),
-    ("control", "Maatregel", "Control"),
-    ("level", "Niveau", "Level"),
-    ("title", "Titel", "Title"),
-    ("control_status", "Status maatregel", "Control status"),
-    ("check", "Controle", "Check"),
-    ("target", "Doel", "Target"),
-    ("finding_status", "Status bevinding", "Finding status"),
-    ("severity", "Ernst", "Severity"),
-    ("message", "Bericht", "Message"),
-    ("evidence", "Bewijs", "Evidence"),
-    ("attestation_answer", "Antwoord verklaring", "Attestation answer"),
-    ("attested_by", "Verklaard door", "Attested by"),
-    ("attested_on", "Datum verklaring", "Attestation date"),
-    ("review_by", "Herzien tegen", "Review by"),
-    ("attestation_expired", "Verklaring verlopen", "Attestation expired"),
-    ("waiver_approved_by", "Uitzondering goedgekeurd door", "Waiver approved by"),
-    ("waiver_expires", "Uitzondering geldig tot", "Waiver expires"),
-    ("waiver_expired", "Uitzondering verlopen", "Waiver expired"),
-    ("waiver_effect", "Uitzondering geldt", "Waiver effect"),
-    ("reason", "Reden", "Reason"),
-    ("next_step", "Wat nu", "What next"),
+# Column keys in the order they appear; their headers are `csv.col.<key>` in the catalog.
+COLUMNS: tuple[str, ...] = (
+    "record",
+    "control",
+    "level",
+    "title",
+    "control_status",
+    "check",
+    "target",
+    "finding_status",
+    "severity",
+    "message",
+    "evidence",
+    "attestation_answer",
+    "attested_by",
+    "attested_on",
+    "review_by",
+    "attestation_expired",
+    "waiver_approved_by",
+    "waiver_expires",
+    "waiver_expired",
+    "waiver_effect",
+    "reason",
+    "next_step",
 )
 RECORD_CONTROL = "control"
 RECORD_FINDING = "finding"
 
-_ANSWER = {
-    "implemented": ("ingevoerd", "implemented"),
-    "partially": ("gedeeltelijk", "partially"),
-    "not_implemented": ("niet ingevoerd", "not implemented"),
-    "not_applicable": ("niet van toepassing", "not applicable"),
-}
-_YES_NO = {True: ("ja", "yes"), False: ("nee", "no")}
-_WAIVED_BY = ("uitzondering: {by}", "waived: {by}")
 
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
+def _yes_no(value: bool, lang: str) -> str:
+    return t("csv.yes" if value else "csv.no", lang)
 
 
 def headers(lang: str) -> list[str]:
     """The header row in the report language."""
-    return [en if lang == "en" else nl for _, nl, en in COLUMNS]
+    return [t(f"csv.col.{key}", lang) for key in COLUMNS]
 
 
 def neutralise(text: str, limit: int = CELL_LIMIT) -> str:
@@ -102,19 +93,18 @@ def _control_row(results: Results, c: ControlResult, lang: str) -> dict[str, str
     }
     att = c.attestation
     if att is not None:
-        answer = _ANSWER.get(str(att.answer))
         row |= {
-            "attestation_answer": _pick(answer, lang) if answer else str(att.answer),
+            "attestation_answer": t(f"html.answer.{att.answer}", lang),
             "attested_by": att.attested_by,
             "attested_on": att.date.isoformat(),
             "review_by": att.review_by.isoformat(),
-            "attestation_expired": _pick(_YES_NO[att.expired], lang),
+            "attestation_expired": _yes_no(att.expired, lang),
         }
     if c.waiver is not None:
         row |= {
             "waiver_approved_by": c.waiver.approved_by,
             "waiver_expires": c.waiver.expires.isoformat(),
-            "waiver_expired": _pick(_YES_NO[c.waiver.expired], lang),
+            "waiver_expired": _yes_no(c.waiver.expired, lang),
             "waiver_effect": waiver_effect(c.waiver, lang),
         }
     return row
@@ -122,9 +112,9 @@ def _control_row(results: Results, c: ControlResult, lang: str) -> dict[str, str
 
 def _finding_row(f: Finding, levels: dict[str, int], lang: str) -> dict[str, str]:
     mapped = [levels[cid] for cid in f.controls if cid in levels]
-    reason = [str(f.error_reason) if f.error_reason else "", f.warning or ""]
+    reason = [str(f.error_reason) if f.error_reason else "", f.warning_text(lang) or ""]
     if f.waived_by:
-        reason.append(_pick(_WAIVED_BY, lang).format(by=f.waived_by))
+        reason.append(t("csv.waived_by", lang, by=f.waived_by))
     if f.advises:
         reason.append(t("advice.for", lang, controls=", ".join(f.advises)))
     return {
@@ -153,7 +143,7 @@ def rows(results: Results, lang: str) -> list[dict[str, str]]:
 def _write(results: Results, lang: str, delimiter: str) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    keys: Sequence[str] = [key for key, _, _ in COLUMNS]
+    keys: Sequence[str] = COLUMNS
     writer.writerow([neutralise(h) for h in headers(lang)])
     for row in rows(results, lang):
         writer.writerow([neutralise(row.get(key, "")) for key in keys])

@@ -168,9 +168,35 @@ class ControlView:
 
 
 @dataclass(frozen=True)
-class Action:
-    """One line of the prioritised action list."""
+class FixView:
+    """One technical gap of the "fix first" list."""
 
     rank: int
-    control: ControlView
+    severity: str
+    severity_text: str
+    controls: list[str]
+    about: str
+    check: str
+    places: list[str]
+    more_places: int
+    message: str
+    remedy: str
+
+
+@dataclass(frozen=True)
+class AttestView:
+    """One control waiting for an attestation."""
+
+    control: str
+    title: str
     level_text: str
+    command: str
+
+
+@dataclass(frozen=True)
+class BlockerView:
+    """One control that stands between the school and the next level."""
+
+    control: str
+    title: str
+    kind: str

@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 
 from cyberstd.explain import why
-from cyberstd.i18n import percent, t
+from cyberstd.i18n import t
+from cyberstd.report.actions import blocker_kind, fixes, head_lines, headline, to_attest
 from cyberstd.report.common import (
     STATUS_ICON,
     advice,
     error_causes,
     findings_of,
-    gaps,
     incomplete,
     next_step_parts,
+    shell_word,
     waiver_line,
 )
 from cyberstd.report.escape import markdown as inline
@@ -55,6 +56,55 @@ def _where(f: Finding) -> list[str]:
     return out
 
 
+def _next_level(results: Results, lang: str) -> list[str]:
+    h = headline(results)
+    if h.next_level is None:
+        return []
+    lines = [f"## {t('report.next_level', lang, level=h.next_level)}", ""]
+    lines += [
+        f"- **{inline(c.id)}** {inline(c.title[lang])}: {blocker_kind(results, c, lang)}"
+        for c in h.blockers
+    ]
+    return [*lines, ""]
+
+
+def _fixes(results: Results, lang: str) -> list[str]:
+    lines = [f"## {t('report.top_gaps', lang)}", ""]
+    todo = fixes(results)
+    if not todo:
+        return [*lines, t("report.no_gaps", lang), ""]
+    lines += [t("report.fix_first_note", lang), ""]
+    for i, fix in enumerate(todo, 1):
+        where = ", ".join(code(p) for p in fix.places)
+        if fix.more_places:
+            where += ", " + t("report.and_more", lang, n=fix.more_places)
+        controls = ", ".join(c.id for c in fix.controls)
+        head = t("report.fix_for", lang, controls=controls, level=fix.level, n=len(fix.controls))
+        lines.append(
+            f"{i}. **{t(f'severity.{fix.severity}', lang)}** · {inline(head)} · "
+            f"{code(fix.finding.check)} @ {where}: {inline(fix.finding.text(lang))}"
+        )
+        remedy = fix.remediation(lang)
+        if remedy:
+            lines.append(f"   - {t('report.next', lang)}: {inline(remedy)}")
+    return [*lines, ""]
+
+
+def _to_attest(results: Results, lang: str) -> list[str]:
+    pending = to_attest(results)
+    if not pending:
+        return []
+    folder = results.school.folder or results.school.id
+    lines = [f"## {t('report.to_attest', lang)}", ""]
+    command = f"cyberstd attest {shell_word(folder)} {t('report.control_placeholder', lang)}"
+    lines += [f"{inline(t('report.to_attest_note', lang))} {code(command)}", ""]
+    lines += [
+        f"- **{inline(c.id)}** ({t('report.level', lang, level=c.level)}) {inline(c.title[lang])}"
+        for c in pending
+    ]
+    return [*lines, ""]
+
+
 def render(results: Results, lang: str = "nl") -> str:
     s = results.summary
     school = results.school
@@ -72,10 +122,7 @@ def render(results: Results, lang: str = "nl") -> str:
         f"- **{t('report.framework', lang)}:** "
         f"{inline(results.run.framework.id)} {inline(results.run.framework.version)}",
         f"- **{t('report.profile', lang)}:** {inline(results.run.profile)}",
-        f"- **{t('report.level_reached', lang)}:** "
-        + (str(s.level_reached) if s.level_reached else t("report.level_none", lang))
-        + f" / {s.target_level}",
-        f"- **{t('report.score', lang)}:** {percent(s.score, lang)}",
+        *(f"- **{label}:** {value}" for label, value in head_lines(results, lang)),
         "",
     ]
     errors = incomplete(results)
@@ -88,16 +135,10 @@ def render(results: Results, lang: str = "nl") -> str:
     lines += [
         f"| {STATUS_ICON[st]} {t(f'status.{st}', lang)} | {n} |" for st, n in s.counts.items() if n
     ]
-    lines += ["", f"## {t('report.top_gaps', lang)}", ""]
-    top = gaps(results)[:10]
-    if not top:
-        lines.append(t("report.no_gaps", lang))
-    for i, c in enumerate(top, 1):
-        lines.append(
-            f"{i}. **{inline(c.id)}** ({t('report.level', lang, level=c.level)}) "
-            f"{inline(c.title[lang])}: {_step(results, c, lang)}"
-        )
     lines.append("")
+    lines += _next_level(results, lang)
+    lines += _fixes(results, lang)
+    lines += _to_attest(results, lang)
     recommended = advice(results)
     if recommended:
         lines += [f"## {t('report.advice', lang)}", "", t("report.advice_note", lang), ""]
@@ -128,8 +169,9 @@ def render(results: Results, lang: str = "nl") -> str:
                     f"  - {code(f.check)} @ {inline(f.target)}: "
                     f"{t(f'finding.{f.status}', lang)}: {inline(f.text(lang))}"
                 )
-                if f.warning:
-                    line += f" ({t('report.warning', lang)}: {inline(f.warning)})"
+                warning = f.warning_text(lang)
+                if warning:
+                    line += f" ({t('report.warning', lang)}: {inline(warning)})"
                 lines.append(line)
                 if f.status in (FindingStatus.FAIL, FindingStatus.ERROR):
                     lines += _where(f)

@@ -6,18 +6,24 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from cyberstd.i18n import percent, t
+from cyberstd.i18n import t
+from cyberstd.report.actions import (
+    FIRST_PAGE,
+    blocker_kind,
+    fixes,
+    head_lines,
+    headline,
+    to_attest,
+)
 from cyberstd.report.common import (
     advice,
     error_causes,
-    gaps,
     incomplete,
     next_step_parts,
-    severity_of,
     waiver_line,
 )
 from cyberstd.report.escape import terminal
-from cyberstd.results import ControlResult, ControlStatus, Results
+from cyberstd.results import ControlResult, ControlStatus, Results, Severity
 
 STYLE = {
     ControlStatus.COMPLIANT: "green",
@@ -29,22 +35,30 @@ STYLE = {
     ControlStatus.ERROR: "bold yellow",
 }
 
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "dim",
+    Severity.INFO: "dim",
+}
 
-def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
-    s = results.summary
-    reached = str(s.level_reached) if s.level_reached else t("report.level_none", lang)
+
+def summary(results: Results, lang: str, top: int = FIRST_PAGE) -> RenderableType:
     run = results.run
+    (level_label, level), *rest = head_lines(results, lang)
     head = Text.assemble(
         terminal(results.school.name, "bold"),
         terminal(f"  {run.framework.id} {run.framework.version} / {run.profile}", limit=300),
         "\n",
-        (f"{t('report.level_reached', lang)}: {reached} / {s.target_level}", "bold"),
-        f"   {t('report.score', lang)}: {percent(s.score, lang)}",
+        (f"{level_label}: {level}", "bold"),
+        "\n",
+        "   ".join(f"{label}: {value}" for label, value in rest),
     )
     if results.run.as_of is not None:
         head.append(f"\n{t('report.as_of', lang, day=results.run.as_of)}", style="bold yellow")
     counts = Table(title=t("report.counts", lang), show_header=False, box=None)
-    for status, n in s.counts.items():
+    for status, n in results.summary.counts.items():
         if n:
             counts.add_row(Text(t(f"status.{status}", lang), style=STYLE[status]), str(n))
     parts: list[RenderableType] = [head, counts]
@@ -53,29 +67,18 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
         parts.append(Text(t("report.errors", lang, n=len(errors)), style="bold yellow"))
         for cause in error_causes(results, lang):
             parts.append(terminal(f"  • {cause.line(lang)}", "yellow", 600))
-    gap_list = gaps(results)[:top]
-    if gap_list:
-        table = Table(title=t("report.top_gaps", lang), show_lines=False)
-        for col in (
-            "id",
-            t("report.level", lang, level="").strip(),
-            "status",
-            t("report.next", lang),
-        ):
-            table.add_column(col, overflow="fold")
-        for c in gap_list:
-            table.add_row(
-                terminal(c.id, limit=100),
-                str(c.level),
-                Text(
-                    f"{t(f'status.{c.status}', lang)} ({t(f'severity.{severity_of(results, c)}', lang)})",
-                    style=STYLE[c.status],
-                ),
-                terminal(_short(_plain_step(results, c, lang))),
-            )
-        parts.append(table)
-    else:
-        parts.append(Text(t("report.no_gaps", lang), style="green"))
+    h = headline(results)
+    if h.next_level is not None:
+        parts.append(Text(t("report.next_level", lang, level=h.next_level), style="bold"))
+        shown = ", ".join(
+            f"{c.id} ({blocker_kind(results, c, lang)})" for c in h.blockers[: top * 2]
+        )
+        more = len(h.blockers) - top * 2
+        if more > 0:
+            shown += ", " + t("report.and_more", lang, n=more)
+        parts.append(terminal(f"  {shown}", "", 2000))
+    parts.append(_fix_table(results, lang, top))
+    parts.extend(_attest_lines(results, lang, top))
     recommended = advice(results)
     if recommended:
         parts.append(Text(f"{t('report.advice', lang)} ({len(recommended)})", style="bold"))
@@ -88,6 +91,48 @@ def summary(results: Results, lang: str, top: int = 10) -> RenderableType:
                 terminal(f"  • {waiver_line(w, lang)}", "" if w.applied else "yellow", 600)
             )
     return Group(*parts)
+
+
+def _fix_table(results: Results, lang: str, top: int) -> RenderableType:
+    todo = fixes(results)
+    if not todo:
+        return Text(t("report.no_gaps", lang), style="green")
+    table = Table(title=t("report.top_gaps", lang), show_lines=True)
+    for col in (
+        t("html.severity", lang),
+        t("report.col_controls", lang),
+        t("report.col_where", lang),
+        t("report.next", lang),
+    ):
+        table.add_column(col, overflow="fold")
+    for fix in todo[:top]:
+        where = ", ".join(fix.places)
+        if fix.more_places:
+            where += ", " + t("report.and_more", lang, n=fix.more_places)
+        table.add_row(
+            Text(t(f"severity.{fix.severity}", lang), style=SEVERITY_STYLE[fix.severity]),
+            terminal(", ".join(c.id for c in fix.controls), limit=100),
+            terminal(f"{fix.finding.check} @ {where}", limit=600),
+            terminal(_short(fix.remediation(lang) or fix.finding.text(lang)), limit=600),
+        )
+    if len(todo) > top:
+        table.caption = t("report.show_all", lang, n=len(todo) - top)
+    return table
+
+
+def _attest_lines(results: Results, lang: str, top: int) -> list[RenderableType]:
+    pending = to_attest(results)
+    if not pending:
+        return []
+    out: list[RenderableType] = [
+        Text(f"{t('report.to_attest', lang)} ({len(pending)})", style="bold")
+    ]
+    for c in pending[:top]:
+        line = f"  • {c.id} ({t('report.level', lang, level=c.level)}) {c.title[lang]}"
+        out.append(terminal(line, "", 400))
+    if len(pending) > top:
+        out.append(Text(f"  {t('report.show_all', lang, n=len(pending) - top)}", style="dim"))
+    return out
 
 
 def _plain_step(results: Results, control: ControlResult, lang: str) -> str:

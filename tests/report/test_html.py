@@ -13,7 +13,7 @@ import pytest
 
 from cyberstd.i18n import t
 from cyberstd.report import renderer
-from cyberstd.report.common import gaps
+from cyberstd.report.actions import FIRST_PAGE, fixes, headline, to_attest
 from cyberstd.report.html import JSON_LIMIT, render, text
 from cyberstd.report.markdown import render as render_md
 from cyberstd.results import ControlStatus, FindingStatus, Results
@@ -84,13 +84,10 @@ def test_severity_words_in_dutch(demo_results: Results) -> None:
     }
 
 
-def test_every_new_text_exists_in_both_languages() -> None:
-    from cyberstd.report.html import _TEXT
-
-    for key, (nl, en) in _TEXT.items():
-        assert nl.strip() and en.strip(), key
-        assert re.findall(r"{\w+}", nl) == re.findall(r"{\w+}", en), key
-    assert text("report.why", "en") == "Why"  # falls back to cyberstd.i18n
+def test_the_report_speaks_from_the_message_catalog() -> None:
+    assert text("report.why", "en") == "Why" and text("html.growth", "nl") != text(
+        "html.growth", "en"
+    )
 
 
 @pytest.mark.parametrize(("reached", "target"), [(0, 6), (2, 4), (6, 6), (1, 1)])
@@ -138,22 +135,29 @@ def test_chart_counts_controls_by_level_and_status(demo_results: Results) -> Non
         assert legend[status].endswith(f": {n}"), (status, legend[status])
 
 
-def test_action_list_matches_the_markdown_order(demo_results: Results) -> None:
+def test_action_lists_match_the_markdown(demo_results: Results) -> None:
     page = parse(render(demo_results, "en"))
     items = page.by_id("actions").find_all("li")
-    order = [li.attrs["data-control"] for li in items]
-    assert order == [c.id for c in gaps(demo_results)]
-    assert order[0] == "O7"  # level 1, critical
-    levels = [next(c.level for c in demo_results.controls if c.id == cid) for cid in order]
-    assert levels == sorted(levels)
-    md = render_md(demo_results, "en").split("## Fix first")[1].split("## Level 1")[0]
-    md_order = re.findall(r"^\d+\. \*\*(\S+)\*\*", md, flags=re.M)
-    assert md_order == order[: len(md_order)]
+    checks = [li.attrs["data-check"] for li in items]
+    assert checks == [fix.finding.check for fix in fixes(demo_results)]
+    md = render_md(demo_results, "en").split("## Fix first")[1].split("## Still to attest")[0]
+    assert re.findall(r"^\d+\. \*\*\w+\*\* · [^`]*`([^`]+)`", md, flags=re.M) == checks
     first = items[0].text()
-    assert "Put the measure in place" in first and "critical" in first
-    attest = next(li for li in items if li.attrs["data-control"] == "O9.2")
-    codes = [c.text() for c in attest.find_all("code")]
-    assert codes and codes[0].startswith("cyberstd attest ") and codes[0].endswith(" O9.2")
+    assert "critical" in first and "What next" in first
+    attest = page.by_id("attest").find_all("li")
+    # the first page shows ten; the rest fold away but stay in the report
+    folded = page.by_id("attest").find_all("details")
+    assert len(attest) > FIRST_PAGE and folded
+    assert len(folded[0].find_all("li")) == len(attest) - FIRST_PAGE
+    assert [li.attrs["data-control"] for li in attest] == [c.id for c in to_attest(demo_results)]
+    codes = [c.text() for c in attest[0].find_all("code")]
+    assert codes[0].startswith("cyberstd attest ") and codes[0].endswith(
+        f" {attest[0].attrs['data-control']}"
+    )
+    blockers = page.by_id("next-level").find_all("li")
+    assert [li.attrs["data-control"] for li in blockers] == [
+        c.id for c in headline(demo_results).blockers
+    ]
 
 
 def test_nothing_is_fetched_from_anywhere(demo_results: Results) -> None:

@@ -59,7 +59,7 @@ def test_urls_from_the_network_are_never_plain_text(lang: str) -> None:
 
 def test_text_around_a_url_keeps_its_escapes_and_punctuation() -> None:
     md = render(network_results(), "en")
-    line = next(x for x in md.splitlines() if "`web.bad` @" in x)
+    line = next(x for x in md.splitlines() if x.startswith("  - `web.bad` @"))
     assert "redirects to `https://evil.example/login?next=/admin&x=1`, " in line
     assert "`www.evil.example/reset`." in line  # the full stop is not part of the URL
     assert "(`https://status.evil.example`)" in line
@@ -86,6 +86,7 @@ def test_github_renders_no_link() -> None:
 
 def test_the_score_is_written_as_each_language_writes_it() -> None:
     results = make_results()
-    results.summary.score = 2.9
-    assert "- **Score:** 2,9\u00a0%" in render(results, "nl")
-    assert "- **Score:** 2.9%" in render(results, "en")
+    assert re.search(
+        r"- \*\*Score over wat beoordeeld is:\*\* \d+,\d\u00a0%\n", render(results, "nl")
+    )
+    assert re.search(r"- \*\*Score over what was assessed:\*\* \d+\.\d%\n", render(results, "en"))
