@@ -203,7 +203,7 @@ def test_demo_command(demo_run: DemoRun) -> None:
     assert '<html lang="nl"' in (out / "report.nl.html").read_text()
     report = (out / "report.nl.md").read_text()
     expired = shift_text("2026-09-30", (CLOCK.today - DEMO_DAY).days)
-    assert f"uitzondering van L. Janssens, director is verlopen op {expired}" in report
+    assert f"uitzondering van L. Janssens, directeur is verlopen op {expired}" in report
     assert "## Niveau 6" in report
     assert any(p.endswith("evidence/o3-policy.md") for p in demo_run.results.run.inputs)
     # the lab is gone
@@ -315,3 +315,54 @@ def test_a_bad_as_of_is_a_clear_usage_error(tmp_path: Path, value: str, said: st
         assert result.exit_code == 2, (command, result.output)
         assert said in result.output and "Traceback" not in result.output
     assert not (tmp_path / "demo").exists()
+
+
+# Formats a person reads in their language (json and oscal keep both languages side by side).
+READ_FORMATS = ("md", "html", "csv", "csv-semicolon", "sarif", "junit")
+
+
+def _dutch_renderings(results: Results) -> dict[str, str]:
+    import io
+
+    from rich.console import Console
+
+    from cyberstd.report import FORMATS, renderer
+    from cyberstd.report.terminal import summary
+
+    out = {fmt: renderer(fmt)(results, "nl") for fmt in FORMATS if fmt in READ_FORMATS}
+    buffer = io.StringIO()
+    Console(file=buffer, width=160, color_system=None).print(summary(results, "nl"))
+    out["terminal"] = buffer.getvalue()
+    return out
+
+
+def _data_of(results: Results) -> tuple[str, ...]:
+    """What the school wrote itself (names, explanations) and the product names a scan reads:
+    not sentences of ours."""
+    values = [results.school.name, results.school.id, results.run.profile]
+    for c in results.controls:
+        if c.attestation is not None:
+            values += [c.attestation.explanation, c.attestation.attested_by]
+    for w in results.waivers:
+        values += [w.reason, w.approved_by]
+    return tuple(values)
+
+
+def test_the_dutch_reports_hold_no_english_sentence(demo_results: Results) -> None:
+    from tests.english import english_in
+
+    for fmt, text in _dutch_renderings(demo_results).items():
+        assert english_in(text, _data_of(demo_results)) == [], fmt
+
+
+def test_a_run_where_every_check_fails_reads_dutch_too(demo_results: Results) -> None:
+    from tests.english import english_in
+
+    failing = demo_results.model_copy(deep=True)
+    for f in failing.findings:
+        f.status = FindingStatus.FAIL
+        f.advises = []
+    for c in failing.controls:
+        c.status = ControlStatus.NON_COMPLIANT
+    for fmt, text in _dutch_renderings(failing).items():
+        assert english_in(text, _data_of(failing)) == [], fmt
