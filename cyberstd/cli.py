@@ -20,6 +20,7 @@ from cyberstd.cli_common import (
     handle_errors,
     pass_ctx,
 )
+from cyberstd.cli_help import LocalGroup
 from cyberstd.cli_run import (
     ScanOptions,
     console,
@@ -36,7 +37,7 @@ from cyberstd.errors import InputError, UsageError
 REPORT_FORMATS = ["md", "json", "html", "csv", "csv-semicolon", "oscal", "sarif", "junit"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cyberstd")
 @click.option(
     "--root",
