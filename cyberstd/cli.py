@@ -469,7 +469,12 @@ def plan(
     metavar="ADDRESS[:PORT]",
     help="DNS server to ask (default: school.yaml's, else the system's).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Only errors and warnings: no progress, no summary, no list of files written.",
+)
 @as_of_option
 @click.option(
     "--redact",
@@ -544,8 +549,8 @@ def scan(
         from cyberstd.report.terminal import summary
 
         console().print(summary(results, lang))
-    for path in written:
-        click.echo(f"wrote {path}")
+        for path in written:
+            click.echo(f"wrote {path}")
     sys.exit(exit_code_of(results, fail_on))
 
 

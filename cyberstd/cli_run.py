@@ -5,14 +5,19 @@ Kept apart from cli.py (which registers the commands) so that it stays one modul
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cyberstd.cli_common import Ctx
 from cyberstd.errors import ExitCode, InputError, Problem, UsageError
+
+if TYPE_CHECKING:
+    from cyberstd.progress import ScanProgress
 
 
 def load_school_folder(obj: Ctx, folder: Path) -> tuple[Any, Any]:
@@ -136,8 +141,6 @@ def _resolver(text: str | None) -> Any:
 
 def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> tuple[Any, Any]:
     """Load the school once, scan it; the results and the loaded school folder."""
-    from rich.progress import Progress
-
     from cyberstd.runner import context_for, evaluate, execute, make_plan, missing_tools
 
     clock = obj.clock()
@@ -162,12 +165,49 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> tuple[Any, Any
         clock=clock,
         kinds=catalog.kinds,
     )
-    with Progress(transient=True, disable=options.quiet, console=console(err=True)) as progress:
-        task = progress.add_task("probes", total=len(the_plan.items))
+    with scan_progress(len(the_plan.items), options, clock) as progress:
         findings = execute(
-            the_plan, ctx, workers=options.workers, on_finding=lambda f: progress.advance(task)
+            the_plan,
+            ctx,
+            workers=options.workers,
+            on_start=None if progress is None else progress.start_item,
+            on_finding=None if progress is None else progress.finish,
         )
     return evaluate(the_plan, findings, clock=clock, catalog_inputs=catalog.inputs), school
+
+
+@contextmanager
+def scan_progress(total: int, options: ScanOptions, clock: Any) -> Iterator[ScanProgress | None]:
+    """The progress of a scan on stderr (None with -q): a live line in a terminal, else a
+    timestamped line every few seconds; a closing line when the scan ends."""
+    if options.quiet:
+        yield None
+        return
+    from cyberstd.progress import ScanProgress, heartbeat
+
+    err = console(err=True)
+
+    def write(line: str) -> None:
+        click.echo(line, err=True)
+
+    if not err.is_interactive:
+        plain = ScanProgress(total, options.lang, write, started=clock.finished())
+        with heartbeat(plain):
+            yield plain
+        plain.end()
+        return
+    from rich.live import Live
+    from rich.text import Text
+
+    live = Live(Text(""), console=err, transient=True, refresh_per_second=8, redirect_stdout=False)
+    with live:
+
+        def show(line: str) -> None:
+            live.update(Text(line, no_wrap=True, overflow="ellipsis"))
+
+        progress = ScanProgress(total, options.lang, write, started=clock.finished(), show=show)
+        yield progress
+    progress.end()
 
 
 def warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:

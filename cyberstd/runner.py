@@ -286,14 +286,20 @@ def execute(
     *,
     workers: int = 8,
     on_finding: Callable[[Finding], None] | None = None,
+    on_start: Callable[[PlanItem], None] | None = None,
 ) -> list[Finding]:
-    """Run every plan item on a bounded pool; the order of the result follows the plan."""
+    """Run every plan item on a bounded pool; the order of the result follows the plan.
+    `on_start` hears of an item as it begins, `on_finding` of its finding (one at a time)."""
     missing = missing_tools(plan)
     results: list[Finding | None] = [None] * len(plan.items)
     lock = threading.Lock()
 
     def one(index: int) -> None:
-        finding = run_item(plan.items[index], ctx, plan.folder, missing)
+        item = plan.items[index]
+        if on_start is not None:
+            with lock:
+                on_start(item)
+        finding = run_item(item, ctx, plan.folder, missing)
         results[index] = finding
         if on_finding is not None:
             with lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,16 @@ def _cyberstd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+# and a scan's progress outside a terminal starts with a timestamp
+PROGRESS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
+
+
 def _foreign(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line and not line.startswith(OWN_PREFIXES)]
+    return [
+        line
+        for line in stderr.splitlines()
+        if line and not line.startswith(OWN_PREFIXES) and not PROGRESS.match(line)
+    ]
 
 
 def test_plan_prints_no_library_warning(tmp_path: Path) -> None:
