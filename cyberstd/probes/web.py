@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from cyberstd import __version__
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.probes.tls import trusting_context
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
@@ -85,6 +86,22 @@ def inert(text: str, limit: int = MAX_VALUE_CHARS) -> str:
 def _quoted(text: str, limit: int = 200) -> str:
     """A value for a one-line message: inert, short and in quotes."""
     return f"'{inert(text, limit)}'"
+
+
+def _number(value: float) -> Msg:
+    """A number as each language writes it: "0,3" in Dutch, "0.3" in English."""
+    text = f"{value:g}"
+    whole, dot, fraction = text.partition(".")
+    if not dot or "e" in text:
+        return verbatim(text)
+    return msg("web.decimal", whole=whole, fraction=fraction)
+
+
+def _reason(exc: BaseException) -> Msg:
+    """What a lower layer said went wrong: its catalog message, else its own (English) text."""
+    if isinstance(exc, ProbeError) and exc.said is not None:
+        return exc.said
+    return verbatim(str(exc))
 
 
 # --- HTTP client -------------------------------------------------------------------------------
@@ -228,13 +245,55 @@ def _parse_url(url: str) -> _Request:
     return _Request(f"{scheme}://{authority}{target}", scheme, host, port, target, authority)
 
 
-def _connect(address: str, port: int, deadline: float, where: str, timeout: float) -> socket.socket:
+def _not_an_address(address: str) -> ConnectivityError:
+    return ConnectivityError(msg("web.error.not-an-ip", address=address))
+
+
+def _unreachable(where: Msg, exc: OSError) -> ConnectivityError:
+    return ConnectivityError(
+        msg("web.error.unreachable", where=where, reason=str(exc.strerror or exc))
+    )
+
+
+def _no_answer_in_time(where: Msg, timeout: float) -> ProbeTimeout:
+    return ProbeTimeout(msg("web.error.timeout", where=where, seconds=_number(timeout)))
+
+
+def _not_verified(server_name: str, detail: str) -> CertificateNotVerified:
+    return CertificateNotVerified(
+        msg("web.error.cert-not-verified", host=server_name, detail=detail), detail
+    )
+
+
+def _handshake_failed(where: Msg, exc: ssl.SSLError) -> ProtocolError:
+    which = (
+        "web.error.tls-failed-version" if exc.reason in _VERSION_REASONS else "web.error.tls-failed"
+    )
+    return ProtocolError(msg(which, where=where, reason=_ssl_text(exc)))
+
+
+def _invalid_http(where: Msg, exc: http.client.HTTPException) -> ProtocolError:
+    detail = str(exc) or type(exc).__name__
+    return ProtocolError(
+        msg("web.error.invalid-http", where=where, reason=verbatim(inert(detail, 200)))
+    )
+
+
+def _closed(where: Msg, exc: OSError | None = None) -> ConnectivityError:
+    if exc is None:
+        return ConnectivityError(msg("web.error.closed", where=where))
+    return ConnectivityError(
+        msg("web.error.closed-reason", where=where, reason=str(exc.strerror or exc))
+    )
+
+
+def _connect(address: str, port: int, deadline: float, where: Msg, timeout: float) -> socket.socket:
     try:
         infos = socket.getaddrinfo(
             address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
         )
     except socket.gaierror:
-        raise ConnectivityError(f"target address {address!r} is not an IP address") from None
+        raise _not_an_address(address) from None
     family, kind, proto, _, sockaddr = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
@@ -242,20 +301,20 @@ def _connect(address: str, port: int, deadline: float, where: str, timeout: floa
         sock.connect(sockaddr)
     except TimeoutError:
         sock.close()
-        raise ProbeTimeout(f"{where} did not answer within {timeout:g} s") from None
+        raise _no_answer_in_time(where, timeout) from None
     except ConnectionRefusedError:
         sock.close()
-        raise ConnectivityError(f"connection to {where} refused: nothing listens there") from None
+        raise ConnectivityError(msg("web.error.refused", where=where)) from None
     except OSError as exc:
         sock.close()
-        raise ConnectivityError(f"cannot reach {where}: {exc.strerror or exc}") from None
+        raise _unreachable(where, exc) from None
     return sock
 
 
 class CertificateNotVerified(ConnectivityError):
     """The HTTPS server's certificate failed verification; `verify_message` says why."""
 
-    def __init__(self, message: str, verify_message: str) -> None:
+    def __init__(self, message: Msg | str, verify_message: str) -> None:
         super().__init__(message)
         self.verify_message = verify_message
 
@@ -265,7 +324,7 @@ def _tls(
     ssl_context: ssl.SSLContext,
     server_name: str,
     deadline: float,
-    where: str,
+    where: Msg,
     timeout: float,
 ) -> ssl.SSLSocket:
     try:
@@ -274,7 +333,7 @@ def _tls(
         )
     except (ssl.SSLError, ValueError) as exc:
         sock.close()
-        raise ProtocolError(f"cannot start TLS with {where}: {exc}") from None
+        raise ProtocolError(msg("web.error.tls-start", where=where, reason=str(exc))) from None
     try:
         # Python bounds the whole handshake by the socket timeout, not each of its reads.
         tls.settimeout(max(deadline - time.monotonic(), 0.001))
@@ -283,32 +342,23 @@ def _tls(
     except ssl.SSLCertVerificationError as exc:
         tls.close()
         detail = (exc.verify_message or "verification failed").rstrip(".")
-        raise CertificateNotVerified(
-            f"the certificate of {server_name} could not be verified ({detail}); "
-            "the TLS checks (tls.cert-valid) report why",
-            detail,
-        ) from None
+        raise _not_verified(server_name, detail) from None
     except TimeoutError:
         tls.close()
         raise ProbeTimeout(
-            f"{where} did not answer within {timeout:g} s (TLS handshake unfinished)"
+            msg("web.error.timeout-handshake", where=where, seconds=_number(timeout))
         ) from None
     except ssl.SSLError as exc:
         tls.close()
-        hint = (
-            " (no TLS version in common: see tls.min-version)"
-            if exc.reason in _VERSION_REASONS
-            else ""
-        )
-        raise ProtocolError(f"TLS handshake with {where} failed: {_ssl_text(exc)}{hint}") from None
+        raise _handshake_failed(where, exc) from None
     except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
         tls.close()
         raise ConnectivityError(
-            f"{where} closed the connection during the TLS handshake ({exc.strerror or exc})"
+            msg("web.error.closed-handshake", where=where, reason=str(exc.strerror or exc))
         ) from None
     except OSError as exc:
         tls.close()
-        raise ConnectivityError(f"cannot reach {where}: {exc.strerror or exc}") from None
+        raise _unreachable(where, exc) from None
     return tls
 
 
@@ -334,7 +384,7 @@ def http_get(
     certificate that fails verification its subclass CertificateNotVerified.
     """
     req = _parse_url(url)
-    where = f"{req.url} (at {address})"
+    where = msg("web.where", url=req.url, address=address)
     if req.scheme == "https" and ssl_context is None:
         ssl_context = trusting_context(ctx.ca_bundle, ctx.clock.now)
     ctx.limiter.acquire()
@@ -366,33 +416,36 @@ def http_get(
             body = response.read(body_limit + 1) if body_limit > 0 else b""
         except (_DeadlinePassed, TimeoutError):
             if stream.received == 0:
-                raise ProbeTimeout(f"{where} did not answer within {ctx.timeout:g} s") from None
+                raise _no_answer_in_time(where, ctx.timeout) from None
             raise ProbeTimeout(
-                f"{where} did not finish its answer within {ctx.timeout:g} s "
-                f"({stream.received} bytes received, still reading the {reading})"
+                msg(
+                    "web.error.timeout-headers"
+                    if reading == "headers"
+                    else "web.error.timeout-body",
+                    where=where,
+                    seconds=_number(ctx.timeout),
+                    n=stream.received,
+                )
             ) from None
         except _TooLarge:
             if reading == "headers":
+                too_much = msg("web.error.headers-too-large", kb=MAX_HEAD_BYTES // KB)
                 raise ProtocolError(
-                    f"{where} did not answer with valid HTTP: more than "
-                    f"{MAX_HEAD_BYTES // KB} KB of headers"
+                    msg("web.error.invalid-http", where=where, reason=too_much)
                 ) from None
-            raise ProtocolError(f"{where} sent more chunk framing than any body needs") from None
+            raise ProtocolError(msg("web.error.framing-too-large", where=where)) from None
         except http.client.RemoteDisconnected:
-            raise ConnectivityError(f"{where} closed the connection without answering") from None
+            raise _closed(where) from None
         except http.client.HTTPException as exc:
-            detail = str(exc) or type(exc).__name__
-            raise ProtocolError(
-                f"{where} did not answer with valid HTTP: {inert(detail, 200)}"
-            ) from None
+            raise _invalid_http(where, exc) from None
         except ssl.SSLError as exc:
-            raise ProtocolError(f"TLS error while reading from {where}: {_ssl_text(exc)}") from None
-        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
-            raise ConnectivityError(
-                f"{where} closed the connection without answering ({exc.strerror or exc})"
+            raise ProtocolError(
+                msg("web.error.tls-read", where=where, reason=_ssl_text(exc))
             ) from None
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
+            raise _closed(where, exc) from None
         except OSError as exc:
-            raise ConnectivityError(f"cannot reach {where}: {exc.strerror or exc}") from None
+            raise _unreachable(where, exc) from None
     return HttpAnswer(
         url=req.url,
         status=response.status,
@@ -437,13 +490,30 @@ def _same_host(a: str, b: str) -> bool:
 
 @dataclass(frozen=True)
 class NotFollowed:
-    """A redirect that `visit` left alone: where it pointed (inert) and why."""
+    """A redirect that `visit` left alone: where it pointed (inert; None when the answer had
+    no Location) and why."""
 
-    location: str
-    reason: str
+    where: str | None
+    why: Msg
+
+    @property
+    def location(self) -> str:
+        """Where it pointed, as evidence shows it."""
+        return "no Location" if self.where is None else self.where
+
+    @property
+    def reason(self) -> str:
+        """Why it was not followed, as evidence shows it (English)."""
+        return self.why.render("en")
+
+    @property
+    def said(self) -> Msg:
+        """Where it pointed and why it was not followed, for a message."""
+        where = msg("web.redirect.no-location-value") if self.where is None else self.where
+        return msg("web.redirect.not-followed", location=where, reason=self.why)
 
     def __str__(self) -> str:
-        return f"{self.location} ({self.reason})"
+        return self.said.render("en")
 
 
 @dataclass(frozen=True)
@@ -501,18 +571,21 @@ def visit(
     try:
         req = _parse_url(urljoin(first.url, location.strip()))
     except ValueError:
-        return Visit((first,), NotFollowed(inert(location, 300), "an unreadable Location"))
+        why = msg("web.redirect.unreadable-location")
+        return Visit((first,), NotFollowed(inert(location, 300), why))
     if not _same_host(req.host, target.name):
-        return Visit((first,), NotFollowed(req.url, "another host, outside this target"))
+        return Visit((first,), NotFollowed(req.url, msg("web.redirect.other-host-reason")))
     if first.url.startswith("https:") and req.scheme == "http":
-        return Visit((first,), NotFollowed(req.url, "from HTTPS to plain HTTP"))
+        return Visit((first,), NotFollowed(req.url, msg("web.redirect.downgrade")))
     if req.scheme == "https" and ssl_context is None:
         ssl_context = trusting_context(ctx.ca_bundle, ctx.clock.now)
     second = http_get(req.url, target.address, ctx, ssl_context=ssl_context, body_limit=body_limit)
     not_followed = None
     if second.status in REDIRECT_STATUSES:
-        where = inert(second.first("Location") or "no Location", 300)
-        not_followed = NotFollowed(where, "a second redirect: only the first one is followed")
+        location = second.first("Location")
+        not_followed = NotFollowed(
+            None if not location else inert(location, 300), msg("web.redirect.second")
+        )
     return Visit((first, second), not_followed)
 
 
@@ -580,7 +653,7 @@ def _url_host(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        raise ConnectivityError(f"target address {address!r} is not an IP address") from None
+        raise _not_an_address(address) from None
     return f"[{ip}]" if ip.version == 6 else str(ip)
 
 
@@ -604,47 +677,37 @@ def _find(exc: BaseException, kind: type[E]) -> E | None:
 
 
 def _translate(
-    exc: requests.RequestException, target: Target, where: str, timeout: float
+    exc: requests.RequestException, target: Target, where: Msg, timeout: float
 ) -> ProbeError:
     """The ProbeError that says why a request made with requests got no usable answer."""
     if isinstance(exc, requests.Timeout) or (
         _find(exc, TimeoutError) is not None and _find(exc, ConnectionRefusedError) is None
     ):
-        return ProbeTimeout(f"{where} did not answer within {timeout:g} s")
+        return _no_answer_in_time(where, timeout)
     verification = _find(exc, ssl.SSLCertVerificationError)
     if verification is not None:
         detail = (verification.verify_message or "verification failed").rstrip(".")
-        return CertificateNotVerified(
-            f"the certificate of {target.name} could not be verified ({detail}); "
-            "the TLS checks (tls.cert-valid) report why",
-            detail,
-        )
+        return _not_verified(target.name, detail)
     tls_error = _find(exc, ssl.SSLError)
     if tls_error is not None:
-        hint = ""
-        if tls_error.reason in _VERSION_REASONS:
-            hint = " (no TLS version in common: see tls.min-version)"
-        return ProtocolError(f"TLS handshake with {where} failed: {_ssl_text(tls_error)}{hint}")
+        return _handshake_failed(where, tls_error)
     if _find(exc, ConnectionRefusedError) is not None:
-        return ConnectivityError(f"connection to {where} refused: nothing listens there")
+        return ConnectivityError(msg("web.error.refused", where=where))
     if _find(exc, http.client.RemoteDisconnected) is not None:
-        return ConnectivityError(f"{where} closed the connection without answering")
+        return _closed(where)
     reset = _find(exc, ConnectionResetError) or _find(exc, ConnectionAbortedError)
     if reset is not None:
-        return ConnectivityError(
-            f"{where} closed the connection without answering ({reset.strerror or reset})"
-        )
+        return _closed(where, reset)
     bad_http = _find(exc, http.client.HTTPException)
     if bad_http is not None:
-        detail = str(bad_http) or type(bad_http).__name__
-        return ProtocolError(f"{where} did not answer with valid HTTP: {inert(detail, 200)}")
+        return _invalid_http(where, bad_http)
     # requests' own exceptions are OSErrors too; the system's error is the one with an errno.
     os_error = next(
         (c for c in _causes(exc) if isinstance(c, OSError) and c.errno is not None), None
     )
     if os_error is not None:
-        return ConnectivityError(f"cannot reach {where}: {os_error.strerror or os_error}")
-    return ConnectivityError(f"cannot reach {where}: {exc}")
+        return _unreachable(where, os_error)
+    return ConnectivityError(msg("web.error.unreachable", where=where, reason=str(exc)))
 
 
 # --- web.https-redirect ------------------------------------------------------------------------
@@ -674,44 +737,48 @@ def https_redirect(target: Target, params: ProbeParams, ctx: ProbeContext) -> Pr
         "location": None if location is None else inert(location),
     }
 
-    def fail(message: str) -> ProbeOutcome:
-        return ProbeOutcome(status=FindingStatus.FAIL, message=message, evidence=evidence)
+    def fail(message: Msg) -> ProbeOutcome:
+        return ProbeOutcome.said(FindingStatus.FAIL, message, evidence)
 
-    if answer.status not in HTTPS_REDIRECTS:
-        if 300 <= answer.status < 400:
-            return fail(
-                f"{answer.url} answers {answer.status}, not a 301/302/307/308 redirect to HTTPS"
-            )
+    url, status = answer.url, answer.status
+    if status not in HTTPS_REDIRECTS:
+        if 300 <= status < 400:
+            return fail(msg("web.https-redirect.wrong-status", url=url, status=status))
         return fail(
-            f"{answer.url} answers {answer.status} {inert(answer.reason, 100)} over plain HTTP "
-            "instead of redirecting to HTTPS"
+            msg(
+                "web.https-redirect.plain-http",
+                url=url,
+                status=status,
+                reason=inert(answer.reason, 100),
+            )
         )
     if not location:
-        return fail(f"{answer.url} answers {answer.status} without a Location header")
+        return fail(msg("web.https-redirect.no-location", url=url, status=status))
     try:
-        redirect_to = urljoin(answer.url, location.strip())
+        redirect_to = urljoin(url, location.strip())
         parts = urlsplit(redirect_to)
     except ValueError:
-        return fail(f"{answer.url} redirects to an unreadable Location: {_quoted(location)}")
+        return fail(
+            msg("web.https-redirect.unreadable-location", url=url, location=_quoted(location))
+        )
     evidence["redirect_to"] = inert(redirect_to)
     if parts.scheme.lower() != "https":
-        return fail(f"{answer.url} redirects to {inert(redirect_to, 300)}, which is not HTTPS")
+        return fail(msg("web.https-redirect.not-https", url=url, to=inert(redirect_to, 300)))
     if not _same_host(parts.hostname or "", target.name):
-        return fail(
-            f"{answer.url} redirects to another host ({inert(parts.hostname or 'none', 200)}) "
-            f"instead of https://{target.name}/"
+        other = (
+            verbatim(inert(parts.hostname, 200))
+            if parts.hostname
+            else msg("web.https-redirect.no-host")
         )
-    warning = None
-    if answer.status not in PERMANENT_REDIRECTS:
-        warning = (
-            f"the redirect is temporary ({answer.status}); a permanent one (301 or 308) "
-            "is remembered by browsers"
-        )
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=f"{answer.url} redirects ({answer.status}) to {inert(redirect_to, 300)}",
-        evidence=evidence,
-        warning=warning,
+        return fail(msg("web.https-redirect.other-host", url=url, host=other, name=target.name))
+    warnings = []
+    if status not in PERMANENT_REDIRECTS:
+        warnings.append(msg("web.https-redirect.temporary", status=status))
+    return ProbeOutcome.said(
+        FindingStatus.PASS,
+        msg("web.https-redirect.ok", url=url, status=status, to=inert(redirect_to, 300)),
+        evidence,
+        warnings=warnings,
     )
 
 
@@ -728,10 +795,18 @@ class HstsPolicy:
 _DIGITS = re.compile(r"[0-9]+")
 
 
+class InvalidHsts(ValueError):
+    """A Strict-Transport-Security value that browsers ignore; `said` says why."""
+
+    def __init__(self, said: Msg) -> None:
+        super().__init__(said.render("en"))
+        self.said = said
+
+
 def parse_hsts(value: str) -> HstsPolicy:
     """Parse a Strict-Transport-Security value as RFC 6797 section 6.1 defines it.
 
-    Raises ValueError with the reason when a browser would ignore the header.
+    Raises InvalidHsts (a ValueError) with the reason when a browser would ignore the header.
     """
     directives: dict[str, str | None] = {}
     for part in value.split(";"):
@@ -740,16 +815,16 @@ def parse_hsts(value: str) -> HstsPolicy:
         if not name:
             continue
         if name in directives:
-            raise ValueError(f"directive {name!r} appears more than once")
+            raise InvalidHsts(msg("web.hsts.repeated-directive", name=inert(repr(name), 250)))
         raw = raw.strip()
         if len(raw) >= 2 and raw[0] == raw[-1] == '"':
             raw = raw[1:-1]
         directives[name] = raw if sep else None
     if "max-age" not in directives:
-        raise ValueError("it has no max-age directive")
+        raise InvalidHsts(msg("web.hsts.no-max-age"))
     max_age = directives["max-age"]
     if max_age is None or not _DIGITS.fullmatch(max_age):
-        raise ValueError(f"max-age {max_age!r} is not a number of seconds")
+        raise InvalidHsts(msg("web.hsts.bad-max-age", value=inert(repr(max_age), 250)))
     return HstsPolicy(
         max_age=int(max_age),
         include_subdomains="includesubdomains" in directives,
@@ -763,9 +838,11 @@ class HstsParams(ProbeParams):
     )
 
 
-def _days(seconds: int) -> str:
+def _days(seconds: int) -> Msg:
     days = seconds / SECONDS_PER_DAY
-    return f"{days:.0f} days" if days >= 1 else f"{seconds} seconds"
+    if days >= 1:
+        return msg("web.duration.days", n=int(f"{days:.0f}"))
+    return msg("web.duration.seconds", n=seconds)
 
 
 @probe("web.hsts", params=HstsParams, role="website")
@@ -799,18 +876,15 @@ def hsts(target: Target, params: HstsParams, ctx: ProbeContext) -> ProbeOutcome:
     if len(headers) > 1:
         evidence["hsts_all"] = [inert(h) for h in headers]
 
-    def fail(message: str) -> ProbeOutcome:
-        return ProbeOutcome(status=FindingStatus.FAIL, message=message, evidence=evidence)
+    def fail(message: Msg) -> ProbeOutcome:
+        return ProbeOutcome.said(FindingStatus.FAIL, message, evidence)
 
     if not headers:
-        return fail(f"{answer.url} sends no Strict-Transport-Security header")
+        return fail(msg("web.hsts.missing", url=answer.url))
     try:
         policy = parse_hsts(headers[0])
-    except ValueError as exc:
-        return fail(
-            f"the Strict-Transport-Security header {_quoted(headers[0])} is not valid: "
-            f"{inert(str(exc), 300)}"
-        )
+    except InvalidHsts as exc:
+        return fail(msg("web.hsts.invalid", value=_quoted(headers[0]), reason=exc.said))
     evidence.update(
         max_age=policy.max_age,
         include_subdomains=policy.include_subdomains,
@@ -818,16 +892,26 @@ def hsts(target: Target, params: HstsParams, ctx: ProbeContext) -> ProbeOutcome:
     )
     required = params.min_max_age_days * SECONDS_PER_DAY
     if policy.max_age == 0:
-        return fail(f"{answer.url} sends HSTS max-age=0, which tells browsers to forget the policy")
+        return fail(msg("web.hsts.zero", url=answer.url))
     if policy.max_age < required:
         return fail(
-            f"{answer.url} sends HSTS max-age={policy.max_age} ({_days(policy.max_age)}), "
-            f"shorter than the required {params.min_max_age_days} days"
+            msg(
+                "web.hsts.too-short",
+                url=answer.url,
+                max_age=policy.max_age,
+                duration=_days(policy.max_age),
+                n=params.min_max_age_days,
+            )
         )
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=f"{answer.url} sends HSTS max-age={policy.max_age} ({_days(policy.max_age)})",
-        evidence=evidence,
+    return ProbeOutcome.said(
+        FindingStatus.PASS,
+        msg(
+            "web.hsts.ok",
+            url=answer.url,
+            max_age=policy.max_age,
+            duration=_days(policy.max_age),
+        ),
+        evidence,
     )
 
 
@@ -838,14 +922,11 @@ def _home_page(target: Target, ctx: ProbeContext, body_limit: int = 0) -> Visit:
     return visit(target, ctx, page_url(target, "https"), body_limit=body_limit)
 
 
-def _judged_on(home: Visit) -> str | None:
+def _judged_on(home: Visit) -> list[Msg]:
     """A warning when the page judged is a redirect that was not followed."""
     if home.not_followed is None or not home.ends_in_redirect:
-        return None
-    return (
-        f"judged on the redirect answer of {home.final.url}: the page it sends visitors to, "
-        f"{home.not_followed}, was not checked"
-    )
+        return []
+    return [msg("web.judged-on-redirect", url=home.final.url, page=home.not_followed.said)]
 
 
 # --- web.security-headers ----------------------------------------------------------------------
@@ -931,14 +1012,14 @@ def _policies(answer: HttpAnswer, name: str) -> list[str]:
 class _Verdict:
     ok: bool
     found: str | None
-    missing: str  # how the message names what is missing
+    missing: Msg  # how the message names what is missing
 
 
 def _nosniff(answer: HttpAnswer) -> _Verdict:
     value = answer.combined("X-Content-Type-Options")
     # Browsers look at the first value only (Fetch standard, "determine nosniff").
     ok = value is not None and value.split(",")[0].strip().lower() == "nosniff"
-    return _Verdict(ok, value, "X-Content-Type-Options: nosniff")
+    return _Verdict(ok, value, verbatim("X-Content-Type-Options: nosniff"))
 
 
 def _frame_protection(answer: HttpAnswer) -> _Verdict:
@@ -947,7 +1028,7 @@ def _frame_protection(answer: HttpAnswer) -> _Verdict:
         for p in _policies(answer, "Content-Security-Policy")
         if "frame-ancestors" in csp_directives(p)
     ]
-    missing = "frame protection (X-Frame-Options: DENY or SAMEORIGIN, or CSP frame-ancestors)"
+    missing = msg("web.security-headers.frame-protection")
     if ancestors:
         # With frame-ancestors present browsers ignore X-Frame-Options; every policy applies.
         # An empty source list allows no framing at all, like 'none'.
@@ -967,7 +1048,7 @@ def _referrer(answer: HttpAnswer, safe: Sequence[str]) -> _Verdict:
     # The last token that browsers know is the policy; unknown ones are skipped.
     known = [t for t in tokens if t in REFERRER_POLICIES]
     ok = bool(known) and known[-1] in safe
-    return _Verdict(ok, value, "a safe Referrer-Policy")
+    return _Verdict(ok, value, msg("web.security-headers.safe-referrer"))
 
 
 def _csp_summary(answer: HttpAnswer) -> dict[str, Any]:
@@ -1052,25 +1133,29 @@ def security_headers(
         missing=[h.value for h in missing],
         csp=_csp_summary(answer),
     )
-    warning = _judged_on(home)
+    warnings = _judged_on(home)
     if missing:
         parts = []
         for h in missing:
             found = verdicts[h].found
-            seen = "absent" if found is None else f"found {_quoted(found, 120)}"
-            parts.append(f"{verdicts[h].missing} ({seen})")
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=f"{answer.url} lacks " + "; ".join(parts),
-            evidence=evidence,
-            warning=warning,
+            what = verdicts[h].missing
+            parts.append(
+                msg("web.security-headers.absent", what=what)
+                if found is None
+                else msg("web.security-headers.weak", what=what, found=_quoted(found, 120))
+            )
+        return ProbeOutcome.said(
+            FindingStatus.FAIL,
+            msg("web.security-headers.lacks", url=answer.url, parts=parts),
+            evidence,
+            warnings=warnings,
         )
     names = ", ".join(h.value for h in params.required)
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=f"{answer.url} sends the required security headers ({names})",
-        evidence=evidence,
-        warning=warning,
+    return ProbeOutcome.said(
+        FindingStatus.PASS,
+        msg("web.security-headers.ok", url=answer.url, names=names),
+        evidence,
+        warnings=warnings,
     )
 
 
@@ -1155,21 +1240,28 @@ def server_disclosure(
     evidence.update(headers=seen, disclosed=disclosed)
     if disclosed:
         unique = dict.fromkeys(f"{d['header']}: {d['value']}" for d in disclosed)
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=f"{home.first.url} discloses software versions: " + "; ".join(unique),
-            evidence=evidence,
+        return ProbeOutcome.said(
+            FindingStatus.FAIL,
+            msg("web.server-disclosure.found", url=home.first.url, found="; ".join(unique)),
+            evidence,
         )
     named = [
         f"{name}: {inert(value, 100)}"
         for name in params.headers
         for value in dict.fromkeys(v for a in home.answers for v in a.get_all(name))
     ]
-    detail = "; ".join(named) if named else f"no {' or '.join(params.headers[:2])} header"
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=f"{home.first.url} names no software version ({detail})",
-        evidence=evidence,
+    detail: Msg | str
+    if named:
+        detail = "; ".join(named)
+    elif len(params.headers) == 1:
+        detail = msg("web.server-disclosure.no-header", name=params.headers[0])
+    else:
+        first, second = params.headers[:2]
+        detail = msg("web.server-disclosure.no-headers", first=first, second=second)
+    return ProbeOutcome.said(
+        FindingStatus.PASS,
+        msg("web.server-disclosure.ok", url=home.first.url, detail=detail),
+        evidence,
     )
 
 
@@ -1401,14 +1493,20 @@ def privacy_statement(
     page = home.final
     if home.not_followed is not None and home.ends_in_redirect:
         raise ProbeError(
-            f"the home page {home.first.url} redirects to {home.not_followed}, which is not "
-            "followed, so there is no page to look for a privacy link on (if the site lives "
-            "on another host, declare that host as the website in school.yaml)"
+            msg(
+                "web.privacy-statement.home-redirects",
+                url=home.first.url,
+                to=home.not_followed.said,
+            )
         )
     if page.status != 200:
         raise ProbeError(
-            f"the home page {page.url} answers {page.status} "
-            f"{inert(page.reason, 100)}: there is no page to look for a privacy link on"
+            msg(
+                "web.privacy-statement.home-status",
+                url=page.url,
+                status=page.status,
+                reason=inert(page.reason, 100),
+            )
         )
     links, base_href = page_links(page.text())
     base_url = page.url
@@ -1427,27 +1525,21 @@ def privacy_statement(
     )
     others = [c for c in candidates if not c.same_host]
     evidence["other_hosts"] = [inert(c.url, 300) for c in others[:MAX_EVIDENCE_LINKS]]
-    truncated = (
-        f" (only the first {params.max_page_kb} KB of the page were read)"
-        if page.body_truncated
-        else ""
-    )
     own = [c for c in candidates if c.same_host]
     if not candidates:
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=f"the home page {page.url} has no link to a privacy statement{truncated}",
-            evidence=evidence,
-        )
+        if page.body_truncated:
+            none = msg(
+                "web.privacy-statement.no-link-truncated", url=page.url, kb=params.max_page_kb
+            )
+        else:
+            none = msg("web.privacy-statement.no-link", url=page.url)
+        return ProbeOutcome.said(FindingStatus.FAIL, none, evidence)
     if not own:
-        return ProbeOutcome(
-            status=FindingStatus.PASS,
-            message=(
-                f"the home page links to a privacy statement on another host: "
-                f"{inert(others[0].url, 300)}"
-            ),
-            evidence=evidence,
-            warning="the privacy statement lies on another host and was not requested (scope)",
+        return ProbeOutcome.said(
+            FindingStatus.PASS,
+            msg("web.privacy-statement.other-host", url=inert(others[0].url, 300)),
+            evidence,
+            warnings=[msg("web.privacy-statement.other-host-not-requested")],
         )
     chosen = own[0]
     if urldefrag(chosen.url).url == page.url:
@@ -1458,25 +1550,25 @@ def privacy_statement(
     label = f"{_quoted(chosen.text or chosen.href, 80)} ({inert(chosen.url, 300)})"
     final = checked.final
     if final.status == 200:
-        return ProbeOutcome(
-            status=FindingStatus.PASS,
-            message=f"the home page links to a privacy statement: {label} answers 200",
-            evidence=evidence,
+        return ProbeOutcome.said(
+            FindingStatus.PASS, msg("web.privacy-statement.ok", link=label), evidence
         )
     if checked.not_followed is not None and checked.ends_in_redirect:
-        return ProbeOutcome(
-            status=FindingStatus.PASS,
-            message=f"the home page links to a privacy statement: {label} redirects elsewhere",
-            evidence=evidence,
-            warning=f"the link redirects to {checked.not_followed}",
+        return ProbeOutcome.said(
+            FindingStatus.PASS,
+            msg("web.privacy-statement.redirects", link=label),
+            evidence,
+            warnings=[msg("web.privacy-statement.link-redirects", to=checked.not_followed.said)],
         )
-    return ProbeOutcome(
-        status=FindingStatus.FAIL,
-        message=(
-            f"the privacy statement link {label} on the home page is dead: it answers "
-            f"{final.status} {inert(final.reason, 100)}"
+    return ProbeOutcome.said(
+        FindingStatus.FAIL,
+        msg(
+            "web.privacy-statement.dead",
+            link=label,
+            status=final.status,
+            reason=inert(final.reason, 100),
         ),
-        evidence=evidence,
+        evidence,
     )
 
 
@@ -1568,18 +1660,23 @@ def security_txt(target: Target, params: SecurityTxtParams, ctx: ProbeContext) -
     answer = found.final
     if found.not_followed is not None and found.ends_in_redirect:
         raise ProbeError(
-            f"{found.first.url} redirects to {found.not_followed}, which is not followed, "
-            "so the file is not checked (declare that host in school.yaml to check it there)"
+            msg("web.security-txt.redirects", url=found.first.url, to=found.not_followed.said)
         )
     evidence = found.evidence()
     evidence["content_type"] = inert(answer.first("Content-Type") or "", 200) or None
 
-    def fail(message: str) -> ProbeOutcome:
-        return ProbeOutcome(status=FindingStatus.FAIL, message=message, evidence=evidence)
+    def fail(message: Msg) -> ProbeOutcome:
+        return ProbeOutcome.said(FindingStatus.FAIL, message, evidence)
 
+    url = answer.url
     if answer.status != 200:
         return fail(
-            f"{answer.url} answers {answer.status} {inert(answer.reason, 100)}: no security.txt"
+            msg(
+                "web.security-txt.status",
+                url=url,
+                status=answer.status,
+                reason=inert(answer.reason, 100),
+            )
         )
     parsed = parse_security_txt(answer.text())
     evidence.update(
@@ -1590,56 +1687,46 @@ def security_txt(target: Target, params: SecurityTxtParams, ctx: ProbeContext) -
         signed=parsed.signed,
         invalid_lines=parsed.invalid_lines,
     )
-    warnings: list[str] = []
+    warnings: list[Msg] = []
     if answer.body_truncated:
-        warnings.append(
-            f"the file is larger than {MAX_SECURITY_TXT // KB} KB; only the start was read"
-        )
+        warnings.append(msg("web.security-txt.truncated", kb=MAX_SECURITY_TXT // KB))
+    content_type = verbatim(inert(answer.content_type, 100))
     if not parsed.fields:
-        return fail(
-            f"{answer.url} answers 200 but is no security.txt: it has no fields "
-            f"(content type {inert(answer.content_type or 'none', 100)})"
-        )
+        if not answer.content_type:
+            content_type = msg("web.security-txt.none")
+        return fail(msg("web.security-txt.no-fields", url=url, content_type=content_type))
     if answer.content_type != "text/plain":
-        warnings.append(
-            f"served as {inert(answer.content_type or 'no content type', 100)}, not text/plain"
-        )
+        if not answer.content_type:
+            content_type = msg("web.security-txt.no-content-type")
+        warnings.append(msg("web.security-txt.not-plain-text", content_type=content_type))
     contacts = parsed.fields.get("contact", [])
     if not contacts:
-        return fail(f"{answer.url} has no Contact field: researchers cannot tell whom to warn")
+        return fail(msg("web.security-txt.no-contact", url=url))
     bad = [c for c in contacts if not c.lower().startswith(_CONTACT_SCHEMES)]
     if bad:
-        return fail(
-            f"{answer.url} has a Contact that is not a mailto:, https:// or tel: URI: "
-            f"{_quoted(bad[0], 120)}"
-        )
+        return fail(msg("web.security-txt.bad-contact", url=url, value=_quoted(bad[0], 120)))
     expires_all = parsed.fields.get("expires", [])
     if not expires_all:
-        return fail(f"{answer.url} has no Expires field (required by RFC 9116)")
+        return fail(msg("web.security-txt.no-expires", url=url))
     if len(expires_all) > 1:
-        return fail(f"{answer.url} has {len(expires_all)} Expires fields; RFC 9116 allows one")
+        return fail(msg("web.security-txt.several-expires", url=url, n=len(expires_all)))
     try:
         expires = parse_expires(expires_all[0])
     except ValueError:
-        return fail(
-            f"{answer.url} has an Expires that is not an RFC 3339 date and time: "
-            f"{_quoted(expires_all[0], 80)}"
-        )
+        return fail(msg("web.security-txt.bad-expires", url=url, value=_quoted(expires_all[0], 80)))
     now = ctx.clock.now
     days_left = (expires - now).total_seconds() / SECONDS_PER_DAY
     evidence.update(expires=expires.isoformat(), days_left=int(days_left // 1))
+    date = expires.date().isoformat()
     if expires <= now:
-        return fail(f"{answer.url} expired on {expires.date().isoformat()}: update it")
+        return fail(msg("web.security-txt.expired", url=url, date=date))
     if days_left < params.warn_days:
-        warnings.append(f"it expires in {int(days_left)} days ({expires.date().isoformat()})")
+        warnings.append(msg("web.security-txt.expires-soon", n=int(days_left), date=date))
     elif days_left > 366:
-        warnings.append("Expires is more than a year away; RFC 9116 advises less than a year")
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=(
-            f"{answer.url} names {len(contacts)} contact(s) and is valid until "
-            f"{expires.date().isoformat()}"
-        ),
-        evidence=evidence,
-        warning="; ".join(warnings) or None,
+        warnings.append(msg("web.security-txt.expires-far"))
+    return ProbeOutcome.said(
+        FindingStatus.PASS,
+        msg("web.security-txt.ok", url=url, n=len(contacts), date=date),
+        evidence,
+        warnings=warnings,
     )

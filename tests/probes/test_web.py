@@ -36,6 +36,7 @@ from cyberstd.probes.web import (
     security_txt,
     server_disclosure,
 )
+from cyberstd.profiles import PlannedCheck
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import FindingStatus
 from cyberstd.schema import ChecksFile
@@ -503,6 +504,38 @@ def test_http_checks_file_matches_the_probes() -> None:
         # The file spells out the defaults, so that a school sees what it can tailor.
         assert spec.params.model_validate(check.params) == defaults[check.id]
         assert check.remediation.nl and check.remediation.en
+
+
+def test_a_web_remediation_names_the_schools_own_host() -> None:
+    """A remediation shows the website it is about, never the example school's address."""
+    host = "www.demo-school.test"
+    web_checks = [
+        check
+        for path in (CHECKS_FILE, HTTP_CHECKS_FILE)
+        for check in ChecksFile.model_validate(
+            YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        ).checks
+        if check.id.startswith("web.")
+    ]
+    assert len(web_checks) == 6
+    for check in web_checks:
+        planned = PlannedCheck(check=check, params=NO_PARAMS, controls=())
+        finding = planned.finding("f", check.id, host, FindingStatus.FAIL, "m")
+        for lang in ("nl", "en"):
+            text = finding.remediation[lang]
+            assert "{domain}" not in text
+            assert "uwschool" not in text and "yourschool" not in text, (check.id, lang)
+    by_id = {check.id: check for check in web_checks}
+    for check_id, shown in (
+        ("web.https-redirect", f"'Redirect permanent / https://{host}/'"),
+        ("web.security-txt", f"https://{host}/.well-known/security.txt"),
+    ):
+        planned = PlannedCheck(check=by_id[check_id], params=NO_PARAMS, controls=())
+        finding = planned.finding("f", check_id, host, FindingStatus.FAIL, "m")
+        assert shown in finding.remediation["nl"] and shown in finding.remediation["en"]
+        # Nginx's own variables stay as they are.
+        if check_id == "web.https-redirect":
+            assert "'return 301 https://$host$request_uri;'" in finding.remediation["en"]
 
 
 # --- web.privacy-statement ---------------------------------------------------------------------
