@@ -85,7 +85,7 @@ def test_a_plain_line_names_the_checks_still_running_and_counts_the_rest() -> No
 @pytest.mark.parametrize(
     ("lang", "closing"),
     [
-        ("nl", "klaar in 14,2 s: 48 controles, 30 geslaagd, 6 gefaald, 2 fout, "
+        ("nl", "klaar in 14,2 s: 48 controles, 30 geslaagd, 6 gefaald, 2 fouten, "
                "10 niet van toepassing"),
         ("en", "done in 14.2 s: 48 checks, 30 passed, 6 failed, 2 errors, 10 not applicable"),
     ],
