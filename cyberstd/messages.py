@@ -16,7 +16,8 @@ named `n`:
 
 Code says `msg("web.hsts.missing", url=url)` and renders the result in the language a report
 asks for. A value that is itself a `Msg` is rendered in the same language, and a list of them
-is joined with "; ", so that a probe can compose its verdict from parts.
+is joined with "; ", so that a probe can compose its verdict from parts. A day (a `date`) is
+written as the language writes it in a sentence: "7 juli 2030", "7 July 2030".
 
 Why a YAML catalog and not gettext: both languages are first-class and written together, so a
 text is known by an id, not by its English wording; a missing language is an error the test
@@ -26,6 +27,7 @@ checks it, and nothing has to be compiled before an installed cyberstd can speak
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -69,7 +71,27 @@ def verbatim(text: str) -> Msg:
     return Msg("text.verbatim", {"text": text})
 
 
+MONTHS = {
+    "nl": (
+        "januari", "februari", "maart", "april", "mei", "juni",
+        "juli", "augustus", "september", "oktober", "november", "december",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+
+
+def day(value: dt.date, lang: str) -> str:
+    """A day as the language writes it in a sentence: "7 juli 2030", "7 July 2030"."""
+    months = MONTHS["en" if lang == "en" else "nl"]
+    return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
 def _value(value: Any, lang: str) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return day(value, lang)
     if isinstance(value, Msg):
         return value.render(lang)
     if isinstance(value, list | tuple) and value and all(isinstance(v, Msg) for v in value):

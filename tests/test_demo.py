@@ -16,6 +16,7 @@ from cyberstd.cli import main
 from cyberstd.clock import Clock
 from cyberstd.lab import DEMO_FLAWS, Flaw, lab_school
 from cyberstd.lab.timeshift import DEMO_DAY, CopyRefused, shift_text, shifted_copy
+from cyberstd.messages import day as in_words
 from cyberstd.results import ControlStatus, FindingStatus, Results
 from cyberstd.runner import context_for, evaluate, execute, make_plan
 from cyberstd.school import load_school
@@ -202,8 +203,11 @@ def test_demo_command(demo_run: DemoRun) -> None:
     assert f"wrote {out / 'results.json'}" in output
     assert '<html lang="nl"' in (out / "report.nl.html").read_text()
     report = (out / "report.nl.md").read_text()
-    expired = shift_text("2026-09-30", (CLOCK.today - DEMO_DAY).days)
-    assert f"uitzondering van L. Janssens, directeur is verlopen op {expired}" in report
+    expired = dt.date.fromisoformat(shift_text("2026-09-30", (CLOCK.today - DEMO_DAY).days))
+    assert (
+        f"uitzondering van L. Janssens, directeur is verlopen op {in_words(expired, 'nl')}"
+        in report
+    )
     assert "## Niveau 6" in report
     assert any(p.endswith("evidence/o3-policy.md") for p in demo_run.results.run.inputs)
     # the lab is gone
@@ -221,7 +225,10 @@ def test_the_demo_tells_the_same_story_on_any_day(
     assert moved.run.as_of == day
     # the run records when it really ran, and every report says as of which day it judged
     assert abs((moved.run.started - demo_run.results.run.started).days) < 1
-    assert f"Beoordeeld alsof het {day} is" in (tmp_path / "out" / "report.nl.md").read_text()
+    assert (
+        f"Beoordeeld alsof het {in_words(day, 'nl')} is"
+        in (tmp_path / "out" / "report.nl.md").read_text()
+    )
     assert f'<dd id="as-of">{day}</dd>' in (tmp_path / "out" / "report.nl.html").read_text()
     assert _failed(moved) == _failed(demo_run.results)
     assert {c.id: c.status for c in moved.controls} == {

@@ -124,7 +124,9 @@ def test_every_report_shows_a_waiver_that_takes_no_effect(
     _scan(mini_root, school_dir, out)
     md = (out / "report.nl.md").read_text(encoding="utf-8")
     assert "## Uitzonderingen (aanvaarde risico's)" in md
-    assert "maatregel B1: Replacement ordered (goedgekeurd door Board, tot 2027-06-30): geldt" in md
+    assert (
+        "maatregel B1: Replacement ordered (goedgekeurd door Board, tot 30 juni 2027): geldt" in md
+    )
     assert "maatregel A2: Later" in md and "geldt niet: de maatregel is niet beoordeeld" in md
     assert "controle mini.broken: Flaky" in md and "controle mini.broken liep niet" in md
 

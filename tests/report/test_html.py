@@ -244,7 +244,7 @@ def test_configuration_findings_point_at_file_and_line(demo_results: Results) ->
 def test_attestation_and_waiver_details(demo_results: Results) -> None:
     page = parse(render(demo_results, "en"))
     o1 = page.by_id("c-O1").find_all("div", "attestation")[0].text()
-    assert "implemented" in o1 and "L. Janssens, director, 2026-09-15" in o1
+    assert "implemented" in o1 and "L. Janssens, directeur, 2026-09-15" in o1
     assert "(valid)" in o1 and "evidence/o1-awareness-session.md" in o1
     o1_sha = next(c.attestation for c in demo_results.controls if c.id == "O1")
     assert o1_sha is not None and o1_sha.evidence[0]["sha256"] in o1
@@ -253,7 +253,7 @@ def test_attestation_and_waiver_details(demo_results: Results) -> None:
     o12 = page.by_id("c-O12")
     waiver = o12.find_all("div", "waiver")[0].text()
     assert "New laptops without local admin rights" in waiver
-    assert "School board, meeting of 2026-10-06" in waiver and "2030-06-30 (valid)" in waiver
+    assert "Schoolbestuur, vergadering van 2026-10-06" in waiver and "2030-06-30 (valid)" in waiver
     assert "Underlying status" in o12.text() and "non-compliant" in o12.text()
     t5 = page.by_id("c-T5").find_all("div", "waiver")[0].text()
     assert "2026-09-30 (expired)" in t5
