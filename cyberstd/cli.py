@@ -664,8 +664,10 @@ def _register() -> None:
     from cyberstd.cli_collect import collect
     from cyberstd.cli_diff import diff
     from cyberstd.cli_mapping import standards_mapping
+    from cyberstd.cli_schema import schema
 
     standards.add_command(standards_mapping)
+    main.add_command(schema)
     main.add_command(baseline)
     main.add_command(collect)
     main.add_command(diff)
