@@ -1,6 +1,6 @@
 """The JSON Schemas of school.yaml, attestations.yaml and waivers.yaml: what `cyberstd schema`
-writes is what docs/schemas/ holds, the demo school passes them, and the schema and the
-loader agree on what they refuse."""
+writes is what docs/schemas/ holds, the demo school and the init scaffold pass them, and the
+schema and the loader agree on what they refuse."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from cyberstd import messages
 from cyberstd.cli import main
 from cyberstd.errors import InputError
+from cyberstd.scaffold import scaffold
 from cyberstd.schema_json import MODELS, SECTIONS, json_schema, schema_file, schema_texts
 from cyberstd.validation import parse
 from cyberstd.yamlsrc import load, load_text
@@ -98,6 +99,20 @@ def test_schema_writes_nowhere_it_cannot(tmp_path: Path) -> None:
 def test_the_demo_school_passes_its_schemas(yaml_name: str) -> None:
     doc = load(DEMO / yaml_name)
     assert schema_errors(yaml_name, doc.data) == []
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_init_scaffold_passes_the_schemas_it_names(tmp_path: Path, lang: str) -> None:
+    folder = tmp_path / "school"
+    scaffold(folder, "Sint-Jan", lang)
+    for yaml_name in MODELS:
+        text = (folder / yaml_name).read_text(encoding="utf-8")
+        first = text.splitlines()[0]
+        assert first == f"# yaml-language-server: $schema=.schemas/{schema_file(yaml_name)}"
+        # yaml-language-server resolves a relative path against the file's own folder
+        named = folder / first.partition("$schema=")[2]
+        assert named.read_text(encoding="utf-8") == schema_texts()[schema_file(yaml_name)]
+        assert schema_errors(yaml_name, load(folder / yaml_name).data) == []
 
 
 # --- the schema and the loader agree ----------------------------------------------------------
