@@ -34,10 +34,11 @@ class NewAttestation:
     evidence: tuple[Path, ...] = ()
 
 
-def record(folder: Path, new: NewAttestation) -> Path:
+def record(folder: Path, new: NewAttestation, header: str = HEADER) -> Path:
     """Add or replace the attestation of `new.control`; returns the file written.
 
-    Evidence files must lie inside the school folder; their sha256 is taken now.
+    Evidence files must lie inside the school folder; their sha256 is taken now. A new
+    attestations.yaml opens with `header` (comment lines).
     """
     root = folder.resolve()
     evidence = CommentedSeq()
@@ -77,7 +78,7 @@ def record(folder: Path, new: NewAttestation) -> Path:
                 [Problem(str(target), 1, 1, "type", "expected a mapping with 'attestations'")]
             )
     else:
-        data = yaml.load(HEADER + "attestations: []\n")
+        data = yaml.load(header + "attestations: []\n")
     items = data.get("attestations")
     if items is None:
         items = data["attestations"] = CommentedSeq()

@@ -31,6 +31,7 @@ from cyberstd.cli_run import (
     warn_tool_missing,
     write_reports,
 )
+from cyberstd.cli_schema import LANG_HELP, ask_answer, ask_text, folder_lang
 from cyberstd.errors import InputError, UsageError
 
 # The report formats (cyberstd.report.FORMATS), listed here to keep `--help` import-free.
@@ -246,19 +247,6 @@ def profiles_cmd(obj: Ctx, lang: str) -> None:
 
 
 @main.command()
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", default=None, help="The school's name (default: the folder name).")
-@handle_errors
-def init(folder: Path, name: str | None) -> None:
-    """Write a commented school folder scaffold into FOLDER."""
-    from cyberstd.scaffold import scaffold
-
-    for path in scaffold(folder, name):
-        click.echo(f"created {path}")
-    click.echo(f"next: edit {folder / 'school.yaml'}, then `cyberstd validate {folder}`")
-
-
-@main.command()
 @click.argument("school_dir", metavar="SCHOOL", type=click.Path(path_type=Path))
 @click.argument("control")
 @click.option(
@@ -287,6 +275,7 @@ def init(folder: Path, name: str | None) -> None:
     help="After reviewing a changed evidence file: record its new sha256 and date the "
     "attestation today, keeping the rest.",
 )
+@click.option("--lang", type=LANG, default=None, help=f"Language of the questions: {LANG_HELP}")
 @pass_ctx
 @handle_errors
 def attest(
@@ -300,10 +289,14 @@ def attest(
     review_by: dt.datetime | None,
     evidence: tuple[Path, ...],
     rehash: bool,
+    lang: str | None,
 ) -> None:
     """Record an attestation for CONTROL in SCHOOL's attestations.yaml (prompts for what is missing)."""
     from cyberstd.attest import NewAttestation, record
+    from cyberstd.i18n import t
     from cyberstd.results import Answer
+    from cyberstd.scaffold import attestations_header
+    from cyberstd.schema_json import SCHEMA_DIR
     from cyberstd.validation import did_you_mean
 
     catalog = obj.catalog()
@@ -325,23 +318,18 @@ def attest(
             f"{c.id}: {len(changed)} evidence file(s) rehashed in {path}: {', '.join(changed) or '-'}"
         )
         return
+    lang = lang or folder_lang()
     try:
         if answer is None or explanation is None:
-            click.echo(f"{c.id}: {c.title.nl} / {c.title.en}", err=True)
+            click.echo(f"{c.id}: {c.title.get(lang)}", err=True)
             for q in fw.mappings[c.id].attestation.questions:
-                click.echo(f"  - {q.nl}", err=True)
+                click.echo(f"  - {q.get(lang)}", err=True)
         if answer is None:
-            answer = click.prompt(
-                "answer",
-                type=click.Choice(
-                    ["implemented", "partially", "not_implemented", "not_applicable"]
-                ),
-                err=True,
-            )
+            answer = ask_answer(lang)
         if explanation is None:
-            explanation = click.prompt("explanation", err=True)
+            explanation = ask_text("attest.prompt.explanation", lang)
         if attested_by is None:
-            attested_by = click.prompt("attested by (name, role)", err=True)
+            attested_by = ask_text("attest.prompt.attested_by", lang)
     except click.Abort:
         raise UsageError(
             "attestation not recorded: give --answer, --explanation and --by"
@@ -366,8 +354,9 @@ def attest(
         NewAttestation(
             c.id, Answer(answer), explanation, attested_by, day, review, tuple(evidence)
         ),
+        attestations_header(lang, with_schema=(school_dir / SCHEMA_DIR).is_dir()),
     )
-    click.echo(f"recorded {c.id} ({answer}) in {path}; review by {review}")
+    click.echo(t("attest.recorded", lang, control=c.id, answer=answer, path=path, review=review))
 
 
 # --- plan, scan, report ----------------------------------------------------------------------
@@ -670,8 +659,11 @@ def _register() -> None:
     from cyberstd.cli_collect import collect
     from cyberstd.cli_diff import diff
     from cyberstd.cli_mapping import standards_mapping
+    from cyberstd.cli_schema import init, schema
 
     standards.add_command(standards_mapping)
+    main.add_command(init)
+    main.add_command(schema)
     main.add_command(baseline)
     main.add_command(collect)
     main.add_command(diff)

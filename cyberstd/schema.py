@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     PlainValidator,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -25,7 +26,11 @@ from cyberstd.registry import ProbeKind
 from cyberstd.results import Answer, Severity
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
-NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+NonEmpty = Annotated[
+    str,
+    StringConstraints(min_length=1, strip_whitespace=True),
+    WithJsonSchema({"type": "string", "minLength": 1, "pattern": r"\S"}),
+]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower=True)]
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
@@ -103,14 +108,57 @@ def _file_path(value: str) -> str:
     return value
 
 
+# What each type below accepts, as JSON Schema (`cyberstd schema`, for editors): as close to the
+# validator as a pattern can say; what it cannot say (a host-bits check, a path's length in
+# bytes) the loader still refuses with a positioned message.
+_NO_CONTROL = r"\u0000-\u001f\u007f"
+_LABEL_JS = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 FilePath = Annotated[
-    str, StringConstraints(min_length=1, strip_whitespace=True), AfterValidator(_file_path)
+    str,
+    StringConstraints(min_length=1, strip_whitespace=True),
+    AfterValidator(_file_path),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "pattern": f"^[^{_NO_CONTROL}]*[^\\s{_NO_CONTROL}][^{_NO_CONTROL}]*$",
+        }
+    ),
 ]
-Day = Annotated[dt.date, BeforeValidator(_day)]
-Port = Annotated[int, BeforeValidator(_port), Field(ge=1, le=65535)]
-HostName = Annotated[str, AfterValidator(_host_name)]
-IPAddress = Annotated[IPv4Address | IPv6Address, PlainValidator(_ip_address)]
-IPNetwork = Annotated[IPv4Network | IPv6Network, PlainValidator(_ip_network)]
+Day = Annotated[
+    dt.date,
+    BeforeValidator(_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+]
+Port = Annotated[
+    int,
+    BeforeValidator(_port),
+    Field(ge=1, le=65535),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 65535}),
+]
+HostName = Annotated[
+    str,
+    AfterValidator(_host_name),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 254, "pattern": f"^{_LABEL_JS}(\\.{_LABEL_JS})*\\.*$"}
+    ),
+]
+IPAddress = Annotated[
+    IPv4Address | IPv6Address,
+    PlainValidator(_ip_address),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9A-Fa-f:.]+(%[^\\s]+)?$",
+            "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+        }
+    ),
+]
+IPNetwork = Annotated[
+    IPv4Network | IPv6Network,
+    PlainValidator(_ip_network),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9A-Fa-f:.]+(/[0-9.]{1,15})?$"}),
+]
 
 
 class Strict(BaseModel):
@@ -433,8 +481,20 @@ def _org_unit(value: str) -> str:
     return text
 
 
-ObjectId = Annotated[str, AfterValidator(_object_id)]
-OrgUnitPath = Annotated[str, AfterValidator(_org_unit)]
+_HEX = "[0-9A-Fa-f]"
+ObjectId = Annotated[
+    str,
+    AfterValidator(_object_id),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^\\s*{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\\s*$",
+        }
+    ),
+]
+OrgUnitPath = Annotated[
+    str, AfterValidator(_org_unit), WithJsonSchema({"type": "string", "pattern": "^\\s*/.*[^/\\s]"})
+]
 
 
 class IdentitySettings(Strict):
