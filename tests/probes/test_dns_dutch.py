@@ -1,19 +1,23 @@
 """The DNS probes (dns.soa-ns, dns.dnssec, dns.caa, mail.mx) say their verdicts, warnings and
-errors in Dutch too, against the lab DNS server of test_dns on 127.0.50.0/24."""
+errors in Dutch too, against the lab DNS server of test_dns on 127.0.50.0/24; the remediation of
+the DNS and TLS checks names the school's own domain."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from ruamel.yaml import YAML
 
+from cyberstd.catalog import load_catalog
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout
 from cyberstd.lab.dns import DnsServer
 from cyberstd.probes.dns import DnssecParams, Lookup, SoaNsParams, caa, dnssec, mx, soa_ns
+from cyberstd.profiles import PlannedCheck, remediation_for
 from cyberstd.registry import ProbeContext, ProbeParams
 from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus, ProbeOutcome
-from tests.conftest import CLOCK
+from tests.conftest import CLOCK, REPO
 from tests.probes.test_dns import ZONE, domain
 
 DNS_ADDRESS = "127.0.50.63"
@@ -206,3 +210,32 @@ def test_timeouts_are_errors_in_dutch_with_a_decimal_comma() -> None:
         with pytest.raises(ProbeTimeout) as late:
             lookup.query("good.test", "AAAA")
     assert error_said(late.value).startswith("de DNS-opzoekingen van deze controle duurden")
+
+
+# --- remediation names the school's own domain -------------------------------------------------
+
+
+def test_dns_and_tls_remediation_name_the_schools_domain() -> None:
+    catalog, problems = load_catalog(REPO)
+    assert problems == []
+    yaml = YAML(typ="safe")
+    ids = [
+        check["id"]
+        for name in ("dns.yaml", "tls.yaml")
+        for check in yaml.load((REPO / "checks" / name).read_text(encoding="utf-8"))["checks"]
+    ]
+    assert "dns.caa" in ids and "tls.cert-key" in ids
+    for check_id in ids:
+        remediation = catalog.checks[check_id].remediation
+        for lang in ("nl", "en"):
+            # an example domain is written as {domain}, so that a finding shows the school's own
+            assert "school.be" not in remediation.get(lang), check_id
+    caa_check = catalog.checks["dns.caa"]
+    planned = PlannedCheck(check=caa_check, params=NO_PARAMS, controls=())
+    finding = planned.finding("f", "dns.caa", "sintjan.be", FindingStatus.FAIL, "m")
+    for lang in ("nl", "en"):
+        assert "{domain}" not in finding.remediation[lang]
+        assert """'0 iodef "mailto:ict@sintjan.be"'""" in finding.remediation[lang]
+    example = remediation_for(caa_check.remediation, None)
+    assert "mailto:ict@uwschool.be" in example["nl"]
+    assert "mailto:ict@yourschool.be" in example["en"]
