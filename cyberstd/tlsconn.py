@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.registry import ProbeContext, Target
 
 # Protocol versions as ssl.SSLSocket.version() names them, oldest first.
@@ -65,6 +66,9 @@ _X509_NO_LOCAL_ISSUER = 20
 _X509_NO_ISSUER = 2
 _X509_LEAF_SIGNATURE = 21
 _X509_HOSTNAME_MISMATCH = 62
+# Our own code (X509_V_OK, never a failure of OpenSSL's) for a certificate we cannot read.
+_X509_UNREADABLE = 0
+_UNREADABLE = "a certificate the server sent cannot be read"
 # X509_V_FLAG_NO_CHECK_TIME: OpenSSL leaves the dates to us, who judge them by the run's clock.
 _NO_CHECK_TIME = 0x200000
 
@@ -94,6 +98,20 @@ _MAX_BANNER = 300
 
 StartTlsProtocol = Literal["smtp", "imap"]
 T = TypeVar("T")
+# How messages name a place: a text, or a catalog message that names it in each language.
+Place = str | Msg
+
+
+@dataclass(frozen=True)
+class _Number(Msg):
+    def render(self, lang: str) -> str:
+        text = f"{self.args['value']:g}"
+        return text.replace(".", ",") if lang == "nl" else text
+
+
+def number(value: float) -> Msg:
+    """A number as a message value, as each language writes it: 0.3 in English, 0,3 in Dutch."""
+    return _Number("number", {"value": value})
 
 
 # --- endpoints ---------------------------------------------------------------------------------
@@ -108,8 +126,12 @@ class Endpoint:
     starttls: StartTlsProtocol | None = None
 
     def describe(self) -> str:
-        upgrade = ", STARTTLS" if self.starttls else ""
-        return f"{self.service} port {self.port}{upgrade}"
+        return self.said().render("en")
+
+    def said(self) -> Msg:
+        """The endpoint as messages name it: "smtp port 25, STARTTLS" ("smtp poort 25, ...")."""
+        which = "tls.endpoint.starttls" if self.starttls else "tls.endpoint"
+        return msg(which, service=self.service, port=self.port)
 
     def evidence(self) -> dict[str, Any]:
         return {"service": self.service, "port": self.port, "starttls": self.starttls}
@@ -152,11 +174,13 @@ def tls_endpoints(target: Target) -> list[Endpoint]:
     return list(unique.values())
 
 
-def where(target: Target, endpoint: Endpoint) -> str:
+def where(target: Target, endpoint: Endpoint) -> Msg:
     """How messages name an endpoint: host name, address, port (and service when not HTTPS)."""
     if endpoint.service == "https" and endpoint.starttls is None:
-        return f"{target.name} ({target.address} port {endpoint.port})"
-    return f"{target.name} ({target.address} {endpoint.describe()})"
+        return msg("tls.where", host=target.name, address=target.address, port=endpoint.port)
+    return msg(
+        "tls.where.service", host=target.name, address=target.address, endpoint=endpoint.said()
+    )
 
 
 def concurrently(tasks: Sequence[Callable[[], T]]) -> list[T]:
@@ -194,7 +218,7 @@ def open_tcp(address: str, port: int, timeout: float) -> socket.socket:
             address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
         )
     except socket.gaierror as exc:
-        raise ConnectivityError(f"target address {address!r} is not an IP address") from exc
+        raise ConnectivityError(msg("tls.tcp.not-an-address", address=repr(address))) from exc
     family, kind, proto, _, sockaddr = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.settimeout(timeout)
@@ -203,17 +227,15 @@ def open_tcp(address: str, port: int, timeout: float) -> socket.socket:
     except TimeoutError as exc:
         sock.close()
         raise ProbeTimeout(
-            f"no answer from {address} port {port} within {timeout:g} s (filtered or down)"
+            msg("tls.tcp.timeout", address=address, port=port, seconds=number(timeout))
         ) from exc
     except ConnectionRefusedError as exc:
         sock.close()
-        raise ConnectivityError(
-            f"connection to {address} port {port} refused: nothing listens there"
-        ) from exc
+        raise ConnectivityError(msg("tls.tcp.refused", address=address, port=port)) from exc
     except OSError as exc:
         sock.close()
         raise ConnectivityError(
-            f"cannot connect to {address} port {port}: {exc.strerror or exc}"
+            msg("tls.tcp.failed", address=address, port=port, detail=exc.strerror or exc)
         ) from exc
     return sock
 
@@ -237,7 +259,7 @@ def connect(target: Target, endpoint: Endpoint, ctx: ProbeContext) -> tuple[sock
         info = upgrade(sock, endpoint.starttls, timeout=ctx.timeout)
     except StartTlsNotOffered as exc:
         sock.close()
-        raise NoStartTls(str(exc)) from exc
+        raise NoStartTls(exc.said or str(exc)) from exc
     except BaseException:
         sock.close()
         raise
@@ -247,7 +269,7 @@ def connect(target: Target, endpoint: Endpoint, ctx: ProbeContext) -> tuple[sock
 class HandshakeRefused(ProtocolError):
     """The server answered the ClientHello with a refusal: no common version or cipher suite."""
 
-    def __init__(self, message: str, detail: str) -> None:
+    def __init__(self, message: object, detail: str) -> None:
         super().__init__(message)
         self.detail = detail
 
@@ -257,8 +279,8 @@ class HandshakeClosed(ProtocolError):
     from others; only other answers of the same server tell which."""
 
 
-def _closed(place: str) -> HandshakeClosed:
-    return HandshakeClosed(f"{place} closed the connection during the TLS handshake")
+def _closed(place: Place) -> HandshakeClosed:
+    return HandshakeClosed(msg("tls.handshake.closed", place=place))
 
 
 def ssl_error_text(exc: ssl.SSLError) -> str:
@@ -272,7 +294,7 @@ def _is_refusal(exc: ssl.SSLError) -> bool:
 
 
 def tls_handshake(
-    sock: socket.socket, ssl_ctx: ssl.SSLContext, server_name: str, where: str
+    sock: socket.socket, ssl_ctx: ssl.SSLContext, server_name: str, where: Place
 ) -> ssl.SSLSocket:
     """Run the TLS handshake on a connected socket, sending `server_name` as SNI.
 
@@ -285,20 +307,22 @@ def tls_handshake(
     except ssl.SSLCertVerificationError:
         raise
     except TimeoutError as exc:
-        raise ProbeTimeout(f"TLS handshake with {where} timed out") from exc
+        raise ProbeTimeout(msg("tls.handshake.timeout", place=where)) from exc
     except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError) as exc:
         raise _closed(where) from exc
     except ssl.SSLError as exc:
+        text = ssl_error_text(exc)
         if _is_refusal(exc):
-            text = ssl_error_text(exc)
-            raise HandshakeRefused(f"{where} refused the TLS handshake: {text}", text) from exc
-        hint = " (the port does not seem to speak TLS)" if exc.reason in _NOT_TLS_REASONS else ""
+            refused = msg("tls.handshake.refused", place=where, detail=text)
+            raise HandshakeRefused(refused, text) from exc
+        hint = msg("tls.handshake.not-tls") if exc.reason in _NOT_TLS_REASONS else ""
         raise ProtocolError(
-            f"TLS handshake with {where} failed: {ssl_error_text(exc)}{hint}"
+            msg("tls.handshake.failed", place=where, detail=text, hint=hint)
         ) from exc
     except OSError as exc:
+        detail = exc.strerror or exc
         raise ConnectivityError(
-            f"connection to {where} failed during the TLS handshake: {exc.strerror or exc}"
+            msg("tls.handshake.connection-failed", place=where, detail=detail)
         ) from exc
     try:
         check_dates(tls, ssl_ctx)
@@ -349,7 +373,7 @@ def trusting_context(ca_bundle: Path | None, at: dt.datetime) -> ssl.SSLContext:
         else:
             ssl_ctx.load_default_certs()
     except (OSError, ssl.SSLError) as exc:  # a missing file, or one without a readable PEM
-        raise ProbeError(f"the CA bundle {ca_bundle} cannot be loaded: {exc}") from exc
+        raise ProbeError(msg("tls.ca-bundle", path=ca_bundle, detail=exc)) from exc
     ssl_ctx.verify_flags = ssl.VerifyFlags(ssl_ctx.verify_flags | _NO_CHECK_TIME)
     return ssl_ctx
 
@@ -376,7 +400,7 @@ def check_dates(tls: ssl.SSLSocket, ssl_ctx: ssl.SSLContext) -> None:
         try:
             cert = x509.load_der_x509_certificate(der)
         except ValueError:  # dates that cannot be read are no evidence of validity
-            raise _date_error(0, "a certificate the server sent cannot be read") from None
+            raise _date_error(_X509_UNREADABLE, _UNREADABLE) from None
         if cert.not_valid_before_utc > at:
             raise _date_error(_X509_NOT_YET_VALID, "certificate is not yet valid")
         if cert.not_valid_after_utc < at:
@@ -462,7 +486,7 @@ def _peer_chain(tls: ssl.SSLSocket) -> tuple[bytes, ...] | None:
 class TlsSession:
     """What one completed handshake showed."""
 
-    where: str
+    where: Place
     version: str
     cipher: str
     cipher_bits: int
@@ -483,15 +507,15 @@ class TlsSession:
     def leaf(self) -> x509.Certificate:
         """The server's certificate, parsed."""
         if not self.leaf_der:
-            raise ProtocolError(f"{self.where} sent no certificate")
+            raise ProtocolError(msg("tls.cert.none-sent", place=self.where))
         return parse_der(self.leaf_der, self.where)
 
 
-def parse_der(der: bytes, where: str) -> x509.Certificate:
+def parse_der(der: bytes, where: Place) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
     except ValueError as exc:
-        raise ProtocolError(f"a certificate of {where} cannot be parsed: {exc}") from exc
+        raise ProtocolError(msg("tls.cert.unparsable", place=where, detail=exc)) from exc
 
 
 def handshake(
@@ -628,17 +652,17 @@ class ServerHello:
     suite: int
 
 
-def _recv_exact(sock: socket.socket, size: int, place: str, deadline: float) -> bytes:
+def _recv_exact(sock: socket.socket, size: int, place: Place, deadline: float) -> bytes:
     data = bytearray()
     while len(data) < size:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise ProbeTimeout(f"TLS handshake with {place} timed out")
+            raise ProbeTimeout(msg("tls.handshake.timeout", place=place))
         sock.settimeout(left)
         try:
             chunk = sock.recv(size - len(data))
         except TimeoutError as exc:
-            raise ProbeTimeout(f"TLS handshake with {place} timed out") from exc
+            raise ProbeTimeout(msg("tls.handshake.timeout", place=place)) from exc
         except ConnectionResetError as exc:
             raise _closed(place) from exc
         if not chunk:
@@ -647,7 +671,7 @@ def _recv_exact(sock: socket.socket, size: int, place: str, deadline: float) -> 
     return bytes(data)
 
 
-def _record(sock: socket.socket, place: str, deadline: float) -> tuple[int, bytes]:
+def _record(sock: socket.socket, place: Place, deadline: float) -> tuple[int, bytes]:
     header = _recv_exact(sock, 5, place, deadline)
     kind, major, length = header[0], header[1], int.from_bytes(header[3:5], "big")
     if (
@@ -655,10 +679,7 @@ def _record(sock: socket.socket, place: str, deadline: float) -> tuple[int, byte
         or major != 3
         or not 0 < length <= _MAX_RECORD
     ):
-        raise ProtocolError(
-            f"{place} answered the ClientHello with bytes that are not TLS "
-            f"({header.hex()}...; the port does not seem to speak TLS)"
-        )
+        raise ProtocolError(msg("tls.hello.not-tls", place=place, bytes=header.hex()))
     return kind, _recv_exact(sock, length, place, deadline)
 
 
@@ -667,23 +688,23 @@ def _hello_size(data: bytes) -> int:
     return 41 + (data[38] if len(data) > 38 else 0)
 
 
-def read_answer(sock: socket.socket, place: str, timeout: float) -> Alert | ServerHello:
+def read_answer(sock: socket.socket, place: Place, timeout: float) -> Alert | ServerHello:
     """The server's answer to a ClientHello, read within `timeout` and at most a few records."""
     deadline = time.monotonic() + timeout
     kind, data = _record(sock, place, deadline)
     if kind == _RECORD_ALERT:
         if len(data) < 2:
-            raise ProtocolError(f"{place} sent a truncated TLS alert")
+            raise ProtocolError(msg("tls.hello.truncated-alert", place=place))
         return Alert(level=data[0], description=data[1])
     for _ in range(_MAX_HELLO_RECORDS):
         if len(data) >= _hello_size(data):
             break
         kind, more = _record(sock, place, deadline)
         if kind != _RECORD_HANDSHAKE:
-            raise ProtocolError(f"{place} interrupted its ServerHello with another record")
+            raise ProtocolError(msg("tls.hello.interrupted", place=place))
         data += more
     if data[0] != _SERVER_HELLO or len(data) < _hello_size(data):
-        raise ProtocolError(f"{place} answered the ClientHello without a valid ServerHello")
+        raise ProtocolError(msg("tls.hello.no-server-hello", place=place))
     at = 39 + data[38]
     return ServerHello(
         version=int.from_bytes(data[4:6], "big"), suite=int.from_bytes(data[at : at + 2], "big")
@@ -785,7 +806,9 @@ def offer_client_hello(
     except HandshakeClosed as exc:
         return Attempt(Offer.REFUSED, Method.CLIENT_HELLO, "closed the connection", error=exc)
     except OSError as exc:
-        error = ConnectivityError(f"connection to {place} failed: {exc.strerror or exc}")
+        error = ConnectivityError(
+            msg("tls.connection.failed", place=place, detail=exc.strerror or exc)
+        )
         return Attempt(Offer.NO_ANSWER, Method.CLIENT_HELLO, str(error), error=error)
     except ProbeError as exc:
         return Attempt(Offer.NO_ANSWER, Method.CLIENT_HELLO, _short(exc), error=exc)
@@ -816,14 +839,14 @@ def _short(exc: ProbeError) -> str:
     return str(exc)[:300]
 
 
-def no_tls_answer(attempts: Sequence[Attempt], place: str) -> ProbeError | None:
+def no_tls_answer(attempts: Sequence[Attempt], place: Place) -> ProbeError | None:
     """The error to raise when no attempt got a TLS answer at all (not a TLS server, silent,
     closed), else None: then every attempt without an answer is only noted in evidence."""
     if any(a.tls_answer for a in attempts):
         return None
     return next(
         (a.error for a in attempts if a.error is not None),
-        ProtocolError(f"{place} gave no TLS answer"),
+        ProtocolError(msg("tls.no-tls-answer", place=place)),
     )
 
 
@@ -873,7 +896,7 @@ def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
     try:
         dns_names, ip_addresses = subject_alt_names(cert)
     except ValueError as exc:
-        raise ProtocolError(f"the certificate's extensions cannot be parsed: {exc}") from exc
+        raise ProtocolError(msg("tls.cert.bad-extensions", detail=exc)) from exc
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
@@ -889,44 +912,41 @@ def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
     }
 
 
-def _names_of(cert: x509.Certificate) -> str:
+def _names_of(cert: x509.Certificate) -> str | Msg:
     dns_names, ip_addresses = subject_alt_names(cert)
     names = dns_names + ip_addresses
     if not names:
         names = [
             str(a.value) for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         ]
-    return ", ".join(names) or "no name at all"
+    return ", ".join(names) or msg("tls.cert.no-name")
 
 
 def explain_verification(
     err: ssl.SSLCertVerificationError, cert: x509.Certificate, host_name: str
-) -> tuple[CertProblem, str]:
+) -> tuple[CertProblem, Msg]:
     """Turn OpenSSL's verification error into a problem class and a sentence for the user."""
     code = err.verify_code
     if code == _X509_EXPIRED:
-        return CertProblem.EXPIRED, f"it expired on {cert.not_valid_after_utc:%Y-%m-%d}"
+        return CertProblem.EXPIRED, msg(
+            "tls.cert.expired", date=f"{cert.not_valid_after_utc:%Y-%m-%d}"
+        )
     if code == _X509_NOT_YET_VALID:
-        return (
-            CertProblem.NOT_YET_VALID,
-            f"it is not valid before {cert.not_valid_before_utc:%Y-%m-%d}",
-        )
+        before = f"{cert.not_valid_before_utc:%Y-%m-%d}"
+        return CertProblem.NOT_YET_VALID, msg("tls.cert.not-yet-valid", date=before)
     if code == _X509_SELF_SIGNED:
-        return CertProblem.SELF_SIGNED, "it is self-signed, not issued by a trusted CA"
+        return CertProblem.SELF_SIGNED, msg("tls.cert.self-signed")
     if code in (_X509_NO_LOCAL_ISSUER, _X509_NO_ISSUER, _X509_LEAF_SIGNATURE):
-        return (
-            CertProblem.UNTRUSTED_ISSUER,
-            f"its issuer ({cert.issuer.rfc4514_string()}) is not a trusted CA, or the server "
-            "does not send the intermediate certificates",
-        )
+        issuer = cert.issuer.rfc4514_string()
+        return CertProblem.UNTRUSTED_ISSUER, msg("tls.cert.untrusted-issuer", issuer=issuer)
     if code == _X509_SELF_SIGNED_IN_CHAIN:
-        return (
-            CertProblem.UNTRUSTED_ISSUER,
-            "its chain ends in a self-signed root that is not trusted",
-        )
+        return CertProblem.UNTRUSTED_ISSUER, msg("tls.cert.untrusted-root")
     if code == _X509_HOSTNAME_MISMATCH:
-        return (
-            CertProblem.HOST_NAME_MISMATCH,
-            f"it is valid for {_names_of(cert)}, not for {host_name}",
+        names = _names_of(cert)
+        return CertProblem.HOST_NAME_MISMATCH, msg(
+            "tls.cert.name-mismatch", names=names, host=host_name
         )
-    return CertProblem.OTHER, err.verify_message or str(err)
+    if code == _X509_UNREADABLE and err.verify_message == _UNREADABLE:
+        return CertProblem.OTHER, msg("tls.cert.unreadable")
+    # OpenSSL's own words for the rarer problems
+    return CertProblem.OTHER, verbatim(err.verify_message or str(err))

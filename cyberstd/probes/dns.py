@@ -25,9 +25,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pydantic import Field
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.probes.starttls import printable
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
+from cyberstd.tlsconn import number
 
 # Evidence stays small enough to read and store: long texts and lists are cut, and say so.
 MAX_EVIDENCE_TEXT = 2048
@@ -155,7 +157,7 @@ class Lookup:
         what = f"{show(qname)} {dns.rdatatype.to_text(qtype)}"
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise ProbeTimeout(f"the DNS look-ups of this check took more than {self._total:.0f} s")
+            raise ProbeTimeout(msg("dns.lookup.deadline", seconds=f"{self._total:.0f}"))
         lifetime = min(self._timeout, remaining)
         self._resolver.lifetime = self._resolver.timeout = lifetime
         self.queries += 1
@@ -172,14 +174,16 @@ class Lookup:
             )
         except dns.exception.Timeout:
             raise ProbeTimeout(
-                f"DNS look-up of {what} got no answer within {lifetime:g} s"
+                msg("dns.lookup.timeout", what=what, seconds=number(lifetime))
             ) from None
         except dns.resolver.NoNameservers as exc:
             raise ConnectivityError(
-                f"the DNS server could not answer {what}: {cut(str(exc), 300)}"
+                msg("dns.lookup.server-failed", what=what, detail=cut(str(exc), 300))
             ) from None
         except dns.exception.DNSException as exc:
-            raise ProtocolError(f"DNS look-up of {what} failed: {cut(str(exc), 300)}") from None
+            raise ProtocolError(
+                msg("dns.lookup.failed", what=what, detail=cut(str(exc), 300))
+            ) from None
         rdatas = tuple(answer.rrset) if answer.rrset is not None else ()
         signatures: tuple[dns.rdata.Rdata, ...] = ()
         if answer.rrset is not None:
@@ -214,13 +218,9 @@ class Lookup:
 
 
 def _outcome(
-    status: FindingStatus, message: str, evidence: dict[str, Any], warning: str | None = None
+    status: FindingStatus, message: Msg, evidence: dict[str, Any], warnings: Sequence[Msg] = ()
 ) -> ProbeOutcome:
-    return ProbeOutcome(status=status, message=message, evidence=evidence, warning=warning)
-
-
-def _join(warnings: list[str]) -> str | None:
-    return "; ".join(warnings) if warnings else None
+    return ProbeOutcome.said(status, message, evidence, warnings)
 
 
 # --- dns.soa-ns --------------------------------------------------------------------------------
@@ -258,18 +258,14 @@ def soa_ns(target: Target, params: SoaNsParams, ctx: ProbeContext) -> ProbeOutco
     soa = lookup.query(domain, "SOA")
     evidence: dict[str, Any] = {"domain": domain, "soa": cut_list(soa.records)}
     if soa.status is DnsStatus.NXDOMAIN:
-        return _outcome(FindingStatus.FAIL, f"{domain} does not exist in DNS (NXDOMAIN)", evidence)
+        return _outcome(FindingStatus.FAIL, msg("dns.nxdomain", domain=domain), evidence)
     if soa.void:
-        return _outcome(
-            FindingStatus.FAIL,
-            f"{domain} has no SOA record: it is not a DNS zone of its own",
-            evidence,
-        )
+        return _outcome(FindingStatus.FAIL, msg("dns.soa-ns.no-soa", domain=domain), evidence)
     ns = lookup.query(domain, "NS")
     hosts = sorted({show(rdata.target) for rdata in ns.rdatas})  # type: ignore[attr-defined]
     evidence["ns"] = cut_list(hosts)
     if not hosts:
-        return _outcome(FindingStatus.FAIL, f"{domain} has no NS records", evidence)
+        return _outcome(FindingStatus.FAIL, msg("dns.soa-ns.no-ns", domain=domain), evidence)
     resolved: dict[str, list[str]] = {}
     unresolvable: list[str] = []
     for host in hosts[:MAX_HOSTS]:
@@ -282,26 +278,21 @@ def soa_ns(target: Target, params: SoaNsParams, ctx: ProbeContext) -> ProbeOutco
         else:
             unresolvable.append(host)
     evidence.update(ns_addresses=resolved, ns_unresolvable=unresolvable, min_ns=params.min_ns)
-    warnings: list[str] = []
+    warnings: list[Msg] = []
     if unresolvable:
-        warnings.append(f"name server(s) without an address: {', '.join(unresolvable)}")
+        warnings.append(
+            msg("dns.soa-ns.unresolvable", n=len(unresolvable), hosts=", ".join(unresolvable))
+        )
     if len(resolved) < params.min_ns:
-        return _outcome(
-            FindingStatus.FAIL,
-            f"{domain} has {len(resolved)} working name server(s), fewer than {params.min_ns}",
-            evidence,
-            _join(warnings),
-        )
+        too_few = msg("dns.soa-ns.too-few", domain=domain, n=len(resolved), minimum=params.min_ns)
+        return _outcome(FindingStatus.FAIL, too_few, evidence, warnings)
     if len(resolved) < 2:
-        warnings.insert(
-            0, "only one working name server: the domain disappears when it is down (use two)"
-        )
+        warnings.insert(0, msg("dns.soa-ns.single"))
     return _outcome(
         FindingStatus.PASS,
-        f"{domain} has an SOA record and {len(resolved)} working name server(s): "
-        f"{', '.join(resolved)}",
+        msg("dns.soa-ns.pass", domain=domain, n=len(resolved), hosts=", ".join(resolved)),
         evidence,
-        _join(warnings),
+        warnings,
     )
 
 
@@ -346,16 +337,31 @@ def rrsig_signed_data(
     return data
 
 
+class SignatureError(ValueError):
+    """Why a DNSSEC signature is not valid, in the words of the message catalog (`said`)."""
+
+    def __init__(self, said: Msg) -> None:
+        super().__init__(said.render("en"))
+        self.said = said
+
+
+_UNSUPPORTED = "dns.dnssec.sig.unsupported"
+
+
+def _unsupported(algorithm: object) -> Msg:
+    return msg(_UNSUPPORTED, algorithm=algorithm)
+
+
 def _public_key(key: Any) -> Any:
     """The public key of a DNSKEY record as a cryptography object; ValueError when unusable."""
     algorithm = int(key.algorithm)
     if algorithm not in _ALGORITHMS:
-        raise ValueError(f"algorithm {algorithm} is not supported here")
+        raise SignatureError(_unsupported(algorithm))
     raw: bytes = key.key
     kind = _ALGORITHMS[algorithm][1]
     if kind == "rsa":
         if not raw:
-            raise ValueError("empty RSA key")
+            raise SignatureError(msg("dns.dnssec.sig.empty-rsa-key"))
         size, start = (raw[0], 1) if raw[0] else (int.from_bytes(raw[1:3], "big"), 3)
         exponent = int.from_bytes(raw[start : start + size], "big")
         modulus = int.from_bytes(raw[start + size :], "big")
@@ -378,21 +384,21 @@ def verify_rrsig(
     """Check that `rrsig` over the record set is valid at `now` (the run's clock, seconds
     since the epoch) and made with `key`.
 
-    Raises ValueError with the reason: another key or algorithm, outside its validity
+    Raises SignatureError with the reason: another key or algorithm, outside its validity
     period, an unsupported algorithm, or a signature that does not match.
     """
     sig: Any = rrsig
     dnskey: Any = key
     if int(sig.algorithm) != int(dnskey.algorithm) or sig.key_tag != dns.dnssec.key_id(dnskey):
-        raise ValueError(f"made with another key (tag {sig.key_tag})")
+        raise SignatureError(msg("dns.dnssec.sig.other-key", tag=sig.key_tag))
     moment = int(now)
     if moment > sig.expiration:
-        raise ValueError(f"expired on {_utc(sig.expiration)}")
+        raise SignatureError(msg("dns.dnssec.sig.expired", date=_utc(sig.expiration)))
     if moment < sig.inception:
-        raise ValueError(f"not valid before {_utc(sig.inception)}")
+        raise SignatureError(msg("dns.dnssec.sig.not-yet-valid", date=_utc(sig.inception)))
     digest, kind = _ALGORITHMS.get(int(sig.algorithm), (None, ""))
     if digest is None:
-        raise ValueError(f"algorithm {sig.algorithm} is not supported here")
+        raise SignatureError(_unsupported(sig.algorithm))
     public = _public_key(key)
     data = rrsig_signed_data(owner, rdatas, rrsig)
     signature: bytes = sig.signature
@@ -408,7 +414,7 @@ def verify_rrsig(
         else:
             public.verify(signature, data)
     except InvalidSignature:
-        raise ValueError("the signature does not match the records") from None
+        raise SignatureError(msg("dns.dnssec.sig.mismatch")) from None
 
 
 def _utc(timestamp: int) -> str:
@@ -450,9 +456,9 @@ def _ds_matches(
 
 def _check_signatures(
     owner: dns.name.Name, keys: DnsAnswer, trusted: list[dns.rdata.Rdata], now: float
-) -> tuple[dns.rdata.Rdata | None, list[str]]:
+) -> tuple[dns.rdata.Rdata | None, list[Msg]]:
     """The RRSIG over the DNSKEY set that a DS-linked key makes valid, or why there is none."""
-    reasons: list[str] = []
+    reasons: list[Msg] = []
     for sig in keys.signatures:
         for key in trusted:
             if getattr(sig, "key_tag", None) != dns.dnssec.key_id(key):  # type: ignore[arg-type]
@@ -460,11 +466,12 @@ def _check_signatures(
             try:
                 verify_rrsig(owner, keys.rdatas, sig, key, now)
             except ValueError as exc:
-                reasons.append(str(exc))
+                # cryptography says why a key's bytes are unusable in its own (English) words
+                reasons.append(exc.said if isinstance(exc, SignatureError) else verbatim(str(exc)))
                 continue
             return sig, reasons
     if not reasons:
-        reasons.append("no signature was made with the key the DS points to")
+        reasons.append(msg("dns.dnssec.sig.not-by-ds-key"))
     return None, reasons
 
 
@@ -512,76 +519,55 @@ def dnssec(target: Target, params: DnssecParams, ctx: ProbeContext) -> ProbeOutc
         "validated_by_resolver": validated,
     }
 
-    def fail(message: str, warnings: list[str] | None = None) -> ProbeOutcome:
-        return _outcome(FindingStatus.FAIL, message, evidence, _join(warnings or []))
+    def fail(message: Msg, warnings: Sequence[Msg] = ()) -> ProbeOutcome:
+        return _outcome(FindingStatus.FAIL, message, evidence, warnings)
 
     if keys.status is DnsStatus.NXDOMAIN:
-        return fail(f"{domain} does not exist in DNS (NXDOMAIN)")
+        return fail(msg("dns.nxdomain", domain=domain))
     if keys.void:
-        return fail(f"{domain} is not signed with DNSSEC (no DNSKEY record)")
+        return fail(msg("dns.dnssec.unsigned", domain=domain))
     if ds.void:
-        return fail(
-            f"{domain} publishes DNSKEY records but the parent zone has no DS record for it: "
-            "the chain of trust is not linked, so resolvers treat the domain as unsigned"
-        )
+        return fail(msg("dns.dnssec.no-ds", domain=domain))
     matches = _ds_matches(owner, ds.rdatas, keys.rdatas)
     evidence["matching_ds"] = [facts for facts, _ in matches][:MAX_EVIDENCE_ITEMS]
     if not matches:
-        return fail(
-            f"the DS record(s) of {domain} match none of its DNSKEY records: the chain of trust "
-            "is broken and validating resolvers refuse to resolve the domain"
-        )
-    warnings: list[str] = []
+        return fail(msg("dns.dnssec.ds-mismatch", domain=domain, n=len(ds.rdatas)))
+    warnings: list[Msg] = []
     algorithms = sorted({int(k.algorithm) for k in keys.rdatas})  # type: ignore[attr-defined]
     weak = [a for a in algorithms if a in _WEAK_ALGORITHMS]
     if weak:
-        warnings.append(f"deprecated DNSSEC algorithm(s) {weak} (RFC 8624): move to 13 or 15")
+        warnings.append(msg("dns.dnssec.weak-algorithm", n=len(weak), algorithms=str(weak)))
     if all(facts["digest_type"] in _WEAK_DIGESTS for facts, _ in matches):
-        warnings.append("the DS uses a SHA-1 digest (type 1): publish a SHA-256 DS (type 2)")
+        warnings.append(msg("dns.dnssec.sha1-ds"))
     evidence["dnskey_signatures"] = cut_list(r.to_text() for r in keys.signatures)
     if not keys.signatures and not validated:
-        return fail(
-            f"the DNSKEY records of {domain} carry no signature (RRSIG) although the parent's DS "
-            "says the zone is signed: validating resolvers refuse the domain (unless the "
-            "resolver of this scan drops signatures)",
-            warnings,
-        )
+        return fail(msg("dns.dnssec.no-signature", domain=domain), warnings)
     if keys.signatures:
         good, reasons = _check_signatures(
             owner, keys, [key for _, key in matches], ctx.clock.timestamp
         )
         evidence["signature_valid"] = good is not None
         if good is None:
-            if all("not supported here" in r for r in reasons):
-                warnings.append(f"the signatures were not verified: {reasons[0]}")
+            if all(r.id == _UNSUPPORTED for r in reasons):
+                warnings.append(msg("dns.dnssec.not-verified", reason=reasons[0]))
             else:
-                return fail(
-                    f"the signature over the DNSKEY records of {domain} is not valid "
-                    f"({reasons[0]}): validating resolvers refuse the domain",
-                    warnings,
-                )
+                bad = msg("dns.dnssec.bad-signature", domain=domain, reason=reasons[0])
+                return fail(bad, warnings)
         else:
             evidence["signature_expires"] = _utc(good.expiration)  # type: ignore[attr-defined]
     if not validated:
         if params.require_validation:
-            return fail(
-                f"{domain} is signed and linked by its DS, but the resolver did not validate "
-                "the answers (no AD flag)",
-                warnings,
-            )
-        warnings.append(
-            "the resolver did not validate the answers (no AD flag): the signatures over the "
-            "other records were not checked"
-        )
-    tags = ", ".join(str(facts["key_tag"]) for facts, _ in matches)
-    return _outcome(
-        FindingStatus.PASS,
-        f"{domain} is signed with DNSSEC: the parent's DS matches key tag {tags}"
-        + (", which signed the key set" if evidence.get("signature_valid") else "")
-        + (" (validated by the resolver)" if validated else ""),
-        evidence,
-        _join(warnings),
+            return fail(msg("dns.dnssec.not-validated-required", domain=domain), warnings)
+        warnings.append(msg("dns.dnssec.not-validated"))
+    signed = msg("dns.dnssec.pass.signed-key-set") if evidence.get("signature_valid") else ""
+    passed = msg(
+        "dns.dnssec.pass",
+        domain=domain,
+        tags=", ".join(str(facts["key_tag"]) for facts, _ in matches),
+        signed=signed,
+        validated=msg("dns.dnssec.pass.validated") if validated else "",
     )
+    return _outcome(FindingStatus.PASS, passed, evidence, warnings)
 
 
 # --- dns.caa -----------------------------------------------------------------------------------
@@ -623,11 +609,7 @@ def caa(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
         answer = lookup.query(name, "CAA")
     if answer.void:
         evidence["caa"] = []
-        return _outcome(
-            FindingStatus.FAIL,
-            f"{domain} has no CAA records: any certificate authority may issue certificates for it",
-            evidence,
-        )
+        return _outcome(FindingStatus.FAIL, msg("dns.caa.none", domain=domain), evidence)
     values = [_caa_value(r) for r in answer.rdatas]
     issuers = [v.split(";", 1)[0].strip() for _, tag, v in values if tag == "issue"]
     wild = [v.split(";", 1)[0].strip() for _, tag, v in values if tag == "issuewild"]
@@ -641,30 +623,20 @@ def caa(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
     critical = sorted(
         {tag for flags, tag, _ in values if flags & 128 and tag not in _KNOWN_CAA_TAGS}
     )
-    warning = (
-        f"unknown critical CAA propert(y/ies) {', '.join(critical)}: authorities must refuse "
-        "to issue at all"
-        if critical
-        else None
+    warnings = (
+        [msg("dns.caa.critical", n=len(critical), tags=", ".join(critical))] if critical else []
     )
-    where = "" if show(name) == domain else f" (inherited from {show(name)})"
+    where = "" if show(name) == domain else msg("dns.caa.inherited", parent=show(name))
     if not issuers and not wild:
-        return _outcome(
-            FindingStatus.FAIL,
-            f"the CAA records of {domain}{where} have no issue property: they do not restrict "
-            "which authorities may issue",
-            evidence,
-            warning,
-        )
+        no_issue = msg("dns.caa.no-issue", domain=domain, where=where)
+        return _outcome(FindingStatus.FAIL, no_issue, evidence, warnings)
     allowed = [i for i in issuers + wild if i]
-    return _outcome(
-        FindingStatus.PASS,
-        f"CAA records of {domain}{where} allow "
-        + (", ".join(sorted(set(allowed))) if allowed else "no certificate authority")
-        + " to issue certificates",
-        evidence,
-        warning,
+    allows = (
+        msg("dns.caa.allow", domain=domain, where=where, issuers=", ".join(sorted(set(allowed))))
+        if allowed
+        else msg("dns.caa.allow-none", domain=domain, where=where)
     )
+    return _outcome(FindingStatus.PASS, allows, evidence, warnings)
 
 
 # --- mail.mx -----------------------------------------------------------------------------------
@@ -716,20 +688,12 @@ def mx(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
     answer = lookup.query(domain, "MX")
     evidence: dict[str, Any] = {"domain": domain, "mx_records": cut_list(answer.records)}
     if answer.status is DnsStatus.NXDOMAIN:
-        return _outcome(FindingStatus.FAIL, f"{domain} does not exist in DNS (NXDOMAIN)", evidence)
+        return _outcome(FindingStatus.FAIL, msg("dns.nxdomain", domain=domain), evidence)
     hosts = mx_hosts(answer)
     if not hosts:
-        return _outcome(
-            FindingStatus.FAIL,
-            f"{domain} has no MX records: it does not receive mail on its own domain",
-            evidence,
-        )
+        return _outcome(FindingStatus.FAIL, msg("dns.mx.none", domain=domain), evidence)
     if is_null_mx(hosts):
-        return _outcome(
-            FindingStatus.FAIL,
-            f"{domain} publishes a null MX (RFC 7505): it accepts no mail at all",
-            evidence,
-        )
+        return _outcome(FindingStatus.FAIL, msg("dns.mx.null", domain=domain), evidence)
     rows: list[dict[str, Any]] = []
     unresolvable: list[str] = []
     aliases: list[str] = []
@@ -753,17 +717,13 @@ def mx(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcome:
     evidence["mx"] = rows
     if len(hosts) > MAX_HOSTS:
         evidence["mx_not_checked"] = len(hosts) - MAX_HOSTS
-    warning = (
-        f"MX host(s) {', '.join(aliases)} are aliases (CNAME), which RFC 2181 forbids"
-        if aliases
-        else None
-    )
+    warnings = [msg("dns.mx.alias", n=len(aliases), hosts=", ".join(aliases))] if aliases else []
     if unresolvable:
-        return _outcome(
-            FindingStatus.FAIL,
-            f"MX host(s) of {domain} without an address: {', '.join(unresolvable)}",
-            evidence,
-            warning,
+        dangling = msg(
+            "dns.mx.unresolvable", domain=domain, n=len(unresolvable), hosts=", ".join(unresolvable)
         )
+        return _outcome(FindingStatus.FAIL, dangling, evidence, warnings)
     listed = ", ".join(f"{h.host} ({h.preference})" for h in hosts[:MAX_HOSTS])
-    return _outcome(FindingStatus.PASS, f"{domain} receives mail at {listed}", evidence, warning)
+    return _outcome(
+        FindingStatus.PASS, msg("dns.mx.pass", domain=domain, hosts=listed), evidence, warnings
+    )

@@ -13,6 +13,7 @@ from cryptography import x509
 from pydantic import Field, field_validator
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.tlsconn import LEGACY_CIPHERS as LEGACY_CIPHERS
@@ -64,20 +65,20 @@ class EndpointVerdict:
     """One probe's verdict on one endpoint of a host."""
 
     status: FindingStatus
-    message: str
+    message: Msg
     evidence: dict[str, Any]
-    warning: str | None = None
+    warning: Msg | None = None
 
 
-def subject(target: Target, endpoint: Endpoint) -> str:
+def subject(target: Target, endpoint: Endpoint) -> Msg:
     """How a verdict names an endpoint: the host name for HTTPS, with the service otherwise."""
     if endpoint.service == "https" and endpoint.starttls is None:
-        return target.name
-    return f"{target.name} ({endpoint.describe()})"
+        return verbatim(target.name)
+    return msg("tls.subject", host=target.name, endpoint=endpoint.said())
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def _said(error: ProbeError) -> Msg:
+    return error.said if error.said is not None else verbatim(str(error))
 
 
 def _record(endpoint: Endpoint, result: EndpointVerdict | ProbeError) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def _record(endpoint: Endpoint, result: EndpointVerdict | ProbeError) -> dict[st
     return {
         **endpoint.evidence(),
         "status": result.status,
-        "message": result.message,
+        "message": str(result.message),
         **result.evidence,
     }
 
@@ -103,16 +104,16 @@ def _endpoint_error(
     endpoint, first = errors[0]
     if len(endpoints) == 1:
         return first
-    text = f"{endpoint.describe()}: {first}"
+    parts = [msg("tls.endpoints.error", endpoint=endpoint.said(), error=_said(first))]
     if len(errors) > 1:
-        text += f"; {_plural(len(errors) - 1, 'other endpoint')} could not be judged either"
+        parts.append(msg("tls.endpoints.others-not-judged-either", n=len(errors) - 1))
     if judged:
-        text += f"; {_plural(judged, 'endpoint')} passed"
+        parts.append(msg("tls.endpoints.passed", n=judged))
     kind = next(
         (k for k in (ProbeTimeout, ConnectivityError, ProtocolError) if isinstance(first, k)),
         ProbeError,
     )
-    error = kind(text)
+    error = kind(msg("tls.parts", parts=parts))
     error.__cause__ = first
     return error
 
@@ -134,29 +135,33 @@ def judge_endpoints(target: Target, judge: Callable[[Endpoint], EndpointVerdict]
     if errors and not failed:
         raise _endpoint_error(endpoints, errors, len(judged))
     shown = failed or judged
-    message = "; ".join(v.message for _, v in shown)
+    parts = [v.message for _, v in shown]
     if errors:
-        message += f"; {_plural(len(errors), 'other endpoint')} could not be judged"
+        parts.append(msg("tls.endpoints.others-not-judged", n=len(errors)))
     head_endpoint, head = shown[0]
-    warnings = [v.warning for _, v in judged if v.warning]
-    return ProbeOutcome(
-        status=FindingStatus.FAIL if failed else FindingStatus.PASS,
-        message=message,
-        evidence={
+    return ProbeOutcome.said(
+        FindingStatus.FAIL if failed else FindingStatus.PASS,
+        msg("tls.parts", parts=parts),
+        {
             **head_endpoint.evidence(),
             **head.evidence,
             "endpoints": [_record(e, r) for e, r in pairs],
         },
-        warning="; ".join(warnings) or None,
+        warnings=[v.warning for _, v in judged if v.warning],
     )
 
 
-def _unanswered(name: str, attempts: dict[str, Attempt]) -> str | None:
+def _unanswered(name: Msg, attempts: dict[str, Attempt]) -> Msg | None:
     silent = [what for what, a in attempts.items() if a.offer is Offer.NO_ANSWER]
     if not silent:
         return None
-    detail = attempts[silent[0]].detail
-    return f"{name} did not answer when offered {', '.join(silent)} ({detail}): not judged"
+    first = attempts[silent[0]]
+    error = first.error
+    detail = verbatim(first.detail)
+    # the error in every language, unless the evidence had to cut it short
+    if error is not None and error.said is not None and str(error) == first.detail:
+        detail = error.said
+    return msg("tls.unanswered", name=name, offers=", ".join(silent), detail=detail)
 
 
 # --- tls.cert-valid ----------------------------------------------------------------------------
@@ -172,7 +177,7 @@ def _judge_trust(target: Target, endpoint: Endpoint, ctx: ProbeContext) -> Endpo
         problem, reason = explain_verification(err, cert, target.name)
         return EndpointVerdict(
             FindingStatus.FAIL,
-            f"the certificate of {name} is not valid: {reason}",
+            msg("tls.cert-valid.fail", name=name, reason=reason),
             {
                 "verified": False,
                 "problem": problem,
@@ -186,8 +191,7 @@ def _judge_trust(target: Target, endpoint: Endpoint, ctx: ProbeContext) -> Endpo
     cert = session.leaf()
     return EndpointVerdict(
         FindingStatus.PASS,
-        f"the certificate of {name} is trusted, matches the host name and is valid "
-        f"until {cert.not_valid_after_utc:%Y-%m-%d}",
+        msg("tls.cert-valid.pass", name=name, date=f"{cert.not_valid_after_utc:%Y-%m-%d}"),
         {
             "verified": True,
             "trust_store": _trust_source(ctx),
@@ -246,15 +250,15 @@ def _judge_expiry(
     if left.total_seconds() <= 0:
         return EndpointVerdict(
             FindingStatus.FAIL,
-            f"the certificate of {name} expired on {date} ({-days_left} days ago)",
+            msg("tls.cert-expiry.expired", name=name, date=date, n=-days_left),
             evidence,
         )
     warning = None
     if days_left < params.warn_days:
-        warning = f"the certificate of {name} expires in {days_left} days, on {date}: renew it now"
+        warning = msg("tls.cert-expiry.soon", name=name, date=date, n=days_left)
     return EndpointVerdict(
         FindingStatus.PASS,
-        f"the certificate of {name} is valid until {date} ({days_left} days left)",
+        msg("tls.cert-expiry.pass", name=name, date=date, n=days_left),
         evidence,
         warning,
     )
@@ -301,15 +305,21 @@ def _judge_best_version(
     session = handshake(target, endpoint, ctx, permissive_context())
     evidence = {**session.evidence(), "minimum": params.minimum}
     if version_rank(session.version) < version_rank(params.minimum):
+        version = session.version or msg("tls.unknown-version")
         return EndpointVerdict(
             FindingStatus.FAIL,
-            f"{name} negotiates {session.version or 'an unknown version'} at best, "
-            f"below the minimum {params.minimum}",
+            msg("tls.min-version.fail", name=name, version=version, minimum=params.minimum),
             evidence,
         )
     return EndpointVerdict(
         FindingStatus.PASS,
-        f"{name} negotiates {session.version} with {session.cipher} (minimum {params.minimum})",
+        msg(
+            "tls.min-version.pass",
+            name=name,
+            version=session.version,
+            cipher=session.cipher,
+            minimum=params.minimum,
+        ),
         evidence,
     )
 
@@ -380,7 +390,7 @@ def _judge_protocols(
     if isinstance(error, NoStartTls):
         return EndpointVerdict(
             FindingStatus.FAIL,
-            f"{name} offers no TLS at all: STARTTLS is not offered",
+            msg("tls.protocols.no-starttls", name=name),
             {"offered": [], "forbidden": forbidden, "starttls": False, "detail": str(error)},
         )
     if error is not None:
@@ -391,18 +401,25 @@ def _judge_protocols(
         "forbidden": forbidden,
         "versions": {v: a.evidence() for v, a in attempts.items()},
     }
-    bad = [v for v in offered if v in forbidden]
-    problems = [f"accepts {', '.join(bad)}"] if bad else []
-    if not CURRENT_VERSIONS.intersection(offered):
-        problems.append("offers neither TLSv1.2 nor TLSv1.3")
+    bad = ", ".join(v for v in offered if v in forbidden)
+    current = bool(CURRENT_VERSIONS.intersection(offered))
     warning = _unanswered(name, attempts)
-    if problems:
-        return EndpointVerdict(
-            FindingStatus.FAIL, f"{name} {' and '.join(problems)}", evidence, warning
-        )
+    if bad or not current:
+        if current:
+            problem = msg("tls.protocols.accepts", name=name, versions=bad)
+        elif bad:
+            problem = msg("tls.protocols.accepts-no-current", name=name, versions=bad)
+        else:
+            problem = msg("tls.protocols.no-current", name=name)
+        return EndpointVerdict(FindingStatus.FAIL, problem, evidence, warning)
     return EndpointVerdict(
         FindingStatus.PASS,
-        f"{name} offers {', '.join(offered)} and none of {', '.join(forbidden)}",
+        msg(
+            "tls.protocols.pass",
+            name=name,
+            offered=", ".join(offered),
+            forbidden=", ".join(forbidden),
+        ),
         evidence,
         warning,
     )
@@ -631,12 +648,11 @@ def _judge_weak_ciphers(
     warning = _unanswered(name, attempts)
     if accepted:
         found = ", ".join(f"{a['class']} ({a['suite']})" for a in accepted)
-        return EndpointVerdict(
-            FindingStatus.FAIL, f"{name} accepts weak cipher suites: {found}", evidence, warning
-        )
+        weak = msg("tls.weak-ciphers.fail", name=name, suites=found)
+        return EndpointVerdict(FindingStatus.FAIL, weak, evidence, warning)
     return EndpointVerdict(
         FindingStatus.PASS,
-        f"{name} accepts none of the weak cipher suites ({', '.join(attempts)})",
+        msg("tls.weak-ciphers.pass", name=name, classes=", ".join(attempts)),
         evidence,
         warning,
     )
@@ -683,13 +699,12 @@ class CertKeyParams(ProbeParams):
     )
 
 
-def _key_problem(cert: x509.Certificate, params: CertKeyParams) -> str | None:
+def _key_problem(cert: x509.Certificate, params: CertKeyParams) -> Msg | None:
     key = key_description(cert)
     kind, size = key["key_type"], key["key_size"]
-    if kind in ("RSA", "DSA") and size < params.min_rsa_bits:
-        return f"its {kind} key has {size} bits (at least {params.min_rsa_bits} needed)"
-    if kind == "EC" and size < params.min_ec_bits:
-        return f"its EC key has {size} bits (at least {params.min_ec_bits} needed)"
+    minimum = {"RSA": params.min_rsa_bits, "DSA": params.min_rsa_bits, "EC": params.min_ec_bits}
+    if kind in minimum and size < minimum[kind]:
+        return msg("tls.cert-key.small-key", kind=kind, bits=size, minimum=minimum[kind])
     return None
 
 
@@ -700,7 +715,7 @@ def _chain(session: TlsSession) -> tuple[list[x509.Certificate], bool]:
     return [parse_der(der, session.where) for der in session.chain_der], True
 
 
-def _signature_problems(chain: list[x509.Certificate]) -> list[str]:
+def _signature_problems(chain: list[x509.Certificate]) -> list[Msg]:
     problems = []
     for position, cert in enumerate(chain):
         digest = signature_hash(cert)
@@ -708,8 +723,12 @@ def _signature_problems(chain: list[x509.Certificate]) -> list[str]:
             continue
         if position and cert.issuer == cert.subject:
             continue  # a root's own signature is never checked: it is trusted as it is
-        which = "its certificate" if position == 0 else f"chain certificate {position}"
-        problems.append(f"{which} is signed with {str(digest).upper()}")
+        shown = str(digest).upper()
+        problems.append(
+            msg("tls.cert-key.weak-signature", hash=shown)
+            if position == 0
+            else msg("tls.cert-key.weak-chain-signature", position=position, hash=shown)
+        )
     return problems
 
 
@@ -742,15 +761,18 @@ def _judge_cert_key(
         evidence["note"] = "only the leaf certificate could be read here, not the chain"
     if problems:
         return EndpointVerdict(
-            FindingStatus.FAIL,
-            f"the certificate of {name} is weak: {'; '.join(problems)}",
-            evidence,
+            FindingStatus.FAIL, msg("tls.cert-key.fail", name=name, problems=problems), evidence
         )
     key = key_description(leaf)
     return EndpointVerdict(
         FindingStatus.PASS,
-        f"the certificate of {name} has a {key['key_size']}-bit {key['key_type']} key and "
-        f"no SHA-1 or MD5 signature in the {_plural(len(chain), 'certificate')} sent",
+        msg(
+            "tls.cert-key.pass",
+            name=name,
+            bits=key["key_size"],
+            kind=key["key_type"],
+            n=len(chain),
+        ),
         evidence,
     )
 
