@@ -100,6 +100,14 @@ class LocalGroup(click.Group):
         _format_options(self, ctx, formatter)
         self.format_commands(ctx, formatter)
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Commands defined in other modules speak the console language too."""
+        if type(cmd) is click.Command:
+            cmd.__class__ = LocalCommand
+        elif type(cmd) is click.Group:
+            cmd.__class__ = LocalGroup
+        super().add_command(cmd, name)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The list of commands, each with the first sentence of its help in the language."""
         lang = console_lang()

@@ -252,7 +252,7 @@ def test_attestation_and_waiver_details(demo_results: Results) -> None:
     assert o13.find_all("span", "expired")[0].text() == "(expired)"
     o12 = page.by_id("c-O12")
     waiver = o12.find_all("div", "waiver")[0].text()
-    assert "New laptops without local admin rights" in waiver
+    assert "In de lente komen nieuwe laptops" in waiver
     assert "Schoolbestuur, vergadering van 2026-10-06" in waiver and "2030-06-30 (valid)" in waiver
     assert "Underlying status" in o12.text() and "non-compliant" in o12.text()
     t5 = page.by_id("c-T5").find_all("div", "waiver")[0].text()
