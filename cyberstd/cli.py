@@ -187,6 +187,7 @@ def checks_kinds(obj: Ctx, lang: str) -> None:
     """List the kinds of configuration export, their format and how many checks read each."""
     from collections import Counter
 
+    from cyberstd.i18n import t
     from cyberstd.rules.engine import RuleParams
 
     catalog = obj.catalog()
@@ -198,7 +199,9 @@ def checks_kinds(obj: Ctx, lang: str) -> None:
     )
     for kind in catalog.kinds.values():
         n = readers.get(kind.id, 0)
-        click.echo(f"{kind.id:26} {kind.format:12} {n:3} check(s)  {kind.title.get(lang)}")
+        click.echo(
+            f"{kind.id:26} {kind.format:12} {t('baseline.checks', lang, n=n):12} {kind.title.get(lang)}"
+        )
 
 
 @checks.command("show")

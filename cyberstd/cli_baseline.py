@@ -9,13 +9,14 @@ from typing import Any
 
 import click
 
-from cyberstd.cli_common import LANG, Ctx, as_of_option, handle_errors, pass_ctx
+from cyberstd.cli_common import LANG, Ctx, as_of_option, console_lang, handle_errors, pass_ctx
 from cyberstd.errors import ExitCode
 
 BASELINE_FORMATS = ["text", "json", "junit", "sarif"]
 
 
 def _text(result: Any, lang: str) -> str:
+    from cyberstd.i18n import t
     from cyberstd.report.escape import inert
     from cyberstd.report.locations import locations
     from cyberstd.results import FindingStatus
@@ -34,11 +35,23 @@ def _text(result: Any, lang: str) -> str:
         lines.append(inert(f"{where}: {f.status.value.upper()} [{f.check}] {f.text(lang)}", 2000))
     c = result.counts()
     judged = [f for f in result.files if f.skipped is None]
+    counts = [
+        t("baseline.pass", lang, n=c["pass"]),
+        t("baseline.fail", lang, n=c["fail"]),
+        t("baseline.error", lang, n=c["error"]),
+    ]
+    if c["not_applicable"]:
+        counts.append(t("baseline.not_applicable", lang, n=c["not_applicable"]))
+    if c["skipped"]:
+        counts.append(t("baseline.skipped", lang, n=c["skipped"]))
     lines.append(
-        f"{len(judged)} file(s), {len(result.findings) - c['skipped']} check(s): "
-        f"{c['pass']} pass, {c['fail']} fail, {c['error']} error"
-        + (f", {c['not_applicable']} not applicable" if c["not_applicable"] else "")
-        + (f", {c['skipped']} file(s) skipped" if c["skipped"] else "")
+        t(
+            "baseline.summary",
+            lang,
+            files=t("baseline.files", lang, n=len(judged)),
+            checks=t("baseline.checks", lang, n=len(result.findings) - c["skipped"]),
+            counts=", ".join(counts),
+        )
     )
     return "\n".join(lines) + "\n"
 
@@ -76,7 +89,12 @@ def _render(result: Any, fmt: str, lang: str) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write here, not stdout.",
 )
-@click.option("--lang", type=LANG, default="en", show_default=True)
+@click.option(
+    "--lang",
+    type=LANG,
+    default=None,
+    help="nl or en (default: nl when the locale (LC_ALL, LC_MESSAGES, LANG) is Dutch, else en).",
+)
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
@@ -99,7 +117,7 @@ def baseline(
     kind: str | None,
     fmt: str,
     output: Path | None,
-    lang: str,
+    lang: str | None,
     jobs: int | None,
     skip_unknown: bool,
     as_of: dt.date | None,
@@ -111,6 +129,7 @@ def baseline(
     """
     from cyberstd.baseline import run_baseline
 
+    lang = lang or console_lang()
     catalog = obj.catalog()
     result = run_baseline(
         catalog,

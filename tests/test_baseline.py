@@ -59,7 +59,7 @@ def good_wifi(tmp_path: Path) -> Path:
 def test_exit_0_when_every_rule_holds(good_wifi: Path) -> None:
     result = run(str(good_wifi))
     assert result.exit_code == 0, result.output
-    assert "4 check(s): 4 pass, 0 fail, 0 error" in result.output
+    assert "4 checks: 4 pass, 0 fail, 0 error" in result.output
 
 
 def test_exit_1_when_a_rule_fails_and_the_text_names_file_and_line() -> None:
@@ -112,7 +112,7 @@ def test_kind_given_explicitly(tmp_path: Path) -> None:
     assert run(str(path)).exit_code == 2
     result = run("--kind", "json", str(path))
     assert result.exit_code == 0, result.output
-    assert "1 file(s), 0 check(s)" in result.output
+    assert "1 file, 0 checks" in result.output
 
 
 def test_folders_are_searched_for_known_kinds(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_folders_are_searched_for_known_kinds(tmp_path: Path) -> None:
     readme = next(f for f in doc["files"] if f["path"].endswith("README.txt"))
     assert "cannot tell what kind" in readme["skipped"] and result.exit_code == 1
     text = run("--skip-unknown", str(tmp_path)).output
-    assert "README.txt: SKIPPED" in text and "1 file(s) skipped" in text
+    assert "README.txt: SKIPPED" in text and "1 file skipped" in text
     junit = run("--format", "junit", "--skip-unknown", str(tmp_path)).output
     case = ET.fromstring(junit).find(".//testsuite[@name]/testcase/skipped/..")
     assert case is not None and "README.txt" in ET.tostring(case, encoding="unicode")
@@ -240,7 +240,7 @@ def test_pre_commit_hook_skips_files_of_no_known_kind(good_wifi: Path, tmp_path:
     assert re.search(hook["files"], "configs/fw/school-fw.conf")
     result = run(*entry[2:], str(notes), str(good_wifi))
     assert result.exit_code == 0, result.output
-    assert "1 file(s), 4 check(s)" in result.output and "1 file(s) skipped" in result.output
+    assert "1 file, 4 checks" in result.output and "1 file skipped" in result.output
     assert "notes.json: SKIPPED" in result.output
     assert run(str(notes), str(good_wifi)).exit_code == 2  # without the flag: named, so an error
 
@@ -249,7 +249,7 @@ def test_checks_kinds_lists_every_kind() -> None:
     result = CliRunner().invoke(main, ["--root", str(REPO), "checks", "kinds", "--lang", "en"])
     assert result.exit_code == 0
     rows = {line.split()[0]: line for line in result.output.splitlines()}
-    assert "fortigate" in rows and " 9 check(s)" in rows["fortigate"]
+    assert "fortigate" in rows and " 9 checks" in rows["fortigate"]
     assert rows["entra-users"].split()[1] == "json"
 
 

@@ -78,8 +78,8 @@ def test_scan_prints_no_library_warning(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("lang", "said"),
-    [("nl", "waarschuwing: nmap is niet geïnstalleerd: {n} controle(s) lopen niet"),
-     ("en", "warning: nmap is not installed: {n} check(s) will not run")],
+    [("nl", "waarschuwing: nmap is niet geïnstalleerd: {n} controles lopen niet"),
+     ("en", "warning: nmap is not installed: {n} checks will not run")],
 )  # fmt: skip
 def test_missing_nmap_is_said_once_with_the_checks_it_stops(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
@@ -107,7 +107,7 @@ def test_missing_nmap_is_said_once_with_the_checks_it_stops(
     causes = [line for line in report.splitlines() if line.startswith("> - ")]
     nmap_causes = [line for line in causes if "nmap" in line]
     assert len(nmap_causes) == 1
-    assert f"({n} {'controle(s)' if lang == 'nl' else 'check(s)'}:" in nmap_causes[0]
+    assert f"({n} {'controles' if lang == 'nl' else 'checks'}:" in nmap_causes[0]
     assert "apt-get install nmap" in nmap_causes[0]
     html = (out / f"report.{lang}.html").read_text()
     assert html.count('<li class="cause">') == len(causes)
