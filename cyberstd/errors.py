@@ -48,7 +48,20 @@ class UsageError(CyberstdError):
 
 
 class ScopeError(CyberstdError):
-    """A network target lies outside the scope that the school authorised."""
+    """A network target lies outside the scope that the school authorised.
+
+    Raised with a catalog message (`Msg`), like ProbeError, it says so in every language;
+    `str(exc)` is the English text."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(message)
+        self.said: Msg | None = message if isinstance(message, Msg) else None
+
+    def texts(self) -> tuple[str, dict[str, str]]:
+        """The English message, and the others by language."""
+        if self.said is None:
+            return str(self), {}
+        return self.said.render("en"), {"nl": self.said.render("nl")}
 
 
 class ProbeError(Exception):

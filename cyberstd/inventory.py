@@ -12,6 +12,7 @@ from typing import Any
 from cyberstd.errors import ExportError
 from cyberstd.exports import ExportStore
 from cyberstd.kinds import FIELDS
+from cyberstd.messages import msg
 from cyberstd.parsers.base import Node
 from cyberstd.schema import SchoolFile
 
@@ -146,5 +147,5 @@ def known_devices(school: SchoolFile, store: ExportStore | None) -> KnownDevices
             record = _read(parsed.tree, export.display, found)
             files.append({"path": export.display, "kind": kind, "sha256": parsed.sha256, **record})
     if problems:
-        raise ExportError("; ".join(problems))
+        raise ExportError(msg("inventory.unreadable", problems="; ".join(problems)))
     return KnownDevices(found.addresses, found.macs, found.names, tuple(files))

@@ -19,6 +19,7 @@ from typing import Any
 import nmap  # type: ignore[import-untyped]
 
 from cyberstd.errors import ProbeError, ProbeTimeout, ProtocolError
+from cyberstd.messages import Msg, msg, verbatim
 
 # Where python-nmap looks for the nmap binary, in order; tests point it at a missing path.
 NMAP_SEARCH_PATH: tuple[str, ...] = ("nmap", "/usr/bin/nmap", "/usr/local/bin/nmap")
@@ -91,6 +92,22 @@ class PortState(StrEnum):
     UNFILTERED = "unfiltered"
     OPEN_FILTERED = "open|filtered"
     CLOSED_FILTERED = "closed|filtered"
+
+
+def decimal(number: str) -> Msg:
+    """A number written with a decimal point ("1.5") as each language writes it ("1,5")."""
+    whole, _, fraction = number.partition(".")
+    return msg("nmap.decimal", whole=whole, fraction=fraction) if fraction else verbatim(whole)
+
+
+def service_name(service: str) -> Msg:
+    """The service nmap named on a port, or "unknown" in words."""
+    return verbatim(service) if service else msg("nmap.service-unknown")
+
+
+def gave_up(addresses: Sequence[str]) -> Msg:
+    """The warning that nmap gave up on these addresses (time-out)."""
+    return msg("nmap.gave-up", addresses=", ".join(addresses))
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -327,7 +344,8 @@ def _port_result(number: object, info: Mapping[str, Any]) -> PortResult:
     try:
         state = PortState(_text(info.get("state")))
     except ValueError:
-        raise ProtocolError(f"nmap reported an unknown port state {info.get('state')!r}") from None
+        unknown = repr(info.get("state"))
+        raise ProtocolError(msg("nmap.unknown-state", state=unknown)) from None
     scripts_raw = info.get("script") or {}
     scripts = {str(k): clip(v.strip()) for k, v in dict(scripts_raw).items() if isinstance(v, str)}
     return PortResult(
@@ -407,10 +425,7 @@ def run_scan(
     try:
         scanner = nmap.PortScanner(nmap_search_path=paths)
     except nmap.PortScannerError as exc:
-        raise ToolMissing(
-            f"nmap was not found (looked for {', '.join(paths)}); install it, "
-            "e.g. 'apt-get install nmap'"
-        ) from exc
+        raise ToolMissing(msg("nmap.missing", paths=", ".join(paths))) from exc
     argv = build_argv(request, str(getattr(scanner, "_nmap_path", "nmap")))
     hosts, options = argv[3 : 3 + len(request.targets)], argv[3 + len(request.targets) :]
     # python-nmap splits these strings with shlex; every token is a plain word, so the join
@@ -422,11 +437,12 @@ def run_scan(
     try:
         raw = scanner.scan(hosts=" ".join(hosts), arguments=joined, timeout=limit)
     except nmap.PortScannerTimeout:
+        seconds = decimal(f"{limit:.1f}")
         raise ProbeTimeout(
-            f"nmap did not finish within {limit:.1f} s ({' '.join(argv[3:])})"
+            msg("nmap.timeout", seconds=seconds, command=" ".join(argv[3:]))
         ) from None
     except nmap.PortScannerError as exc:
-        raise ProtocolError(f"nmap failed: {clip(str(exc).strip(), 500)}") from None
+        raise ProtocolError(msg("nmap.failed", detail=clip(str(exc).strip(), 500))) from None
     elapsed = time.monotonic() - started
     return ScanResult(
         argv=tuple(argv),
@@ -477,6 +493,6 @@ class Deadline:
         """
         left = self.remaining()
         if left < 1.0:
-            raise ProbeTimeout(f"the probe's time ({self.seconds:.0f} s) ran out")
+            raise ProbeTimeout(msg("nmap.out-of-time", seconds=f"{self.seconds:.0f}"))
         process = min(left, wanted) if wanted is not None else left
         return max(0.5, process - margin), process

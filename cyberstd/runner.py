@@ -21,6 +21,8 @@ from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.evidence import coverage
 from cyberstd.explain import why
 from cyberstd.kinds import ExportKind
+from cyberstd.listing import alternatives
+from cyberstd.messages import Msg, both, msg, verbatim
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
 from cyberstd.ratelimit import RateLimiter
 from cyberstd.registry import ProbeContext, ProbeKind, Target, TargetKind, probes
@@ -61,12 +63,20 @@ class PlanItem:
     check_id: str
     planned: PlannedCheck
     target: Target | None
-    not_applicable: str | None = None
-    not_applicable_nl: str | None = None
+    # why there is no target (the school declares no domain, no host with the role)
+    no_target: Msg | None = None
 
     @property
     def finding_id(self) -> str:
         return f"{self.check_id}@{self.target.name}" if self.target else self.check_id
+
+    @property
+    def not_applicable(self) -> str | None:
+        return self.no_target.render("en") if self.no_target is not None else None
+
+    @property
+    def not_applicable_nl(self) -> str | None:
+        return self.no_target.render("nl") if self.no_target is not None else None
 
 
 @dataclass
@@ -91,24 +101,18 @@ def _target(host: HostDef) -> Target:
     )
 
 
-def _targets(folder: SchoolFolder, planned: PlannedCheck) -> tuple[list[Target], dict[str, str]]:
-    """The targets of one check, or none and the reason why (nl and en)."""
+def _targets(folder: SchoolFolder, planned: PlannedCheck) -> tuple[list[Target], Msg | None]:
+    """The targets of one check, or none and the reason why."""
     spec = probes()[planned.check.probe]
     school = folder.school
     if spec.target is TargetKind.DOMAIN:
         found = [Target(name=d, kind=TargetKind.DOMAIN) for d in school.domains]
-        return found, {
-            "nl": "de school vermeldt geen domein",
-            "en": "the school declares no domain",
-        }
+        return found, msg("runner.no-domain")
     if spec.target is TargetKind.SCHOOL:
-        return [Target(name=school.school.id, kind=TargetKind.SCHOOL)], {}
+        return [Target(name=school.school.id, kind=TargetKind.SCHOOL)], None
     roles = (str(planned.check.role),) if planned.check.role else spec.roles
     hosts = [h for h in school.hosts if not roles or any(r in h.roles for r in roles)]
-    return [_target(h) for h in hosts], {
-        "nl": f"de school vermeldt geen host met de rol {' of '.join(roles)}",
-        "en": f"the school declares no host with role {' or '.join(roles)}",
-    }
+    return [_target(h) for h in hosts], msg("runner.no-host-role", roles=alternatives(roles))
 
 
 def make_plan(catalog: Catalog, folder: SchoolFolder, profile_id: str | None = None) -> Plan:
@@ -118,7 +122,7 @@ def make_plan(catalog: Catalog, folder: SchoolFolder, profile_id: str | None = N
     for check_id, planned in profile.checks.items():
         targets, why_none = _targets(folder, planned)
         if not targets:
-            items.append(PlanItem(check_id, planned, None, why_none.get("en"), why_none.get("nl")))
+            items.append(PlanItem(check_id, planned, None, why_none))
             continue
         items.extend(PlanItem(check_id, planned, t) for t in targets)
     return Plan(profile, folder, items)
@@ -130,7 +134,8 @@ def _resolve_address(target: Target, ctx: ProbeContext) -> Target:
     try:
         return replace(target, address=ctx.resolver.addresses(target.name)[0])
     except ProbeError as exc:
-        raise ScopeError(f"cannot resolve {target.name}: {exc}") from None
+        why = exc.said if exc.said is not None else verbatim(str(exc))
+        raise ScopeError(msg("runner.unresolved", name=target.name, why=why)) from None
 
 
 def _hard_timeout(ctx: ProbeContext, budget: float) -> float:
@@ -161,21 +166,24 @@ def missing_tools(plan: Plan) -> frozenset[str]:
     return frozenset(tool for tool in needed if not _tool_found(tool))
 
 
-def _tool_missing(base: Finding, tool: str) -> Finding:
-    install = TOOL_INSTALL.get(tool, f"install {tool}")
+def _error(base: Finding, reason: ErrorReason, said: Msg, **update: object) -> Finding:
+    """`base` as an error, its message in every language."""
     return base.model_copy(
         update={
             "status": FindingStatus.ERROR,
-            "error_reason": ErrorReason.TOOL_MISSING,
-            # said of one check and of the group of checks it stops alike
-            "message": f"{tool} is not installed, so the checks that need it did not run; "
-            f"install it with: {install}",
-            "messages": {
-                "nl": f"{tool} is niet geïnstalleerd, dus de controles die het nodig hebben "
-                f"liepen niet; installeer het met: {install}"
-            },
+            "error_reason": reason,
+            "message": said.render("en"),
+            "messages": {"nl": said.render("nl")},
+            **update,
         }
     )
+
+
+def _tool_missing(base: Finding, tool: str) -> Finding:
+    install = TOOL_INSTALL.get(tool)
+    how = verbatim(install) if install else msg("runner.install", tool=tool)
+    # said of one check and of the group of checks it stops alike
+    return _error(base, ErrorReason.TOOL_MISSING, msg("runner.tool-missing", tool=tool, how=how))
 
 
 def run_item(
@@ -195,8 +203,8 @@ def run_item(
         item.not_applicable or "",
     )
     if item.target is None:
-        if item.not_applicable_nl:
-            base.messages = {"nl": item.not_applicable_nl, "en": base.message}
+        if item.no_target is not None:
+            base.messages = both(item.no_target)
         return base
     tool = probes()[check.probe].tool
     if tool is not None and tool in missing:
@@ -207,11 +215,13 @@ def run_item(
         if target.kind is TargetKind.HOST:
             authorize(folder.school, target.name, target.address, ctx.today)
     except ScopeError as exc:
+        english, others = exc.texts()
         return base.model_copy(
             update={
                 "status": FindingStatus.ERROR,
                 "error_reason": ErrorReason.SCOPE,
-                "message": str(exc),
+                "message": english,
+                "messages": others,
             }
         )
     spec = probes()[check.probe]
@@ -232,13 +242,7 @@ def run_item(
     evidence = {"address": target.address} if target.address else {}
     base = base.model_copy(update={"duration_ms": elapsed, "evidence": evidence})
     if worker.is_alive():
-        return base.model_copy(
-            update={
-                "status": FindingStatus.ERROR,
-                "error_reason": ErrorReason.TIMEOUT,
-                "message": f"probe did not finish within {limit:.0f} s",
-            }
-        )
+        return _error(base, ErrorReason.TIMEOUT, msg("runner.timeout", seconds=f"{limit:.0f}"))
     error = box.get("error")
     if isinstance(error, ProbeError):
         english, others = error.texts()
@@ -251,23 +255,12 @@ def run_item(
             }
         )
     if isinstance(error, BaseException):
-        return base.model_copy(
-            update={
-                "status": FindingStatus.ERROR,
-                "error_reason": ErrorReason.BUG,
-                "message": f"probe crashed: {type(error).__name__}: {error}",
-                "error_detail": str(box.get("trace", "")),
-            }
-        )
+        crashed = msg("runner.crashed", kind=type(error).__name__, error=str(error))
+        return _error(base, ErrorReason.BUG, crashed, error_detail=str(box.get("trace", "")))
     outcome = box["outcome"]
     if not isinstance(outcome, ProbeOutcome):
-        return base.model_copy(
-            update={
-                "status": FindingStatus.ERROR,
-                "error_reason": ErrorReason.BUG,
-                "message": f"probe returned {type(outcome).__name__}, not a ProbeOutcome",
-            }
-        )
+        returned = msg("runner.returned", kind=type(outcome).__name__)
+        return _error(base, ErrorReason.BUG, returned)
     return base.model_copy(
         update={
             "status": outcome.status,

@@ -14,6 +14,7 @@ from cyberstd.catalog import Catalog, display_path
 from cyberstd.errors import InputError, Problem, ScopeError
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import ExportKind
+from cyberstd.messages import Msg, msg
 from cyberstd.schema import (
     AttestationDef,
     AttestationsFile,
@@ -33,6 +34,7 @@ from cyberstd.scope import (
     never_scanned,
     reached,
     too_wide,
+    why_never,
 )
 from cyberstd.validation import did_you_mean, parse
 from cyberstd.yamlsrc import Document, load, sha256_file
@@ -634,15 +636,12 @@ def _authorised(
 
 def _expired_cover(
     school: SchoolFile, network: ipaddress.IPv4Network | ipaddress.IPv6Network, today: date
-) -> str:
-    """Why an authorisation that covers `network` no longer counts, or ""."""
+) -> Msg | None:
+    """Why an authorisation that covers `network` no longer counts, or None."""
     for auth in _covering(school, network):
         if auth.expires is not None and auth.expires < today:
-            return (
-                f"; the authorisation by {auth.authorized_by} for it expired on {auth.expires}: "
-                "have it renewed and update 'expires'"
-            )
-    return ""
+            return msg("scope.expired", by=auth.authorized_by, date=str(auth.expires))
+    return None
 
 
 def authorize(school: SchoolFile, host_name: str, address: str, today: date) -> None:
@@ -653,27 +652,22 @@ def authorize(school: SchoolFile, host_name: str, address: str, today: date) -> 
     someone authorised, and that authorisation must not have expired on `today`.
     """
     if not _declared(school, host_name):
-        raise ScopeError(
-            f"{host_name} is not declared in school.yaml (hosts or domains); refusing to probe it"
-        )
+        raise ScopeError(msg("scope.undeclared", host=host_name))
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        raise ScopeError(f"{host_name}: {address!r} is not an IP address") from None
-    never = never_a_target(ip)
-    if never:  # a DNS answer of 0.0.0.0 (a blocked name) would scan this machine
-        raise ScopeError(f"{host_name} ({address}) is {never}; refusing to probe it")
+        raise ScopeError(msg("scope.not-an-ip", host=host_name, address=repr(address))) from None
+    never = why_never(ip)
+    if never is not None:  # a DNS answer of 0.0.0.0 (a blocked name) would scan this machine
+        raise ScopeError(msg("scope.never", host=host_name, address=address, why=never))
     # judged by what the packets reach: the IPv4 address inside an IPv6 wrapper, never the wrapper
     for target in reached(ip):
         if is_public(target) or _authorised(school, ipaddress.ip_network(target), today):
             continue
-        shown = address if target == ip else f"{address}, which reaches {target}"
+        shown = address if target == ip else msg("scope.reaches", address=address, to=str(target))
         expired = _expired_cover(school, ipaddress.ip_network(target), today)
-        raise ScopeError(
-            f"{host_name} ({shown}) is an internal address outside every authorised range in "
-            "school.yaml 'scope'"
-            + (expired or "; add the range with authorized_by and date to scan it")
-        )
+        then = expired or msg("scope.add-the-range")
+        raise ScopeError(msg("scope.internal", host=host_name, shown=shown, then=then))
 
 
 def authorize_range(school: SchoolFile, cidr: str, today: date) -> None:
@@ -681,15 +675,9 @@ def authorize_range(school: SchoolFile, cidr: str, today: date) -> None:
     try:
         network = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
-        raise ScopeError(f"{cidr!r} is not a network") from None
+        raise ScopeError(msg("scope.not-a-network", cidr=repr(cidr))) from None
     if carries_ipv4(network):
-        raise ScopeError(
-            f"range {network} carries IPv4 addresses inside IPv6 (or reaches a NAT64 "
-            "translator); give the IPv4 range itself"
-        )
+        raise ScopeError(msg("scope.carries-ipv4", network=str(network)))
     if not _authorised(school, network, today):
-        expired = _expired_cover(school, network, today)
-        raise ScopeError(
-            f"range {network} lies outside every authorised range in school.yaml 'scope'"
-            + (expired or "; add it with authorized_by and date to scan it")
-        )
+        then = _expired_cover(school, network, today) or msg("scope.add-it")
+        raise ScopeError(msg("scope.range-outside", network=str(network), then=then))

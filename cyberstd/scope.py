@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from cyberstd.messages import Msg, msg
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -101,18 +103,24 @@ _THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 _LIMITED_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 
 
-def never_a_target(address: Address) -> str:
-    """Why no scan may ever go to an address, whatever is authorised, or "": the unspecified
+def why_never(address: Address) -> Msg | None:
+    """Why no scan may ever go to an address, whatever is authorised, or None: the unspecified
     address and 0.0.0.0/8 (on Linux they reach the machine itself), multicast and broadcast
     (they reach every host that listens)."""
     for one in reached(address):
         if one.is_unspecified or (one.version == 4 and one in _THIS_NETWORK):
-            return "the unspecified address (or 0.0.0.0/8), which reaches the scanning machine"
+            return msg("scope.never.unspecified")
         if one.is_multicast:
-            return "a multicast address, which reaches every host that listens"
+            return msg("scope.never.multicast")
         if one == _LIMITED_BROADCAST:
-            return "the broadcast address"
-    return ""
+            return msg("scope.never.broadcast")
+    return None
+
+
+def never_a_target(address: Address) -> str:
+    """why_never in English, or "" when a scan may go to the address."""
+    why = why_never(address)
+    return "" if why is None else str(why)
 
 
 def never_scanned(network: Network) -> str:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cyberstd.errors import ExportError, ProbeError
+from cyberstd.listing import alternatives
+from cyberstd.messages import Msg, msg
 from cyberstd.parsers.base import Node
 from cyberstd.registry import ProbeContext, ProbeKind, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.rules.engine import RuleParams, evaluate
 from cyberstd.rules.facts import school_facts
+
+
+def no_export(kinds: Sequence[str]) -> Msg:
+    """Why a rule gives no verdict without an export of its kinds."""
+    return msg("config.no-export", kinds=alternatives(kinds))
 
 
 @probe(
@@ -43,7 +51,7 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
     """
     store = ctx.exports
     if store is None:
-        raise ProbeError("no export store in this run")
+        raise ProbeError(msg("config.no-store"))
     docs: dict[str, list[Node]] = {}
     files: list[dict[str, Any]] = []
     problems: list[str] = []
@@ -56,13 +64,11 @@ def config_rule(target: Target, params: RuleParams, ctx: ProbeContext) -> ProbeO
             elif parsed.tree is not None:
                 docs.setdefault(kind, []).append(parsed.tree)
     if problems:
-        raise ExportError("; ".join(problems))
+        raise ExportError(msg("config.unreadable", problems="; ".join(problems)))
     verdict = evaluate(params, docs, ctx.today, school_facts(ctx.school))
     if verdict.status is FindingStatus.NOT_APPLICABLE and not files:
-        verdict.message = f"the school lists no export of kind {' or '.join(params.kinds())}"
-        verdict.message_nl = (
-            f"de school vermeldt geen export van soort {' of '.join(params.kinds())}"
-        )
+        said = no_export(params.kinds())
+        return ProbeOutcome.said(verdict.status, said, {"files": files, **verdict.evidence})
     return ProbeOutcome(
         status=verdict.status,
         message=verdict.message,

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cyberstd.errors import ConnectivityError, InputError, ProbeError, ProbeTimeout, ProtocolError
+from cyberstd.listing import commas
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.nmapscan import (
     Deadline,
     HostResult,
@@ -24,10 +26,12 @@ from cyberstd.nmapscan import (
     clip,
     run_scan,
     run_scans,
+    service_name,
 )
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.schema import HostRole
+from cyberstd.versions import Version, parse_version
 from cyberstd.yamlsrc import load
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -77,6 +81,8 @@ RISKY_SERVICE_NAMES: dict[str, str] = {
 # alternative; 8080 WatchGuard Fireware Web UI; 8291 MikroTik Winbox; 4117 WatchGuard management.
 FIREWALL_ADMIN_PORTS: tuple[int, ...] = (4117, 4444, 8080, 8291, 8443, 10443)
 ADMIN_SERVICE_NAMES = frozenset({"admin", "management", "webadmin", "mgmt"})
+ADMIN_INTERFACE = "firewall/VPN administration interface"
+OTHER_RISKY = "risky service (port {port})"
 
 # Ports where the services that announce a version usually listen, for software.outdated.
 SERVICE_PORTS: tuple[int, ...] = (
@@ -118,9 +124,8 @@ def target_ip(target: Target) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         return ipaddress.ip_address(target.address)
     except ValueError:
-        raise ConnectivityError(
-            f"{target.name}: address {target.address!r} is not an IP address"
-        ) from None
+        said = msg("ports.not-an-ip", name=target.name, address=repr(target.address))
+        raise ConnectivityError(said) from None
 
 
 def _scan_host(
@@ -146,14 +151,13 @@ def _scan_host(
     ctx.limiter.acquire()
     result = run_scan(request, timeout=process_timeout)
     host = result.host(str(request.targets[0]))
+    where = {"name": target.name, "address": target.address}
     if host is None:
-        detail = "; ".join(result.messages) or "no result for the host"
-        raise ProtocolError(f"nmap reported nothing on {target.name} ({target.address}): {detail}")
+        detail = verbatim("; ".join(result.messages)) if result.messages else msg("ports.no-result")
+        raise ProtocolError(msg("ports.nothing-reported", **where, detail=detail))
     if host.timed_out:
-        raise ProbeTimeout(
-            f"nmap gave up on {target.name} ({target.address}) after "
-            f"{request.host_timeout:.0f} s without a complete answer"
-        )
+        seconds = f"{request.host_timeout:.0f}"
+        raise ProbeTimeout(msg("ports.host-timeout", **where, seconds=seconds))
     return host, result
 
 
@@ -163,6 +167,28 @@ def _command(result: ScanResult) -> str:
 
 def _port_list(ports: list[int] | tuple[int, ...]) -> str:
     return ", ".join(str(p) for p in sorted(ports))
+
+
+def _said(exc: ProbeError) -> Msg:
+    return exc.said if exc.said is not None else verbatim(str(exc))
+
+
+# What the risky services are called in a message, where a language has its own words.
+_WHAT = {
+    "NetBIOS session service": "ports.what.netbios",
+    "SMB (Windows file sharing)": "ports.what.smb",
+    "RDP (remote desktop)": "ports.what.rdp",
+    ADMIN_INTERFACE: "ports.what.admin",
+}
+
+
+def _what(port: int, text: str) -> Msg:
+    """What a risky port is (as risky_ports says it in English) in words."""
+    if text in _WHAT:
+        return msg(_WHAT[text])
+    if text == OTHER_RISKY.format(port=port):
+        return msg("ports.what.other", port=port)
+    return verbatim(text)
 
 
 # --- ports.exposed-services --------------------------------------------------------------------
@@ -187,7 +213,7 @@ class ExposedParams(ProbeParams):
 
 
 def risky_ports(target: Target, params: ExposedParams) -> dict[int, str]:
-    risky = {p: RISKY_PORTS.get(p, f"risky service (port {p})") for p in params.ports}
+    risky = {p: RISKY_PORTS.get(p, OTHER_RISKY.format(port=p)) for p in params.ports}
     admin_host = any(role in target.roles for role in params.admin_roles)
     declared = {port: name.lower() for name, port in target.ports.items()}
     if admin_host:
@@ -195,13 +221,25 @@ def risky_ports(target: Target, params: ExposedParams) -> dict[int, str]:
             # A port the school declares as one of this host's services (a VPN portal on
             # 10443, say) is that service, not an admin interface.
             if port not in declared or declared[port] in ADMIN_SERVICE_NAMES:
-                risky[port] = "firewall/VPN administration interface"
+                risky[port] = ADMIN_INTERFACE
     for port, name in declared.items():
         if name in RISKY_SERVICE_NAMES:
             risky[port] = RISKY_SERVICE_NAMES[name]
         elif admin_host and name in ADMIN_SERVICE_NAMES:
-            risky[port] = "firewall/VPN administration interface"
+            risky[port] = ADMIN_INTERFACE
     return risky
+
+
+def _exposed(port: int, what: str, seen: PortResult) -> Msg:
+    """One exposed port in words: what it is, what nmap saw, and its banner."""
+    banner = msg("ports.banner", text=clip(seen.banner, 60)) if seen.banner else ""
+    return msg(
+        "ports.exposed.item",
+        port=port,
+        what=_what(port, what),
+        service=service_name(seen.service),
+        banner=banner,
+    )
 
 
 @probe("ports.exposed-services", params=ExposedParams, role=(), budget=EXPOSED_BUDGET, tool="nmap")
@@ -239,14 +277,9 @@ def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -
     }
     if not exposed:
         evidence["exposed"] = []
-        return ProbeOutcome(
-            status=FindingStatus.PASS,
-            message=(
-                f"none of {len(risky)} risky ports is reachable on {target.name} ({target.address})"
-            ),
-            evidence=evidence,
-        )
-    warning = None
+        none = msg("ports.exposed.none", n=len(risky), name=target.name, address=target.address)
+        return ProbeOutcome.said(FindingStatus.PASS, none, evidence)
+    warnings: list[Msg] = []
     seen: dict[int, PortResult] = {p.port: p for p in exposed}
     if params.banners:
         try:
@@ -259,23 +292,16 @@ def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -
                 banner_timeout=params.banner_timeout,
             )
         except ProbeTimeout as exc:
-            warning = f"banners not read: {exc}"
+            warnings.append(msg("ports.banners-unread", why=_said(exc)))
         else:
             commands.append(_command(banner_result))
             seen.update({p.port: p for p in banner_host.ports if p.port in seen})
     evidence["exposed"] = [{**seen[port].evidence(), "what": risky[port]} for port in sorted(seen)]
-    listed = "; ".join(
-        f"{port}/tcp {risky[port]} (nmap: {seen[port].service or 'unknown'}"
-        + (f", banner '{clip(seen[port].banner or '', 60)}'" if seen[port].banner else "")
-        + ")"
-        for port in sorted(seen)
+    listed = [_exposed(port, risky[port], seen[port]) for port in sorted(seen)]
+    exposes = msg(
+        "ports.exposed", name=target.name, address=target.address, n=len(seen), listed=listed
     )
-    return ProbeOutcome(
-        status=FindingStatus.FAIL,
-        message=f"{target.name} ({target.address}) exposes {len(seen)} risky service(s): {listed}",
-        evidence=evidence,
-        warning=warning,
-    )
+    return ProbeOutcome.said(FindingStatus.FAIL, exposes, evidence, warnings)
 
 
 # --- ports.undeclared --------------------------------------------------------------------------
@@ -305,45 +331,35 @@ def undeclared(target: Target, params: UndeclaredParams, ctx: ProbeContext) -> P
     `undeclared`, `nmap` (the command line).
     """
     if target.allowed_ports is None:
-        return ProbeOutcome(
-            status=FindingStatus.NOT_APPLICABLE,
-            message=f"{target.name} declares no allowed_ports in school.yaml",
-        )
+        none = msg("ports.undeclared.no-allow-list", name=target.name)
+        return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, none)
     deadline = Deadline(ctx.timeout * UNDECLARED_BUDGET)
     if params.ports:
         host, result = _scan_host(target, ctx, deadline, ports=tuple(params.ports))
-        scanned = f"ports {_port_list(params.ports)}"
+        scanned = msg("ports.scanned.list", ports=_port_list(params.ports))
     else:
         host, result = _scan_host(target, ctx, deadline, top_ports=params.top_ports)
-        scanned = f"nmap's top {params.top_ports} ports"
+        scanned = msg("ports.scanned.top", top=params.top_ports)
     allowed = set(target.allowed_ports)
     opened = host.open_ports()
     extra = [p for p in opened if p.port not in allowed]
     evidence: dict[str, Any] = {
         "address": target.address,
         "allowed_ports": sorted(allowed),
-        "scanned": scanned,
+        "scanned": str(scanned),
         "open_ports": [p.evidence() for p in opened],
         "undeclared": [p.port for p in extra],
         "nmap": [_command(result)],
     }
     if extra:
-        listed = ", ".join(f"{p.port}/tcp ({p.service or 'unknown'})" for p in extra)
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=(
-                f"{target.name} ({target.address}) has {len(extra)} open port(s) that "
-                f"allowed_ports does not list: {listed}"
-            ),
-            evidence=evidence,
+        listed = commas(
+            [msg("ports.open-port", port=p.port, service=service_name(p.service)) for p in extra]
         )
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=(
-            f"{target.name}: {len(opened)} open port(s) among {scanned}, all in allowed_ports"
-        ),
-        evidence=evidence,
-    )
+        where = {"name": target.name, "address": target.address}
+        found = msg("ports.undeclared.found", **where, n=len(extra), listed=listed)
+        return ProbeOutcome.said(FindingStatus.FAIL, found, evidence)
+    allowed_only = msg("ports.undeclared.none", name=target.name, n=len(opened), scanned=scanned)
+    return ProbeOutcome.said(FindingStatus.PASS, allowed_only, evidence)
 
 
 # --- software.outdated: the data file ----------------------------------------------------------
@@ -400,14 +416,14 @@ def _load_min_versions(path: Path, mtime_ns: int) -> MinVersionsFile:
     try:
         doc = load(path)
     except InputError as exc:
-        raise ProbeError(f"the minimum-versions file cannot be read: {exc}") from None
+        raise ProbeError(msg("ports.min-versions.unreadable", why=str(exc))) from None
     try:
         return MinVersionsFile.model_validate(doc.data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
-        raise ProbeError(f"{path}: invalid minimum-versions file: {problems}") from None
+        raise ProbeError(msg("ports.min-versions.invalid", path=path, why=problems)) from None
 
 
 def min_versions(path: Path | None = None) -> MinVersionsFile:
@@ -416,78 +432,12 @@ def min_versions(path: Path | None = None) -> MinVersionsFile:
     try:
         stamp = where.stat().st_mtime_ns
     except OSError as exc:
-        raise ProbeError(f"the minimum-versions file {where} cannot be read: {exc}") from None
+        said = msg("ports.min-versions.missing", path=where, why=str(exc))
+        raise ProbeError(said) from None
     return _load_min_versions(where, stamp)
 
 
 # --- software.outdated: versions ---------------------------------------------------------------
-
-_NUMBERS = re.compile(r"(\d+(?:\.\d+)*)([A-Za-z]*)(\d*)")
-_PRE_RELEASE = frozenset({"a", "alpha", "b", "beta", "rc", "dev", "pre", "preview"})
-
-
-@dataclass(frozen=True, eq=False)
-class Version:
-    """A version number ordered the way software releases are.
-
-    Numbers compare as numbers (2.4.10 > 2.4.9), missing parts count as 0 (10 = 10.0); a
-    letter suffix after the numbers is a later patch release (1.0.2k > 1.0.2, 7.4p1 > 7.4),
-    except pre-release markers (rc1, beta) that come before the release.
-    """
-
-    numbers: tuple[int, ...]
-    stage: int
-    suffix: str
-    suffix_number: int
-    text: str = ""
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key(len(other.numbers)) == other._key(len(self.numbers))
-
-    def __hash__(self) -> int:
-        numbers = list(self.numbers)
-        while len(numbers) > 1 and numbers[-1] == 0:
-            numbers.pop()
-        return hash((tuple(numbers), self.stage, self.suffix, self.suffix_number))
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key(len(other.numbers)) < other._key(len(self.numbers))
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key(len(other.numbers)) <= other._key(len(self.numbers))
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return other < self
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return other <= self
-
-    def _key(self, width: int) -> tuple[tuple[int, ...], int, str, int]:
-        size = max(width, len(self.numbers))
-        padded = self.numbers + (0,) * (size - len(self.numbers))
-        return padded, self.stage, self.suffix, self.suffix_number
-
-
-def parse_version(text: str) -> Version | None:
-    """The first version number in `text` ('OpenSSH_for_Windows_8.1' gives 8.1), or None."""
-    match = _NUMBERS.search(text)
-    if match is None:
-        return None
-    numbers = tuple(int(n) for n in match.group(1).split("."))
-    suffix = match.group(2).lower()
-    stage = 0 if suffix in _PRE_RELEASE else (2 if suffix else 1)
-    number = int(match.group(3)) if match.group(3) else 0
-    return Version(numbers, stage, suffix, number, match.group(0))
 
 
 @dataclass(frozen=True)
@@ -625,11 +575,8 @@ def outdated(target: Target, params: OutdatedParams, ctx: ProbeContext) -> Probe
     evidence: dict[str, Any] = {"address": target.address, "scanned_ports": list(wanted)}
     if not opened:
         evidence["nmap"] = commands
-        return ProbeOutcome(
-            status=FindingStatus.NOT_APPLICABLE,
-            message=f"no open port on {target.name} among {len(wanted)} scanned",
-            evidence=evidence,
-        )
+        none = msg("ports.outdated.no-open-port", name=target.name, n=len(wanted))
+        return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, none, evidence)
     host_timeout, process_timeout = deadline.budget(params.version_timeout)
     requests = [
         ScanRequest(
@@ -671,38 +618,27 @@ def outdated(target: Target, params: OutdatedParams, ctx: ProbeContext) -> Probe
         data_file=str(_data_path(params)),
         nmap=commands,
     )
-    warning = None
+    warnings: list[Msg] = []
     if timed_out:
-        warning = (
-            f"version detection gave no answer within {process_timeout:.0f} s on port(s) "
-            f"{_port_list(timed_out)}"
+        seconds, ports = f"{process_timeout:.0f}", _port_list(timed_out)
+        warnings.append(
+            msg("ports.outdated.no-answer", seconds=seconds, n=len(timed_out), ports=ports)
         )
     if old:
-        listed = "; ".join(
-            f"{c.entry.name} {clip(c.version_text, 40)} on port {c.port} "
-            f"(oldest supported: {c.entry.minimum})"
+        listed = [
+            msg(
+                "ports.outdated.item",
+                product=f"{c.entry.name} {clip(c.version_text, 40)}",
+                port=c.port,
+                minimum=c.entry.minimum,
+            )
             for c in old
-        )
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=f"{target.name} runs outdated software: {listed}",
-            evidence=evidence,
-            warning=warning,
-        )
+        ]
+        runs = msg("ports.outdated.found", name=target.name, listed=listed)
+        return ProbeOutcome.said(FindingStatus.FAIL, runs, evidence, warnings)
     if judged:
-        listed = ", ".join(f"{c.entry.name} {clip(c.version_text, 40)}" for c in judged)
-        return ProbeOutcome(
-            status=FindingStatus.PASS,
-            message=f"{target.name}: supported versions only ({listed})",
-            evidence=evidence,
-            warning=warning,
-        )
-    return ProbeOutcome(
-        status=FindingStatus.NOT_APPLICABLE,
-        message=(
-            f"no service on {target.name} revealed a product and version that "
-            "min-versions.yaml covers"
-        ),
-        evidence=evidence,
-        warning=warning,
-    )
+        products = ", ".join(f"{c.entry.name} {clip(c.version_text, 40)}" for c in judged)
+        supported = msg("ports.outdated.none", name=target.name, listed=products)
+        return ProbeOutcome.said(FindingStatus.PASS, supported, evidence, warnings)
+    unknown = msg("ports.outdated.not-covered", name=target.name)
+    return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, unknown, evidence, warnings)

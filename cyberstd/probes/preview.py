@@ -7,6 +7,8 @@ that the plan and the scan cannot drift apart.
 
 from __future__ import annotations
 
+from cyberstd.messages import Msg, msg
+from cyberstd.probes.config import no_export
 from cyberstd.probes.ports import (
     ExposedParams,
     OutdatedParams,
@@ -28,18 +30,17 @@ def _refused(not_probed: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
     return tuple((n["target"], n["reason"]) for n in not_probed)
 
 
+def _said(said: Msg) -> tuple[str, str]:
+    """Why a check gives no verdict, as a preview holds it: (English, Dutch)."""
+    return said.render("en"), said.render("nl")
+
+
 @preview_of("config.rule")
 def config_preview(target: Target, params: RuleParams, ctx: ProbeContext) -> Preview:
     kinds = params.kinds()
     files = [f for kind in kinds for f in (ctx.exports.of_kind(kind) if ctx.exports else [])]
     if not files:
-        wanted = " or ".join(kinds)
-        return Preview(
-            not_judged=(
-                f"the school lists no export of kind {wanted}",
-                f"de school vermeldt geen export van soort {' of '.join(kinds)}",
-            )
-        )
+        return Preview(not_judged=_said(no_export(kinds)))
     return Preview(reaches=tuple(Reach(f.display, note=f.kind) for f in files))
 
 
@@ -65,20 +66,13 @@ def segmentation_preview(target: Target, params: ForbiddenParams, ctx: ProbeCont
     school = ctx.school
     vantage = school.network.vantage_zone if school is not None else None
     if school is None or vantage is None:
-        return Preview(
-            not_judged=(
-                "school.yaml names no network.vantage_zone, so it is unknown which zone the "
-                "scan runs from",
-                "school.yaml noemt geen network.vantage_zone, dus is niet geweten vanuit welke "
-                "zone de scan loopt",
-            )
-        )
+        return Preview(not_judged=_said(msg("segmentation.no-vantage")))
     reaches: list[Reach] = []
     refused: list[dict[str, str]] = []
-    skipped: list[str] = []
+    skipped: list[Msg] = []
     notes: list[str] = []
     for rule in params.rules:
-        record, targets, not_probed = rule_targets(
+        record, targets, not_probed, why_not = rule_targets(
             rule, school, vantage, ctx, params.max_sweep_addresses
         )
         refused.extend(not_probed)
@@ -86,37 +80,27 @@ def segmentation_preview(target: Target, params: ForbiddenParams, ctx: ProbeCont
         note = f"{rule.from_zone} -> {rule.to_zone}"
         reaches.extend(Reach(str(t), ports, note) for t in targets)
         notes.extend(record.get("notes", []))
-        if not record["judged"]:
-            skipped.append(f"{note}: {record['reason']}")
+        if why_not is not None:
+            skipped.append(msg("segmentation.rule-not-judged", rule=note, why=why_not))
     if not reaches:
-        why = "; ".join(skipped) or "no segmentation rules given"
-        return Preview(
-            refused=_refused(refused),
-            not_judged=(
-                f"no segmentation rule applies from vantage zone {vantage}: {why}",
-                f"geen segmentatieregel geldt vanuit zone {vantage}: {why}",
-            ),
-        )
-    return Preview(reaches=tuple(reaches), refused=_refused(refused), notes=(*notes, *skipped))
+        why = skipped or msg("segmentation.preview.no-rules")
+        none = msg("segmentation.preview.no-rule-applies", vantage=vantage, why=why)
+        return Preview(refused=_refused(refused), not_judged=_said(none))
+    shown = (*notes, *(str(s) for s in skipped))
+    return Preview(reaches=tuple(reaches), refused=_refused(refused), notes=shown)
 
 
 @preview_of("inventory.unknown-devices")
 def sweep_preview(target: Target, params: UnknownDevicesParams, ctx: ProbeContext) -> Preview:
     sweep = sweep_targets(ctx.school, params, ctx) if ctx.school is not None else None
     if sweep is None:
-        return Preview(
-            not_judged=(
-                "school.yaml declares no zones to look for unknown devices in",
-                "school.yaml declareert geen zones om onbekende toestellen in te zoeken",
-            )
-        )
+        return Preview(not_judged=_said(msg("inventory.no-zones")))
     ports = tuple(sorted(set(params.ports)))
     reaches = tuple(Reach(str(n), ports) for n in sweep.networks)
-    notes = (*sweep.notes, *sweep.excluded)  # too large to sweep; guests' and BYOD zones
+    notes = [*sweep.notes, *sweep.excluded]  # too large to sweep; guests' and BYOD zones
     if not reaches:
-        why = "; ".join(notes) or "no zone lies in the authorised scope"
-        return Preview(
-            refused=_refused(sweep.not_probed),
-            not_judged=(f"nothing to sweep: {why}", f"niets om te doorzoeken: {why}"),
-        )
-    return Preview(reaches=reaches, refused=_refused(sweep.not_probed), notes=notes)
+        why = notes or msg("inventory.preview.out-of-scope")
+        nothing = msg("inventory.preview.nothing", why=why)
+        return Preview(refused=_refused(sweep.not_probed), not_judged=_said(nothing))
+    shown = tuple(str(n) for n in notes)
+    return Preview(reaches=reaches, refused=_refused(sweep.not_probed), notes=shown)

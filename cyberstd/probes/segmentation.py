@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cyberstd.errors import ProbeError, ProbeTimeout, ScopeError
 from cyberstd.inventory import INVENTORY_KINDS, KnownDevices, known_devices
+from cyberstd.listing import alternatives, commas
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.nmapscan import (
     DISCOVERY_PORTS,
     Address,
@@ -23,7 +25,9 @@ from cyberstd.nmapscan import (
     ScanMode,
     ScanRequest,
     ScanResult,
+    gave_up,
     run_scan,
+    service_name,
 )
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
@@ -41,7 +45,7 @@ REVERSE_TIMEOUT = 2.0
 
 def _school(ctx: ProbeContext) -> SchoolFile:
     if ctx.school is None:
-        raise ProbeError("this probe needs the school's school.yaml (zones and hosts)")
+        raise ProbeError(msg("segmentation.no-school"))
     return ctx.school
 
 
@@ -67,9 +71,9 @@ class _Targets:
     networks: list[Network] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
     not_probed: list[dict[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
     # zones left out on purpose, by their kind (guests, BYOD), with why
-    excluded: list[str] = field(default_factory=list)
+    excluded: list[Msg] = field(default_factory=list)
 
     def all(self) -> list[Address | Network]:
         inside = [a for a in self.addresses if not any(_within(a, n) for n in self.networks)]
@@ -97,8 +101,13 @@ def _zone_targets(
     size = zone.cidr.num_addresses
     if size > max_sweep:
         out.notes.append(
-            f"zone {zone.id} ({zone.cidr}) has {size} addresses, more than "
-            f"max_sweep_addresses ({max_sweep}): not swept"
+            msg(
+                "segmentation.too-large",
+                zone=zone.id,
+                cidr=str(zone.cidr),
+                size=size,
+                most=max_sweep,
+            )
         )
         return out
     try:
@@ -165,10 +174,10 @@ class ForbiddenParams(ProbeParams):
 
 def rule_targets(
     rule: ZoneRule, school: SchoolFile, vantage: str, ctx: ProbeContext, max_sweep: int
-) -> tuple[dict[str, Any], list[Address | Network], list[dict[str, str]]]:
+) -> tuple[dict[str, Any], list[Address | Network], list[dict[str, str]], Msg | None]:
     """One rule as the scan from `vantage` would judge it: its record (with `judged` and, when
-    false, the reason), the addresses and ranges to try, and what the scope guard refuses.
-    Sends nothing; `plan` shows the same."""
+    false, the reason), the addresses and ranges to try, what the scope guard refuses, and why
+    the rule is not judged (None when it is). Sends nothing; `plan` shows the same."""
     zones = {z.id: z for z in school.zones}
     here = zones.get(vantage)
     vantage_kind = str(here.effective_kind) if here is not None and here.effective_kind else None
@@ -180,15 +189,15 @@ def rule_targets(
     }
     # a rule names zone kinds (pupils, administration, ...), or a zone's own id
     if rule.from_zone not in (vantage, vantage_kind):
-        record["reason"] = (
-            f"the scan runs from zone {vantage} (kind {vantage_kind or 'not given'}), "
-            f"not from {rule.from_zone}"
-        )
-        return record, [], []
+        kind = verbatim(vantage_kind) if vantage_kind else msg("segmentation.kind-not-given")
+        why = msg("segmentation.other-vantage", vantage=vantage, kind=kind, zone=rule.from_zone)
+        record["reason"] = str(why)
+        return record, [], [], why
     matched = [z for z in school.zones if rule.to_zone in (z.id, str(z.effective_kind or ""))]
     if not matched:
-        record["reason"] = f"school.yaml declares no zone of kind {rule.to_zone!r}"
-        return record, [], []
+        why = msg("segmentation.no-such-zone", kind=repr(rule.to_zone))
+        record["reason"] = str(why)
+        return record, [], [], why
     targets: list[Address | Network] = []
     refused: list[dict[str, str]] = []
     for zone in matched:
@@ -196,14 +205,15 @@ def rule_targets(
         refused.extend(found.not_probed)
         targets += [t for t in found.all() if t not in targets]
         if found.notes:
-            record.setdefault("notes", []).extend(found.notes)
+            record.setdefault("notes", []).extend(str(n) for n in found.notes)
     record["zones"] = [z.id for z in matched]
     record["targets"] = [str(t) for t in targets]
     if not targets:
-        record["reason"] = "nothing of the zone lies in the authorised scope"
-        return record, [], refused
+        why = msg("segmentation.zone-out-of-scope")
+        record["reason"] = str(why)
+        return record, [], refused, why
     record["judged"] = True
-    return record, targets, refused
+    return record, targets, refused, None
 
 
 @probe(
@@ -237,19 +247,10 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
     school = _school(ctx)
     vantage = school.network.vantage_zone
     if vantage is None:
-        return ProbeOutcome(
-            status=FindingStatus.NOT_APPLICABLE,
-            message=(
-                "school.yaml names no network.vantage_zone, so it is unknown which zone the "
-                "scan runs from"
-            ),
-        )
+        return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, msg("segmentation.no-vantage"))
     if not params.rules:
-        return ProbeOutcome(
-            status=FindingStatus.NOT_APPLICABLE,
-            message="no segmentation rules given (the profile sets them in this check's rules)",
-            evidence={"vantage_zone": vantage},
-        )
+        no_rules = msg("segmentation.no-rules")
+        return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, no_rules, {"vantage_zone": vantage})
     deadline = Deadline(ctx.timeout * SEGMENTATION_BUDGET)
     rules_seen: list[dict[str, Any]] = []
     reachable: list[dict[str, Any]] = []
@@ -257,7 +258,7 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
     commands: list[str] = []
     judged = 0
     for rule in params.rules:
-        record, targets, refused = rule_targets(
+        record, targets, refused, _ = rule_targets(
             rule, school, vantage, ctx, params.max_sweep_addresses
         )
         rules_seen.append(record)
@@ -289,39 +290,39 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
     }
     if judged == 0:
         if not_probed:
-            raise ProbeError(
-                "every target of the applicable segmentation rules lies outside the authorised "
-                "scope: " + "; ".join(f"{n['target']}" for n in not_probed)
-            )
-        return ProbeOutcome(
-            status=FindingStatus.NOT_APPLICABLE,
-            message=f"no segmentation rule applies from vantage zone {vantage}",
-            evidence=evidence,
-        )
+            outside = "; ".join(f"{n['target']}" for n in not_probed)
+            raise ProbeError(msg("segmentation.all-out-of-scope", targets=outside))
+        none = msg("segmentation.no-rule-applies", vantage=vantage)
+        return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, none, evidence)
     timed = sorted({a for r in rules_seen for a in r.get("timed_out", [])})
-    warning = f"nmap gave up on {', '.join(timed)} (time-out)" if timed else None
+    warnings = [gave_up(timed)] if timed else []
     if reachable:
-        listed = ", ".join(
-            f"{r['address']}:{r['port']} ({r['service'] or 'unknown'})" for r in reachable[:20]
+        listed = [
+            msg(
+                "segmentation.reachable.item",
+                address=r["address"],
+                port=r["port"],
+                service=service_name(r["service"]),
+            )
+            for r in reachable[:20]
+        ]
+        found = msg(
+            "segmentation.reachable",
+            vantage=vantage,
+            n=len(reachable),
+            listed=commas(listed),
+            more=_more(len(reachable) - 20),
         )
-        more = f" and {len(reachable) - 20} more" if len(reachable) > 20 else ""
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=(
-                f"from zone {vantage}, {len(reachable)} forbidden service(s) are reachable: "
-                f"{listed}{more}"
-            ),
-            evidence=evidence,
-            warning=warning,
-        )
+        return ProbeOutcome.said(FindingStatus.FAIL, found, evidence, warnings)
     if timed and len(timed) == sum(len(r.get("targets", [])) for r in rules_seen):
-        raise ProbeTimeout(f"nmap gave up on every target: {', '.join(timed)}")
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=(f"from zone {vantage}, nothing forbidden is reachable ({judged} rule(s) checked)"),
-        evidence=evidence,
-        warning=warning,
-    )
+        raise ProbeTimeout(msg("segmentation.all-timed-out", addresses=", ".join(timed)))
+    nothing = msg("segmentation.nothing-reachable", vantage=vantage, n=judged)
+    return ProbeOutcome.said(FindingStatus.PASS, nothing, evidence, warnings)
+
+
+def _more(left: int) -> Msg | str:
+    """ " and 5 more" when some of a list are left out."""
+    return msg("segmentation.and-more", n=left) if left > 0 else ""
 
 
 # --- inventory.unknown-devices -----------------------------------------------------------------
@@ -390,7 +391,7 @@ def sweep_targets(
     zones = {z.id: z for z in school.zones}
     missing = [z for z in wanted if z not in zones]
     if missing:
-        raise ProbeError(f"school.yaml declares no zone {', '.join(map(repr, missing))}")
+        raise ProbeError(msg("segmentation.unknown-zone", zones=", ".join(map(repr, missing))))
     if not wanted:
         return None
     out = _Targets()
@@ -399,8 +400,7 @@ def sweep_targets(
         kind = zone.effective_kind
         if kind is not None and kind in params.skip_kinds:
             out.excluded.append(
-                f"zone {zone.id} ({zone.cidr}, kind {kind}) not swept: guests' and personal "
-                "(BYOD) devices are not the school's"
+                msg("inventory.zone-excluded", zone=zone.id, cidr=str(zone.cidr), kind=str(kind))
             )
             continue
         found = _zone_targets(school, zone, ctx, params.max_sweep_addresses, hosts=False)
@@ -444,27 +444,28 @@ def _identify(
     return found
 
 
-def _listed(unknown: list[dict[str, Any]], lang: str) -> str:
-    """The unknown hosts in words: address, then name, MAC address and open ports if known."""
-    nl = lang == "nl"
-    shown = []
-    for d in unknown[:20]:
-        extra = f"{'naam' if nl else 'name'} {d['names'][0]}, " if "names" in d else ""
-        extra += f"MAC {d['mac']}, " if "mac" in d else ""
-        ports = ", ".join(map(str, d["open_ports"])) or ("geen" if nl else "none")
-        shown.append(f"{d['address']} ({extra}open: {ports})")
-    more = len(unknown) - 20
-    tail = (f" en nog {more}" if nl else f" and {more} more") if more > 0 else ""
-    return ", ".join(shown) + tail
+def _device(d: dict[str, Any]) -> Msg:
+    """An unknown host in words: address, then name, MAC address and open ports if known."""
+    return msg(
+        "inventory.device",
+        address=d["address"],
+        name=msg("inventory.device.name", name=d["names"][0]) if "names" in d else "",
+        mac=f"MAC {d['mac']}, " if "mac" in d else "",
+        ports=", ".join(map(str, d["open_ports"])) or msg("inventory.device.no-ports"),
+    )
 
 
-def _excluded_zones(sweep: _Targets, lang: str) -> str:
+def _listed(unknown: list[dict[str, Any]]) -> Msg:
+    """The first 20 unknown hosts in words, and how many more there are."""
+    shown = commas([_device(d) for d in unknown[:20]])
+    return msg("inventory.devices", shown=shown, more=_more(len(unknown) - 20))
+
+
+def _excluded_zones(sweep: _Targets) -> Msg | str:
     if not sweep.excluded:
         return ""
-    ids = ", ".join(e.split(" ", 2)[1] for e in sweep.excluded)
-    if lang == "nl":
-        return f"; zones niet doorzocht (toestellen van gasten en eigen toestellen): {ids}"
-    return f"; zones not swept (guests' and personal devices): {ids}"
+    ids = ", ".join(str(e.args["zone"]) for e in sweep.excluded)
+    return msg("inventory.zones-excluded", zones=ids)
 
 
 @probe(
@@ -517,35 +518,22 @@ def unknown_devices(
     school = _school(ctx)
     sweep = sweep_targets(school, params, ctx)
     if sweep is None:
-        return ProbeOutcome(
-            status=FindingStatus.NOT_APPLICABLE,
-            message="school.yaml declares no zones to look for unknown devices in",
-            messages={
-                "nl": "school.yaml declareert geen zones om onbekende toestellen in te zoeken"
-            },
-        )
+        return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, msg("inventory.no-zones"))
     networks, not_probed = sweep.networks, sweep.not_probed
     known = known_devices(school, ctx.exports)
+    skipped = [*sweep.notes, *sweep.excluded]
     evidence: dict[str, Any] = {
         "zones": [str(n) for n in networks],
-        "skipped": [*sweep.notes, *sweep.excluded],
+        "skipped": [str(s) for s in skipped],
         "not_probed": not_probed,
         "inventory_files": list(known.files),
     }
     if not networks:
         if not_probed:
-            raise ProbeError(
-                "no zone to sweep lies in the authorised scope: "
-                + "; ".join(n["target"] for n in not_probed)
-            )
-        why = "; ".join(evidence["skipped"])
-        return ProbeOutcome(
-            status=FindingStatus.NOT_APPLICABLE,
-            message=f"nothing swept: {why}",
-            messages={"nl": f"niets doorzocht: {why}"},
-            evidence=evidence,
-            warning="; ".join(sweep.notes) or None,
-        )
+            outside = "; ".join(n["target"] for n in not_probed)
+            raise ProbeError(msg("inventory.all-out-of-scope", targets=outside))
+        nothing = msg("inventory.nothing-swept", why=skipped)
+        return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, nothing, evidence, sweep.notes)
     method = _method(params.method, networks)
     deadline = Deadline(ctx.timeout * INVENTORY_BUDGET)
     targets: list[Address | Network] = list(networks)
@@ -568,35 +556,18 @@ def unknown_devices(
     )
     notes = list(sweep.notes)
     if not known.files:
-        notes.append(f"school.yaml lists no export of kind {' or '.join(INVENTORY_KINDS)}")
+        notes.append(msg("inventory.no-export", kinds=alternatives(INVENTORY_KINDS)))
     timed = _timed_out(scanned)
     if timed:
-        notes.append(f"nmap gave up on {', '.join(timed)} (time-out)")
-    warning = "; ".join(notes) or None
+        notes.append(gave_up(timed))
     if unknown:
-        where = "the device inventory" if known.files else "school.yaml (no inventory export)"
-        waar = "de toestelleninventaris" if known.files else "school.yaml (geen inventaris)"
-        return ProbeOutcome(
-            status=FindingStatus.FAIL,
-            message=f"{len(unknown)} device(s) found that {where} does not list: "
-            + _listed(unknown, "en"),
-            messages={
-                "nl": f"{len(unknown)} toestel(len) gevonden die niet in {waar} staan: "
-                + _listed(unknown, "nl")
-            },
-            evidence=evidence,
-            warning=warning,
-        )
-    return ProbeOutcome(
-        status=FindingStatus.PASS,
-        message=(
-            f"all {len(discovered)} device(s) found in {len(networks)} zone(s) are declared or "
-            f"in the inventory{_excluded_zones(sweep, 'en')}"
-        ),
-        messages={
-            "nl": f"alle {len(discovered)} gevonden toestel(len) in {len(networks)} zone(s) "
-            f"staan in school.yaml of in de inventaris{_excluded_zones(sweep, 'nl')}"
-        },
-        evidence=evidence,
-        warning=warning,
+        where = msg("inventory.where.list" if known.files else "inventory.where.school")
+        found = msg("inventory.unknown", n=len(unknown), where=where, listed=_listed(unknown))
+        return ProbeOutcome.said(FindingStatus.FAIL, found, evidence, notes)
+    all_known = msg(
+        "inventory.all-known",
+        n=len(discovered),
+        zones=msg("inventory.zones", n=len(networks)),
+        excluded=_excluded_zones(sweep),
     )
+    return ProbeOutcome.said(FindingStatus.PASS, all_known, evidence, notes)

@@ -266,7 +266,7 @@ def test_a_device_missing_from_the_inventory_fails(
         f"{STRAY} (name {STRAY_NAME}, open: 8080)"
     )
     assert outcome.messages["nl"] == (
-        "1 toestel(len) gevonden die niet in school.yaml (geen inventaris) staan: "
+        "1 toestel gevonden dat niet in school.yaml (geen inventaris) staat: "
         f"{STRAY} (naam {STRAY_NAME}, open: 8080)"
     )
     assert outcome.evidence["unknown"] == [STRAY]
