@@ -17,8 +17,16 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from pydantic import Field
 
+from cyberstd.messages import Msg, msg
 from cyberstd.probes.dns import Lookup, cut_list
-from cyberstd.probes.mailrecords import RECORD_BUDGET, first_tag_is, outcome, tag_list
+from cyberstd.probes.mailrecords import (
+    RECORD_BUDGET,
+    RecordError,
+    commas,
+    first_tag_is,
+    outcome,
+    tag_list,
+)
 from cyberstd.registry import (
     Preview,
     ProbeContext,
@@ -49,7 +57,8 @@ WELL_KNOWN_SELECTORS = (
 )
 MAX_SELECTORS = 20
 _SELECTOR = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_\-.]{0,62}[A-Za-z0-9_])?")
-REVOKED = "the key is revoked (empty p=)"
+# The catalog id of the reason a revoked key (empty p=) gives.
+REVOKED = "mail.dkim.key.revoked"
 
 
 class DkimParams(ProbeParams):
@@ -64,45 +73,47 @@ class DkimParams(ProbeParams):
     min_rsa_bits: int = Field(default=1024, ge=512, le=8192)
 
 
-def judge_dkim_key(record: str, min_rsa_bits: int) -> tuple[bool, str, dict[str, Any]]:
+def judge_dkim_key(record: str, min_rsa_bits: int) -> tuple[bool, Msg, dict[str, Any]]:
     """Whether a DKIM key record (RFC 6376 section 3.6.1) holds a usable key, why, and facts."""
     try:
         tags = tag_list(record)
-    except ValueError as exc:
-        return False, f"invalid record: {exc}", {}
+    except RecordError as exc:
+        return False, msg("mail.dkim.key.invalid-record", why=exc.said), {}
     if "v" in tags and (tags["v"] != "DKIM1" or not record.lstrip().lower().startswith("v")):
-        return False, "v= is not DKIM1 or not the first tag", {}
+        return False, msg("mail.dkim.key.bad-version"), {}
     key_type = tags.get("k", "rsa").lower()
+    typed = {"key_type": key_type}
     services = [s.strip() for s in tags.get("s", "*").split(":")]
     if not {"*", "email"} & set(services):
-        return False, f"s={tags['s']} does not allow the key for e-mail", {"key_type": key_type}
+        return False, msg("mail.dkim.key.not-for-mail", services=tags["s"]), typed
     if "p" not in tags:
-        return False, "no public key (p=)", {}
+        return False, msg("mail.dkim.key.no-p"), {}
     data = re.sub(r"\s+", "", tags["p"])
     if not data:
-        return False, REVOKED, {"key_type": key_type}
+        return False, msg("mail.dkim.key.revoked"), typed
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        return False, "p= is not valid base64", {"key_type": key_type}
+        return False, msg("mail.dkim.key.not-base64"), typed
     if key_type == "ed25519":
         try:
             ed25519.Ed25519PublicKey.from_public_bytes(raw)
         except ValueError:
-            return False, "p= is not an Ed25519 public key", {"key_type": key_type}
-        return True, "Ed25519 key", {"key_type": key_type, "key_bits": 256}
+            return False, msg("mail.dkim.key.not-ed25519"), typed
+        return True, msg("mail.dkim.key.ed25519"), typed | {"key_bits": 256}
     if key_type != "rsa":
-        return False, f"unknown key type k={key_type}", {"key_type": key_type}
+        return False, msg("mail.dkim.key.unknown-type", key_type=key_type), typed
     try:
         key = load_der_public_key(raw)
     except (ValueError, TypeError):
-        return False, "p= is not an RSA public key", {"key_type": key_type}
+        key = None
     if not isinstance(key, rsa.RSAPublicKey):
-        return False, "p= is not an RSA public key", {"key_type": key_type}
-    facts = {"key_type": key_type, "key_bits": key.key_size}
-    if key.key_size < min_rsa_bits:
-        return False, f"the RSA key has {key.key_size} bits, fewer than {min_rsa_bits}", facts
-    return True, f"RSA key of {key.key_size} bits", facts
+        return False, msg("mail.dkim.key.not-rsa"), typed
+    bits = key.key_size
+    facts = typed | {"key_bits": bits}
+    if bits < min_rsa_bits:
+        return False, msg("mail.dkim.key.rsa-weak", bits=bits, min_bits=min_rsa_bits), facts
+    return True, msg("mail.dkim.key.rsa", bits=bits), facts
 
 
 def is_key_record(text: str) -> bool:
@@ -122,23 +133,28 @@ def declared_selectors(ctx: ProbeContext, params: DkimParams, domain: str) -> li
     return list(dict.fromkeys([*params.selectors, *school]))[:MAX_SELECTORS]
 
 
-def _look(lookup: Lookup, domain: str, selector: str, params: DkimParams) -> dict[str, Any]:
+def _look(
+    lookup: Lookup, domain: str, selector: str, params: DkimParams
+) -> tuple[dict[str, Any], Msg]:
+    """What the selector holds (the evidence, its reason in English) and why, said."""
     if not _SELECTOR.fullmatch(selector):
-        return {"valid": False, "reason": "not a valid selector name"}
+        why = msg("mail.dkim.bad-selector")
+        return {"valid": False, "reason": why.render("en")}, why
     answer = lookup.query(f"{selector}._domainkey.{domain}", "TXT")
     keys = [t for t in answer.texts() if is_key_record(t)]
     row: dict[str, Any] = {"records": cut_list(answer.texts(), 3)}
     if not keys:
-        return row | {"valid": False, "reason": "no DKIM key record", "found": False}
-    ok, reason, facts = judge_dkim_key(keys[0], params.min_rsa_bits)
-    row.update(valid=ok, reason=reason, found=True, **facts)
+        why = msg("mail.dkim.no-key")
+        return row | {"valid": False, "reason": why.render("en"), "found": False}, why
+    ok, why, facts = judge_dkim_key(keys[0], params.min_rsa_bits)
     if len(keys) > 1:
-        row.update(valid=False, reason=f"{len(keys)} key records for one selector")
-    return row
+        ok, why = False, msg("mail.dkim.several-keys", n=len(keys))
+    row.update(valid=ok, reason=why.render("en"), found=True, **facts)
+    return row, why
 
 
-def _listed(rows: dict[str, dict[str, Any]], names: list[str]) -> str:
-    return ", ".join(f"{s} ({rows[s]['reason']})" for s in names)
+def _listed(reasons: dict[str, Msg], names: list[str]) -> Msg:
+    return commas([msg("mail.dkim.selector-reason", selector=s, reason=reasons[s]) for s in names])
 
 
 @probe("mail.dkim", params=DkimParams, target=TargetKind.DOMAIN, budget=RECORD_BUDGET)
@@ -178,75 +194,65 @@ def dkim(target: Target, params: DkimParams, ctx: ProbeContext) -> ProbeOutcome:
     declared = declared_selectors(ctx, params, domain)
     guessed = [s for s in dict.fromkeys(params.provider_selectors) if s not in declared]
     rows: dict[str, dict[str, Any]] = {}
+    reasons: dict[str, Msg] = {}
     for selector in [*declared, *guessed[:MAX_SELECTORS]]:
-        rows[selector] = {"declared": selector in declared} | _look(
-            lookup, domain, selector, params
-        )
+        row, reasons[selector] = _look(lookup, domain, selector, params)
+        rows[selector] = {"declared": selector in declared} | row
     evidence: dict[str, Any] = {"domain": domain, "declared": declared, "selectors": rows}
     valid = [s for s, r in rows.items() if r["valid"]]
-    revoked = [s for s, r in rows.items() if r.get("reason") == REVOKED]
+    revoked = [s for s, why in reasons.items() if why.id == REVOKED]
     missing = [s for s in declared if not rows[s]["valid"]]
     broken = [
         s
         for s, r in rows.items()
-        if r.get("found") and not r["valid"] and r["reason"] != REVOKED and s not in declared
+        if r.get("found") and not r["valid"] and s not in revoked and s not in declared
     ]
     if missing or broken:
-        en: list[str] = []
-        nl: list[str] = []
+        problems: list[Msg] = []
         if missing:
-            en.append(f"declared DKIM selector(s) without a sound key: {_listed(rows, missing)}")
-            nl.append(
-                f"opgegeven DKIM-selector(s) zonder bruikbare sleutel: {_listed(rows, missing)}"
+            problems.append(
+                msg(
+                    "mail.dkim.declared-unsound",
+                    selectors=_listed(reasons, missing),
+                    n=len(missing),
+                )
             )
         if broken:
-            en.append(f"published DKIM key(s) that are broken or weak: {_listed(rows, broken)}")
-            nl.append(
-                f"gepubliceerde DKIM-sleutel(s) die stuk of zwak zijn: {_listed(rows, broken)}"
+            problems.append(
+                msg("mail.dkim.broken", selectors=_listed(reasons, broken), n=len(broken))
             )
         return outcome(
-            FindingStatus.FAIL,
-            f"{domain}: {'; '.join(en)}",
-            evidence,
-            nl=f"{domain}: {'; '.join(nl)}",
+            FindingStatus.FAIL, msg("mail.dkim.fail", domain=domain, problems=problems), evidence
         )
     if revoked and not valid:
-        shown = ", ".join(revoked)
         return outcome(
             FindingStatus.FAIL,
-            f"{domain} publishes only revoked DKIM keys (empty p=) at selector(s) {shown}: its "
-            "mail cannot carry a valid DKIM signature",
+            msg(
+                "mail.dkim.only-revoked",
+                domain=domain,
+                selectors=", ".join(revoked),
+                n=len(revoked),
+            ),
             evidence,
-            nl=f"{domain} publiceert alleen ingetrokken DKIM-sleutels (lege p=) op selector(s) "
-            f"{shown}: de mail kan geen geldige DKIM-handtekening dragen",
         )
     if not valid:
-        tried = ", ".join(rows)
         return outcome(
             FindingStatus.NOT_APPLICABLE,
-            f"not assessed: no DKIM key at the well-known selectors of {domain} ({tried}), and "
-            "school.yaml names none; a key at another selector cannot be seen. Name your DKIM "
-            f"selector in school.yaml (mail: dkim_selectors: {{{domain}: [...]}})",
+            msg("mail.dkim.not-assessed", domain=domain, tried=", ".join(rows)),
             evidence | {"not_assessed": "no selector declared and none of the guessed has a key"},
-            nl=f"niet beoordeeld: geen DKIM-sleutel op de gekende selectors van {domain} "
-            f"({tried}), en school.yaml noemt er geen; een sleutel op een andere selector is "
-            "niet te zien. Geef je DKIM-selector op in school.yaml "
-            f"(mail: dkim_selectors: {{{domain}: [...]}})",
         )
     warnings = [
-        f"selector {s} has a {rows[s]['key_bits']}-bit RSA key"
+        msg("mail.dkim.weak-rsa", selector=s, bits=rows[s]["key_bits"])
         for s in valid
         if rows[s].get("key_type") == "rsa" and rows[s].get("key_bits", 0) < 2048
     ]
     if revoked:
-        warnings.append(f"revoked key(s) at selector(s) {', '.join(revoked)} (retired keys)")
-    shown = ", ".join(valid)
+        warnings.append(msg("mail.dkim.retired", selectors=", ".join(revoked), n=len(revoked)))
     return outcome(
         FindingStatus.PASS,
-        f"{domain} publishes sound DKIM keys for selector(s) {shown}",
+        msg("mail.dkim.pass", domain=domain, selectors=", ".join(valid), n=len(valid)),
         evidence,
         warnings,
-        nl=f"{domain} publiceert bruikbare DKIM-sleutels voor selector(s) {shown}",
     )
 
 

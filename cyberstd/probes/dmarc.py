@@ -18,8 +18,16 @@ import dns.name
 from publicsuffixlist import PublicSuffixList
 from pydantic import Field
 
+from cyberstd.messages import Msg, msg
 from cyberstd.probes.dns import Lookup, cut, cut_list, domain_name, show
-from cyberstd.probes.mailrecords import RECORD_BUDGET, first_tag_is, outcome, summary
+from cyberstd.probes.mailrecords import (
+    RECORD_BUDGET,
+    either,
+    english,
+    first_tag_is,
+    outcome,
+    summary,
+)
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 
@@ -41,8 +49,7 @@ class Problem(NamedTuple):
     """One thing wrong with a record: the tag it concerns ("" for the record) and why."""
 
     tag: str
-    en: str
-    nl: str
+    said: Msg
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class DmarcRecord:
     text: str
     tags: dict[str, str]
     problems: tuple[Problem, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[Msg, ...] = ()
 
     def policy_tag(self, tag: str) -> str | None:
         value = self.tags.get(tag)
@@ -68,24 +75,18 @@ class DmarcRecord:
         return self.tags.get("t", "n").lower() == "y"
 
 
-def _uri_problem(uri: str) -> tuple[str, str] | None:
+def _uri_problem(uri: str) -> Msg | None:
     """Why a rua/ruf entry is no usable report address (RFC 7489 section 6.2), or None."""
     address = _SIZE_SUFFIX.sub("", uri)
     scheme, sep, rest = address.partition(":")
     if not sep or not scheme:
-        return (
-            f"{uri!r} is not a URI (it needs mailto:)",
-            f"{uri!r} is geen URI (mailto: ontbreekt)",
-        )
+        return msg("mail.dmarc.uri.not-uri", uri=uri)
     if scheme.lower() == "https":
         if rest.startswith("//") and len(rest) > 2:
             return None
-        return f"{uri!r} is not a URL", f"{uri!r} is geen URL"
+        return msg("mail.dmarc.uri.not-url", uri=uri)
     if scheme.lower() != "mailto":
-        return (
-            f"{uri!r}: receivers send reports to mailto: addresses",
-            f"{uri!r}: ontvangers sturen rapporten naar mailto:-adressen",
-        )
+        return msg("mail.dmarc.uri.scheme", uri=uri)
     match = _MAILTO.fullmatch(rest)
     valid = match is not None
     if match is not None:
@@ -93,9 +94,7 @@ def _uri_problem(uri: str) -> tuple[str, str] | None:
             domain_name(match[1])
         except ValueError:
             valid = False
-    if valid:
-        return None
-    return f"{uri!r} is not a valid mailto: address", f"{uri!r} is geen geldig mailto:-adres"
+    return None if valid else msg("mail.dmarc.uri.bad-mailto", uri=uri)
 
 
 def _check_tag(tag: str, value: str) -> Problem | None:
@@ -106,51 +105,42 @@ def _check_tag(tag: str, value: str) -> Problem | None:
         found = [_uri_problem(u.strip()) for u in value.split(",") if u.strip()]
         bad = [b for b in found if b is not None]
         if not found:
-            return Problem(tag, f"{tag}= names no address", f"{tag}= noemt geen adres")
+            return Problem(tag, msg("mail.dmarc.tag.no-address", tag=tag))
         if not bad:
             return None
-        return Problem(tag, "; ".join(b[0] for b in bad), "; ".join(b[1] for b in bad))
+        return Problem(tag, msg("mail.joined", items=bad))
     if tag in ("p", "sp", "np"):
-        ok, en, nl = lowered in POLICIES, "none, quarantine or reject", "none, quarantine of reject"
+        ok, expected = lowered in POLICIES, msg("mail.dmarc.expect.policy")
     elif tag in ("adkim", "aspf"):
-        ok, en, nl = lowered in ("r", "s"), "r or s", "r of s"
+        ok, expected = lowered in ("r", "s"), msg("mail.dmarc.expect.alignment")
     elif tag == "pct":
-        ok = value.isdigit() and int(value) <= 100
-        en, nl = "a whole number from 0 to 100", "een geheel getal van 0 tot 100"
+        ok, expected = value.isdigit() and int(value) <= 100, msg("mail.dmarc.expect.pct")
     elif tag == "ri":
-        ok, en, nl = (
-            value.isdigit() and int(value) < _RI,
-            "a number of seconds",
-            "een aantal seconden",
-        )
+        ok, expected = value.isdigit() and int(value) < _RI, msg("mail.dmarc.expect.seconds")
     elif tag == "fo":
         ok = all(p.strip() in ("0", "1", "d", "s") for p in value.split(":"))
-        en, nl = "a list of 0, 1, d and s", "een lijst van 0, 1, d en s"
+        expected = msg("mail.dmarc.expect.fo")
     elif tag == "rf":
         ok = all(re.fullmatch(r"[A-Za-z0-9-]+", p.strip()) for p in value.split(":"))
-        en, nl = "a list of report formats", "een lijst van rapportformaten"
+        expected = msg("mail.dmarc.expect.rf")
     elif tag == "t":
-        ok, en, nl = lowered in ("y", "n"), "y or n", "y of n"
+        ok, expected = lowered in ("y", "n"), msg("mail.dmarc.expect.yes-no")
     elif tag == "psd":
-        ok, en, nl = lowered in ("y", "n", "u"), "y, n or u", "y, n of u"
+        ok, expected = lowered in ("y", "n", "u"), msg("mail.dmarc.expect.psd")
     else:
         return None
-    return None if ok else Problem(tag, f"{shown} is not {en}", f"{shown} is geen {nl}")
+    if ok:
+        return None
+    return Problem(tag, msg("mail.dmarc.tag.invalid", shown=shown, expected=expected))
 
 
 def parse_dmarc(text: str) -> DmarcRecord:
     """Parse a DMARC record (RFC 7489 section 6.3 and 6.4, with the DMARCbis tags), collecting
     every problem instead of stopping at the first."""
     problems: list[Problem] = []
-    notes: list[str] = []
+    notes: list[Msg] = []
     if text[:1].isspace():
-        problems.append(
-            Problem(
-                "",
-                "the record starts with a space; receivers that follow RFC 7489 skip it",
-                "het record begint met een spatie; ontvangers die RFC 7489 volgen slaan het over",
-            )
-        )
+        problems.append(Problem("", msg("mail.dmarc.leading-space")))
     tags: dict[str, str] = {}
     order: list[str] = []
     for part in text.split(";"):
@@ -160,39 +150,22 @@ def parse_dmarc(text: str) -> DmarcRecord:
         name, sep, value = part.partition("=")
         name, value = name.strip().lower(), value.strip()
         if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            why = f"{cut(part, 80)!r} is not a tag=value pair"
-            problems.append(Problem("", why, f"{cut(part, 80)!r} is geen tag=waarde-paar"))
+            problems.append(Problem("", msg("mail.record.not-a-pair", part=cut(part, 80))))
             continue
         if name in tags:
-            problems.append(
-                Problem(name, f"tag {name} appears twice", f"de tag {name} staat er twee keer in")
-            )
+            problems.append(Problem(name, msg("mail.dmarc.tag-twice", tag=name)))
             continue
         tags[name] = value
         order.append(name)
     if tags.get("v") != "DMARC1":
-        problems.append(
-            Problem(
-                "v",
-                f"v={tags.get('v', '')} is not DMARC1 (the version is case-sensitive)",
-                f"v={tags.get('v', '')} is niet DMARC1 (hoofdletters tellen)",
-            )
-        )
+        problems.append(Problem("v", msg("mail.dmarc.bad-version", value=tags.get("v", ""))))
     if "p" not in tags:
-        problems.append(
-            Problem(
-                "p",
-                "no p= tag: RFC 7489 requires the policy; receivers then read the record as "
-                "p=none at best",
-                "geen p=-tag: RFC 7489 vereist het beleid; ontvangers lezen het record dan "
-                "hoogstens als p=none",
-            )
-        )
+        problems.append(Problem("p", msg("mail.dmarc.no-p")))
     elif order[1:2] != ["p"]:
-        notes.append("p= is not the tag right after v=, as RFC 7489 section 6.4 writes it")
+        notes.append(msg("mail.dmarc.late-p"))
     for tag in order:
         if tag not in KNOWN_TAGS:
-            notes.append(f"unknown tag {tag}= is ignored by receivers")
+            notes.append(msg("mail.dmarc.unknown-tag", tag=tag))
             continue
         problem = _check_tag(tag, tags[tag])
         if problem is not None:
@@ -295,45 +268,33 @@ def _the_record(lookup: Lookup, domain: str) -> tuple[Discovery, DmarcRecord] | 
 
 def _no_record(found: Discovery) -> ProbeOutcome:
     where = f"_dmarc.{found.domain}"
-    also = (
-        f" nor at _dmarc.{found.organizational}, its organizational domain"
+    said = (
+        msg(
+            "mail.dmarc.none-anywhere",
+            domain=found.domain,
+            where=where,
+            organizational=found.organizational,
+        )
         if found.organizational != found.domain
-        else ""
+        else msg("mail.dmarc.none", domain=found.domain, where=where)
     )
-    ook = (
-        f" en ook niet op _dmarc.{found.organizational}, het organisatiedomein"
-        if found.organizational != found.domain
-        else ""
-    )
-    return outcome(
-        FindingStatus.FAIL,
-        f"{found.domain} has no DMARC record at {where}{also}: receivers do not know what to "
-        "do with forged mail in its name",
-        found.evidence(),
-        nl=f"{found.domain} heeft geen DMARC-record op {where}{ook}: ontvangers weten niet wat "
-        "ze met vervalste mail op naam van de school moeten doen",
-    )
+    return outcome(FindingStatus.FAIL, said, found.evidence())
 
 
 def _several(found: Discovery) -> ProbeOutcome:
-    n = len(found.records)
-    return outcome(
-        FindingStatus.FAIL,
-        f"{found.location} has {n} DMARC records; receivers then apply none of them",
-        found.evidence(),
-        nl=f"{found.location} heeft {n} DMARC-records; ontvangers passen er dan geen enkel toe",
-    )
+    said = msg("mail.dmarc.several", location=found.location, n=len(found.records))
+    return outcome(FindingStatus.FAIL, said, found.evidence())
 
 
-def _source(found: Discovery, tag: str) -> tuple[str, str]:
-    """Which record was used, in words (en, nl)."""
+def _source(found: Discovery, tag: str) -> Msg:
+    """Which record was used, in words."""
     if not found.inherited:
-        return f"its own record at {found.location}", f"het eigen record op {found.location}"
-    return (
-        f"the record of its organizational domain {found.organizational} at {found.location} "
-        f"({tag}=), as it has none of its own",
-        f"het record van het organisatiedomein {found.organizational} op {found.location} "
-        f"({tag}=), want het heeft geen eigen record",
+        return msg("mail.dmarc.source.own", location=found.location)
+    return msg(
+        "mail.dmarc.source.inherited",
+        organizational=found.organizational,
+        location=found.location,
+        tag=tag,
     )
 
 
@@ -378,48 +339,39 @@ def dmarc(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutcom
         subdomain_policy=subdomain_policies(record),
         pct=record.tags.get("pct"),
         rua=cut_list(rua),
-        problems=[p.en for p in record.problems],
+        problems=english([p.said for p in record.problems]),
     )
     if record.problems:
-        first = record.problems[0]
-        more = len(record.problems) - 1
+        problems = summary([p.said for p in record.problems])
         return outcome(
             FindingStatus.FAIL,
-            f"the DMARC record at {found.location} is invalid: "
-            + summary([p.en for p in record.problems]),
+            msg("mail.dmarc.invalid", location=found.location, problems=problems),
             evidence,
-            list(record.notes),
-            nl=f"het DMARC-record op {found.location} is ongeldig: {first.nl}"
-            + (f" (en nog {more} probleem/problemen)" if more else ""),
+            record.notes,
         )
     advice = _advice(record, policy, found)
-    evidence["advice"] = advice
-    used, gebruikt = _source(found, tag)
+    evidence["advice"] = english(advice)
     return outcome(
         FindingStatus.PASS,
-        f"{domain} publishes a valid DMARC record (p={policy}) through {used}",
+        msg("mail.dmarc.pass", domain=domain, policy=policy, source=_source(found, tag)),
         evidence,
         [*advice, *record.notes],
-        nl=f"{domain} publiceert een geldig DMARC-record (p={policy}) via {gebruikt}",
     )
 
 
-def _advice(record: DmarcRecord, policy: str | None, found: Discovery) -> list[str]:
-    advice: list[str] = []
+def _advice(record: DmarcRecord, policy: str | None, found: Discovery) -> list[Msg]:
+    advice: list[Msg] = []
     if "rua" not in record.tags:
-        advice.append(
-            "no rua= address: nobody receives the aggregate reports that show who sends mail "
-            "in the school's name"
-        )
+        advice.append(msg("mail.dmarc.advice.no-rua"))
     if policy == "none":
-        advice.append("p=none: receivers still deliver forged mail (see mail.dmarc-enforced)")
+        advice.append(msg("mail.dmarc.advice.p-none"))
     if record.pct < 100:
-        advice.append(f"pct={record.pct}: the policy covers only part of the failing mail")
+        advice.append(msg("mail.dmarc.advice.pct", pct=record.pct))
     if record.testing:
-        advice.append("t=y: the policy is in testing mode")
+        advice.append(msg("mail.dmarc.advice.testing"))
     if found.inherited:
         advice.append(
-            f"{found.domain} has no DMARC record of its own; {found.location} applies to it"
+            msg("mail.dmarc.advice.inherited", domain=found.domain, location=found.location)
         )
     return advice
 
@@ -441,54 +393,38 @@ class EnforcedParams(ProbeParams):
 def _enforcement_problems(
     record: DmarcRecord, found: Discovery, params: EnforcedParams
 ) -> list[Problem]:
-    allowed = " or ".join(params.allowed_policies)
+    allowed = either(params.allowed_policies)
     problems = [p for p in record.problems if p.tag in POLICY_TAGS]
     policy, tag = applied_policy(record, found.inherited)
     if policy in POLICIES and policy not in params.allowed_policies:
-        problems.append(
-            Problem(
-                tag,
-                f"{tag}={policy}, not {allowed}: receivers deliver forged mail in the name "
-                f"of {found.domain}",
-                f"{tag}={policy}, niet {allowed}: ontvangers leveren vervalste mail op naam "
-                f"van {found.domain} gewoon af",
-            )
+        said = msg(
+            "mail.dmarc.enforce.policy",
+            tag=tag,
+            policy=policy,
+            allowed=allowed,
+            domain=found.domain,
         )
+        problems.append(Problem(tag, said))
     if record.pct < params.min_pct:
-        problems.append(
-            Problem(
-                "pct",
-                f"pct={record.pct}: the policy applies to only {record.pct}% of the failing mail",
-                f"pct={record.pct}: het beleid geldt maar voor {record.pct}% van de mail die faalt",
-            )
-        )
+        problems.append(Problem("pct", msg("mail.dmarc.enforce.pct", pct=record.pct)))
     if record.testing:
-        problems.append(
-            Problem(
-                "t",
-                "t=y: the policy is in testing mode and receivers need not apply it",
-                "t=y: het beleid staat in testmodus en ontvangers hoeven het niet toe te passen",
-            )
-        )
+        problems.append(Problem("t", msg("mail.dmarc.enforce.testing")))
     for sub, value in subdomain_policies(record).items():
         if sub == "sp" and found.inherited:
             continue  # that is the policy of the domain itself, judged above
         if value in POLICIES and value not in params.allowed_policies:
-            which = "made-up (non-existent) subdomains" if sub == "np" else "subdomains"
-            welke = "verzonnen (onbestaande) subdomeinen" if sub == "np" else "de subdomeinen"
-            problems.append(
-                Problem(
-                    sub,
-                    f"{sub}={value}: forged mail from {which} of {found.domain} (such as "
-                    f"office.{found.domain}) is still delivered",
-                    f"{sub}={value}: vervalste mail van {welke} van {found.domain} (zoals "
-                    f"secretariaat.{found.domain}) wordt nog afgeleverd",
+            said = (
+                msg("mail.dmarc.enforce.made-up", tag=sub, policy=value, domain=found.domain)
+                if sub == "np"
+                else msg(
+                    "mail.dmarc.enforce.subdomains", tag=sub, policy=value, domain=found.domain
                 )
             )
+            problems.append(Problem(sub, said))
     return problems
 
 
-def _group_warning(lookup: Lookup, found: Discovery, params: EnforcedParams) -> list[str]:
+def _group_warning(lookup: Lookup, found: Discovery, params: EnforcedParams) -> list[Msg]:
     """RFC 7489 receivers ignore sp= on a record below the organizational domain: made-up
     subdomains of the school fall back to the organizational domain's record."""
     if found.inherited or found.organizational == found.domain:
@@ -499,8 +435,9 @@ def _group_warning(lookup: Lookup, found: Discovery, params: EnforcedParams) -> 
     org = f"_dmarc.{found.organizational}"
     if len(records) != 1:
         return [
-            f"receivers that follow RFC 7489 look up {org} for made-up subdomains of "
-            f"{found.domain}, and find {'no' if not records else 'more than one'} record there"
+            msg("mail.dmarc.group.several", org=org, domain=found.domain)
+            if records
+            else msg("mail.dmarc.group.no-record", org=org, domain=found.domain)
         ]
     weak = {
         k: v
@@ -510,10 +447,7 @@ def _group_warning(lookup: Lookup, found: Discovery, params: EnforcedParams) -> 
     if not weak:
         return []
     shown = ", ".join(f"{k}={v}" for k, v in weak.items())
-    return [
-        f"receivers that follow RFC 7489 apply {org} ({shown}) to made-up subdomains of "
-        f"{found.domain}, not the sp= of its own record"
-    ]
+    return [msg("mail.dmarc.group.weak", org=org, policies=shown, domain=found.domain)]
 
 
 @probe("mail.dmarc-enforced", params=EnforcedParams, target=TargetKind.DOMAIN, budget=RECORD_BUDGET)
@@ -556,26 +490,29 @@ def dmarc_enforced(target: Target, params: EnforcedParams, ctx: ProbeContext) ->
         subdomain_policy=subdomain_policies(record),
         pct=record.tags.get("pct"),
         allowed_policies=list(params.allowed_policies),
-        problems=[p.en for p in problems],
+        problems=english([p.said for p in problems]),
     )
     if problems:
-        more = len(problems) - 1
         return outcome(
             FindingStatus.FAIL,
-            f"the DMARC policy of {domain} does not stop forged mail: "
-            + summary([p.en for p in problems]),
+            msg(
+                "mail.dmarc.enforced.fail",
+                domain=domain,
+                problems=summary([p.said for p in problems]),
+            ),
             evidence,
-            nl=f"het DMARC-beleid van {domain} houdt vervalste mail niet tegen: {problems[0].nl}"
-            + (f" (en nog {more} probleem/problemen)" if more else ""),
         )
-    used, gebruikt = _source(found, tag)
     subs = ", ".join(f"{k}={v}" for k, v in subdomain_policies(record).items())
     return outcome(
         FindingStatus.PASS,
-        f"{domain} has DMARC {tag}={policy} for all failing mail ({subs} for subdomains), "
-        f"through {used}",
+        msg(
+            "mail.dmarc.enforced.pass",
+            domain=domain,
+            tag=tag,
+            policy=policy,
+            subdomains=subs,
+            source=_source(found, tag),
+        ),
         evidence,
         warnings,
-        nl=f"{domain} heeft DMARC {tag}={policy} voor alle mail die faalt ({subs} voor "
-        f"subdomeinen), via {gebruikt}",
     )

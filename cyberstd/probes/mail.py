@@ -11,11 +11,12 @@ import re
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from pydantic import Field
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError, ScopeError
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.probes import dkim as _dkim  # noqa: F401  (registers mail.dkim)
 from cyberstd.probes import dmarc as _dmarc  # noqa: F401  (registers mail.dmarc*)
 from cyberstd.probes.dns import (
@@ -30,11 +31,16 @@ from cyberstd.probes.dns import (
 )
 from cyberstd.probes.mailrecords import (
     RECORD_BUDGET,
+    RecordError,
+    clipped,
+    either,
+    english,
     fail,
     outcome,
     report_uris,
     summary,
     tag_list,
+    unique,
     versioned,
 )
 from cyberstd.probes.starttls import probe_smtp
@@ -81,7 +87,7 @@ _MACRO = re.compile(r"%(?:\{[slodiphcrtvSLODIPHCRTV][0-9]*[rR]?[.\-+,/_=]*\}|[%_
 _QUALIFIER_NAME = {"+": "pass", "": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
 
 
-class SpfSyntaxError(ValueError):
+class SpfSyntaxError(RecordError):
     """An SPF record that receivers reject as a whole (permerror)."""
 
 
@@ -108,15 +114,15 @@ class SpfRecord:
 def _domain_spec(spec: str, term: str) -> tuple[str, bool]:
     """A checked domain-spec and whether it holds macros (then it cannot be followed here)."""
     if not spec:
-        raise SpfSyntaxError(f"{term!r} has an empty domain")
+        raise SpfSyntaxError(msg("mail.spf.syntax.empty-domain", term=term))
     if "%" in spec:
         if "%" in _MACRO.sub("", spec) or any(not 0x21 <= ord(c) <= 0x7E for c in spec):
-            raise SpfSyntaxError(f"{term!r} has an invalid macro")
+            raise SpfSyntaxError(msg("mail.spf.syntax.bad-macro", term=term))
         return spec, True
     try:
         domain_name(spec)
     except ValueError:
-        raise SpfSyntaxError(f"{term!r} does not name a valid domain") from None
+        raise SpfSyntaxError(msg("mail.spf.syntax.bad-domain", term=term)) from None
     return spec.rstrip(".").lower(), False
 
 
@@ -126,27 +132,27 @@ def _check_ip(kind: str, value: str, term: str) -> None:
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
-        raise SpfSyntaxError(f"{term!r} has an invalid address") from None
+        raise SpfSyntaxError(msg("mail.spf.syntax.bad-address", term=term)) from None
     if (parsed.version == 4) != (kind == "ip4"):
-        raise SpfSyntaxError(f"{term!r} mixes up IPv4 and IPv6")
+        raise SpfSyntaxError(msg("mail.spf.syntax.mixed-ip", term=term))
     if prefix and not (prefix.isdigit() and int(prefix) <= limit and prefix == str(int(prefix))):
-        raise SpfSyntaxError(f"{term!r} has an invalid prefix length")
+        raise SpfSyntaxError(msg("mail.spf.syntax.bad-prefix", term=term))
 
 
 def _mechanism(term: str) -> SpfTerm:
     match = _MECHANISM.fullmatch(term)
     if match is None:
-        raise SpfSyntaxError(f"{term!r} is not an SPF term")
+        raise SpfSyntaxError(msg("mail.spf.syntax.not-a-term", term=term))
     qualifier, name, rest = match[1], match[2].lower(), match[3]
     if name not in _SPF_MECHANISMS:
-        raise SpfSyntaxError(f"unknown mechanism {name!r} in {term!r}")
+        raise SpfSyntaxError(msg("mail.spf.syntax.unknown-mechanism", name=name, term=term))
     if name == "all":
         if rest:
-            raise SpfSyntaxError(f"{term!r}: 'all' takes no argument")
+            raise SpfSyntaxError(msg("mail.spf.syntax.all-argument", term=term))
         return SpfTerm(qualifier, name, None, False)
     if name in ("ip4", "ip6"):
         if not rest.startswith(":"):
-            raise SpfSyntaxError(f"{term!r} needs an address")
+            raise SpfSyntaxError(msg("mail.spf.syntax.needs-address", term=term))
         _check_ip(name, rest[1:], term)
         return SpfTerm(qualifier, name, rest[1:], False)
     spec, cidr = rest, ""
@@ -160,13 +166,13 @@ def _mechanism(term: str) -> SpfTerm:
             or (cidr_match[1] and int(cidr_match[1]) > 32)
             or (cidr_match[2] and int(cidr_match[2]) > 128)
         ):
-            raise SpfSyntaxError(f"{term!r} has an invalid prefix length")
+            raise SpfSyntaxError(msg("mail.spf.syntax.bad-prefix", term=term))
     if not spec:
         if name in ("include", "exists"):
-            raise SpfSyntaxError(f"{term!r} needs a domain")
+            raise SpfSyntaxError(msg("mail.spf.syntax.needs-domain", term=term))
         return SpfTerm(qualifier, name, None, False)
     if not spec.startswith(":"):
-        raise SpfSyntaxError(f"{term!r} is not an SPF term")
+        raise SpfSyntaxError(msg("mail.spf.syntax.not-a-term", term=term))
     domain, macro = _domain_spec(spec[1:], term)
     return SpfTerm(qualifier, name, domain, macro)
 
@@ -175,10 +181,12 @@ def parse_spf(text: str) -> SpfRecord:
     """Parse an SPF record (RFC 7208 section 4.6); raises SpfSyntaxError when it is invalid."""
     terms = text.split(" ")
     if terms[0].lower() != "v=spf1":
-        raise SpfSyntaxError("the record does not start with v=spf1")
+        raise SpfSyntaxError(msg("mail.spf.syntax.no-version"))
     terms = [t for t in terms[1:] if t]
     if len(terms) > SPF_MAX_TERMS:
-        raise SpfSyntaxError(f"the record has {len(terms)} terms, more than {SPF_MAX_TERMS}")
+        raise SpfSyntaxError(
+            msg("mail.spf.syntax.too-many-terms", n=len(terms), limit=SPF_MAX_TERMS)
+        )
     record = SpfRecord(text=text)
     seen_modifiers: set[str] = set()
     for term in terms:
@@ -187,7 +195,7 @@ def parse_spf(text: str) -> SpfRecord:
             name = modifier[1].lower()
             if name in ("redirect", "exp"):
                 if name in seen_modifiers:
-                    raise SpfSyntaxError(f"the {name}= modifier appears twice")
+                    raise SpfSyntaxError(msg("mail.spf.syntax.modifier-twice", name=name))
                 seen_modifiers.add(name)
                 domain, macro = _domain_spec(modifier[2], term)
                 if name == "redirect":
@@ -213,8 +221,8 @@ class _SpfWalk:
     lookups: int = 0
     voids: int = 0
     capped: bool = False
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    problems: list[Msg] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
     visited: list[dict[str, str]] = field(default_factory=list)
 
     def spf_of(self, domain: str, via: str) -> SpfRecord | None:
@@ -224,17 +232,21 @@ class _SpfWalk:
         if not records:
             if answer.void:
                 self.voids += 1
-            self.problems.append(f"{via}:{domain} has no SPF record (receivers return permerror)")
+            self.problems.append(msg("mail.spf.include-no-record", via=via, domain=domain))
             return None
         if len(records) > 1:
-            self.problems.append(f"{via}:{domain} has {len(records)} SPF records (permerror)")
+            self.problems.append(
+                msg("mail.spf.include-several", via=via, domain=domain, n=len(records))
+            )
             return None
         if len(self.visited) < 50:
             self.visited.append({"domain": domain, "via": via, "record": cut(records[0], 1024)})
         try:
             return parse_spf(records[0])
         except SpfSyntaxError as exc:
-            self.problems.append(f"the SPF record of {domain} ({via}) is invalid: {exc}")
+            self.problems.append(
+                msg("mail.spf.include-invalid", domain=domain, via=via, why=exc.said)
+            )
             return None
 
     def count(self, term: SpfTerm) -> bool:
@@ -253,7 +265,12 @@ class _SpfWalk:
             answer = self.lookup.query(target, "MX")
             if len(answer.rdatas) > SPF_MX_LIMIT:
                 self.problems.append(
-                    f"mx:{target} names {len(answer.rdatas)} hosts, more than {SPF_MX_LIMIT}"
+                    msg(
+                        "mail.spf.mx-too-many",
+                        target=target,
+                        n=len(answer.rdatas),
+                        limit=SPF_MX_LIMIT,
+                    )
                 )
             void = answer.void
         elif term.name == "a":
@@ -262,7 +279,7 @@ class _SpfWalk:
             void = self.lookup.query(target, "A").void
         if void:
             self.voids += 1
-            self.warnings.append(f"{term.name}:{target} finds nothing (a void look-up)")
+            self.warnings.append(msg("mail.spf.void", name=term.name, target=target))
 
     def walk(self, domain: str, record: SpfRecord, chain: tuple[str, ...]) -> SpfTerm | None:
         """Walk `record` of `domain`; return the `all` that ends it (through redirect=)."""
@@ -272,23 +289,23 @@ class _SpfWalk:
             if not self.count(term):
                 return record.all
             if term.name == "ptr":
-                self.warnings.append("the ptr mechanism is slow and deprecated (RFC 7208 5.5)")
+                self.warnings.append(msg("mail.spf.ptr"))
             elif term.name == "include":
                 self.include(term, chain)
             else:
                 self.query_term(term, domain)
         if record.all is not None:
             if record.redirect is not None:
-                self.warnings.append(f"{domain}: redirect= is ignored because 'all' is present")
+                self.warnings.append(msg("mail.spf.redirect-ignored", domain=domain))
             return record.all
         if record.redirect is None or not self.count(record.redirect):
             return None
         target = record.redirect.domain or ""
         if record.redirect.has_macro:
-            self.warnings.append(f"redirect={target} uses macros and was not followed")
+            self.warnings.append(msg("mail.spf.macro-not-followed", term=f"redirect={target}"))
             return None
         if target in chain:
-            self.problems.append(f"redirect loop: {' -> '.join((*chain, target))}")
+            self.problems.append(_loop("redirect", (*chain, target)))
             return None
         followed = self.spf_of(target, "redirect")
         if followed is None:
@@ -298,19 +315,21 @@ class _SpfWalk:
     def include(self, term: SpfTerm, chain: tuple[str, ...]) -> None:
         target = term.domain or ""
         if term.has_macro:
-            self.warnings.append(f"include:{target} uses macros and was not followed")
+            self.warnings.append(msg("mail.spf.macro-not-followed", term=f"include:{target}"))
             return
         if target in chain:
-            self.problems.append(f"include loop: {' -> '.join((*chain, target))}")
+            self.problems.append(_loop("include", (*chain, target)))
             return
         included = self.spf_of(target, "include")
         if included is None:
             return
         ending = self.walk(target, included, (*chain, target))
         if ending is not None and ending.qualifier in ("", "+"):
-            self.problems.append(
-                f"include:{target} ends in +all, so it authorises every sender on the internet"
-            )
+            self.problems.append(msg("mail.spf.include-plus-all", target=target))
+
+
+def _loop(kind: str, chain: tuple[str, ...]) -> Msg:
+    return msg("mail.spf.loop", kind=kind, chain=" -> ".join(chain))
 
 
 class SpfParams(ProbeParams):
@@ -360,24 +379,22 @@ def spf(target: Target, params: SpfParams, ctx: ProbeContext) -> ProbeOutcome:
         "allowed_all": list(params.allowed_all),
     }
     if answer.status is DnsStatus.NXDOMAIN:
-        return fail(f"{domain} does not exist in DNS (NXDOMAIN)", evidence)
+        return fail(msg("mail.spf.nxdomain", domain=domain), evidence)
     if not records:
-        return fail(
-            f"{domain} has no SPF record: anyone can send mail that claims to come from it",
-            evidence,
-        )
+        return fail(msg("mail.spf.none", domain=domain), evidence)
     if len(records) > 1:
-        return fail(
-            f"{domain} has {len(records)} SPF records; receivers reject them all (permerror)",
-            evidence,
-        )
+        return fail(msg("mail.spf.several", domain=domain, n=len(records)), evidence)
     try:
         record = parse_spf(records[0])
     except SpfSyntaxError as exc:
-        return fail(f"the SPF record of {domain} is invalid: {exc}", evidence)
+        return fail(msg("mail.spf.invalid", domain=domain, why=exc.said), evidence)
     walk = _SpfWalk(lookup)
     ending = walk.walk(domain, record, (domain,))
-    lookups = f"more than {SPF_WALK_CAP}" if walk.capped else str(walk.lookups)
+    lookups = (
+        msg("mail.spf.lookups-capped", n=SPF_WALK_CAP)
+        if walk.capped
+        else verbatim(str(walk.lookups))
+    )
     ends_with = f"{ending.qualifier or '+'}all" if ending is not None else None
     evidence.update(
         lookups=walk.lookups if not walk.capped else f">{SPF_WALK_CAP}",
@@ -390,39 +407,44 @@ def spf(target: Target, params: SpfParams, ctx: ProbeContext) -> ProbeOutcome:
     if walk.lookups > params.max_lookups:
         problems.insert(
             0,
-            f"the SPF record of {domain} needs {lookups} DNS look-ups, more than "
-            f"{params.max_lookups}: receivers stop with permerror",
+            msg(
+                "mail.spf.too-many-lookups",
+                domain=domain,
+                lookups=lookups,
+                limit=params.max_lookups,
+            ),
         )
     if walk.voids > params.max_void_lookups:
-        problems.append(
-            f"{walk.voids} void look-ups, more than {params.max_void_lookups} (permerror)"
-        )
+        problems.append(msg("mail.spf.too-many-voids", n=walk.voids, limit=params.max_void_lookups))
     if ends_with in ("+all",):
-        problems.insert(
-            0,
-            f"the SPF record of {domain} ends in {ending.qualifier if ending else ''}all: it "
-            "authorises every server on the internet to send as the school",
-        )
+        qualifier = ending.qualifier if ending else ""
+        problems.insert(0, msg("mail.spf.plus-all", domain=domain, qualifier=qualifier))
     elif ends_with is None:
-        problems.append(
-            f"the SPF record of {domain} has no 'all' at the end: mail from other servers "
-            "gets a neutral result instead of being rejected"
-        )
+        problems.append(msg("mail.spf.no-all", domain=domain))
     elif ends_with not in params.allowed_all:
         problems.append(
-            f"the SPF record of {domain} ends in {ends_with}, not in "
-            f"{' or '.join(params.allowed_all)}"
+            msg(
+                "mail.spf.wrong-all",
+                domain=domain,
+                ends_with=ends_with,
+                allowed=either(params.allowed_all),
+            )
         )
-    warnings = list(dict.fromkeys(walk.warnings))
+    warnings = unique(walk.warnings)
     if record.after_all:
-        warnings.append(f"terms after 'all' are ignored: {' '.join(record.after_all)[:200]}")
-    evidence["problems"] = cut_list(problems)
+        warnings.append(msg("mail.spf.after-all", terms=" ".join(record.after_all)[:200]))
+    evidence["problems"] = cut_list(english(problems))
     if problems:
         return fail(summary(problems), evidence, warnings)
     return outcome(
         FindingStatus.PASS,
-        f"{domain} has one valid SPF record ending in {ends_with}, with {walk.lookups} of "
-        f"{params.max_lookups} DNS look-ups",
+        msg(
+            "mail.spf.pass",
+            domain=domain,
+            ends_with=ends_with,
+            lookups=walk.lookups,
+            limit=params.max_lookups,
+        ),
         evidence,
         warnings,
     )
@@ -447,14 +469,14 @@ class MtaStsPolicy:
     mode: str | None
     max_age: str | None
     mx: tuple[str, ...]
-    problems: tuple[str, ...]
+    problems: tuple[Msg, ...]
 
 
 def parse_mta_sts_policy(text: str) -> MtaStsPolicy:
     """Parse an MTA-STS policy file (RFC 8461 section 3.2), collecting its problems."""
     fields: dict[str, str] = {}
     mx: list[str] = []
-    problems: list[str] = []
+    problems: list[Msg] = []
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
@@ -462,22 +484,34 @@ def parse_mta_sts_policy(text: str) -> MtaStsPolicy:
         key, sep, value = line.partition(":")
         key, value = key.strip().lower(), value.strip()
         if not sep:
-            problems.append(f"line {cut(line, 80)!r} is not 'key: value'")
+            problems.append(msg("mail.mta-sts.policy.bad-line", line=cut(line, 80)))
         elif key == "mx":
             mx.append(value.lower().rstrip("."))
         elif key in fields:
-            problems.append(f"{key} appears twice")
+            problems.append(msg("mail.mta-sts.policy.twice", key=key))
         else:
             fields[key] = value
     version, mode, max_age = fields.get("version"), fields.get("mode"), fields.get("max_age")
     if version != "STSv1":
-        problems.append(f"version is {version or 'missing'}, not STSv1")
+        problems.append(
+            msg("mail.mta-sts.policy.version", value=version)
+            if version
+            else msg("mail.mta-sts.policy.no-version")
+        )
     if mode not in ("enforce", "testing", "none"):
-        problems.append(f"mode is {mode or 'missing'}, not enforce, testing or none")
+        problems.append(
+            msg("mail.mta-sts.policy.mode", value=mode)
+            if mode
+            else msg("mail.mta-sts.policy.no-mode")
+        )
     if max_age is None or not max_age.isdigit() or int(max_age) > MTA_STS_MAX_AGE:
-        problems.append(f"max_age is {max_age or 'missing'}, not a number of seconds up to a year")
+        problems.append(
+            msg("mail.mta-sts.policy.max-age", value=max_age)
+            if max_age
+            else msg("mail.mta-sts.policy.no-max-age")
+        )
     if mode in ("enforce", "testing") and not mx:
-        problems.append("no mx lines")
+        problems.append(msg("mail.mta-sts.policy.no-mx"))
     return MtaStsPolicy(version, mode, max_age, tuple(mx), tuple(problems))
 
 
@@ -490,21 +524,24 @@ def mx_matches(host: str, pattern: str) -> bool:
     return host == pattern
 
 
-def _certificate_problem(host: str, address: str, port: int, ctx: ProbeContext) -> str | None:
-    """Why the certificate of the policy host fails verification, or None when it does not."""
+def _certificate_problem(host: str, address: str, port: int, ctx: ProbeContext) -> Msg | None:
+    """Why the certificate of the policy host fails verification (as the TLS library says it),
+    or None when it does not."""
     ctx.limiter.acquire()
     where = f"{host} ({address} port {port})"
     try:
         with open_tcp(address, port, ctx.timeout) as sock:
             tls_handshake(sock, trusting_context(ctx.ca_bundle, ctx.clock.now), host, where).close()
     except ssl.SSLCertVerificationError as exc:
-        return (exc.verify_message or "verification failed").rstrip(".")
+        if not exc.verify_message:
+            return msg("mail.mta-sts.verification-failed")
+        return verbatim(exc.verify_message.rstrip("."))
     except ProbeError:
         return None
     return None
 
 
-def _fetch_policy(host: str, address: str, port: int, ctx: ProbeContext) -> HttpAnswer | str:
+def _fetch_policy(host: str, address: str, port: int, ctx: ProbeContext) -> HttpAnswer | Msg:
     """The answer to GET https://<host>/.well-known/mta-sts.txt from `address`, or why the
     host's certificate is not valid (senders then ignore the policy)."""
     authority = host if port == 443 else f"{host}:{port}"
@@ -555,29 +592,20 @@ def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOut
     records = versioned(lookup.query(f"_mta-sts.{domain}", "TXT"), "STSv1")
     evidence: dict[str, Any] = {"domain": domain, "record": cut_list(records)}
     if not records:
-        return fail(
-            f"{domain} has no MTA-STS record (_mta-sts.{domain}): sending servers may deliver "
-            "its mail without TLS",
-            evidence,
-        )
+        return fail(msg("mail.mta-sts.none", domain=domain), evidence)
     if len(records) > 1:
-        return fail(
-            f"_mta-sts.{domain} has {len(records)} STSv1 records; senders ignore them", evidence
-        )
+        return fail(msg("mail.mta-sts.several", domain=domain, n=len(records)), evidence)
     try:
         policy_id = tag_list(records[0]).get("id", "")
-    except ValueError as exc:
-        return fail(f"the MTA-STS record of {domain} is invalid: {exc}", evidence)
+    except RecordError as exc:
+        return fail(msg("mail.mta-sts.invalid", domain=domain, why=exc.said), evidence)
     if not re.fullmatch(r"[A-Za-z0-9]{1,32}", policy_id):
-        return fail(
-            f"the MTA-STS record of {domain} has no valid id= (1 to 32 letters and digits)",
-            evidence,
-        )
+        return fail(msg("mail.mta-sts.bad-id", domain=domain), evidence)
     host = f"mta-sts.{domain}"
     addresses, _ = lookup.addresses(host)
     evidence["policy_host"] = host
     if not addresses:
-        return fail(f"{host} does not resolve, so senders cannot fetch the policy", evidence)
+        return fail(msg("mail.mta-sts.no-host", host=host), evidence)
     address = addresses[0]
     evidence["policy_address"] = address
     try:
@@ -586,25 +614,21 @@ def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOut
         evidence["not_probed"] = f"outside scope: {exc}"
         return outcome(
             FindingStatus.NOT_APPLICABLE,
-            f"the MTA-STS policy host {host} ({address}) is outside the authorised scope: "
-            "not fetched",
+            msg("mail.mta-sts.outside-scope", host=host, address=address),
             evidence,
         )
     answer = _fetch_policy(host, address, params.policy_port, ctx)
-    if isinstance(answer, str):
-        evidence["certificate_problem"] = answer
-        return fail(
-            f"the certificate of {host} is not valid ({answer}): senders ignore the policy",
-            evidence,
-        )
+    if isinstance(answer, Msg):
+        evidence["certificate_problem"] = answer.render("en")
+        return fail(msg("mail.mta-sts.bad-certificate", host=host, problem=answer), evidence)
     content_type = answer.first("Content-Type")
     evidence.update(http_status=answer.status, content_type=content_type)
     if answer.status != 200:
         location = answer.first("Location")
         evidence["location"] = cut(location, 300) if location else None
-        return fail(f"{answer.url} answers {answer.status}, not 200", evidence)
+        return fail(msg("mail.mta-sts.http-status", url=answer.url, status=answer.status), evidence)
     if answer.body_truncated:
-        return fail(f"the MTA-STS policy of {domain} is larger than 64 KB", evidence)
+        return fail(msg("mail.mta-sts.too-large", domain=domain), evidence)
     text = answer.body.decode("utf-8", "replace")
     policy = parse_mta_sts_policy(text)
     mx_answer = lookup.query(domain, "MX")
@@ -620,31 +644,39 @@ def mta_sts(target: Target, params: MtaStsParams, ctx: ProbeContext) -> ProbeOut
     )
     problems = list(policy.problems)
     if policy.mode in ("enforce", "testing", "none") and policy.mode not in params.allowed_modes:
+        allowed = either(params.allowed_modes)
         problems.insert(
-            0,
-            f"the MTA-STS policy of {domain} is in mode {policy.mode}, not "
-            f"{' or '.join(params.allowed_modes)}: senders still deliver without TLS",
+            0, msg("mail.mta-sts.mode", domain=domain, mode=policy.mode, allowed=allowed)
         )
     if uncovered:
-        problems.append(f"the policy's mx lines do not cover MX host(s) {', '.join(uncovered)}")
+        problems.append(msg("mail.mta-sts.uncovered", hosts=", ".join(uncovered), n=len(uncovered)))
     if (
         policy.max_age is not None
         and policy.max_age.isdigit()
         and int(policy.max_age) < params.min_max_age_days * SECONDS_PER_DAY
     ):
         problems.append(
-            f"max_age={policy.max_age} s is shorter than {params.min_max_age_days} days"
+            msg(
+                "mail.mta-sts.short-max-age",
+                max_age=policy.max_age,
+                n=params.min_max_age_days,
+            )
         )
     warnings = []
     if content_type is not None and not content_type.lower().startswith("text/plain"):
-        warnings.append(f"the policy is served as {content_type}, not text/plain")
-    evidence["problems"] = cut_list(problems)
+        warnings.append(msg("mail.mta-sts.content-type", content_type=content_type))
+    evidence["problems"] = cut_list(english(problems))
     if problems:
         return fail(summary(problems), evidence, warnings)
     return outcome(
         FindingStatus.PASS,
-        f"{domain} has an MTA-STS policy in mode {policy.mode} covering its MX host(s), "
-        f"max_age {policy.max_age} s",
+        msg(
+            "mail.mta-sts.pass",
+            domain=domain,
+            mode=policy.mode,
+            max_age=policy.max_age,
+            n=len(hosts),
+        ),
         evidence,
         warnings,
     )
@@ -669,25 +701,21 @@ def tls_rpt(target: Target, params: ProbeParams, ctx: ProbeContext) -> ProbeOutc
     records = versioned(lookup.query(f"_smtp._tls.{domain}", "TXT"), "TLSRPTv1")
     evidence: dict[str, Any] = {"domain": domain, "record": cut_list(records)}
     if not records:
-        return fail(
-            f"{domain} has no TLS-RPT record (_smtp._tls.{domain}): nobody hears about failed "
-            "encrypted deliveries",
-            evidence,
-        )
+        return fail(msg("mail.tls-rpt.none", domain=domain), evidence)
     if len(records) > 1:
-        return fail(f"_smtp._tls.{domain} has {len(records)} TLS-RPT records", evidence)
+        return fail(msg("mail.tls-rpt.several", domain=domain, n=len(records)), evidence)
     try:
         tags = tag_list(records[0])
-    except ValueError as exc:
-        return fail(f"the TLS-RPT record of {domain} is invalid: {exc}", evidence)
+    except RecordError as exc:
+        return fail(msg("mail.tls-rpt.invalid", domain=domain, why=exc.said), evidence)
     rua, bad = report_uris(tags.get("rua", ""))
     evidence["rua"] = cut_list(rua)
     if bad or not rua:
-        return fail(
-            f"the TLS-RPT record of {domain} has no valid rua= (mailto: or https:)", evidence
-        )
+        return fail(msg("mail.tls-rpt.no-rua", domain=domain), evidence)
     return outcome(
-        FindingStatus.PASS, f"{domain} asks for TLS reports at {', '.join(rua)[:200]}", evidence
+        FindingStatus.PASS,
+        msg("mail.tls-rpt.pass", domain=domain, rua=", ".join(rua)[:200]),
+        evidence,
     )
 
 
@@ -781,9 +809,7 @@ def starttls(target: Target, params: StartTlsParams, ctx: ProbeContext) -> Probe
     if not hosts or is_null_mx(hosts):
         evidence["mx_records"] = cut_list(answer.records)
         return outcome(
-            FindingStatus.NOT_APPLICABLE,
-            f"{domain} has no MX host to probe (mail.mx reports why)",
-            evidence,
+            FindingStatus.NOT_APPLICABLE, msg("mail.starttls.no-mx", domain=domain), evidence
         )
     checks: list[_SmtpCheck] = []
     unresolvable: list[str] = []
@@ -821,44 +847,61 @@ def starttls(target: Target, params: StartTlsParams, ctx: ProbeContext) -> Probe
     if unresolvable:
         evidence["unresolvable"] = unresolvable
     skipped = [f"{c.host} ({c.address})" for c in checks if c.status.endswith("outside scope")]
-    warnings = [f"not probed (outside scope): {', '.join(skipped)}"] if skipped else []
+    warnings: list[Msg] = []
+    if skipped:
+        warnings.append(msg("mail.starttls.outside-scope", servers=", ".join(skipped)))
     over = [f"{c.host} ({c.address})" for c in checks if c.status.endswith("over the limit")]
     if over:
-        warnings.append(f"not probed (over {MAX_SMTP_ADDRESSES} addresses): {', '.join(over)}")
+        warnings.append(
+            msg("mail.starttls.over-limit", limit=MAX_SMTP_ADDRESSES, servers=", ".join(over))
+        )
     if unresolvable:
-        warnings.append(f"MX host(s) without an address: {', '.join(unresolvable)}")
+        warnings.append(
+            msg("mail.starttls.no-address", hosts=", ".join(unresolvable), n=len(unresolvable))
+        )
     missing = [c for c in checks if c.status == "not offered"]
     if missing:
         listed = ", ".join(f"{c.host} ({c.address})" for c in missing)
-        return fail(
-            f"MX server(s) of {domain} without STARTTLS: {listed}; mail to the school "
-            "reaches them unencrypted",
-            evidence,
-            warnings,
-        )
+        said = msg("mail.starttls.missing", domain=domain, servers=listed, n=len(missing))
+        return fail(said, evidence, warnings)
     errors = [c for c in checks if c.status == "error"]
     if errors:
-        first = errors[0].error
-        detail = cut("; ".join(f"{c.host} ({c.address}): {c.error}" for c in errors), 600)
-        message = f"cannot judge STARTTLS on the MX servers of {domain}: {detail}"
-        if isinstance(first, ProbeTimeout):
-            raise ProbeTimeout(message)
-        if isinstance(first, ConnectivityError):
-            raise ConnectivityError(message)
-        raise ProtocolError(message)
+        _cannot_judge(domain, errors)
     offered = [c for c in checks if c.status == "offered"]
     if not offered:
         return outcome(
             FindingStatus.NOT_APPLICABLE,
-            f"no MX server of {domain} could be probed: "
-            + ("all are outside the authorised scope" if skipped else "none has an address"),
+            msg("mail.starttls.none-in-scope", domain=domain)
+            if skipped
+            else msg("mail.starttls.none-resolves", domain=domain),
             evidence,
             warnings,
         )
     listed = ", ".join(sorted({c.host for c in offered}))
     return outcome(
         FindingStatus.PASS,
-        f"every probed MX server of {domain} offers STARTTLS: {listed}",
+        msg("mail.starttls.pass", domain=domain, hosts=listed),
         evidence,
         warnings,
     )
+
+
+def _cannot_judge(domain: str, errors: list[_SmtpCheck]) -> NoReturn:
+    """Raise the error of the first address that could not be judged, naming them all."""
+    parts = [
+        msg(
+            "mail.starttls.error-at",
+            host=c.host,
+            address=c.address,
+            error=c.error.said if c.error is not None and c.error.said else verbatim(str(c.error)),
+        )
+        for c in errors
+    ]
+    detail = clipped(msg("mail.joined", items=parts), 600)
+    message = msg("mail.starttls.cannot-judge", domain=domain, detail=detail)
+    first = errors[0].error
+    if isinstance(first, ProbeTimeout):
+        raise ProbeTimeout(message)
+    if isinstance(first, ConnectivityError):
+        raise ConnectivityError(message)
+    raise ProtocolError(message)

@@ -1,10 +1,13 @@
-"""What the mail probes share: the tag=value records of DMARC, DKIM, MTA-STS and TLS-RPT, and
-the shape of their outcomes."""
+"""What the mail probes share: the tag=value records of DMARC, DKIM, MTA-STS and TLS-RPT, the
+shape of their outcomes, and the small pieces their catalog messages are built from."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.probes.dns import DnsAnswer, cut
 from cyberstd.results import FindingStatus, ProbeOutcome
 
@@ -12,38 +15,85 @@ from cyberstd.results import FindingStatus, ProbeOutcome
 RECORD_BUDGET = 4.0
 
 
+class RecordError(ValueError):
+    """A record that receivers cannot read; `said` says why in every language (`str` is the
+    English)."""
+
+    def __init__(self, said: Msg) -> None:
+        super().__init__(said.render("en"))
+        self.said = said
+
+
 def outcome(
     status: FindingStatus,
-    message: str,
+    message: Msg,
     evidence: dict[str, Any],
-    warnings: list[str] | None = None,
-    *,
-    nl: str | None = None,
+    warnings: Sequence[Msg] = (),
 ) -> ProbeOutcome:
-    """A probe's verdict; `nl` is the message in Dutch when the probe gives one."""
-    return ProbeOutcome(
-        status=status,
-        message=message,
-        messages={"nl": nl} if nl else {},
-        evidence=evidence,
-        warning="; ".join(warnings) if warnings else None,
-    )
+    """A probe's verdict, in every language of the catalog."""
+    return ProbeOutcome.said(status, message, evidence, warnings)
 
 
-def fail(message: str, evidence: dict[str, Any], warnings: list[str] | None = None) -> ProbeOutcome:
+def fail(message: Msg, evidence: dict[str, Any], warnings: Sequence[Msg] = ()) -> ProbeOutcome:
     return outcome(FindingStatus.FAIL, message, evidence, warnings)
 
 
-def summary(problems: list[str]) -> str:
+def summary(problems: Sequence[Msg]) -> Msg:
     """The first problem, and how many more there are."""
     more = len(problems) - 1
-    return problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+    return msg("mail.more-problems", first=problems[0], n=more) if more else problems[0]
+
+
+def english(parts: Sequence[Msg]) -> list[str]:
+    """Messages as the evidence keeps them: in English."""
+    return [p.render("en") for p in parts]
+
+
+def unique(parts: Sequence[Msg]) -> list[Msg]:
+    """The messages without repeats (the same text once), in their order."""
+    seen: dict[str, Msg] = {}
+    for part in parts:
+        seen.setdefault(part.render("en"), part)
+    return list(seen.values())
+
+
+def _chained(parts: Sequence[Msg | str], join: Callable[[Msg, Msg], Msg]) -> Msg:
+    if not parts:
+        return verbatim("")
+    first, *rest = [p if isinstance(p, Msg) else verbatim(p) for p in parts]
+    for part in rest:
+        first = join(first, part)
+    return first
+
+
+def commas(parts: Sequence[Msg | str]) -> Msg:
+    """Parts joined by commas: 'a, b, c'."""
+    return _chained(parts, lambda first, then: msg("mail.comma", first=first, then=then))
+
+
+def either(parts: Sequence[str]) -> Msg:
+    """Alternatives as each language says them: 'a or b' / 'a of b'."""
+    return _chained(parts, lambda first, then: msg("mail.or", first=first, then=then))
+
+
+@dataclass(frozen=True)
+class Clipped(Msg):
+    """A message cut, once rendered, to `limit` characters (a long list of errors)."""
+
+    limit: int = 600
+
+    def render(self, lang: str) -> str:
+        return cut(super().render(lang), self.limit)
+
+
+def clipped(message: Msg, limit: int) -> Msg:
+    return Clipped(message.id, message.args, limit)
 
 
 def tag_list(record: str) -> dict[str, str]:
     """The tags of a DMARC, DKIM, MTA-STS or TLS-RPT record (`tag=value; ...`), names lowered.
 
-    Raises ValueError for a part without `=` or a tag given twice.
+    Raises RecordError for a part without `=` or a tag given twice.
     """
     tags: dict[str, str] = {}
     for part in record.split(";"):
@@ -53,9 +103,9 @@ def tag_list(record: str) -> dict[str, str]:
         name, sep, value = part.partition("=")
         name = name.strip().lower()
         if not sep or not name:
-            raise ValueError(f"{cut(part, 80)!r} is not a tag=value pair")
+            raise RecordError(msg("mail.record.not-a-pair", part=cut(part, 80)))
         if name in tags:
-            raise ValueError(f"tag {name!r} appears twice")
+            raise RecordError(msg("mail.record.tag-twice", name=name))
         tags[name] = value.strip()
     return tags
 

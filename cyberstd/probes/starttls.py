@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
+from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.tlsconn import open_tcp
 
 # Bounds on what a peer may send before the probe gives up on it (RFC 5321 allows 512-octet
@@ -58,18 +59,32 @@ class StartTlsInfo:
 class StartTlsNotOffered(ProtocolError):
     """The server answered properly but does not advertise STARTTLS."""
 
-    def __init__(self, message: str, *, banner: str, capabilities: tuple[str, ...]) -> None:
+    def __init__(self, message: object, *, banner: str, capabilities: tuple[str, ...]) -> None:
         super().__init__(message)
         self.banner = banner
         self.capabilities = capabilities
 
 
-def _where(sock: socket.socket) -> str:
+def decimal(value: float) -> Msg:
+    """A number as each language writes it: '0.5' in English, '0,5' in Dutch."""
+    text = f"{value:g}"
+    whole, dot, fraction = text.partition(".")
+    if not dot or "e" in text:
+        return verbatim(text)
+    return msg("mail.decimal", whole=whole, fraction=fraction)
+
+
+def _where(sock: socket.socket) -> Msg:
     try:
         peer = sock.getpeername()
     except OSError as exc:
-        raise ConnectivityError(f"the socket is not connected: {exc.strerror or exc}") from exc
-    return f"{peer[0]} port {peer[1]}"
+        raise ConnectivityError(msg("mail.session.not-connected", error=_os_error(exc))) from exc
+    return msg("mail.session.where", address=peer[0], port=peer[1])
+
+
+def _os_error(exc: OSError) -> Msg:
+    """What the operating system said, as it said it."""
+    return verbatim(str(exc.strerror or exc))
 
 
 def _shown(raw: bytes) -> str:
@@ -91,21 +106,31 @@ class _Session:
             self.sock.sendall(line.encode("ascii") + b"\r\n")
         except TimeoutError as exc:
             raise ProbeTimeout(
-                f"{self.where} did not accept data within {self.timeout:g} s"
+                msg("mail.session.send-timeout", where=self.where, seconds=decimal(self.timeout))
             ) from exc
         except OSError as exc:
             raise ConnectivityError(
-                f"{self.where} closed the connection: {exc.strerror or exc}"
+                msg("mail.session.closed", where=self.where, error=_os_error(exc))
             ) from exc
 
-    def line(self, deadline: float, what: str) -> bytes:
+    def _timeout(self, what: Msg) -> ProbeTimeout:
+        return ProbeTimeout(
+            msg("mail.session.timeout", where=self.where, what=what, seconds=decimal(self.timeout))
+        )
+
+    def line(self, deadline: float, what: Msg) -> bytes:
         """The next line without its line break; `what` names the awaited reply in errors."""
         while True:
             end = self._buffer.find(b"\n")
             if end > MAX_LINE or (end < 0 and len(self._buffer) > MAX_LINE):
                 raise ProtocolError(
-                    f"{self.where} sent a line longer than {MAX_LINE} bytes in {what}: "
-                    f"'{_shown(bytes(self._buffer[:80]))}'..."
+                    msg(
+                        "mail.session.line-too-long",
+                        where=self.where,
+                        limit=MAX_LINE,
+                        what=what,
+                        data=_shown(bytes(self._buffer[:80])),
+                    )
                 )
             if end >= 0:
                 raw = bytes(self._buffer[:end])
@@ -113,57 +138,79 @@ class _Session:
                 return raw.removesuffix(b"\r")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise ProbeTimeout(f"{self.where} did not send {what} within {self.timeout:g} s")
+                raise self._timeout(what)
             self.sock.settimeout(remaining)
             try:
                 chunk = self.sock.recv(_CHUNK)
             except TimeoutError as exc:
-                raise ProbeTimeout(
-                    f"{self.where} did not send {what} within {self.timeout:g} s"
-                ) from exc
+                raise self._timeout(what) from exc
             except OSError as exc:
                 raise ConnectivityError(
-                    f"{self.where} broke the connection while sending {what}: {exc.strerror or exc}"
+                    msg("mail.session.broken", where=self.where, what=what, error=_os_error(exc))
                 ) from exc
             if not chunk:
-                part = f" in the middle of a line ('{_shown(bytes(self._buffer[:80]))}')"
+                if not self._buffer:
+                    raise ProtocolError(
+                        msg("mail.session.closed-early", where=self.where, what=what)
+                    )
                 raise ProtocolError(
-                    f"{self.where} closed the connection before sending {what}"
-                    + (part if self._buffer else "")
+                    msg(
+                        "mail.session.closed-mid-line",
+                        where=self.where,
+                        what=what,
+                        data=_shown(bytes(self._buffer[:80])),
+                    )
                 )
             self._buffer += chunk
 
-    def expect_nothing_more(self, what: str) -> None:
+    def expect_nothing_more(self, what: Msg) -> None:
         # Bytes already waiting after the STARTTLS reply were sent before TLS, yet would be read
         # as if protected by it (the STARTTLS injection flaw, CVE-2011-0411): refuse them.
         if self._buffer:
             raise ProtocolError(
-                f"{self.where} sent data after {what}, before the TLS handshake: "
-                f"'{_shown(bytes(self._buffer[:80]))}'"
+                msg(
+                    "mail.session.data-after",
+                    where=self.where,
+                    what=what,
+                    data=_shown(bytes(self._buffer[:80])),
+                )
             )
 
-    def smtp_reply(self, what: str) -> tuple[int, list[str]]:
+    def smtp_reply(self, what: Msg) -> tuple[int, list[str]]:
         """One SMTP reply (all its lines): the code and each line's text, escaped."""
         deadline = time.monotonic() + self.timeout
         code: str | None = None
         texts: list[str] = []
         while True:
             if len(texts) >= MAX_LINES:
-                raise ProtocolError(f"{self.where} sent more than {MAX_LINES} lines in {what}")
+                raise self.too_many_lines(what)
             raw = self.line(deadline, what)
             match = _SMTP_LINE.fullmatch(raw.decode("utf-8", "replace"))
             if match is None:
                 raise ProtocolError(
-                    f"{self.where} sent {what} that is not an SMTP reply: '{_shown(raw[:200])}'"
+                    msg(
+                        "mail.session.not-smtp", where=self.where, what=what, data=_shown(raw[:200])
+                    )
                 )
             if code is not None and match[1] != code:
                 raise ProtocolError(
-                    f"{self.where} mixed reply codes {code} and {match[1]} in {what}"
+                    msg(
+                        "mail.session.mixed-codes",
+                        where=self.where,
+                        first=code,
+                        second=match[1],
+                        what=what,
+                    )
                 )
             code = match[1]
             texts.append(printable(match[3]))
             if match[2] != "-":
                 return int(code), texts
+
+    def too_many_lines(self, what: Msg) -> ProtocolError:
+        return ProtocolError(
+            msg("mail.session.too-many-lines", where=self.where, limit=MAX_LINES, what=what)
+        )
 
 
 def _smtp_lines(code: int, texts: list[str]) -> str:
@@ -183,20 +230,28 @@ def _check_ehlo_name(ehlo_name: str) -> None:
 
 def _smtp_greet(session: _Session, ehlo_name: str) -> StartTlsInfo:
     """Banner and EHLO; STARTTLS is not sent."""
-    code, texts = session.smtp_reply("an SMTP greeting")
+    code, texts = session.smtp_reply(msg("mail.session.what.smtp-greeting"))
     banner = _smtp_lines(code, texts)
     if code != 220:
-        refused = " refuses SMTP sessions" if code == 554 else " answered"
-        raise ProtocolError(f"{session.where}{refused} with '{_one_line(banner)}' instead of 220")
+        shown = _one_line(banner)
+        raise ProtocolError(
+            msg("mail.session.smtp-refused", where=session.where, banner=shown)
+            if code == 554
+            else msg("mail.session.smtp-answered", where=session.where, banner=shown)
+        )
     session.send(f"EHLO {ehlo_name}")
-    code, texts = session.smtp_reply("an answer to EHLO")
+    code, texts = session.smtp_reply(msg("mail.session.what.ehlo"))
     if code == 250:
         return StartTlsInfo(banner=banner, capabilities=tuple(texts[1:]))
     if 500 <= code < 600:
         # The server speaks plain SMTP only (no ESMTP), so it has no extensions at all.
         return StartTlsInfo(banner=banner, capabilities=())
     raise ProtocolError(
-        f"{session.where} answered EHLO with '{_one_line(_smtp_lines(code, texts))}'"
+        msg(
+            "mail.session.ehlo-answer",
+            where=session.where,
+            reply=_one_line(_smtp_lines(code, texts)),
+        )
     )
 
 
@@ -204,47 +259,62 @@ def _upgrade_smtp(session: _Session, ehlo_name: str) -> StartTlsInfo:
     info = _smtp_greet(session, ehlo_name)
     if not info.starttls_offered:
         raise StartTlsNotOffered(
-            f"{session.where} does not offer STARTTLS",
+            msg("mail.session.no-starttls", where=session.where),
             banner=info.banner,
             capabilities=info.capabilities,
         )
     session.send("STARTTLS")
-    code, texts = session.smtp_reply("an answer to STARTTLS")
+    code, texts = session.smtp_reply(msg("mail.session.what.starttls"))
     if code != 220:
         raise ProtocolError(
-            f"{session.where} refused STARTTLS: '{_one_line(_smtp_lines(code, texts))}'"
+            msg(
+                "mail.session.starttls-refused",
+                where=session.where,
+                reply=_one_line(_smtp_lines(code, texts)),
+            )
         )
-    session.expect_nothing_more("its answer to STARTTLS")
+    session.expect_nothing_more(msg("mail.session.what.its-starttls"))
     return info
 
 
-def _imap_tagged(session: _Session, tag: str, what: str) -> tuple[str, list[str]]:
+def _imap_tagged(session: _Session, tag: str, what: Msg) -> tuple[str, list[str]]:
     """Lines up to the tagged completion of `tag`: its status and the untagged lines before it."""
     deadline = time.monotonic() + session.timeout
     untagged: list[str] = []
     while True:
         if len(untagged) >= MAX_LINES:
-            raise ProtocolError(f"{session.where} sent more than {MAX_LINES} lines in {what}")
+            raise session.too_many_lines(what)
         text = _shown(session.line(deadline, what))
         head, _, rest = text.partition(" ")
         if head == tag:
             return rest.split(" ", 1)[0].upper(), untagged
         if head not in ("*", "+"):
-            raise ProtocolError(f"{session.where} sent {what} that is not IMAP: '{text[:200]}'")
+            raise ProtocolError(
+                msg("mail.session.not-imap", where=session.where, what=what, data=text[:200])
+            )
         untagged.append(text)
 
 
 def _upgrade_imap(session: _Session) -> StartTlsInfo:
-    greeting = _shown(session.line(time.monotonic() + session.timeout, "an IMAP greeting"))
+    deadline = time.monotonic() + session.timeout
+    greeting = _shown(session.line(deadline, msg("mail.session.what.imap-greeting")))
     status = greeting.split(" ", 2)[1].upper() if greeting.startswith("* ") else ""
     if status == "BYE":
-        raise ProtocolError(f"{session.where} refuses IMAP sessions: '{greeting[:300]}'")
+        raise ProtocolError(
+            msg("mail.session.imap-refused", where=session.where, greeting=greeting[:300])
+        )
     if status not in ("OK", "PREAUTH"):
-        raise ProtocolError(f"{session.where} sent no IMAP greeting: '{greeting[:300]}'")
+        raise ProtocolError(
+            msg("mail.session.no-imap-greeting", where=session.where, greeting=greeting[:300])
+        )
     session.send("a1 CAPABILITY")
-    status, untagged = _imap_tagged(session, "a1", "an answer to CAPABILITY")
+    status, untagged = _imap_tagged(session, "a1", msg("mail.session.what.capability"))
     if status != "OK":
-        raise ProtocolError(f"{session.where} answered CAPABILITY with {status or 'nothing'}")
+        raise ProtocolError(
+            msg("mail.session.capability-status", where=session.where, status=status)
+            if status
+            else msg("mail.session.capability-nothing", where=session.where)
+        )
     capabilities = tuple(
         atom
         for line in untagged
@@ -254,15 +324,19 @@ def _upgrade_imap(session: _Session) -> StartTlsInfo:
     info = StartTlsInfo(banner=greeting, capabilities=capabilities)
     if not info.starttls_offered:
         raise StartTlsNotOffered(
-            f"{session.where} does not offer STARTTLS",
+            msg("mail.session.no-starttls", where=session.where),
             banner=info.banner,
             capabilities=info.capabilities,
         )
     session.send("a2 STARTTLS")
-    status, _ = _imap_tagged(session, "a2", "an answer to STARTTLS")
+    status, _ = _imap_tagged(session, "a2", msg("mail.session.what.starttls"))
     if status != "OK":
-        raise ProtocolError(f"{session.where} refused STARTTLS ({status or 'no status'})")
-    session.expect_nothing_more("its answer to STARTTLS")
+        raise ProtocolError(
+            msg("mail.session.imap-starttls-status", where=session.where, status=status)
+            if status
+            else msg("mail.session.imap-starttls-nothing", where=session.where)
+        )
+    session.expect_nothing_more(msg("mail.session.what.its-starttls"))
     return info
 
 
@@ -308,5 +382,5 @@ def probe_smtp(
         with contextlib.suppress(ProbeError, OSError):
             session.timeout = min(timeout, _QUIT_TIMEOUT)
             session.send("QUIT")
-            session.smtp_reply("an answer to QUIT")
+            session.smtp_reply(msg("mail.session.what.quit"))
         return info

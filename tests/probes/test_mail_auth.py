@@ -17,6 +17,7 @@ under .test:
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -470,7 +471,8 @@ def test_dkim_finds_a_key_at_a_well_known_selector(
     row = outcome.evidence["selectors"][selector]
     assert row["valid"] and row["key_bits"] == 2048
     assert selector in outcome.message
-    assert outcome.messages["nl"].startswith(f"{name} publiceert bruikbare DKIM-sleutels")
+    assert outcome.messages["nl"].startswith(f"{name} publiceert ")
+    assert "bruikbare DKIM-sleutel" in outcome.messages["nl"]
 
 
 def test_dkim_ignores_a_selector_whose_cname_leads_nowhere(ctx: ProbeContext) -> None:
@@ -512,7 +514,7 @@ def test_dkim_checks_the_selectors_school_yaml_declares(dns_server: DnsServer) -
     assert "declared DKIM selector(s) without a sound key: s2026 (no DKIM key record)" in (
         missing.message
     )
-    assert "opgegeven DKIM-selector(s) zonder bruikbare sleutel" in missing.messages["nl"]
+    assert "opgegeven DKIM-selector zonder bruikbare sleutel: s2026" in missing.messages["nl"]
     # The check's own parameter declares too.
     assert dkim_of("own.test", context(dns_server), selectors=["s2026"]).status is (
         FindingStatus.PASS
@@ -604,6 +606,40 @@ def test_remediation_shows_the_schools_domain(tmp_path: Path) -> None:
     assert "'_dmarc.sintjan.be'" in dmarc_fix["nl"] and "'_dmarc.sintjan.be'" in dmarc_fix["en"]
     example = remediation_for(catalog.checks["mail.dmarc"].remediation, None)
     assert "'_dmarc.uwschool.be'" in example["nl"] and "'_dmarc.yourschool.be'" in example["en"]
+
+
+def test_mail_remediation_names_the_schools_domain_not_an_example() -> None:
+    """Every remediation in checks/mail.yaml that shows a record name or address of the school
+    writes its domain as {domain}, so that the report names the school's own domain."""
+    text = (REPO / "checks" / "mail.yaml").read_text(encoding="utf-8")
+    for example in ("uwschool", "yourschool", "school.be", "example."):
+        assert example not in text, example
+    catalog, _ = load_catalog(REPO)
+    ids = re.findall(r"^  - id: (\S+)$", text, re.MULTILINE)
+    assert "mail.spf" in ids and "mail.starttls" in ids
+    naming = {
+        check_id
+        for check_id in ids
+        if "{domain}" in catalog.checks[check_id].remediation.get("nl")
+        and "{domain}" in catalog.checks[check_id].remediation.get("en")
+    }
+    assert naming == {
+        "mail.dmarc",
+        "mail.dmarc-enforced",
+        "mail.dkim",
+        "mail.mta-sts",
+        "mail.tls-rpt",
+    }
+    for check_id in ids:
+        planned = PlannedCheck(check=catalog.checks[check_id], params=NO_PARAMS, controls=())
+        finding = planned.finding("f", check_id, "sintjan.be", FindingStatus.FAIL, "m")
+        for lang in ("nl", "en"):
+            fix = finding.remediation[lang]
+            assert "{domain}" not in fix and "uwschool" not in fix and "yourschool" not in fix
+            assert ("sintjan.be" in fix) is (check_id in naming), (check_id, lang)
+    dkim_fix = remediation_for(catalog.checks["mail.dkim"].remediation, "sintjan.be")
+    assert "'selector1._domainkey.sintjan.be'" in dkim_fix["nl"]
+    assert "'google._domainkey.sintjan.be'" in dkim_fix["en"]
 
 
 def test_an_empty_list_of_dkim_selectors_is_refused() -> None:
