@@ -23,6 +23,8 @@ from cyberstd.results import (
 
 # How many of each list the terminal and the first page show; the full report shows all.
 FIRST_PAGE = 10
+# How long a finding's message may be in an action list before it is cut.
+BRIEF = 300
 # How many places one action names before "and N more".
 PLACES = 6
 
@@ -37,6 +39,19 @@ class Fix:
     severity: Severity
     places: tuple[str, ...]
     more_places: int
+
+    def message(self, lang: str, limit: int = BRIEF) -> str:
+        """The finding's message, cut after its first parts when long: the control's own
+        section carries all of it."""
+        text = self.finding.text(lang)
+        if len(text) <= limit:
+            return text
+        cut = text[:limit]
+        for mark in ("; ", ". ", ", "):
+            at = cut.rfind(mark)
+            if at > limit // 2:
+                return cut[:at] + " …"
+        return cut.rsplit(" ", 1)[0] + " …"
 
     def remediation(self, lang: str) -> str:
         f = self.finding

@@ -512,7 +512,7 @@ def _fix_views(results: Results, lang: str) -> list[FixView]:
             check=_inert(fix.finding.check, 200),
             places=[_inert(p, 300) for p in fix.places],
             more_places=fix.more_places,
-            message=_inert(fix.finding.text(lang), MESSAGE_LIMIT),
+            message=_inert(fix.message(lang), MESSAGE_LIMIT),
             remedy=_inert(fix.remediation(lang), MESSAGE_LIMIT),
         )
         for i, fix in enumerate(fixes(results), 1)

@@ -82,7 +82,7 @@ def _fixes(results: Results, lang: str) -> list[str]:
         head = t("report.fix_for", lang, controls=controls, level=fix.level, n=len(fix.controls))
         lines.append(
             f"{i}. **{t(f'severity.{fix.severity}', lang)}** · {inline(head)} · "
-            f"{code(fix.finding.check)} @ {where}: {inline(fix.finding.text(lang))}"
+            f"{code(fix.finding.check)} @ {where}: {inline(fix.message(lang))}"
         )
         remedy = fix.remediation(lang)
         if remedy:
