@@ -64,7 +64,7 @@ _DATA = [
     re.compile(r"\b\w+_\w+\b"),  # identifiers
     re.compile(r"\b\w+(-\w+)+\b"),  # header values, names with dashes
     re.compile(r"\b[1-5]\d\d( [A-Z][a-z]+)+"),  # an HTTP status line: 404 Not Found
-    re.compile(r"[\[{]\s*[\[{\"][^<\n]*"),  # evidence as JSON, cut short in a summary
+    re.compile(r"[\[{][\s,]*[\[{\"][^<\n]*"),  # evidence as JSON, cut short in a summary
 ]
 # Evidence shown as data (a list or mapping), innermost first.
 _JSON = re.compile(r"\{[^{}\[\]]*\}|\[[^{}\[\]]*\]")
