@@ -33,7 +33,17 @@ from cyberstd.cli_run import (
 from cyberstd.errors import InputError, UsageError
 
 # The report formats (cyberstd.report.FORMATS), listed here to keep `--help` import-free.
-REPORT_FORMATS = ["md", "json", "html", "csv", "csv-semicolon", "oscal", "sarif", "junit"]
+REPORT_FORMATS = [
+    "md",
+    "json",
+    "html",
+    "csv",
+    "csv-semicolon",
+    "oscal",
+    "sarif",
+    "junit",
+    "actionplan",
+]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
