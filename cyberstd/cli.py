@@ -35,7 +35,17 @@ from cyberstd.cli_schema import LANG_HELP, ask_answer, ask_text, folder_lang
 from cyberstd.errors import InputError, UsageError
 
 # The report formats (cyberstd.report.FORMATS), listed here to keep `--help` import-free.
-REPORT_FORMATS = ["md", "json", "html", "csv", "csv-semicolon", "oscal", "sarif", "junit"]
+REPORT_FORMATS = [
+    "md",
+    "json",
+    "html",
+    "csv",
+    "csv-semicolon",
+    "oscal",
+    "sarif",
+    "junit",
+    "actionplan",
+]
 
 
 @click.group(cls=LocalGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -20,6 +20,7 @@ _RENDERERS = {
     "oscal": ("oscal", "render", "oscal.json"),
     "sarif": ("sarif", "render", "sarif"),
     "junit": ("junit", "render", "junit.xml"),
+    "actionplan": ("actionplan", "render", "actionplan.csv"),
 }
 FORMATS = tuple(_RENDERERS)
 SUFFIX = {fmt: suffix for fmt, (_, _, suffix) in _RENDERERS.items()}

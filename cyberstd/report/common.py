@@ -67,6 +67,36 @@ def waiver_line(waiver: WaiverRecord, lang: str) -> str:
     )
 
 
+def accepted_findings(results: Results) -> dict[str, WaiverRecord | None]:
+    """Failed findings that a waiver accepts in this run, by finding id, with that waiver: a
+    check waiver in effect on the finding's check, or the waiver of its controls when every
+    one of them is waived. None: accepted (`waived_by` is set) but the waiver is not in the
+    results (a results file written without its waivers)."""
+    by_control = {c.id: c for c in results.controls}
+    by_scope = {w.scope: w for w in results.waivers if w.applied}
+    by_scope |= {
+        c.waiver.scope: c.waiver
+        for c in results.controls
+        if c.waiver is not None and c.waiver.applied and c.waiver.scope not in by_scope
+    }
+    out: dict[str, WaiverRecord | None] = {}
+    for f in results.findings:
+        if f.status is not FindingStatus.FAIL:
+            continue
+        if f.waived_by:
+            out[f.id] = by_scope.get(f"check {f.check}")
+            continue
+        controls = [by_control[c] for c in f.controls if c in by_control]
+        if controls and all(c.status is ControlStatus.WAIVED for c in controls):
+            out[f.id] = next((c.waiver for c in controls if c.waiver is not None), None)
+    return out
+
+
+def accepted_line(waiver: WaiverRecord | None, finding: Finding, lang: str) -> str:
+    """What accepts a finding, on one line: its waiver, else the finding's own note."""
+    return waiver_line(waiver, lang) if waiver is not None else finding.waived_by or ""
+
+
 def findings_of(results: Results, control: ControlResult) -> list[Finding]:
     by_id = {f.id: f for f in results.findings}
     return [by_id[i] for i in control.finding_ids if i in by_id]

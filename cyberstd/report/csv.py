@@ -6,6 +6,10 @@ a cell that starts with '=', '+', '-', '@', a tab or a carriage return gets a le
 quote (OWASP's advice against CSV injection). `render` separates cells with ',',
 `render_semicolon` with ';' for Excel in a Dutch or Belgian locale. Record kinds, statuses and
 severities are in the report's language.
+
+After the controls and the findings, one record per waiver of the run (the report's
+accepted risks): what it covers, its reason, approver, expiry and effect. A failed finding
+that a waiver accepts carries that waiver's approver, expiry and effect too.
 """
 
 from __future__ import annotations
@@ -16,7 +20,15 @@ from collections.abc import Sequence
 
 from cyberstd.explain import why
 from cyberstd.i18n import t
-from cyberstd.report.common import findings_of, next_step, severity_of, waiver_effect
+from cyberstd.report.common import (
+    accepted_findings,
+    accepted_line,
+    findings_of,
+    next_step,
+    severity_of,
+    waiver_effect,
+    waiver_scope,
+)
 from cyberstd.report.escape import inert
 from cyberstd.report.locations import evidence_summary
 from cyberstd.results import (
@@ -24,6 +36,7 @@ from cyberstd.results import (
     ControlResult,
     Finding,
     Results,
+    WaiverRecord,
 )
 
 BOM = "\ufeff"
@@ -59,6 +72,7 @@ COLUMNS: tuple[str, ...] = (
 )
 RECORD_CONTROL = "control"
 RECORD_FINDING = "finding"
+RECORD_WAIVER = "waiver"
 
 
 def _yes_no(value: bool, lang: str) -> str:
@@ -101,23 +115,33 @@ def _control_row(results: Results, c: ControlResult, lang: str) -> dict[str, str
             "attestation_expired": _yes_no(att.expired, lang),
         }
     if c.waiver is not None:
-        row |= {
-            "waiver_approved_by": c.waiver.approved_by,
-            "waiver_expires": c.waiver.expires.isoformat(),
-            "waiver_expired": _yes_no(c.waiver.expired, lang),
-            "waiver_effect": waiver_effect(c.waiver, lang),
-        }
+        row |= _waiver_cells(c.waiver, lang)
     return row
 
 
-def _finding_row(f: Finding, levels: dict[str, int], lang: str) -> dict[str, str]:
+def _waiver_cells(waiver: WaiverRecord, lang: str) -> dict[str, str]:
+    return {
+        "waiver_approved_by": waiver.approved_by,
+        "waiver_expires": waiver.expires.isoformat(),
+        "waiver_expired": _yes_no(waiver.expired, lang),
+        "waiver_effect": waiver_effect(waiver, lang),
+    }
+
+
+def _finding_row(
+    f: Finding,
+    levels: dict[str, int],
+    lang: str,
+    accepted: dict[str, WaiverRecord | None],
+) -> dict[str, str]:
     mapped = [levels[cid] for cid in f.controls if cid in levels]
     reason = [str(f.error_reason) if f.error_reason else "", f.warning_text(lang) or ""]
-    if f.waived_by:
-        reason.append(t("csv.waived_by", lang, by=f.waived_by))
+    waiver = accepted.get(f.id)
+    if f.id in accepted:
+        reason.append(t("csv.waived_by", lang, by=accepted_line(waiver, f, lang)))
     if f.advises:
         reason.append(t("advice.for", lang, controls=", ".join(f.advises)))
-    return {
+    return (_waiver_cells(waiver, lang) if waiver is not None else {}) | {
         "record": t(f"record.{RECORD_FINDING}", lang),
         "control": ", ".join(f.controls),
         "level": str(min(mapped)) if mapped else "",
@@ -132,11 +156,31 @@ def _finding_row(f: Finding, levels: dict[str, int], lang: str) -> dict[str, str
     }
 
 
+def _waiver_row(results: Results, waiver: WaiverRecord, lang: str) -> dict[str, str]:
+    """A waiver as the report's list of accepted risks shows it: what it covers (for a check,
+    the controls it maps to in this run), why, who approved it until when, and its effect."""
+    kind, _, ident = waiver.scope.partition(" ")
+    covered = [ident] if kind == "control" else []
+    if kind == "check":
+        mapped = (c for f in results.findings if f.check == ident for c in f.controls)
+        covered = list(dict.fromkeys(mapped))
+    return {
+        "record": t(f"record.{RECORD_WAIVER}", lang),
+        "control": ", ".join(covered),
+        "title": waiver_scope(waiver, lang),
+        "check": ident if kind == "check" else "",
+        "reason": waiver.reason,
+    } | _waiver_cells(waiver, lang)
+
+
 def rows(results: Results, lang: str) -> list[dict[str, str]]:
-    """The records of the file, before cells are neutralised: controls first, then findings."""
+    """The records of the file, before cells are neutralised: controls first, then findings,
+    then the waivers."""
     levels = {c.id: c.level for c in results.controls}
+    accepted = accepted_findings(results)
     out = [_control_row(results, c, lang) for c in results.controls]
-    out += [_finding_row(f, levels, lang) for f in results.findings]
+    out += [_finding_row(f, levels, lang, accepted) for f in results.findings]
+    out += [_waiver_row(results, w, lang) for w in results.waivers]
     return out
 
 

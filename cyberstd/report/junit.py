@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 from cyberstd.i18n import t
-from cyberstd.report.common import waiver_line
+from cyberstd.report.common import accepted_findings, accepted_line, waiver_effect, waiver_line
 from cyberstd.report.escape import xml as _clean
 from cyberstd.report.locations import locations
 from cyberstd.results import Finding, FindingStatus, Results, WaiverRecord
@@ -32,14 +32,33 @@ def _details(f: Finding, lang: str) -> str:
     return _clean("\n".join(lines))
 
 
+def _waiver_properties(case: Element, waiver: WaiverRecord, lang: str) -> None:
+    """A waiver's scope, approver, expiry and effect as the test case's properties."""
+    props = SubElement(case, "properties")
+    for name, value in (
+        ("waiver.scope", waiver.scope),
+        ("waiver.reason", waiver.reason),
+        ("waiver.approved_by", waiver.approved_by),
+        ("waiver.expires", waiver.expires.isoformat()),
+        ("waiver.expired", _value(waiver.expired)),
+        ("waiver.effect", waiver_effect(waiver, lang)),
+    ):
+        SubElement(props, "property", name=name, value=_clean(value))
+
+
 def render_findings(
     findings: Sequence[Finding],
     lang: str = "en",
     name: str = "cyberstd",
     waivers: Sequence[WaiverRecord] = (),
+    accepted: Mapping[str, WaiverRecord | None] | None = None,
 ) -> str:
-    """JUnit XML: failing checks are failures, probe or input errors are errors; `waivers`
-    form one more suite, a waiver that takes no effect skipped with the reason."""
+    """JUnit XML: failing checks are failures, probe or input errors are errors; a failure a
+    waiver accepts (`accepted`, by finding id, or marked `waived_by`) is skipped with the
+    waiver, whose approver and expiry are the case's properties. `waivers` form one more
+    suite, each waiver's properties on its case, one that takes no effect skipped with the
+    reason."""
+    accepted = accepted or {}
     suites: dict[str, list[Finding]] = {}
     for f in findings:
         suites.setdefault(f.target, []).append(f)
@@ -64,7 +83,15 @@ def render_findings(
                 if locs[0].line:
                     case.set("line", str(locs[0].line))
             advice_only = bool(f.advises) and not f.controls
-            if f.status is FindingStatus.FAIL and not f.waived_by and not advice_only:
+            risk = f.status is FindingStatus.FAIL and (bool(f.waived_by) or f.id in accepted)
+            if risk:
+                counts["skipped"] += 1
+                waiver = accepted.get(f.id)
+                if waiver is not None:
+                    _waiver_properties(case, waiver, lang)
+                note = f"{t('status.waived', lang)}: {accepted_line(waiver, f, lang)}"
+                SubElement(case, "skipped", message=_clean(note))
+            elif f.status is FindingStatus.FAIL and not advice_only:
                 counts["failures"] += 1
                 node = SubElement(
                     case, "failure", message=_clean(f.text(lang)), type=str(f.severity)
@@ -75,9 +102,9 @@ def render_findings(
                 reason = str(f.error_reason) if f.error_reason else "error"
                 node = SubElement(case, "error", message=_clean(f.text(lang)), type=reason)
                 node.text = _details(f, lang)
-            elif f.status in (FindingStatus.SKIPPED, FindingStatus.NOT_APPLICABLE) or f.waived_by:
+            elif f.status in (FindingStatus.SKIPPED, FindingStatus.NOT_APPLICABLE):
                 counts["skipped"] += 1
-                SubElement(case, "skipped", message=_clean(f.waived_by or f.text(lang)))
+                SubElement(case, "skipped", message=_clean(f.text(lang)))
             elif f.status is FindingStatus.FAIL:  # advice only: reported, never a failure
                 counts["skipped"] += 1
                 note = t("advice.for", lang, controls=", ".join(f.advises))
@@ -90,6 +117,7 @@ def render_findings(
         unused = 0
         for w in waivers:
             case = SubElement(suite, "testcase", classname="waivers", name=_clean(w.scope))
+            _waiver_properties(case, w, lang)
             if not w.applied:
                 unused += 1
                 SubElement(case, "skipped", message=_clean(waiver_line(w, lang)))
@@ -105,4 +133,10 @@ def render_findings(
 def render(results: Results, lang: str) -> str:
     """JUnit of a scan's findings."""
     name = f"cyberstd {results.school.id}"
-    return render_findings(results.findings, lang, name=name, waivers=results.waivers)
+    return render_findings(
+        results.findings,
+        lang,
+        name=name,
+        waivers=results.waivers,
+        accepted=accepted_findings(results),
+    )

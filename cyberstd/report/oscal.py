@@ -6,7 +6,11 @@ every control becomes an OSCAL finding whose target is the control (state satisf
 the control is compliant or not applicable, else not-satisfied) and whose related
 observations are the evidence it was judged on. A waived control is not satisfied: the risk
 was accepted, the measure is not in place; its status says so in props (cyberstd status,
-underlying status, the waiver's reason, approver and expiry) and remarks. cyberstd's own
+underlying status, the waiver's reason, approver and expiry) and remarks. Every waiver of the
+run is an OSCAL risk: `deviation-approved` while it accepts a gap, else `open` (the gap it
+covers is still there) or `closed` (there is none), its expiry the risk's deadline, related to
+the observations it covers and to the findings of the controls that carry it; an observation
+of a failure a waiver accepts names that waiver, its approver and expiry. cyberstd's own
 statuses are kept in props of the namespace NS. UUIDs are version-5 UUIDs of the run id and
 the ids of the things they name, so rendering the same results.json twice gives the same bytes.
 
@@ -34,7 +38,14 @@ from urllib.parse import quote
 
 from cyberstd.explain import why
 from cyberstd.i18n import percent, t
-from cyberstd.report.common import findings_of, next_step, severity_of
+from cyberstd.report.common import (
+    accepted_findings,
+    findings_of,
+    next_step,
+    severity_of,
+    waiver_line,
+    waiver_scope,
+)
 from cyberstd.report.escape import inert, json_strings
 from cyberstd.report.locations import FAILED, evidence_summary, files_read, is_config, locations
 from cyberstd.results import (
@@ -43,7 +54,9 @@ from cyberstd.results import (
     ControlResult,
     ControlStatus,
     Finding,
+    FindingStatus,
     Results,
+    WaiverRecord,
 )
 
 OSCAL_VERSION = "1.2.3"
@@ -273,8 +286,11 @@ class _Builder:
 
     # observations ----------------------------------------------------------------------
 
-    def observation(self, f: Finding) -> dict[str, Any]:
-        """A finding of a check as an observation, with the evidence it rests on.
+    def observation(
+        self, f: Finding, accepted: bool = False, waiver: WaiverRecord | None = None
+    ) -> dict[str, Any]:
+        """A finding of a check as an observation, with the evidence it rests on and, when
+        a waiver accepts its failure, that waiver.
 
         Evidence of a configuration finding that failed: the offending `file:line` items;
         of one that did not: the files it read; of a network finding: its evidence in short."""
@@ -290,6 +306,10 @@ class _Builder:
                 ("severity", str(f.severity)),
                 ("error-reason", str(f.error_reason) if f.error_reason else None),
                 ("waived-by", f.waived_by),
+                ("accepted-risk", True if accepted else None),
+                ("waiver-scope", waiver.scope if waiver else None),
+                ("waiver-approved-by", waiver.approved_by if waiver else None),
+                ("waiver-expires", waiver.expires.isoformat() if waiver else None),
             )
             + [p for cid in f.controls if (p := _prop("control", cid)) is not None],
             "methods": ["EXAMINE" if config else "TEST"],
@@ -378,9 +398,50 @@ class _Builder:
             obs["expires"] = expires
         return obs
 
+    # risks -----------------------------------------------------------------------------
+
+    def risk(self, w: WaiverRecord, related: list[str]) -> dict[str, Any]:
+        """A waiver as an OSCAL risk: accepted (deviation-approved) while it takes effect."""
+        lang = self.lang
+        out: dict[str, Any] = {
+            "uuid": self.ids("risk", w.scope),
+            "title": line(t("oscal.risk_title", lang, scope=waiver_scope(w, lang))),
+            "description": multiline(self.text(w.reason)) or "-",
+            "statement": multiline(self.text(waiver_line(w, lang))) or "-",
+            "props": _props(
+                ("waiver-scope", w.scope),
+                ("waiver-approved-by", w.approved_by),
+                ("waiver-expires", w.expires.isoformat()),
+                ("waiver-expired", w.expired),
+                ("waiver-applied", w.applied),
+            ),
+            "status": "deviation-approved" if w.applied else self._risk_left(w),
+        }
+        deadline = _day(w.expires)
+        if deadline:
+            out["deadline"] = deadline
+        if related:
+            out["related-observations"] = [{"observation-uuid": u} for u in related]
+        return out
+
+    def _risk_left(self, w: WaiverRecord) -> str:
+        """A waiver that accepts nothing: `open` while what it covers has a gap, else
+        `closed`."""
+        kind, _, ident = w.scope.partition(" ")
+        if kind == "check":
+            failing = (
+                f.check == ident and f.status is FindingStatus.FAIL for f in self.results.findings
+            )
+            return "open" if any(failing) else "closed"
+        control = next((c for c in self.results.controls if c.id == ident), None)
+        gap = control is not None and (control.underlying_status or control.status) in GAP_ORDER
+        return "open" if gap else "closed"
+
     # findings --------------------------------------------------------------------------
 
-    def finding(self, c: ControlResult, related: list[str]) -> dict[str, Any]:
+    def finding(
+        self, c: ControlResult, related: list[str], risk: str | None = None
+    ) -> dict[str, Any]:
         """A control as an OSCAL finding: its objective's status and what it was judged on."""
         lang = self.lang
         findings = findings_of(self.results, c)
@@ -409,6 +470,8 @@ class _Builder:
         }
         if related:
             out["related-observations"] = [{"observation-uuid": u} for u in related]
+        if risk is not None:
+            out["related-risks"] = [{"risk-uuid": risk}]
         step = next_step(self.results, c, lang)
         if step and not satisfied:
             out["remarks"] = multiline(self.text(step))
@@ -486,10 +549,25 @@ def build(results: Results, lang: str = "en") -> dict[str, Any]:
 
     observations: list[dict[str, Any]] = []
     by_finding: dict[str, str] = {}
+    accepted = accepted_findings(results)
     for f in results.findings:
-        obs = b.observation(f)
+        obs = b.observation(f, f.id in accepted, accepted.get(f.id))
         observations.append(obs)
         by_finding[f.id] = str(obs["uuid"])
+    risks: list[dict[str, Any]] = []
+    risk_of: dict[str, str] = {}
+    by_control = {c.id: c for c in results.controls}
+    for w in results.waivers:
+        if w.scope in risk_of:
+            continue
+        kind, _, ident = w.scope.partition(" ")
+        if kind == "check":
+            covered = [f.id for f in results.findings if f.check == ident]
+        else:
+            covered = by_control[ident].finding_ids if ident in by_control else []
+        risk = b.risk(w, [by_finding[i] for i in covered if i in by_finding])
+        risks.append(risk)
+        risk_of[w.scope] = str(risk["uuid"])
     findings = []
     for c in results.controls:
         related = [by_finding[i] for i in c.finding_ids if i in by_finding]
@@ -497,7 +575,8 @@ def build(results: Results, lang: str = "en") -> dict[str, Any]:
             obs = b.attestation(c, c.attestation)
             observations.append(obs)
             related.append(str(obs["uuid"]))
-        findings.append(b.finding(c, related))
+        risk_id = risk_of.get(c.waiver.scope) if c.waiver is not None else None
+        findings.append(b.finding(c, related, risk_id))
 
     title = line(f"{t('report.title', lang, framework=run.framework.id.upper())}: {school.name}")
     level = str(s.level_reached) if s.level_reached else t("report.level_none", lang)
@@ -536,6 +615,8 @@ def build(results: Results, lang: str = "en") -> dict[str, Any]:
     result["reviewed-controls"] = {"control-selections": [selection]}
     if observations:
         result["observations"] = observations
+    if risks:
+        result["risks"] = risks
     if findings:
         result["findings"] = findings
 

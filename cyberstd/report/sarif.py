@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from cyberstd import __version__
-from cyberstd.report.common import waiver_line
+from cyberstd.report.common import accepted_findings, accepted_line, waiver_line
 from cyberstd.report.escape import json_strings
 from cyberstd.report.locations import Location, locations
 from cyberstd.results import Finding, FindingStatus, Results, Severity, WaiverRecord
@@ -64,6 +64,23 @@ def _rule(f: Finding, lang: str) -> dict[str, Any]:
     }
 
 
+def _suppression(f: Finding, waiver: WaiverRecord | None, lang: str) -> dict[str, Any]:
+    """An accepted risk as SARIF says it: suppressed outside the code, accepted, with the
+    waiver as justification and its approver and expiry as properties."""
+    out: dict[str, Any] = {
+        "kind": "external",
+        "status": "accepted",
+        "justification": accepted_line(waiver, f, lang),
+    }
+    if waiver is not None:
+        out["properties"] = {
+            "waiverScope": waiver.scope,
+            "approvedBy": waiver.approved_by,
+            "expires": waiver.expires.isoformat(),
+        }
+    return out
+
+
 def _results(f: Finding, rule_index: int, lang: str) -> list[dict[str, Any]]:
     level = "error" if f.status is FindingStatus.ERROR else LEVEL[Severity(f.severity)]
     if f.status is FindingStatus.FAIL and f.advises and not f.controls:
@@ -106,16 +123,19 @@ def render_findings(
     *,
     complete: bool = True,
     waivers: Sequence[WaiverRecord] = (),
+    accepted: Mapping[str, WaiverRecord | None] | None = None,
 ) -> str:
-    """SARIF for findings: rules for every check seen, results for what failed or erred; a
-    waiver that takes no effect is a notification that says why."""
+    """SARIF for findings: rules for every check seen, results for what failed or erred. A
+    failure a waiver accepts (`accepted`, by finding id, or marked `waived_by`) is a result
+    with an accepted external suppression; every waiver is a notification, a note when it
+    takes effect and a warning that says why when it does not."""
+    accepted = accepted or {}
     rules: dict[str, int] = {}
     rule_defs: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = [
-        {"level": "warning", "message": {"text": waiver_line(w, lang)}}
+        {"level": "note" if w.applied else "warning", "message": {"text": waiver_line(w, lang)}}
         for w in waivers
-        if not w.applied
     ]
     for f in findings:
         if f.status is FindingStatus.SKIPPED and f.evidence.get("skipped"):
@@ -130,8 +150,12 @@ def render_findings(
         if f.check not in rules:
             rules[f.check] = len(rule_defs)
             rule_defs.append(_rule(f, lang))
-        if f.status in REPORTED and not f.waived_by:
-            results.extend(_results(f, rules[f.check], lang))
+        if f.status in REPORTED:
+            found = _results(f, rules[f.check], lang)
+            if f.status is FindingStatus.FAIL and (f.waived_by or f.id in accepted):
+                for result in found:
+                    result["suppressions"] = [_suppression(f, accepted.get(f.id), lang)]
+            results.extend(found)
     doc = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -160,4 +184,10 @@ def render_findings(
 def render(results: Results, lang: str) -> str:
     """SARIF of a scan's findings (network findings point at their target by name)."""
     done = not any(f.status is FindingStatus.ERROR for f in results.findings)
-    return render_findings(results.findings, lang, complete=done, waivers=results.waivers)
+    return render_findings(
+        results.findings,
+        lang,
+        complete=done,
+        waivers=results.waivers,
+        accepted=accepted_findings(results),
+    )

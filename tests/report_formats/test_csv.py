@@ -185,7 +185,7 @@ def test_demo_school_rows(demo: Results, lang: str, tmp_path: Path) -> None:
         data = path.read_bytes()
         assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
         rows = parse(data.decode("utf-8"), sep)
-        assert len(rows) == len(demo.controls) + len(demo.findings)
+        assert len(rows) == len(demo.controls) + len(demo.findings) + len(demo.waivers)
     rows = parse(render(demo, "en"), ",")
     mfa = by_key(rows, "Check", "entra.mfa-all-users")
     assert "security-defaults.json:6" in mfa["Evidence"]
