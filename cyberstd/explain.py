@@ -81,4 +81,6 @@ def why(control: ControlResult, findings: list[Finding], lang: str) -> str:
                 expires=control.waiver.expires,
             )
         )
+    if not parts:  # a state no rule explains (a hand-made file): say the status, in the language
+        parts.append(t(f"status.{control.status}", lang))
     return "; ".join(parts)

@@ -29,7 +29,6 @@ ENGLISH = (
     "should",
     "would",
     "were",
-    "was",
     "and",
     "not",
     "its",
