@@ -369,7 +369,8 @@ def attest(
         ),
         attestations_header(lang, with_schema=(school_dir / SCHEMA_DIR).is_dir()),
     )
-    click.echo(t("attest.recorded", lang, control=c.id, answer=answer, path=path, review=review))
+    said = t(f"html.answer.{answer}", lang)
+    click.echo(t("attest.recorded", lang, control=c.id, answer=said, path=path, review=review))
 
 
 # --- plan, scan, report ----------------------------------------------------------------------

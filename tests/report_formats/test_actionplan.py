@@ -232,6 +232,8 @@ def test_an_action_plan_from_the_scan_is_o4_evidence(school: Path, tmp_path: Pat
         day,
         "--evidence",
         str(plan),
+        "--lang",
+        "en",
     )
     assert "recorded O4 (implemented)" in output
     digest = hashlib.sha256(plan.read_bytes()).hexdigest()
