@@ -14,6 +14,7 @@ One school, scanned once, with a waiver of each kind:
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -27,6 +28,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from cyberstd.cli import main
+from cyberstd.messages import day
 from cyberstd.report import renderer
 from cyberstd.report.terminal import summary
 from cyberstd.results import ControlStatus, Results
@@ -86,11 +88,11 @@ class Expected:
         if lang == "nl":
             return (
                 f"{self.shown['nl']}: {self.reason} (goedgekeurd door {self.by}, "
-                f"tot {self.expires}): {self.effect['nl']}"
+                f"tot {day(dt.date.fromisoformat(self.expires), 'nl')}): {self.effect['nl']}"
             )
         return (
             f"{self.shown['en']}: {self.reason} (approved by {self.by}, "
-            f"until {self.expires}): {self.effect['en']}"
+            f"until {day(dt.date.fromisoformat(self.expires), 'en')}): {self.effect['en']}"
         )
 
 
