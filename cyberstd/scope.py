@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from cyberstd.messages import Msg, msg
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -101,24 +103,24 @@ _THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 _LIMITED_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 
 
-def never_a_target(address: Address) -> str:
-    """Why no scan may ever go to an address, whatever is authorised, or "": the unspecified
+def never_a_target(address: Address) -> Msg | None:
+    """Why no scan may ever go to an address, whatever is authorised, or None: the unspecified
     address and 0.0.0.0/8 (on Linux they reach the machine itself), multicast and broadcast
     (they reach every host that listens)."""
     for one in reached(address):
         if one.is_unspecified or (one.version == 4 and one in _THIS_NETWORK):
-            return "the unspecified address (or 0.0.0.0/8), which reaches the scanning machine"
+            return msg("input.scope.unspecified")
         if one.is_multicast:
-            return "a multicast address, which reaches every host that listens"
+            return msg("input.scope.multicast")
         if one == _LIMITED_BROADCAST:
-            return "the broadcast address"
-    return ""
+            return msg("input.scope.broadcast")
+    return None
 
 
-def never_scanned(network: Network) -> str:
-    """Why a scope range holds addresses no scan may go to, or ""."""
+def never_scanned(network: Network) -> Msg | None:
+    """Why a scope range holds addresses no scan may go to, or None."""
     for probe in (network.network_address, network.broadcast_address):
         why = never_a_target(probe)
         if why:
             return why
-    return ""
+    return None
