@@ -3,11 +3,13 @@ same file:line:col and codes, the same exit code; in any other locale the Englis
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pydantic import BaseModel, ConfigDict, Field
 
 from cyberstd.cli import main
 from cyberstd.errors import Problem
@@ -286,3 +288,59 @@ def test_a_problem_says_its_catalog_message_and_keeps_its_english() -> None:
     assert said == Problem("s.yaml", 3, 5, "unknown-id", "unknown zone 'x'")
     plain = Problem("s.yaml", 1, 1, "export", "not a FortiGate configuration")
     assert plain.render("nl") == "s.yaml:1:1: fout[export]: not a FortiGate configuration"
+
+
+class _Kinds(BaseModel):
+    """A field for each kind of pydantic error that the catalog says in Dutch."""
+
+    model_config = ConfigDict(extra="forbid")
+    count: int = 1
+    share: float = Field(default=1.0, allow_inf_nan=False)
+    flag: bool = True
+    above: int = Field(default=1, gt=0)
+    below: int = Field(default=1, lt=10)
+    most: int = Field(default=1, le=10)
+    least: float = Field(default=1.0, ge=0.5)
+    few: list[int] = Field(default_factory=list, max_length=2)
+    word: str = Field(default="x", max_length=3)
+    name: str = "x"
+    items: list[int] = Field(default_factory=list)
+    day: dt.date = dt.date(2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "count: veel",
+        "count: 1.5",
+        "count: ~",
+        "share: snel",
+        "share: .inf",
+        "share: ~",
+        "flag: misschien",
+        "flag: ~",
+        "above: 0",
+        "below: 10",
+        "most: 11",
+        "least: 0.25",
+        "few: [1, 2, 3]",
+        "word: lang",
+        "name: [a]",
+        "items: {a: 1}",
+        "day: '2026-02-30'",
+        "day: '2026-13-01'",
+        "day: ~",
+    ],
+)
+def test_pydantic_errors_are_said_in_dutch_with_their_english_unchanged(text: str) -> None:
+    from cyberstd.validation import parse
+    from cyberstd.yamlsrc import load_text
+
+    doc = load_text(text + "\n", text.encode(), "k.yaml")
+    model, problems = parse(doc, _Kinds)
+    assert model is None and len(problems) == 1
+    problem = problems[0]
+    assert problem.said is not None and problem.text("en") == problem.message
+    dutch = problem.text("nl")
+    assert dutch != problem.message and english_in(dutch) == [], (problem.message, dutch)
+    assert "Input" not in dutch and "input" not in dutch and "should" not in dutch, dutch
