@@ -11,6 +11,7 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from cyberstd.errors import InputError, Problem, UsageError
+from cyberstd.messages import msg
 from cyberstd.results import Answer
 from cyberstd.schema import AttestationDef
 from cyberstd.school import ATTESTATIONS_FILE
@@ -47,12 +48,12 @@ def record(folder: Path, new: NewAttestation, header: str = HEADER) -> Path:
             full = (path if path.is_absolute() else Path.cwd() / path).resolve()
             found = full.is_file()
         except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a name too long
-            reason = getattr(exc, "strerror", None) or "a link that cannot be followed"
-            raise UsageError(f"evidence file {path} cannot be used: {reason}") from None
+            reason = getattr(exc, "strerror", None) or msg("input.attest.link_loop")
+            raise UsageError(msg("input.attest.unusable", path=path, reason=reason)) from None
         if not found:
-            raise UsageError(f"evidence file not found: {path}")
+            raise UsageError(msg("input.attest.not_found", path=path))
         if not full.is_relative_to(root):
-            raise UsageError(f"evidence file {path} must lie inside the school folder {folder}")
+            raise UsageError(msg("input.attest.outside", path=path, folder=folder))
         item = CommentedMap()
         item["path"] = full.relative_to(root).as_posix()
         item["sha256"] = sha256_file(full)
@@ -74,16 +75,16 @@ def record(folder: Path, new: NewAttestation, header: str = HEADER) -> Path:
         if data is None:
             data = CommentedMap()
         if not isinstance(data, CommentedMap):
-            raise InputError(
-                [Problem(str(target), 1, 1, "type", "expected a mapping with 'attestations'")]
-            )
+            said = msg("input.attest.not_mapping")
+            raise InputError([Problem.of(str(target), 1, 1, "type", said)])
     else:
         data = yaml.load(header + "attestations: []\n")
     items = data.get("attestations")
     if items is None:
         items = data["attestations"] = CommentedSeq()
     if not isinstance(items, CommentedSeq):
-        raise InputError([Problem(str(target), 1, 1, "type", "'attestations' must be a list")])
+        said = msg("input.attest.not_list")
+        raise InputError([Problem.of(str(target), 1, 1, "type", said)])
     entry = next(
         (e for e in items if isinstance(e, CommentedMap) and e.get("control") == new.control), None
     )
@@ -121,7 +122,7 @@ def rehash(folder: Path, control: str, today: dt.date) -> tuple[Path, list[str]]
     hash changed. UsageError when there is no such attestation or a file is gone."""
     target = folder / ATTESTATIONS_FILE
     if not target.is_file():
-        raise UsageError(f"{folder} has no {ATTESTATIONS_FILE}; nothing to rehash")
+        raise UsageError(msg("input.attest.no_file", folder=folder, file=ATTESTATIONS_FILE))
     load(target)  # refuses what is unsafe or broken before we touch it
     yaml = writer_yaml()
     data = yaml.load(target.read_text(encoding="utf-8"))
@@ -131,7 +132,7 @@ def rehash(folder: Path, control: str, today: dt.date) -> tuple[Path, list[str]]
         None,
     )
     if entry is None:
-        raise UsageError(f"{ATTESTATIONS_FILE} holds no attestation for {control}")
+        raise UsageError(msg("input.attest.none_for", file=ATTESTATIONS_FILE, control=control))
     root = folder.resolve()
     changed: list[str] = []
     for ev in entry.get("evidence") or []:
@@ -142,7 +143,13 @@ def rehash(folder: Path, control: str, today: dt.date) -> tuple[Path, list[str]]
         except (OSError, RuntimeError, ValueError):
             ok = False
         if not ok:
-            raise UsageError(f"evidence file {relative!r} of {control} cannot be read in {folder}")
+            said = msg(
+                "input.attest.rehash_unreadable",
+                path=repr(relative),
+                control=control,
+                folder=folder,
+            )
+            raise UsageError(said)
         actual = sha256_file(path)
         if actual != ev.get("sha256"):
             ev["sha256"] = actual

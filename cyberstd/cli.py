@@ -73,6 +73,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
 def validate(obj: Ctx, paths: tuple[Path, ...], as_of: dt.date | None) -> None:
     """Check the catalog, checks, profiles and school folders; list every problem at once."""
     from cyberstd.catalog import load_catalog
+    from cyberstd.messages import render
     from cyberstd.school import load_school
 
     catalog, problems = load_catalog(obj.root)
@@ -95,7 +96,8 @@ def validate(obj: Ctx, paths: tuple[Path, ...], as_of: dt.date | None) -> None:
         checked.append(str(folder))
     if problems:
         raise InputError(problems)
-    click.echo(f"valid: {', '.join(checked)}")
+    after = "".join(f", {p}" for p in checked[1:])  # the folders after the catalog
+    click.echo(render("input.valid", console_lang(), {"paths": after}))
 
 
 # --- standards and checks --------------------------------------------------------------------

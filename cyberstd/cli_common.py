@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from cyberstd.errors import CyberstdError, ExitCode, InputError
+from cyberstd.messages import render
 
 if TYPE_CHECKING:
     from cyberstd.clock import Clock
@@ -37,6 +38,23 @@ def console_lang() -> str:
     return "en"
 
 
+def error_lang() -> str:
+    """The language of the problems and errors a command prints: its --lang when the user gave
+    one, else the console's (console_lang). A --lang left at its default (nl for reports) does
+    not decide what the console says."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.get_parameter_source("lang") in (
+        ParameterSource.COMMANDLINE,
+        ParameterSource.ENVIRONMENT,
+    ):
+        given = ctx.params.get("lang")
+        if given in ("nl", "en"):
+            return str(given)
+    return console_lang()
+
+
 def _err(message: str) -> None:
     """An error on stderr; what it quotes from a file cannot steer the terminal."""
     from cyberstd.report.escape import visible
@@ -52,12 +70,14 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InputError as exc:
+            lang = error_lang()
             for problem in exc.problems:
-                _err(str(problem))
-            _err(f"{len(exc.problems)} problem(s) found")
+                _err(problem.render(lang))
+            _err(render("input.problems_found", lang, {"n": len(exc.problems)}))
             sys.exit(ExitCode.INVALID)
         except CyberstdError as exc:
-            _err(f"error: {exc}")
+            lang = error_lang()
+            _err(render("input.error", lang, {"text": exc.text(lang)}))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             _err("interrupted")

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cyberstd.cli_common import Ctx
+from cyberstd.cli_common import Ctx, console_lang
 from cyberstd.errors import ExitCode, InputError, Problem, UsageError
+from cyberstd.messages import msg
 
 if TYPE_CHECKING:
     from cyberstd.progress import ScanProgress
@@ -30,9 +31,12 @@ def load_school_folder(obj: Ctx, folder: Path) -> tuple[Any, Any]:
     return catalog, school
 
 
-def school_notices(catalog: Any, folder: Any, today: Any, problems: list[Any]) -> list[str]:
+def school_notices(
+    catalog: Any, folder: Any, today: Any, problems: list[Any], lang: str | None = None
+) -> list[str]:
     """validate's notices on a school folder that loaded: attestations voided by a changed
-    evidence file, and waivers that cannot take effect (each at its place in the file)."""
+    evidence file, and waivers that cannot take effect (each at its place in the file), in
+    `lang` (default: the console's)."""
     from cyberstd.clock import Clock
     from cyberstd.planview import describe
     from cyberstd.report.escape import visible
@@ -47,7 +51,8 @@ def school_notices(catalog: Any, folder: Any, today: Any, problems: list[Any]) -
         view = describe(plan, context_for(folder, clock=Clock.at(today), kinds=catalog.kinds))
         silent = {n.check: (n.nl, n.en) for n in view.not_judged}
         found += notices(folder, plan.profile, today, silent)
-    return [visible(str(n).replace(": error[", ": notice[", 1)) for n in found]
+    shown = lang or console_lang()
+    return [visible(n.render(shown, "notice")) for n in found]
 
 
 def exit_code_of(results: Any, fail_on: str) -> ExitCode:
@@ -151,7 +156,8 @@ def run_scan(obj: Ctx, school_dir: Path, options: ScanOptions) -> tuple[Any, Any
         wrong = ca_bundle_problem(options.ca_bundle)
         if wrong is not None:
             shown = str(options.ca_bundle)
-            raise InputError([Problem(shown, 1, 1, wrong[0], f"--ca-bundle: {wrong[1]}")])
+            said = msg("input.ca.option", why=wrong[1])
+            raise InputError([Problem.of(shown, 1, 1, wrong[0], said)])
     the_plan = make_plan(catalog, school, options.profile)
     for tool in sorted(missing_tools(the_plan)):
         warn_tool_missing(the_plan, tool, options.lang)

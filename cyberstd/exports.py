@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cyberstd.errors import Problem
 from cyberstd.kinds import ExportKind, incomplete, missing_parts, normalise
+from cyberstd.messages import joined, local, msg
 from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import MAX_BYTES, Node, ParseError, read_source
 
@@ -56,7 +57,8 @@ class ExportStore:
     def _parse(self, export: ExportFile) -> Parsed:
         kind = self.kinds.get(export.kind)
         if kind is None:
-            return Parsed(export, error=ParseError(export.display, f"unknown kind {export.kind!r}"))
+            said = msg("input.export.no_such_kind", kind=repr(export.kind))
+            return Parsed(export, error=ParseError(export.display, said))
         try:
             source = read_source(export.path, export.display, self.max_bytes)
         except ParseError as exc:
@@ -68,18 +70,17 @@ class ExportStore:
             return Parsed(export, digest, error=exc)
         lacking = missing_parts(kind, tree)
         if lacking:
-            message = f"this {kind.id} export lacks {', '.join(lacking)} (wrong export or layout?)"
+            parts = local(joined(lacking, "nl", ", "), joined(lacking, "en", ", "))
             if kind.hint is not None:
-                message += f": {kind.hint.en}"
-            return Parsed(export, digest, error=ParseError(export.display, message))
+                hint = local(kind.hint.nl, kind.hint.en)
+                said = msg("input.export.lacks_hint", kind=kind.id, parts=parts, hint=hint)
+            else:
+                said = msg("input.export.lacks", kind=kind.id, parts=parts)
+            return Parsed(export, digest, error=ParseError(export.display, said))
         paged = incomplete(kind, tree)
         if paged is not None:
-            message = (
-                f"this {kind.id} export is one page of several ({paged.strip(chr(34))}): a check "
-                "on part of the list could pass on what it misses; export every page "
-                "(cyberstd collect m365 follows the pages)"
-            )
-            return Parsed(export, digest, error=ParseError(export.display, message))
+            said = msg("input.export.one_page", kind=kind.id, marker=paged.strip(chr(34)))
+            return Parsed(export, digest, error=ParseError(export.display, said))
         return Parsed(export, digest, tree=tree)
 
 
@@ -89,5 +90,6 @@ def export_problems(store: ExportStore) -> list[Problem]:
     for export in store.files:
         error = store.parsed(export).error
         if error is not None:
-            out.append(Problem(error.file, error.line or 1, 1, "export", error.detail))
+            said = error.said or error.detail
+            out.append(Problem.of(error.file, error.line or 1, 1, "export", said))
     return out

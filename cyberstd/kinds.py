@@ -16,6 +16,7 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
+from cyberstd.messages import Msg, local, msg
 from cyberstd.parsers.base import Node
 from cyberstd.schema import Id, LocalText, Strict
 
@@ -225,15 +226,15 @@ def detect(path: Path, kinds: dict[str, ExportKind]) -> list[str]:
     return [] if best == 0 else [k for k, s in scores.items() if s == best]
 
 
-def missing_parts(kind: ExportKind, tree: Node) -> list[str]:
+def missing_parts(kind: ExportKind, tree: Node) -> list[Msg]:
     """What an export lacks to be of its kind (required paths, CSV columns), in words."""
     from cyberstd.rules.select import compile_selector, select
 
-    out = []
+    out: list[Msg] = []
     for need in kind.requires:
         options = [need] if isinstance(need, str) else need
         if not any(select(tree, compile_selector(o)) for o in options):
-            out.append(" or ".join(options))
+            out.append(local(" of ".join(options), " or ".join(options)))
     if kind.columns:
         header = tree.get("columns")
         have = (
@@ -247,6 +248,9 @@ def missing_parts(kind: ExportKind, tree: Node) -> list[str]:
         for c in kind.columns:
             if c.casefold() not in have:
                 also = kind.column_names.get(c, [])
-                named = f" (or one of: {', '.join(also[:8])}{', ...' if len(also) > 8 else ''})"
-                out.append(f"column {c!r}{named if also else ''}")
+                names = ", ".join(also[:8]) + (", ..." if len(also) > 8 else "")
+                if also:
+                    out.append(msg("input.export.column_or", column=repr(c), names=names))
+                else:
+                    out.append(msg("input.export.column", column=repr(c)))
     return out

@@ -89,6 +89,20 @@ def day(value: dt.date, lang: str) -> str:
     return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
+@dataclass(frozen=True)
+class _Local(Msg):
+    """Text the files already give in both languages: rendered as the one asked for."""
+
+    def render(self, lang: str) -> str:
+        return str(self.args["en" if lang == "en" else "nl"])
+
+
+def local(nl: str, en: str) -> Msg:
+    """Text already written in Dutch and English (a LocalText of the catalog, a reason the
+    code composed in both languages), to fill in like any message."""
+    return _Local("text.verbatim", {"nl": nl, "en": en})
+
+
 def _value(value: Any, lang: str) -> Any:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return day(value, lang)

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from cyberstd.errors import InvalidValue
+from cyberstd.messages import msg
 from cyberstd.registry import ProbeKind
 from cyberstd.results import Answer, Severity
 
@@ -38,9 +40,7 @@ _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 def _host_name(value: str) -> str:
     name = value.rstrip(".")
     if not name or len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
-        raise ValueError(
-            f"{value!r} is not a valid host name (letters, digits and '-', dot-separated)"
-        )
+        raise InvalidValue(msg("input.schema.host_name", value=repr(value)))
     return name.lower()
 
 
@@ -50,7 +50,7 @@ def _ip_address(value: object) -> IPv4Address | IPv6Address:
     try:
         return ipaddress.ip_address(str(value))
     except ValueError:
-        raise ValueError(f"{value!r} is not an IP address") from None
+        raise InvalidValue(msg("input.schema.ip_address", value=repr(value))) from None
 
 
 def _ip_network(value: object) -> IPv4Network | IPv6Network:
@@ -61,12 +61,9 @@ def _ip_network(value: object) -> IPv4Network | IPv6Network:
     except ValueError as exc:
         if "has host bits set" in str(exc):
             fixed = ipaddress.ip_network(str(value), strict=False)
-            raise ValueError(
-                f"{value!r} has host bits set (did you mean {str(fixed)!r}?)"
-            ) from None
-        raise ValueError(
-            f"{value!r} is not a network in CIDR notation (such as 10.20.0.0/16)"
-        ) from None
+            said = msg("input.schema.host_bits", value=repr(value), fixed=repr(str(fixed)))
+            raise InvalidValue(said) from None
+        raise InvalidValue(msg("input.schema.network", value=repr(value))) from None
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -79,13 +76,13 @@ def _day(value: object) -> object:
         return value
     if isinstance(value, str) and _ISO_DAY.match(value.strip()):
         return value.strip()
-    raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD (such as 2026-09-01)")
+    raise InvalidValue(msg("input.schema.day", value=repr(value)))
 
 
 def _port(value: object) -> object:
     """A TCP port as a plain number: `true` or "443" is not one."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a port number; write a number from 1 to 65535")
+        raise InvalidValue(msg("input.schema.port", value=repr(value)))
     return value
 
 
@@ -97,14 +94,12 @@ def _file_path(value: str) -> str:
     """A path as a file system takes it: no NUL or other control character, no name longer
     than 255 bytes, not longer than 4096 bytes in all."""
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError(f"{value!r} holds a control character; not a usable file path")
+        raise InvalidValue(msg("input.schema.path_control", value=repr(value)))
     if len(value.encode("utf-8")) > MAX_PATH:
-        raise ValueError(f"path is longer than {MAX_PATH} bytes; not a usable file path")
+        raise InvalidValue(msg("input.schema.path_long", most=MAX_PATH))
     for part in value.replace("\\", "/").split("/"):
         if len(part.encode("utf-8")) > MAX_NAME:
-            raise ValueError(
-                f"the name {part[:40]!r}... is longer than {MAX_NAME} bytes; not a usable file name"
-            )
+            raise InvalidValue(msg("input.schema.name_long", name=repr(part[:40]), most=MAX_NAME))
     return value
 
 
@@ -422,7 +417,8 @@ class Authorization(Strict):
     @model_validator(mode="after")
     def _dates(self) -> Self:
         if self.expires is not None and self.expires < self.date:
-            raise ValueError(f"expires ({self.expires}) is before date ({self.date})")
+            said = msg("input.schema.expires_before_date", expires=self.expires, date=self.date)
+            raise InvalidValue(said)
         return self
 
 
@@ -460,24 +456,17 @@ _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 def _object_id(value: str) -> str:
     text = value.strip().lower()
     if not _GUID.match(text):
-        raise ValueError(
-            f"{value!r} is not a group's object id (a GUID such as "
-            "3f2a9c1e-5b7d-4e8f-a1c2-d3e4f5a6b7c8: Microsoft Entra admin center > Groups > "
-            "the group > Object ID); a group's name can change, its id cannot"
-        )
+        raise InvalidValue(msg("input.schema.object_id", value=repr(value)))
     return text
 
 
 def _org_unit(value: str) -> str:
     text = value.strip()
     if not text.startswith("/") or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
-        raise ValueError(
-            f"{value!r} is not an organisational unit path; write it as Google shows it in "
-            "orgUnitPath, starting with / (such as /Leerlingen)"
-        )
+        raise InvalidValue(msg("input.schema.org_unit", value=repr(value)))
     text = text.rstrip("/")
     if not text:
-        raise ValueError("'/' is the top unit and holds every account; name the pupils' own units")
+        raise InvalidValue(msg("input.schema.org_unit_top"))
     return text
 
 
@@ -514,10 +503,7 @@ class IdentitySettings(Strict):
     def _apart(self) -> Self:
         both = sorted(set(self.staff_groups or ()) & set(self.pupil_groups or ()))
         if both:
-            raise ValueError(
-                f"group {both[0]} is in both staff_groups and pupil_groups; a group that holds "
-                "staff is no pupils' group"
-            )
+            raise InvalidValue(msg("input.schema.group_both", group=both[0]))
         return self
 
 
@@ -539,11 +525,8 @@ class SchoolFile(Strict):
         for pupil in self.identity.pupil_domains or []:
             for own in self.domains:
                 if own.lower() == pupil.lower() or own.lower().endswith("." + pupil.lower()):
-                    raise ValueError(
-                        f"identity.pupil_domains: {pupil} is (or holds) the school's own domain "
-                        f"{own}, so the staff's accounts would be taken for pupils'; list only "
-                        "the pupils' own domain, such as leerling.school.be"
-                    )
+                    said = msg("input.schema.pupil_domain", pupil=pupil, own=own)
+                    raise InvalidValue(said)
         return self
 
 
@@ -564,7 +547,8 @@ class AttestationDef(Strict):
     @model_validator(mode="after")
     def _dates(self) -> Self:
         if self.review_by < self.date:
-            raise ValueError(f"review_by ({self.review_by}) is before date ({self.date})")
+            said = msg("input.schema.review_before_date", review_by=self.review_by, date=self.date)
+            raise InvalidValue(said)
         return self
 
 
@@ -583,9 +567,11 @@ class WaiverDef(Strict):
     @model_validator(mode="after")
     def _valid(self) -> Self:
         if (self.check is None) == (self.control is None):
-            raise ValueError("give exactly one of 'check' or 'control'")
+            raise InvalidValue(msg("input.schema.check_or_control"))
         if self.approved is not None and self.expires < self.approved:
-            raise ValueError(f"expires ({self.expires}) is before approved ({self.approved})")
+            said = msg("input.schema.expires_before_approved", expires=self.expires,
+                       approved=self.approved)  # fmt: skip
+            raise InvalidValue(said)
         return self
 
     @property

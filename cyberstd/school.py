@@ -36,7 +36,7 @@ from cyberstd.scope import (
     too_wide,
     why_never,
 )
-from cyberstd.validation import did_you_mean, parse
+from cyberstd.validation import parse, suggest
 from cyberstd.yamlsrc import Document, load, sha256_file
 
 SCHOOL_FILE = "school.yaml"
@@ -109,17 +109,17 @@ OTHER_SERVICES = frozenset(
 )
 
 
-def ca_bundle_problem(path: Path) -> tuple[str, str] | None:
+def ca_bundle_problem(path: Path) -> tuple[str, Msg] | None:
     """(code, message) when a file cannot serve as a CA bundle: missing, too large, or not one
     or more PEM certificates (a private key, DER, random bytes); None when it can."""
     try:
         if not path.is_file():
-            return "missing-file", "not found (or not a file)"
+            return "missing-file", msg("input.ca.missing")
         if path.stat().st_size > MAX_CA_BUNDLE:
-            return "too-large", f"more than {MAX_CA_BUNDLE} bytes; not a CA bundle"
+            return "too-large", msg("input.ca.too_large", most=MAX_CA_BUNDLE)
         data = path.read_bytes()
     except OSError as exc:
-        return "missing-file", f"cannot be read: {exc.strerror or exc}"
+        return "missing-file", msg("input.ca.unreadable", reason=exc.strerror or exc)
     import warnings
 
     from cryptography import x509
@@ -131,7 +131,7 @@ def ca_bundle_problem(path: Path) -> tuple[str, str] | None:
     except ValueError:
         found = []
     if not found:
-        return "not-a-ca-bundle", "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        return "not-a-ca-bundle", msg("input.ca.not_pem")
     return None
 
 
@@ -154,19 +154,11 @@ def load_school(
     inputs: dict[str, str] = {}
     school_path = folder / SCHOOL_FILE
     if not folder.is_dir():
-        return None, [
-            Problem(display_path(folder), 1, 1, "missing-file", "school folder not found")
-        ]
+        said = msg("input.school.no_folder")
+        return None, [Problem.of(display_path(folder), 1, 1, "missing-file", said)]
     if not school_path.exists():
-        return None, [
-            Problem(
-                display_path(school_path),
-                1,
-                1,
-                "missing-file",
-                "school.yaml not found; create one with `cyberstd init FOLDER`",
-            )
-        ]
+        said = msg("input.school.no_file")
+        return None, [Problem.of(display_path(school_path), 1, 1, "missing-file", said)]
     doc = _load(school_path, inputs, problems)
     school = None
     if doc is not None:
@@ -208,35 +200,21 @@ def load_school(
 def _broken_link(path: Path) -> list[Problem]:
     """A link that leads nowhere is a problem, not an absent file: the school meant one."""
     if path.is_symlink() and not path.exists():
-        return [
-            Problem(
-                display_path(path),
-                1,
-                1,
-                "missing-file",
-                f"{path.name} is a link to {os.readlink(path)!r}, which does not exist",
-            )
-        ]
+        said = msg("input.school.broken_link", name=path.name, target=repr(os.readlink(path)))
+        return [Problem.of(display_path(path), 1, 1, "missing-file", said)]
     return []
 
 
-def _range_problem(network: Network) -> tuple[str, str] | None:
+def _range_problem(network: Network) -> tuple[str, Msg] | None:
     """(code, message) when a scope range cannot be authorised, else None."""
     if too_wide(network):
-        return (
-            "scope-too-wide",
-            f"range {network} is wider than a school's network (at most /{WIDEST_V4} for "
-            f"IPv4, /{WIDEST_V6} for IPv6); list the school's ranges",
-        )
+        said = msg("input.scope.too_wide", network=network, v4=WIDEST_V4, v6=WIDEST_V6)
+        return "scope-too-wide", said
     if carries_ipv4(network):
-        return (
-            "scope-wrapped",
-            f"range {network} carries IPv4 addresses inside IPv6 (or reaches a NAT64 "
-            "translator); authorise the IPv4 range itself",
-        )
+        return "scope-wrapped", msg("input.scope.wrapped", network=network)
     why = never_scanned(network)
     if why:
-        return "scope-invalid", f"range {network} holds {why}; it cannot be authorised"
+        return "scope-invalid", msg("input.scope.never", network=network, why=why)
     return None
 
 
@@ -248,21 +226,18 @@ def _is_address(text: str) -> bool:
     return True
 
 
-def _outside(folder: Path, relative: str) -> str:
-    """Why an export path leads out of the school folder (absolute, `..`, a link), or ""."""
+def _outside(folder: Path, relative: str) -> Msg | None:
+    """Why an export path leads out of the school folder (absolute, `..`, a link), or None."""
     if Path(relative).is_absolute() or ".." in Path(relative).parts:
-        return (
-            f"export path {relative!r} must be relative to the school folder, without '..'; "
-            "copy the export into the folder"
-        )
+        return msg("input.export.not_relative", path=repr(relative))
     try:
         resolved = (folder / relative).resolve()
         inside = resolved.is_relative_to(folder.resolve())
     except (OSError, RuntimeError):  # a link loop
-        return f"export path {relative!r} is a link that cannot be followed"
+        return msg("input.export.link_loop", path=repr(relative))
     if not inside:
-        return f"export path {relative!r} is a link out of the school folder; copy the file in"
-    return ""
+        return msg("input.export.link_out", path=repr(relative))
+    return None
 
 
 def _school_problems(
@@ -278,174 +253,120 @@ def _school_problems(
     zones = {z.id for z in school.zones}
     for i, host in enumerate(school.hosts):
         if host.name.lower() in names:
-            out.append(
-                doc.problem(
-                    ["hosts", i, "name"], "duplicate-id", f"host {host.name!r} is declared twice"
-                )
-            )
+            said = msg("input.school.host_twice", host=repr(host.name))
+            out.append(doc.problem(["hosts", i, "name"], "duplicate-id", said))
         names.add(host.name.lower())
         if host.zone is not None and host.zone not in zones:
-            hint = did_you_mean(host.zone, zones)
-            out.append(
-                doc.problem(["hosts", i, "zone"], "unknown-id", f"unknown zone {host.zone!r}{hint}")
+            said = msg(
+                "input.school.unknown_zone", zone=repr(host.zone), hint=suggest(host.zone, zones)
             )
+            out.append(doc.problem(["hosts", i, "zone"], "unknown-id", said))
     seen_zones: set[str] = set()
     for i, zone in enumerate(school.zones):
         if zone.id in seen_zones:
-            out.append(
-                doc.problem(
-                    ["zones", i, "id"], "duplicate-id", f"zone {zone.id!r} is declared twice"
-                )
-            )
+            said = msg("input.school.zone_twice", zone=repr(zone.id))
+            out.append(doc.problem(["zones", i, "id"], "duplicate-id", said))
         seen_zones.add(zone.id)
     if school.network.vantage_zone is not None:  # segmentation scans: rules speak of kinds
         kinds = ", ".join(k.value for k in ZoneKind)
         for i, zone in enumerate(school.zones):
             if zone.effective_kind is None:
-                out.append(
-                    doc.problem(
-                        ["zones", i, "id"],
-                        "missing-field",
-                        f"zone {zone.id!r} has no kind, so no segmentation rule can judge it; "
-                        f"add kind: one of {kinds}",
-                    )
-                )
-    if school.network.vantage_zone is not None and school.network.vantage_zone not in zones:
-        hint = did_you_mean(school.network.vantage_zone, zones)
-        out.append(
-            doc.problem(
-                ["network", "vantage_zone"],
-                "unknown-id",
-                f"unknown zone {school.network.vantage_zone!r}{hint}",
-            )
-        )
+                said = msg("input.school.zone_kind", zone=repr(zone.id), kinds=kinds)
+                out.append(doc.problem(["zones", i, "id"], "missing-field", said))
+    vantage = school.network.vantage_zone
+    if vantage is not None and vantage not in zones:
+        said = msg("input.school.unknown_zone", zone=repr(vantage), hint=suggest(vantage, zones))
+        out.append(doc.problem(["network", "vantage_zone"], "unknown-id", said))
     if school.network.ca_bundle is not None:
         wrong = ca_bundle_problem(folder / school.network.ca_bundle)
         if wrong is not None:
-            code, message = wrong
-            out.append(
-                doc.problem(
-                    ["network", "ca_bundle"],
-                    code,
-                    f"CA bundle {school.network.ca_bundle!r}: {message}",
-                )
-            )
+            code, why = wrong
+            said = msg("input.ca.bundle", path=repr(school.network.ca_bundle), why=why)
+            out.append(doc.problem(["network", "ca_bundle"], code, said))
     for i, export in enumerate(school.exports):
         if catalog.kinds and export.kind not in catalog.kinds:
-            hint = did_you_mean(export.kind, catalog.kinds)
-            out.append(
-                doc.problem(
-                    ["exports", i, "kind"],
-                    "unknown-id",
-                    f"unknown export kind {export.kind!r}{hint}",
-                )
+            said = msg(
+                "input.export.unknown_kind",
+                kind=repr(export.kind),
+                hint=suggest(export.kind, catalog.kinds),
             )
+            out.append(doc.problem(["exports", i, "kind"], "unknown-id", said))
         outside = _outside(folder, export.path)
-        if outside:
+        if outside is not None:
             out.append(doc.problem(["exports", i, "path"], "outside-folder", outside))
         elif (folder / export.path).is_file():
             inputs[display_path(folder / export.path)] = sha256_file(folder / export.path)
         else:
-            what = "is a folder" if (folder / export.path).is_dir() else "not found"
-            if (folder / export.path).exists() and what == "not found":
-                what = "is not a regular file"
-            out.append(
-                doc.problem(
-                    ["exports", i, "path"], "missing-file", f"export file {export.path!r} {what}"
-                )
-            )
+            what = "folder" if (folder / export.path).is_dir() else "missing"
+            if (folder / export.path).exists() and what == "missing":
+                what = "not_a_file"
+            said = msg(f"input.export.{what}", path=repr(export.path))
+            out.append(doc.problem(["exports", i, "path"], "missing-file", said))
     domains = {d.rstrip(".") for d in school.domains}
     for domain in school.mail.dkim_selectors:
         if domain not in domains:
-            hint = did_you_mean(domain, domains)
+            said = msg(
+                "input.school.dkim_domain", domain=repr(domain), hint=suggest(domain, domains)
+            )
             out.append(
-                doc.problem(
-                    ["mail", "dkim_selectors", domain],
-                    "unknown-id",
-                    f"DKIM selectors for {domain!r}, which is not in 'domains'{hint}",
-                    key=True,
-                )
+                doc.problem(["mail", "dkim_selectors", domain], "unknown-id", said, key=True)
             )
     seen_domains: set[str] = set()
     for i, domain in enumerate(school.domains):
         if domain in seen_domains:
-            out.append(
-                doc.problem(["domains", i], "duplicate-id", f"domain {domain!r} is listed twice")
-            )
+            said = msg("input.school.domain_twice", domain=repr(domain))
+            out.append(doc.problem(["domains", i], "duplicate-id", said))
         seen_domains.add(domain)
         if "." not in domain or _is_address(domain):
-            out.append(
-                doc.problem(
-                    ["domains", i],
-                    "public-suffix",
-                    f"{domain!r} is not a domain name the school can own (an address or a "
-                    "single label); give the school's own domain, such as school.be",
-                )
-            )
+            said = msg("input.school.not_a_domain", domain=repr(domain))
+            out.append(doc.problem(["domains", i], "public-suffix", said))
         elif _public_suffix(domain):
-            out.append(
-                doc.problem(
-                    ["domains", i],
-                    "public-suffix",
-                    f"{domain!r} is a public suffix, shared by many owners (every host under it "
-                    "would count as the school's); give the school's own domain",
-                )
-            )
+            said = msg("input.school.public_suffix", domain=repr(domain))
+            out.append(doc.problem(["domains", i], "public-suffix", said))
     for i, host in enumerate(school.hosts):
         for service in host.ports:
             if service in SERVICES or service.casefold() in OTHER_SERVICES:
                 continue
-            hint = did_you_mean(service, SERVICES)
+            hint = suggest(service, SERVICES)
             if hint:  # htps, HTTPS: the default port would be probed instead
+                said = msg("input.school.service", service=repr(service), hint=hint)
                 out.append(
-                    doc.problem(
-                        ["hosts", i, "ports", service],
-                        "unknown-id",
-                        f"service {service!r} is not one the probes know{hint}",
-                        key=True,
-                    )
+                    doc.problem(["hosts", i, "ports", service], "unknown-id", said, key=True)
                 )
-        why = never_a_target(host.address) if host.address is not None else ""
-        if why:
-            out.append(
-                doc.problem(
-                    ["hosts", i, "address"], "scope-invalid", f"{host.address} is {why}; no target"
-                )
-            )
+        never = never_a_target(host.address) if host.address is not None else None
+        if never:
+            said = msg("input.scope.no_target", address=host.address, why=never)
+            out.append(doc.problem(["hosts", i, "address"], "scope-invalid", said))
         elif host.address is not None:
             try:  # what scan would refuse, validate says now
                 authorize(school, host.name, str(host.address), today)
             except ScopeError as exc:
-                out.append(doc.problem(["hosts", i, "address"], "out-of-scope", str(exc)))
+                refused = exc.said or str(exc)
+                out.append(doc.problem(["hosts", i, "address"], "out-of-scope", refused))
     for i, auth in enumerate(school.scope):
         for j, network in enumerate(auth.ranges):
             wrong = _range_problem(network)
             if wrong is not None:
                 out.append(doc.problem(["scope", i, "ranges", j], *wrong))
         if auth.date > today:
-            out.append(
-                doc.problem(
-                    ["scope", i, "date"],
-                    "date",
-                    f"authorisation date {auth.date} lies in the future",
-                )
-            )
+            said = msg("input.scope.future", date=auth.date)
+            out.append(doc.problem(["scope", i, "date"], "date", said))
     if school.profile is not None and school.profile not in catalog.profiles:
-        hint = did_you_mean(school.profile, catalog.profiles)
-        out.append(
-            doc.problem(["profile"], "unknown-id", f"unknown profile {school.profile!r}{hint}")
+        said = msg(
+            "input.school.unknown_profile",
+            profile=repr(school.profile),
+            hint=suggest(school.profile, catalog.profiles),
         )
+        out.append(doc.problem(["profile"], "unknown-id", said))
     known = catalog.all_control_ids()
     for i, na in enumerate(school.not_applicable):
         if na.control not in known:
-            hint = did_you_mean(na.control, known, close=False)
-            out.append(
-                doc.problem(
-                    ["not_applicable", i, "control"],
-                    "unknown-id",
-                    f"unknown control {na.control!r}{hint}",
-                )
+            said = msg(
+                "input.school.unknown_control",
+                control=repr(na.control),
+                hint=suggest(na.control, known, close=False),
             )
+            out.append(doc.problem(["not_applicable", i, "control"], "unknown-id", said))
     return out
 
 
@@ -464,80 +385,53 @@ def _check_attestations(
     root = folder.resolve()
     for i, att in enumerate(model.attestations):
         if att.control not in known:
-            hint = did_you_mean(att.control, known, close=False)
-            problems.append(
-                doc.problem(
-                    ["attestations", i, "control"],
-                    "unknown-id",
-                    f"attestation for unknown control {att.control!r}{hint}",
-                )
-            )
+            hint = suggest(att.control, known, close=False)
+            said = msg("input.attest.unknown_control", control=repr(att.control), hint=hint)
+            problems.append(doc.problem(["attestations", i, "control"], "unknown-id", said))
             continue
         if att.control in out:
-            problems.append(
-                doc.problem(
-                    ["attestations", i, "control"],
-                    "duplicate-id",
-                    f"control {att.control!r} is attested twice; keep one entry",
-                )
-            )
+            said = msg("input.attest.twice", control=repr(att.control))
+            problems.append(doc.problem(["attestations", i, "control"], "duplicate-id", said))
             continue
         if att.date > today:
-            problems.append(
-                doc.problem(
-                    ["attestations", i, "date"],
-                    "date",
-                    f"attestation date {att.date} lies in the future",
-                )
-            )
+            said = msg("input.attest.future", date=att.date)
+            problems.append(doc.problem(["attestations", i, "date"], "date", said))
         for j, ev in enumerate(att.evidence):
             loc: list[int | str] = ["attestations", i, "evidence", j, "path"]
             try:
                 path = (folder / ev.path).resolve()
             except (OSError, RuntimeError):  # a link loop
-                problems.append(
-                    doc.problem(
-                        loc,
-                        "evidence-missing",
-                        f"evidence file {ev.path!r} is a link that cannot be followed (a loop?)",
-                    )
-                )
+                said = msg("input.evidence.loop", path=repr(ev.path))
+                problems.append(doc.problem(loc, "evidence-missing", said))
                 continue
             if not path.is_relative_to(root):
-                problems.append(
-                    doc.problem(
-                        loc,
-                        "evidence-outside",
-                        f"evidence file {ev.path!r} lies outside the school folder",
-                    )
-                )
+                said = msg("input.evidence.outside", path=repr(ev.path))
+                problems.append(doc.problem(loc, "evidence-outside", said))
                 continue
             if not path.is_file():
-                problems.append(
-                    doc.problem(loc, "evidence-missing", f"evidence file {ev.path!r} not found")
-                )
+                said = msg("input.evidence.missing", path=repr(ev.path))
+                problems.append(doc.problem(loc, "evidence-missing", said))
                 continue
             try:
                 actual = sha256_file(path)
             except OSError as exc:
-                problems.append(
-                    doc.problem(
-                        loc,
-                        "evidence-missing",
-                        f"evidence file {ev.path!r} cannot be read: {exc.strerror or exc}",
-                    )
+                said = msg(
+                    "input.evidence.unreadable", path=repr(ev.path), reason=exc.strerror or exc
                 )
+                problems.append(doc.problem(loc, "evidence-missing", said))
                 continue
             inputs[display_path(path)] = actual
             if actual != ev.sha256:
-                void[att.control] = doc.problem(  # only this attestation stops counting
-                    loc,
-                    "evidence-changed",
-                    f"evidence file {ev.path!r} changed since it was attested on {att.date} "
-                    f"(sha256 {actual[:12]}..., recorded {ev.sha256[:12]}...): the attestation "
-                    f"of {att.control} does not count until someone reviews the file and runs "
-                    f"`cyberstd attest SCHOOL {att.control} --rehash`",
+                said = msg(
+                    "input.evidence.changed",
+                    path=repr(ev.path),
+                    date=att.date,
+                    actual=actual[:12],
+                    recorded=ev.sha256[:12],
+                    control=att.control,
                 )
+                # only this attestation stops counting
+                void[att.control] = doc.problem(loc, "evidence-changed", said)
         out[att.control] = att
     return out
 
@@ -551,45 +445,34 @@ def _check_waivers(
     for i, waiver in enumerate(model.waivers):
         key = "control" if waiver.control is not None else "check"
         if waiver.scope in seen:
-            problems.append(
-                doc.problem(
-                    ["waivers", i, key],
-                    "duplicate-id",
-                    f"{waiver.scope} already has a waiver (entry {seen[waiver.scope] + 1}); keep one",
-                )
+            said = msg(
+                "input.waiver.twice", scope=waiver_scope(waiver), entry=seen[waiver.scope] + 1
             )
+            problems.append(doc.problem(["waivers", i, key], "duplicate-id", said))
             continue
         seen[waiver.scope] = i
         if waiver.approved is not None and waiver.approved > today:
-            problems.append(
-                doc.problem(
-                    ["waivers", i, "approved"],
-                    "date",
-                    f"approval date {waiver.approved} lies in the future",
-                )
-            )
+            said = msg("input.waiver.future", date=waiver.approved)
+            problems.append(doc.problem(["waivers", i, "approved"], "date", said))
         if waiver.control is not None and waiver.control not in known:
-            hint = did_you_mean(waiver.control, known, close=False)
-            problems.append(
-                doc.problem(
-                    ["waivers", i, "control"],
-                    "unknown-id",
-                    f"waiver for unknown control {waiver.control!r}{hint}",
-                )
-            )
+            hint = suggest(waiver.control, known, close=False)
+            said = msg("input.waiver.unknown_control", control=repr(waiver.control), hint=hint)
+            problems.append(doc.problem(["waivers", i, "control"], "unknown-id", said))
             continue
         if waiver.check is not None and waiver.check not in catalog.checks:
-            hint = did_you_mean(waiver.check, catalog.checks)
-            problems.append(
-                doc.problem(
-                    ["waivers", i, "check"],
-                    "unknown-id",
-                    f"waiver for unknown check {waiver.check!r}{hint}",
-                )
-            )
+            hint = suggest(waiver.check, catalog.checks)
+            said = msg("input.waiver.unknown_check", check=repr(waiver.check), hint=hint)
+            problems.append(doc.problem(["waivers", i, "check"], "unknown-id", said))
             continue
         out.append(waiver)
     return out
+
+
+def waiver_scope(waiver: WaiverDef) -> Msg:
+    """What a waiver is for, in words: control O7, check web.hsts."""
+    if waiver.control is not None:
+        return msg("input.waiver.of_control", control=waiver.control)
+    return msg("input.waiver.of_check", check=waiver.check)
 
 
 def _public_suffix(domain: str) -> bool:

@@ -117,16 +117,13 @@ def why_never(address: Address) -> Msg | None:
     return None
 
 
-def never_a_target(address: Address) -> str:
-    """why_never in English, or "" when a scan may go to the address."""
-    why = why_never(address)
-    return "" if why is None else str(why)
+never_a_target = why_never  # the name validation uses
 
 
-def never_scanned(network: Network) -> str:
-    """Why a scope range holds addresses no scan may go to, or ""."""
+def never_scanned(network: Network) -> Msg | None:
+    """Why a scope range holds addresses no scan may go to, or None."""
     for probe in (network.network_address, network.broadcast_address):
         why = never_a_target(probe)
         if why:
             return why
-    return ""
+    return None

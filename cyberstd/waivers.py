@@ -13,6 +13,7 @@ from datetime import date
 
 from cyberstd.errors import Problem
 from cyberstd.i18n import t
+from cyberstd.messages import Msg, local, msg
 from cyberstd.profiles import ResolvedProfile
 from cyberstd.results import (
     ControlResult,
@@ -22,7 +23,7 @@ from cyberstd.results import (
     WaiverRecord,
 )
 from cyberstd.schema import WaiverDef
-from cyberstd.school import SchoolFolder
+from cyberstd.school import SchoolFolder, waiver_scope
 
 ACCEPTS = (ControlStatus.NON_COMPLIANT, ControlStatus.PARTIAL)
 
@@ -35,6 +36,10 @@ class Effect:
 
     def note(self) -> dict[str, str] | None:
         return None if self.applied else {"nl": self.nl, "en": self.en}
+
+    @property
+    def said(self) -> Msg:
+        return local(self.nl, self.en)
 
 
 def _expired(waiver: WaiverDef) -> Effect:
@@ -106,8 +111,8 @@ def notices(
         place = folder.waiver_places.get(waiver.scope)
         if effect is None or place is None:
             continue
-        message = f"the waiver for {waiver.scope} takes no effect: {effect.en}"
-        out.append(Problem(place.path, place.line, place.col, "waiver-no-effect", message))
+        said = msg("input.waiver.no_effect", scope=waiver_scope(waiver), why=effect.said)
+        out.append(Problem.of(place.path, place.line, place.col, "waiver-no-effect", said))
     return out
 
 

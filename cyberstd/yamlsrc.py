@@ -25,6 +25,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cyberstd.errors import InputError, Problem
+from cyberstd.messages import Msg, local, msg
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 100_000
@@ -69,10 +70,11 @@ class Document:
     sha256: str
 
     def problem(
-        self, loc: Sequence[int | str], code: str, message: str, *, key: bool = False
+        self, loc: Sequence[int | str], code: str, message: Msg | str, *, key: bool = False
     ) -> Problem:
+        """The problem at `loc`: a catalog message, or text that is data only."""
         line, col = locate(self.data, loc, key=key)
-        return Problem(self.display, line, col, code, message)
+        return Problem.of(self.display, line, col, code, message)
 
 
 def sha256_file(path: Path) -> str:
@@ -83,48 +85,35 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _refuse(display: str, code: str, said: Msg, line: int = 1, col: int = 1) -> InputError:
+    return InputError([Problem.of(display, line, col, code, said)])
+
+
 def read_text(
-    path: Path, display: str, *, limit: int | None = None, expected: str = "YAML text"
+    path: Path, display: str, *, limit: int | None = None, expected: Msg | None = None
 ) -> tuple[str, bytes]:
     """Read a text input file, refusing what is missing, larger than `limit` (default the
-    YAML limit), binary or not UTF-8."""
+    YAML limit), binary or not UTF-8. `expected` names what it should hold (YAML text)."""
     most = MAX_BYTES if limit is None else limit
     if not path.exists():
-        raise InputError([Problem(display, 1, 1, "missing-file", "file not found")])
+        raise _refuse(display, "missing-file", msg("input.file.missing"))
     if not path.is_file():
-        raise InputError([Problem(display, 1, 1, "not-a-file", "not a regular file")])
+        raise _refuse(display, "not-a-file", msg("input.file.not_a_file"))
     size = path.stat().st_size
     if size > most:
-        raise InputError(
-            [Problem(display, 1, 1, "too-large", f"file is {size} bytes; the limit is {most}")]
-        )
+        raise _refuse(display, "too-large", msg("input.file.too_large", size=size, most=most))
     raw = path.read_bytes()
     if _utf16(raw):
-        raise InputError(
-            [
-                Problem(
-                    display,
-                    1,
-                    1,
-                    "encoding",
-                    "UTF-16 text (Notepad's 'Unicode'); save the file as UTF-8",
-                )
-            ]
-        )
+        raise _refuse(display, "encoding", msg("input.file.utf16"))
     if b"\x00" in raw:
-        raise InputError([Problem(display, 1, 1, "binary", f"binary file, expected {expected}")])
+        what = expected or msg("input.file.yaml_text")
+        raise _refuse(display, "binary", msg("input.file.binary", expected=what))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            [
-                Problem(
-                    display, line, col, "encoding", "not valid UTF-8 text; save the file as UTF-8"
-                )
-            ]
-        ) from None
+        raise _refuse(display, "encoding", msg("input.file.not_utf8"), line, col) from None
     return text, raw
 
 
@@ -156,7 +145,7 @@ def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Do
     except MarkedYAMLError as exc:
         raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
     except YAMLError as exc:
-        raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
+        raise _refuse(shown, "yaml-syntax", _syntax(str(exc))) from None
     if early:
         raise InputError(early)
     yaml = new_yaml()
@@ -165,11 +154,11 @@ def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Do
     except MarkedYAMLError as exc:
         raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
     except YAMLError as exc:
-        raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
+        raise _refuse(shown, "yaml-syntax", _syntax(str(exc))) from None
     except RecursionError:
         raise InputError([_too_deep(shown, text)]) from None
     if node is None:
-        raise InputError([Problem(shown, 1, 1, "empty", "file is empty")])
+        raise _refuse(shown, "empty", msg("input.yaml.empty"))
     problems = _check_nodes(shown, node)
     if problems:
         raise InputError(problems)
@@ -178,7 +167,7 @@ def load_text(text: str, raw: bytes, shown: str, path: Path | None = None) -> Do
     except MarkedYAMLError as exc:
         raise InputError([_marked(shown, exc, "yaml-syntax")]) from None
     except (YAMLError, ValueError) as exc:
-        raise InputError([Problem(shown, 1, 1, "yaml-syntax", str(exc))]) from None
+        raise _refuse(shown, "yaml-syntax", _syntax(str(exc))) from None
     except RecursionError:
         raise InputError([_too_deep(shown, text)]) from None
     return Document(path or Path(shown), shown, data, hashlib.sha256(raw).hexdigest())
@@ -208,8 +197,8 @@ def _flow_too_deep(display: str, text: str) -> Problem | None:
         elif ch in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                message = f"nested more than {MAX_DEPTH} levels deep"
-                return Problem(display, line, col, "too-deep", message)
+                said = msg("input.yaml.too_deep", depth=MAX_DEPTH)
+                return Problem.of(display, line, col, "too-deep", said)
         elif ch in "]}":
             depth = max(0, depth - 1)
     return None
@@ -224,25 +213,23 @@ def _events_problems(display: str, yaml: YAML, text: str) -> list[Problem]:
         if version is not None and tuple(version) != (1, 2):
             directive = re.search(r"(?m)^%YAML", text)
             problems.append(
-                Problem(
+                Problem.of(
                     display,
                     text.count("\n", 0, directive.start()) + 1 if directive else mark.line + 1,
                     1,
                     "yaml-version",
-                    f"%YAML {'.'.join(map(str, version))} is not supported; the files are "
-                    "YAML 1.2 (remove the %YAML line)",
+                    msg("input.yaml.version", version=".".join(map(str, version))),
                 )
             )
         tag = getattr(event, "tag", None)
         if tag is not None:
             problems.append(
-                Problem(
+                Problem.of(
                     display,
                     mark.line + 1,
                     mark.column + 1,
                     "tag",
-                    f"the YAML tag {_shown_tag(str(tag))} is not allowed; write a plain value "
-                    "(in quotes if it is text)",
+                    msg("input.yaml.tag", tag=_shown_tag(str(tag))),
                 )
             )
     return problems
@@ -254,7 +241,7 @@ def _too_deep(display: str, text: str) -> Problem:
     at = pile.start() if pile else 0
     line = text.count("\n", 0, at) + 1
     col = at - (text.rfind("\n", 0, at) + 1) + 1
-    return Problem(display, line, col, "too-deep", f"nested more than {MAX_DEPTH} levels deep")
+    return Problem.of(display, line, col, "too-deep", msg("input.yaml.too_deep", depth=MAX_DEPTH))
 
 
 def _marked(display: str, exc: MarkedYAMLError, code: str) -> Problem:
@@ -262,7 +249,55 @@ def _marked(display: str, exc: MarkedYAMLError, code: str) -> Problem:
     line = mark.line + 1 if mark is not None else 1
     col = mark.column + 1 if mark is not None else 1
     what = " ".join(p for p in (exc.context, exc.problem) if p)
-    return Problem(display, line, col, code, what or "invalid YAML")
+    return Problem.of(
+        display, line, col, code, _syntax(what) if what else msg("input.yaml.invalid")
+    )
+
+
+# What the YAML parser says, in Dutch: its phrases, in the order they are tried.
+_SYNTAX_NL: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), nl)
+    for p, nl in (
+        (r"while parsing a flow sequence", "in een lijst tussen [ ]:"),
+        (r"while parsing a flow mapping", "in velden tussen { }:"),
+        (r"while parsing a block mapping", "in een blok velden:"),
+        (r"while parsing a block collection", "in een blok:"),
+        (r"while parsing a (?:block|flow) node", "bij een waarde:"),
+        (r"while scanning a simple key", "bij een sleutel:"),
+        (r"while scanning a quoted scalar", "in tekst tussen aanhalingstekens:"),
+        (r"while scanning a (?:plain|block) scalar", "in een tekst:"),
+        (r"while scanning an? (?:alias|anchor)", "bij een alias of anker:"),
+        (r"while scanning for the next token", "bij het lezen:"),
+        (r"could not find expected ':'", "de ':' na de sleutel ontbreekt"),
+        (
+            r"mapping values are not allowed here",
+            "hier mag geen ':' met een waarde staan (zet tekst met ': ' tussen aanhalingstekens)",
+        ),
+        (
+            r"found character '\\t' that cannot start any token",
+            "een tab mag hier niet staan; spring in met spaties",
+        ),
+        (r"found character (.+?) that cannot start any token", r"het teken \1 mag hier niet staan"),
+        (r"found unexpected end of stream", "het bestand houdt te vroeg op"),
+        (r"found undefined alias (\S+)", r"onbekende alias \1"),
+        (r"found unexpected (\S+)", r"onverwacht \1"),
+        (r"expected (.+?), but (?:found|got) (.+)", r"verwachtte \1, maar vond \2"),
+        (r"'<stream end>'", "het einde van het bestand"),
+        (r"'?<block end>'?", "het einde van het blok"),
+        (r"'<block mapping start>'", "een nieuw blok velden"),
+        (r"'<block sequence start>'", "een nieuw blok"),
+        (r"'<scalar>'", "een waarde"),
+        (r"(?<=') or (?=')", " of "),
+    )
+]
+
+
+def _syntax(text: str) -> Msg:
+    """The parser's complaint as it gave it (English), and its phrases put in Dutch."""
+    dutch = text
+    for pattern, nl in _SYNTAX_NL:
+        dutch = pattern.sub(nl, dutch)
+    return msg("input.yaml.syntax", detail=local(dutch, text))
 
 
 def _check_nodes(display: str, root: Node) -> list[Problem]:
@@ -297,15 +332,8 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
                     if k.value in names:
                         line, col = pos(k)
                         was = names[k.value].start_mark.line + 1
-                        problems.append(
-                            Problem(
-                                display,
-                                line,
-                                col,
-                                "duplicate-key",
-                                f"duplicate key {k.value!r} (first defined on line {was})",
-                            )
-                        )
+                        said = msg("input.yaml.duplicate_key", key=repr(k.value), line=was)
+                        problems.append(Problem.of(display, line, col, "duplicate-key", said))
                     else:
                         names[k.value] = k
                 total += size(k, depth + 1) + size(v, depth + 1)
@@ -322,21 +350,18 @@ def _check_nodes(display: str, root: Node) -> list[Problem]:
         size(root, 1)
     except _Recursive as exc:
         line, col = pos(exc.node)
-        problems.append(Problem(display, line, col, "alias", "recursive YAML alias"))
+        problems.append(Problem.of(display, line, col, "alias", msg("input.yaml.alias")))
     except _TooDeep as exc:
         line, col = pos(exc.node)
-        problems.append(
-            Problem(display, line, col, "too-deep", f"nested more than {MAX_DEPTH} levels deep")
-        )
+        said = msg("input.yaml.too_deep", depth=MAX_DEPTH)
+        problems.append(Problem.of(display, line, col, "too-deep", said))
     except _TooBig as exc:
         line, col = pos(exc.node)
         if reused[0]:
-            code = "alias-bomb"
-            message = f"document expands to more than {MAX_NODES} values through aliases; refused"
+            code, said = "alias-bomb", msg("input.yaml.alias_bomb", most=MAX_NODES)
         else:
-            code = "too-many-values"
-            message = f"document holds more than {MAX_NODES} values; refused"
-        problems.append(Problem(display, line, col, code, message))
+            code, said = "too-many-values", msg("input.yaml.too_many", most=MAX_NODES)
+        problems.append(Problem.of(display, line, col, code, said))
     return problems
 
 

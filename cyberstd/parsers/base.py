@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cyberstd.messages import Msg
+
 MAX_BYTES = 32 * 1024 * 1024
 REDACTED = "[redacted]"
 
@@ -25,12 +27,14 @@ Scalar = str | int | float | bool | None
 
 
 class ParseError(Exception):
-    """A file that its parser cannot read: names the file and, where known, the line."""
+    """A file that its parser cannot read: names the file and, where known, the line. Raised
+    with a catalog message (`Msg`), `said` says it in every language; `detail` is English."""
 
-    def __init__(self, file: str, message: str, line: int | None = None) -> None:
+    def __init__(self, file: str, message: str | Msg, line: int | None = None) -> None:
         self.file = file
         self.line = line
-        self.detail = message
+        self.said = message if isinstance(message, Msg) else None
+        self.detail = str(message)
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{where}: {message}")
 

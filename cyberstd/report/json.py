@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cyberstd.errors import InputError, Problem
+from cyberstd.messages import msg
 from cyberstd.results import SCHEMA_VERSION, Results
 from cyberstd.yamlsrc import read_text
 
@@ -39,7 +40,9 @@ def _no_constant(name: str) -> Any:
 def load(path: Path, display: str) -> Results:
     """Read a results.json back, refusing (InputError, at file:line:col) what is not valid
     JSON, not a cyberstd results file, or of another schema_version."""
-    text, _ = read_text(path, display, limit=MAX_RESULTS_BYTES, expected="JSON text")
+    text, _ = read_text(
+        path, display, limit=MAX_RESULTS_BYTES, expected=msg("input.file.json_text")
+    )
 
     def problem(message: str, line: int = 1, col: int = 1) -> InputError:
         return InputError([Problem(display, line, col, "results", message)])
