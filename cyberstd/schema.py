@@ -417,7 +417,9 @@ class Authorization(Strict):
     @model_validator(mode="after")
     def _dates(self) -> Self:
         if self.expires is not None and self.expires < self.date:
-            said = msg("input.schema.expires_before_date", expires=self.expires, date=self.date)
+            said = msg(
+                "input.schema.expires_before_date", expires=str(self.expires), date=str(self.date)
+            )
             raise InvalidValue(said)
         return self
 
@@ -547,7 +549,11 @@ class AttestationDef(Strict):
     @model_validator(mode="after")
     def _dates(self) -> Self:
         if self.review_by < self.date:
-            said = msg("input.schema.review_before_date", review_by=self.review_by, date=self.date)
+            said = msg(
+                "input.schema.review_before_date",
+                review_by=str(self.review_by),
+                date=str(self.date),
+            )
             raise InvalidValue(said)
         return self
 
@@ -569,8 +575,8 @@ class WaiverDef(Strict):
         if (self.check is None) == (self.control is None):
             raise InvalidValue(msg("input.schema.check_or_control"))
         if self.approved is not None and self.expires < self.approved:
-            said = msg("input.schema.expires_before_approved", expires=self.expires,
-                       approved=self.approved)  # fmt: skip
+            said = msg("input.schema.expires_before_approved", expires=str(self.expires),
+                       approved=str(self.approved))  # fmt: skip
             raise InvalidValue(said)
         return self
 

@@ -349,7 +349,7 @@ def _school_problems(
             if wrong is not None:
                 out.append(doc.problem(["scope", i, "ranges", j], *wrong))
         if auth.date > today:
-            said = msg("input.scope.future", date=auth.date)
+            said = msg("input.scope.future", date=str(auth.date))
             out.append(doc.problem(["scope", i, "date"], "date", said))
     if school.profile is not None and school.profile not in catalog.profiles:
         said = msg(
@@ -394,7 +394,7 @@ def _check_attestations(
             problems.append(doc.problem(["attestations", i, "control"], "duplicate-id", said))
             continue
         if att.date > today:
-            said = msg("input.attest.future", date=att.date)
+            said = msg("input.attest.future", date=str(att.date))
             problems.append(doc.problem(["attestations", i, "date"], "date", said))
         for j, ev in enumerate(att.evidence):
             loc: list[int | str] = ["attestations", i, "evidence", j, "path"]
@@ -452,7 +452,7 @@ def _check_waivers(
             continue
         seen[waiver.scope] = i
         if waiver.approved is not None and waiver.approved > today:
-            said = msg("input.waiver.future", date=waiver.approved)
+            said = msg("input.waiver.future", date=str(waiver.approved))
             problems.append(doc.problem(["waivers", i, "approved"], "date", said))
         if waiver.control is not None and waiver.control not in known:
             hint = suggest(waiver.control, known, close=False)

@@ -220,7 +220,7 @@ def test_waived_control_is_not_satisfied_and_says_why() -> None:
     c3 = finding_for(doc, "C3")
     assert c3["target"]["status"]["state"] == "not-satisfied"
     remarks = c3["target"]["status"]["remarks"]
-    assert "waived by School board until 2027-06-30: New firewall arrives in spring." in remarks
+    assert "waived by School board until 30 June 2027: New firewall arrives in spring." in remarks
     assert "(underlying status: non-compliant)" in remarks
     assert prop(c3, "status") == "waived"
     assert prop(c3, "waived") == "true"
