@@ -161,13 +161,18 @@ def standards_list(
 @handle_errors
 def standards_show(obj: Ctx, control: str, lang: str) -> None:
     """Show one control: description, how evidence is judged, checks and questions."""
-    from cyberstd.validation import did_you_mean
+    from cyberstd.messages import msg
+    from cyberstd.validation import suggest
 
     catalog = obj.catalog()
     found = catalog.find_control(control)
     if found is None:
         raise UsageError(
-            f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids(), close=False)}"
+            msg(
+                "attest.error.unknown_control",
+                control=repr(control),
+                hint=suggest(control, catalog.all_control_ids(), close=False),
+            )
         )
     fw, c = found
     from cyberstd.mapping_table import control_sheet
@@ -309,20 +314,23 @@ def attest(
     """Record an attestation for CONTROL in SCHOOL's attestations.yaml (prompts for what is missing)."""
     from cyberstd.attest import NewAttestation, record
     from cyberstd.i18n import t
+    from cyberstd.messages import msg
     from cyberstd.results import Answer
     from cyberstd.scaffold import attestations_header
     from cyberstd.schema_json import SCHEMA_DIR
-    from cyberstd.validation import did_you_mean
+    from cyberstd.validation import suggest
 
     catalog = obj.catalog()
     if not (school_dir / "school.yaml").is_file():
-        raise UsageError(
-            f"{school_dir} is not a school folder (no school.yaml); create one with `cyberstd init`"
-        )
+        raise UsageError(msg("attest.error.not_school", folder=str(school_dir)))
     found = catalog.find_control(control)
     if found is None:
         raise UsageError(
-            f"unknown control {control!r}{did_you_mean(control, catalog.all_control_ids(), close=False)}"
+            msg(
+                "attest.error.unknown_control",
+                control=repr(control),
+                hint=suggest(control, catalog.all_control_ids(), close=False),
+            )
         )
     fw, c = found
     if rehash:
@@ -346,9 +354,7 @@ def attest(
         if attested_by is None:
             attested_by = ask_text("attest.prompt.attested_by", lang)
     except click.Abort:
-        raise UsageError(
-            "attestation not recorded: give --answer, --explanation and --by"
-        ) from None
+        raise UsageError(msg("attest.error.aborted")) from None
     day = on.date() if on else obj.clock().today
     review = (
         review_by.date()
@@ -358,12 +364,12 @@ def attest(
         else day + dt.timedelta(days=365)
     )
     if review < day:
-        raise UsageError(f"--review-by {review} lies before the attestation date {day}")
+        raise UsageError(msg("attest.error.review_before", review=str(review), day=str(day)))
     if day > obj.clock().today:
-        raise UsageError(f"--date {day} lies in the future; attest what holds today")
+        raise UsageError(msg("attest.error.future", day=str(day)))
     for option, value in (("--explanation", explanation), ("--by", attested_by)):
         if not value.strip():
-            raise UsageError(f"{option} must not be empty")
+            raise UsageError(msg("attest.error.empty", option=option))
     path = record(
         school_dir,
         NewAttestation(
