@@ -84,3 +84,18 @@ def test_an_id_in_two_files_is_refused(tmp_path: Path) -> None:
         (tmp_path / f"{name}.yaml").write_text("x.y:\n  nl: a\n  en: b\n", encoding="utf-8")
     with pytest.raises(CatalogError, match=r"b\.yaml: message 'x\.y' is also in a\.yaml"):
         load(tmp_path)
+
+
+def test_the_dutch_advice_says_je_not_u() -> None:
+    """Remediation speaks to the coordinator as "je" throughout, never the formal "u"."""
+    from cyberstd.catalog import load_catalog
+
+    catalog, problems = load_catalog(None)
+    assert problems == []
+    formal = re.compile(r"\b(u|uw|uzelf)\b")
+    found = [
+        f"{check.id}: {m.group(0)}"
+        for check in catalog.checks.values()
+        for m in formal.finditer(check.remediation.nl)
+    ]
+    assert found == []
