@@ -41,6 +41,7 @@ def render_findings(
     """JUnit XML: failing checks are failures, probe or input errors are errors; `waivers`
     form one more suite, a waiver that takes no effect skipped with the reason."""
     suites: dict[str, list[Finding]] = {}
+    waiver_of = {w.scope: w for w in waivers}
     for f in findings:
         suites.setdefault(f.target, []).append(f)
     root = Element("testsuites", name=_clean(name))
@@ -77,7 +78,9 @@ def render_findings(
                 node.text = _details(f, lang)
             elif f.status in (FindingStatus.SKIPPED, FindingStatus.NOT_APPLICABLE) or f.waived_by:
                 counts["skipped"] += 1
-                SubElement(case, "skipped", message=_clean(f.waived_by or f.text(lang)))
+                waiver = waiver_of.get(f"check {f.check}") if f.waived_by else None
+                said = waiver_line(waiver, lang) if waiver else f.waived_by or f.text(lang)
+                SubElement(case, "skipped", message=_clean(said))
             elif f.status is FindingStatus.FAIL:  # advice only: reported, never a failure
                 counts["skipped"] += 1
                 note = t("advice.for", lang, controls=", ".join(f.advises))
