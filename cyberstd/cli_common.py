@@ -37,6 +37,30 @@ def console_lang() -> str:
     return "en"
 
 
+def said_lang(option: str = "lang") -> str:
+    """The language of what a command says on the console about what it did: its `--lang` when
+    the user gave it, else console_lang(). A `--lang` left at its default (scan's and report's
+    report language, nl) does not make the console Dutch."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.get_parameter_source(option) in (
+        ParameterSource.COMMANDLINE,
+        ParameterSource.ENVIRONMENT,
+    ):
+        value = ctx.params.get(option)
+        if value in ("nl", "en"):
+            return str(value)
+    return console_lang()
+
+
+def wrote(path: object, *, err: bool = False) -> None:
+    """Say that the command wrote `path` ("wrote PATH", "geschreven: PATH")."""
+    from cyberstd.i18n import t
+
+    click.echo(t("cli.wrote", said_lang(), path=path), err=err)
+
+
 def _err(message: str) -> None:
     """An error on stderr; what it quotes from a file cannot steer the terminal."""
     from cyberstd.report.escape import visible
