@@ -19,6 +19,7 @@ from cyberstd.cli_common import (
     console_lang,
     handle_errors,
     pass_ctx,
+    wrote,
 )
 from cyberstd.cli_help import LocalGroup
 from cyberstd.cli_run import (
@@ -561,7 +562,7 @@ def scan(
 
         console().print(summary(results, lang))
         for path in written:
-            click.echo(f"wrote {path}")
+            wrote(path)
     sys.exit(exit_code_of(results, fail_on))
 
 
@@ -605,7 +606,7 @@ def report(results_file: Path, fmt: str, output: Path | None, lang: str, redact:
         from cyberstd.outputs import write_atomic
 
         write_atomic(output, text.encode("utf-8"), inputs=[results_file], option="--output")
-        click.echo(f"wrote {output}")
+        wrote(output)
 
 
 @main.command()
@@ -672,7 +673,7 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date
 
     console().print(summary(results, lang))
     for path in written:
-        click.echo(f"wrote {path}")
+        wrote(path)
 
 
 def _register() -> None:

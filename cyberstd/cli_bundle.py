@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
-from cyberstd.cli_common import handle_errors
+from cyberstd.cli_common import handle_errors, said_lang, wrote
 from cyberstd.errors import ExitCode, UsageError
+from cyberstd.i18n import t
 
 PASSPHRASE_HELP = "Name of the environment variable holding the key's passphrase."
 
@@ -55,9 +56,10 @@ def keygen(key_file: Path, passphrase_env: str | None, force: bool) -> None:
 
     passphrase = _passphrase(passphrase_env)
     private, public, fpr = write_keypair(key_file, passphrase, force=force)
-    state = "encrypted" if passphrase else "not encrypted"
-    click.echo(f"wrote {private} (private key, {state}; keep it secret)")
-    click.echo(f"wrote {public} (public key; give it to whoever verifies)")
+    lang = said_lang()
+    state = t("cli.key.encrypted" if passphrase else "cli.key.not-encrypted", lang)
+    click.echo(t("cli.wrote.private-key", lang, path=private, state=state))
+    click.echo(t("cli.wrote.public-key", lang, path=public))
     click.echo(f"fingerprint {fpr}")
 
 
@@ -125,7 +127,7 @@ def sign(file: Path, key_file: Path, passphrase_env: str | None, sig_file: Path 
     out = write_signature(signature, sig_file or signature_path(file))
     click.echo(f"signed {file} ({kind}, sha256 {signature.sha256})")
     click.echo(f"signer {signature.fingerprint}")
-    click.echo(f"wrote {out}")
+    wrote(out)
 
 
 @click.command()

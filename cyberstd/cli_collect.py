@@ -63,6 +63,7 @@ def m365(school_dir: Path, timeout: float, max_wait: float) -> None:
     CYBERSTD_M365_CLIENT_SECRET (docs/collect-m365.md). Exit code 2: a usage or configuration
     problem; 3: the tenant could not be read.
     """
+    from cyberstd.cli_common import wrote
     from cyberstd.collect.graph import GraphClient, Limits, settings_from_env
     from cyberstd.collect.m365 import collect as collect_m365
 
@@ -71,7 +72,7 @@ def m365(school_dir: Path, timeout: float, max_wait: float) -> None:
     with GraphClient(settings, progress=_progress, limits=limits) as client:
         outcome = collect_m365(school_dir, client, progress=_progress)
     for path in outcome.written:
-        click.echo(f"wrote {path}")
+        wrote(path)
     if outcome.added:
         click.echo(f"listed in {school_dir / 'school.yaml'}: {', '.join(outcome.added)}")
     else:

@@ -38,21 +38,32 @@ def console_lang() -> str:
     return "en"
 
 
-def error_lang() -> str:
-    """The language of the problems and errors a command prints: its --lang when the user gave
-    one, else the console's (console_lang). A --lang left at its default (nl for reports) does
-    not decide what the console says."""
+def said_lang(option: str = "lang") -> str:
+    """The language of what a command says on the console about what it did: its `--lang` when
+    the user gave it, else console_lang(). A `--lang` left at its default (scan's and report's
+    report language, nl) does not make the console Dutch."""
     from click.core import ParameterSource
 
     ctx = click.get_current_context(silent=True)
-    if ctx is not None and ctx.get_parameter_source("lang") in (
+    if ctx is not None and ctx.get_parameter_source(option) in (
         ParameterSource.COMMANDLINE,
         ParameterSource.ENVIRONMENT,
     ):
-        given = ctx.params.get("lang")
-        if given in ("nl", "en"):
-            return str(given)
+        value = ctx.params.get(option)
+        if value in ("nl", "en"):
+            return str(value)
     return console_lang()
+
+
+# Problems and errors follow the same rule as what a command says it did.
+error_lang = said_lang
+
+
+def wrote(path: object, *, err: bool = False) -> None:
+    """Say that the command wrote `path` ("wrote PATH", "geschreven: PATH")."""
+    from cyberstd.i18n import t
+
+    click.echo(t("cli.wrote", said_lang(), path=path), err=err)
 
 
 def _err(message: str) -> None:

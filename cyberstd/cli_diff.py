@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cyberstd.cli_common import LANG, handle_errors
+from cyberstd.cli_common import LANG, handle_errors, wrote
 from cyberstd.errors import ExitCode
 
 DIFF_FORMATS = ["text", "md", "json"]
@@ -66,5 +66,5 @@ def diff(
         from cyberstd.outputs import write_atomic
 
         write_atomic(output, text.encode("utf-8"), inputs=[old_file, new_file], option="--output")
-        click.echo(f"wrote {output}", err=True)
+        wrote(output, err=True)
     sys.exit(ExitCode.GAPS if result.regression else ExitCode.OK)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from cyberstd.cli_common import LANG, handle_errors
+from cyberstd.cli_common import LANG, handle_errors, wrote
 from cyberstd.errors import UsageError
 from cyberstd.i18n import t
 
@@ -68,7 +68,7 @@ def schema(out: Path) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write the schemas into {out}: {exc.strerror or exc}") from None
     for path in written:
-        click.echo(f"wrote {path}")
+        wrote(path)
 
 
 def ask_answer(lang: str) -> str:

@@ -1,6 +1,7 @@
 """What a scan would do, as data: the hosts and whether scope lets them be probed, the ranges it
 would sweep, the ports it would try, the exports it would read, and every check that would give
-no verdict, with the reason. Built without sending anything; `plan` prints it."""
+no verdict, with the reason. Built without sending anything; `plan` prints it, in Dutch or
+English (`render`), or as JSON with every sentence in both (`to_json`)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from typing import Any
 
 from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.evidence import covered_by_checks
+from cyberstd.i18n import t
+from cyberstd.messages import LANGS, Msg
 from cyberstd.registry import (
     Preview,
     ProbeContext,
     ProbeKind,
     Reach,
+    Said,
     TargetKind,
     preview_for,
     probes,
@@ -29,7 +33,7 @@ class HostView:
     address: str  # "" when it is resolved at scan time
     roles: tuple[str, ...]
     zone: str | None
-    refused: str | None  # why scope refuses it, or None
+    refused: Said | None  # why scope refuses it, or None
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,9 @@ class PlanView:
     domains: list[str] = field(default_factory=list)
     items: list[ItemView] = field(default_factory=list)
     ranges: list[tuple[str, Reach]] = field(default_factory=list)
-    refused: list[tuple[str, str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str, Said]] = field(default_factory=list)  # check, target, why
     not_judged: list[NotJudged] = field(default_factory=list)
-    notes: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, Said]] = field(default_factory=list)
     excluded: list[tuple[str, str, str]] = field(default_factory=list)
     missing_tools: list[str] = field(default_factory=list)
     attestations_needed: int = 0
@@ -77,8 +81,13 @@ class PlanView:
     uncovered: list[Uncovered] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The plan as data; every sentence in Dutch and English ({"nl": ..., "en": ...})."""
+
         def reach(r: Reach) -> dict[str, Any]:
-            return {"what": r.what, "ports": list(r.ports), "note": r.note}
+            # a note is a word the same in every language ("top 1000", an export kind), or a
+            # sentence from the catalog
+            note = _both(r.note) if isinstance(r.note, Msg) else r.note
+            return {"what": r.what, "ports": list(r.ports), "note": note}
 
         return {
             "profile": self.profile,
@@ -91,7 +100,7 @@ class PlanView:
                     "address": h.address or None,
                     "roles": list(h.roles),
                     "zone": h.zone,
-                    "refused": h.refused,
+                    "refused": _both(h.refused) if h.refused is not None else None,
                 }
                 for h in self.hosts
             ],
@@ -101,12 +110,14 @@ class PlanView:
                 {"check": i.check, "target": i.target, "reaches": [reach(r) for r in i.reaches]}
                 for i in self.items
             ],
-            "refused": [{"check": c, "target": t, "reason": r} for c, t, r in self.refused],
+            "refused": [
+                {"check": c, "target": target, "reason": _both(r)} for c, target, r in self.refused
+            ],
             "not_judged": [
                 {"check": n.check, "target": n.target, "reason": {"nl": n.nl, "en": n.en}}
                 for n in self.not_judged
             ],
-            "notes": [{"check": c, "note": n} for c, n in self.notes],
+            "notes": [{"check": c, "note": _both(n)} for c, n in self.notes],
             "excluded": [
                 {"check": c, "reason": {"nl": nl, "en": en}} for c, en, nl in self.excluded
             ],
@@ -120,6 +131,15 @@ class PlanView:
                 ],
             },
         }
+
+
+def _say(text: Said, lang: str) -> str:
+    """A preview's text in `lang`: a catalog message in that language, plain text as it is."""
+    return text.render(lang) if isinstance(text, Msg) else text
+
+
+def _both(text: Said) -> dict[str, str]:
+    return {lang: _say(text, lang) for lang in LANGS}
 
 
 def _is_range(text: str) -> bool:
@@ -137,7 +157,8 @@ def _preview(item: PlanItem, ctx: ProbeContext) -> Preview:
     try:
         return func(item.target, item.planned.params, ctx)
     except (ProbeError, ScopeError) as exc:
-        return Preview(not_judged=(str(exc), str(exc)))
+        en, others = exc.texts()
+        return Preview(not_judged=(en, others.get("nl", en)))
 
 
 def describe(plan: Plan, ctx: ProbeContext) -> PlanView:
@@ -151,14 +172,14 @@ def describe(plan: Plan, ctx: ProbeContext) -> PlanView:
         domains=list(school.domains),
         missing_tools=sorted(missing_tools(plan)),
     )
-    refused_hosts: dict[str, str] = {}
+    refused_hosts: dict[str, Said] = {}
     for host in school.hosts:
-        why = None
+        why: Said | None = None
         if host.address is not None:
             try:
                 authorize(school, host.name, str(host.address), ctx.today)
             except ScopeError as exc:
-                why = str(exc)
+                why = exc.said if exc.said is not None else str(exc)
                 refused_hosts[host.name] = why
         view.hosts.append(
             HostView(
@@ -225,9 +246,9 @@ def _ports(ports: tuple[int, ...]) -> str:
 def _reach(r: Reach, lang: str) -> str:
     text = r.what
     if r.ports:
-        text += f" {'poorten' if lang == 'nl' else 'ports'} {_ports(r.ports)}"
+        text += " " + t("plan.ports", lang, n=len(r.ports), ports=_ports(r.ports))
     if r.note:
-        text += f" ({r.note})"
+        text += f" ({_say(r.note, lang)})"
     return text
 
 
@@ -235,33 +256,39 @@ def render(view: PlanView, lang: str) -> list[str]:
     """The plan as lines of text in `lang` (nl or en)."""
     nl = lang == "nl"
     out = [
-        (
-            f"profiel {view.profile}: {view.framework} tot niveau {view.target_level}, "
-            f"{view.controls} maatregelen"
-            if nl
-            else f"profile {view.profile}: {view.framework} up to level {view.target_level}, "
-            f"{view.controls} controls"
-        )
+        t(
+            "plan.profile",
+            lang,
+            profile=view.profile,
+            framework=view.framework,
+            level=view.target_level,
+            n=view.controls,
+        ),
+        t("plan.hosts", lang),
     ]
-    out.append("Hosts:")
     for h in view.hosts:
-        where = h.address or ("adres bij de scan opgezocht" if nl else "resolved at scan time")
-        roles = ",".join(h.roles) or "-"
         state = (
-            (f"GEWEIGERD: {h.refused}" if nl else f"REFUSED: {h.refused}")
-            if h.refused
-            else ("binnen scope" if nl else "in scope")
+            t("plan.host.refused", lang, why=_say(h.refused, lang))
+            if h.refused is not None
+            else t("plan.host.in-scope", lang)
         )
-        out.append(f"  {h.name} ({where}) {roles} zone {h.zone or '-'}: {state}")
+        host = t(
+            "plan.host",
+            lang,
+            name=h.name,
+            where=h.address or t("plan.host.resolved-at-scan", lang),
+            roles=",".join(h.roles) or "-",
+            zone=h.zone or "-",
+            state=state,
+        )
+        out.append(f"  {host}")
     if view.domains:
-        out.append(("Domeinen: " if nl else "Domains: ") + ", ".join(view.domains))
+        out.append(t("plan.domains", lang, domains=", ".join(view.domains)))
     if view.ranges:
-        out.append("Bereiken die doorzocht worden:" if nl else "Ranges to sweep:")
+        out.append(t("plan.ranges", lang))
         for check, r in view.ranges:
             out.append(f"  {_reach(r, lang)}  [{check}]")
-    out.append(
-        f"Controles die lopen ({len(view.items)}):" if nl else f"Checks to run ({len(view.items)}):"
-    )
+    out.append(t("plan.checks", lang, n=len(view.items)))
     for item in view.items:
         if item.reaches and all(_is_range(r.what) for r in item.reaches):
             reaches = ", ".join(dict.fromkeys(r.what for r in item.reaches))
@@ -269,36 +296,27 @@ def render(view: PlanView, lang: str) -> list[str]:
             reaches = "; ".join(_reach(r, lang) for r in item.reaches)
         out.append(f"  {item.check:32}  {item.target}: {reaches}")
     if view.refused:
-        out.append(
-            "Geweigerd door de scope (niet gescand):" if nl else "Refused by scope (not scanned):"
-        )
+        out.append(t("plan.refused", lang))
         for check, target, reason in view.refused:
-            out.append(f"  {check:32}  {target}: {reason}")
+            out.append(f"  {check:32}  {target}: {_say(reason, lang)}")
     if view.not_judged:
-        out.append(
-            f"Controles zonder oordeel ({len(view.not_judged)}):"
-            if nl
-            else f"Checks that will give no verdict ({len(view.not_judged)}):"
-        )
+        out.append(t("plan.not-judged", lang, n=len(view.not_judged)))
         for n in view.not_judged:
             out.append(f"  {n.check:32}  {n.nl if nl else n.en}")
     for check, note in view.notes:
-        out.append(f"  {'let op' if nl else 'note'} [{check}]: {note}")
+        out.append("  " + t("plan.note", lang, check=check, note=_say(note, lang)))
     for check, en, nl_text in view.excluded:
-        out.append(f"  {check:32} {'uitgesloten' if nl else 'excluded'}: {nl_text if nl else en}")
+        out.append(f"  {check:32} " + t("plan.excluded", lang, why=nl_text if nl else en))
     if view.uncovered:
-        out.append(
-            "Delen van maatregelen die geen controle zal aantonen (de verklaring beantwoordt ze):"
-            if nl
-            else "Parts of controls no check will show (the attestation answers them):"
-        )
+        out.append(t("plan.uncovered", lang))
         for u in view.uncovered:
             out.append(f"  {u.control:6} {u.nl if nl else u.en}")
     out.append(
-        f"verklaringen gevraagd voor {view.attestations_needed} maatregelen "
-        f"({view.attestations_recorded} vastgelegd)"
-        if nl
-        else f"attestations asked for: {view.attestations_needed} controls "
-        f"({view.attestations_recorded} recorded)"
+        t(
+            "plan.attestations",
+            lang,
+            n=view.attestations_needed,
+            recorded=view.attestations_recorded,
+        )
     )
     return out

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cyberstd.clock import Clock
 from cyberstd.errors import ScopeError
+from cyberstd.messages import Msg
 from cyberstd.ratelimit import RateLimiter
 from cyberstd.results import ProbeOutcome
 
@@ -114,14 +115,19 @@ P = TypeVar("P", bound=ProbeParams)
 ProbeFunc = Callable[[Target, Any, ProbeContext], ProbeOutcome]
 
 
+# A text a preview holds: a catalog message, said in every language, or plain text that is the
+# same in every language (a record type, a zone pair) or that only has its English.
+Said = Msg | str
+
+
 @dataclass(frozen=True)
 class Reach:
     """One address, range, domain or file that a probe would touch, and the ports it would try
-    there (empty when the probe picks them at run time)."""
+    there (empty when the probe picks them at run time), with a short note."""
 
     what: str
     ports: tuple[int, ...] = ()
-    note: str = ""
+    note: Said = ""
 
 
 @dataclass(frozen=True)
@@ -130,13 +136,14 @@ class Preview:
 
     `reaches`: what it would probe or read; `refused`: what the scope guard would refuse, with
     the reason; `not_judged`: why the check will give no verdict at all (en, nl), or None;
-    `notes`: what it leaves out on purpose (a zone too large to sweep).
+    `notes`: what it leaves out on purpose (a zone too large to sweep). Reasons and notes are
+    catalog messages (`Msg`), which `plan` says in its language, or plain text (`Said`).
     """
 
     reaches: tuple[Reach, ...] = ()
-    refused: tuple[tuple[str, str], ...] = ()
+    refused: tuple[tuple[str, Said], ...] = ()
     not_judged: tuple[str, str] | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Said, ...] = ()
 
 
 PreviewFunc = Callable[[Target, Any, ProbeContext], Preview]

@@ -126,6 +126,9 @@ class Finding(_Model):
     warning_messages: dict[str, str] = Field(default_factory=dict)
     error_reason: ErrorReason | None = None
     error_detail: str | None = None
+    # Who approved the check's waiver that accepts this failure (its reason and expiry are in
+    # `Results.waivers`, scope "check ID"). Older results.json files hold the English
+    # "NAME (until DATE): REASON" here; they load, and reports show that text as it is.
     waived_by: str | None = None
     remediation: dict[str, str] = Field(default_factory=dict)
     duration_ms: Count = 0

@@ -19,7 +19,15 @@ from tests.conftest import REPO
 
 DEMO = REPO / "examples" / "demo-school"
 # cyberstd's own lines on stderr start with one of these; anything else is someone else's.
-OWN_PREFIXES = ("warning: ", "waarschuwing: ", "error: ", "lab: ", "lab stopped", "wrote ")
+OWN_PREFIXES = (
+    "warning: ",
+    "waarschuwing: ",
+    "error: ",
+    "lab: ",
+    "lab stopped",
+    "wrote ",
+    "geschreven: ",
+)
 
 
 def _cyberstd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

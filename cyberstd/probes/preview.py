@@ -18,16 +18,17 @@ from cyberstd.probes.ports import (
 )
 from cyberstd.probes.segmentation import (
     ForbiddenParams,
+    NotProbed,
     UnknownDevicesParams,
     rule_targets,
     sweep_targets,
 )
-from cyberstd.registry import Preview, ProbeContext, Reach, Target, preview_of
+from cyberstd.registry import Preview, ProbeContext, Reach, Said, Target, preview_of
 from cyberstd.rules.engine import RuleParams
 
 
-def _refused(not_probed: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((n["target"], n["reason"]) for n in not_probed)
+def _refused(not_probed: list[NotProbed]) -> tuple[tuple[str, Said], ...]:
+    return tuple((n.target, msg("plan.outside-scope", why=n.why)) for n in not_probed)
 
 
 def _said(said: Msg) -> tuple[str, str]:
@@ -68,26 +69,25 @@ def segmentation_preview(target: Target, params: ForbiddenParams, ctx: ProbeCont
     if school is None or vantage is None:
         return Preview(not_judged=_said(msg("segmentation.no-vantage")))
     reaches: list[Reach] = []
-    refused: list[dict[str, str]] = []
+    refused: list[NotProbed] = []
     skipped: list[Msg] = []
-    notes: list[str] = []
+    notes: list[Msg] = []
     for rule in params.rules:
-        record, targets, not_probed, why_not = rule_targets(
+        record, targets, not_probed, why_not, left_out = rule_targets(
             rule, school, vantage, ctx, params.max_sweep_addresses
         )
         refused.extend(not_probed)
         ports = tuple(record["ports"])
         note = f"{rule.from_zone} -> {rule.to_zone}"
         reaches.extend(Reach(str(t), ports, note) for t in targets)
-        notes.extend(record.get("notes", []))
+        notes.extend(left_out)
         if why_not is not None:
             skipped.append(msg("segmentation.rule-not-judged", rule=note, why=why_not))
     if not reaches:
         why = skipped or msg("segmentation.preview.no-rules")
         none = msg("segmentation.preview.no-rule-applies", vantage=vantage, why=why)
         return Preview(refused=_refused(refused), not_judged=_said(none))
-    shown = (*notes, *(str(s) for s in skipped))
-    return Preview(reaches=tuple(reaches), refused=_refused(refused), notes=shown)
+    return Preview(reaches=tuple(reaches), refused=_refused(refused), notes=(*notes, *skipped))
 
 
 @preview_of("inventory.unknown-devices")
@@ -102,5 +102,4 @@ def sweep_preview(target: Target, params: UnknownDevicesParams, ctx: ProbeContex
         why = notes or msg("inventory.preview.out-of-scope")
         nothing = msg("inventory.preview.nothing", why=why)
         return Preview(refused=_refused(sweep.not_probed), not_judged=_said(nothing))
-    shown = tuple(str(n) for n in notes)
-    return Preview(reaches=reaches, refused=_refused(sweep.not_probed), notes=shown)
+    return Preview(reaches=reaches, refused=_refused(sweep.not_probed), notes=tuple(notes))

@@ -8,7 +8,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,13 +64,29 @@ def _zone_hosts(school: SchoolFile, zone: ZoneDef) -> list[tuple[str, Address]]:
     return found
 
 
+@dataclass(frozen=True)
+class NotProbed:
+    """A host or range the scope guard refuses, with the guard's reason."""
+
+    target: str
+    why: Msg
+
+    def record(self) -> dict[str, str]:
+        """As the evidence keeps it (`not_probed`), in English."""
+        return {"target": self.target, "reason": f"outside scope: {self.why.render('en')}"}
+
+
+def _refused(target: str, exc: ScopeError) -> NotProbed:
+    return NotProbed(target, exc.said if exc.said is not None else verbatim(str(exc)))
+
+
 @dataclass
 class _Targets:
     """What one zone contributes to a scan, and what was left out and why."""
 
     networks: list[Network] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
-    not_probed: list[dict[str, str]] = field(default_factory=list)
+    not_probed: list[NotProbed] = field(default_factory=list)
     notes: list[Msg] = field(default_factory=list)
     # zones left out on purpose, by their kind (guests, BYOD), with why
     excluded: list[Msg] = field(default_factory=list)
@@ -93,9 +109,7 @@ def _zone_targets(
             try:
                 ctx.guard(name, str(address))
             except ScopeError as exc:
-                out.not_probed.append(
-                    {"target": f"{name} ({address})", "reason": f"outside scope: {exc}"}
-                )
+                out.not_probed.append(_refused(f"{name} ({address})", exc))
                 continue
             out.addresses.append(address)
     size = zone.cidr.num_addresses
@@ -113,7 +127,7 @@ def _zone_targets(
     try:
         ctx.guard_range(str(zone.cidr))
     except ScopeError as exc:
-        out.not_probed.append({"target": str(zone.cidr), "reason": f"outside scope: {exc}"})
+        out.not_probed.append(_refused(str(zone.cidr), exc))
         return out
     out.networks.append(zone.cidr)
     return out
@@ -172,12 +186,24 @@ class ForbiddenParams(ProbeParams):
     max_sweep_addresses: int = Field(default=DEFAULT_MAX_SWEEP, ge=1, le=65536)
 
 
+class RuleTargets(NamedTuple):
+    """One rule as the scan from a vantage zone would judge it: its record (with `judged` and,
+    when false, the reason), the addresses and ranges to try, what the scope guard refuses, why
+    the rule is not judged (None when it is) and what it leaves out (zones too large to sweep,
+    also in the record as `notes`)."""
+
+    record: dict[str, Any]
+    targets: list[Address | Network]
+    refused: list[NotProbed]
+    why_not: Msg | None
+    notes: list[Msg]
+
+
 def rule_targets(
     rule: ZoneRule, school: SchoolFile, vantage: str, ctx: ProbeContext, max_sweep: int
-) -> tuple[dict[str, Any], list[Address | Network], list[dict[str, str]], Msg | None]:
-    """One rule as the scan from `vantage` would judge it: its record (with `judged` and, when
-    false, the reason), the addresses and ranges to try, what the scope guard refuses, and why
-    the rule is not judged (None when it is). Sends nothing; `plan` shows the same."""
+) -> RuleTargets:
+    """One rule as the scan from `vantage` would judge it (see RuleTargets). Sends nothing;
+    `plan` shows the same."""
     zones = {z.id: z for z in school.zones}
     here = zones.get(vantage)
     vantage_kind = str(here.effective_kind) if here is not None and here.effective_kind else None
@@ -192,28 +218,30 @@ def rule_targets(
         kind = verbatim(vantage_kind) if vantage_kind else msg("segmentation.kind-not-given")
         why = msg("segmentation.other-vantage", vantage=vantage, kind=kind, zone=rule.from_zone)
         record["reason"] = str(why)
-        return record, [], [], why
+        return RuleTargets(record, [], [], why, [])
     matched = [z for z in school.zones if rule.to_zone in (z.id, str(z.effective_kind or ""))]
     if not matched:
         why = msg("segmentation.no-such-zone", kind=repr(rule.to_zone))
         record["reason"] = str(why)
-        return record, [], [], why
+        return RuleTargets(record, [], [], why, [])
     targets: list[Address | Network] = []
-    refused: list[dict[str, str]] = []
+    refused: list[NotProbed] = []
+    notes: list[Msg] = []
     for zone in matched:
         found = _zone_targets(school, zone, ctx, max_sweep, hosts=True)
         refused.extend(found.not_probed)
         targets += [t for t in found.all() if t not in targets]
-        if found.notes:
-            record.setdefault("notes", []).extend(str(n) for n in found.notes)
+        notes.extend(found.notes)
+    if notes:
+        record["notes"] = [str(n) for n in notes]
     record["zones"] = [z.id for z in matched]
     record["targets"] = [str(t) for t in targets]
     if not targets:
         why = msg("segmentation.zone-out-of-scope")
         record["reason"] = str(why)
-        return record, [], refused, why
+        return RuleTargets(record, [], refused, why, notes)
     record["judged"] = True
-    return record, targets, refused, None
+    return RuleTargets(record, targets, refused, None, notes)
 
 
 @probe(
@@ -254,11 +282,11 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
     deadline = Deadline(ctx.timeout * SEGMENTATION_BUDGET)
     rules_seen: list[dict[str, Any]] = []
     reachable: list[dict[str, Any]] = []
-    not_probed: list[dict[str, str]] = []
+    not_probed: list[NotProbed] = []
     commands: list[str] = []
     judged = 0
     for rule in params.rules:
-        record, targets, refused, _ = rule_targets(
+        record, targets, refused, _, _ = rule_targets(
             rule, school, vantage, ctx, params.max_sweep_addresses
         )
         rules_seen.append(record)
@@ -285,12 +313,12 @@ def forbidden_reachable(target: Target, params: ForbiddenParams, ctx: ProbeConte
         "vantage_zone": vantage,
         "rules": rules_seen,
         "reachable": reachable,
-        "not_probed": not_probed,
+        "not_probed": [n.record() for n in not_probed],
         "nmap": commands,
     }
     if judged == 0:
         if not_probed:
-            outside = "; ".join(f"{n['target']}" for n in not_probed)
+            outside = "; ".join(n.target for n in not_probed)
             raise ProbeError(msg("segmentation.all-out-of-scope", targets=outside))
         none = msg("segmentation.no-rule-applies", vantage=vantage)
         return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, none, evidence)
@@ -525,12 +553,12 @@ def unknown_devices(
     evidence: dict[str, Any] = {
         "zones": [str(n) for n in networks],
         "skipped": [str(s) for s in skipped],
-        "not_probed": not_probed,
+        "not_probed": [n.record() for n in not_probed],
         "inventory_files": list(known.files),
     }
     if not networks:
         if not_probed:
-            outside = "; ".join(n["target"] for n in not_probed)
+            outside = "; ".join(n.target for n in not_probed)
             raise ProbeError(msg("inventory.all-out-of-scope", targets=outside))
         nothing = msg("inventory.nothing-swept", why=skipped)
         return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, nothing, evidence, sweep.notes)
