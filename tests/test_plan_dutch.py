@@ -241,9 +241,12 @@ def test_a_waived_finding_shows_its_waiver_in_dutch(
     html = (out / "report.nl.html").read_text(encoding="utf-8")
     assert "Uitgezonderd door: Directie</p>" in html
     junit = (out / "report.nl.junit.xml").read_text(encoding="utf-8")
-    assert 'skipped message="controle mini.bad: Vervanging besteld (goedgekeurd door' in junit
+    assert "controle mini.bad: Vervanging besteld (goedgekeurd door" in junit, junit
     csv = (out / "report.nl.csv").read_text(encoding="utf-8-sig")
-    assert "uitzondering: Directie," in csv
+    assert (
+        "uitzondering,B1,,controle mini.bad,,mini.bad,,,,,,,,,,,Directie,2027-06-30,nee,geldt,Vervanging besteld"
+        in csv
+    )
     for text in (md, html, junit, csv):
         assert "(until " not in text and "waived by" not in text
     assert "waived: " not in csv
