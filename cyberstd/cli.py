@@ -26,6 +26,7 @@ from cyberstd.cli_report import (
     PRINTABLE,
     REPORT_FORMATS,
     load_results,
+    same_school,
 )
 from cyberstd.cli_run import (
     ScanOptions,
@@ -544,6 +545,7 @@ def scan(
         from cyberstd.outputs import refuse_inputs
 
         refuse_inputs(bundle_path, [Path(p) for p in results.run.inputs], "--bundle")
+    same_school(old, results)
     if old is not None and redact:
         from cyberstd.redact import redact as redact_results
 

@@ -91,6 +91,7 @@ def report(
         raise UsageError("--previous goes with --format summary")
     results = load_results(results_file)
     old = load_results(previous) if previous is not None else None
+    same_school(old, results)
     if redact:
         from cyberstd.redact import redact as redact_results
 
@@ -116,6 +117,15 @@ def report(
     inputs = [results_file, *([previous] if previous is not None else [])]
     write_atomic(output, data, inputs=inputs, option="--output")
     click.echo(f"wrote {output}")
+
+
+def same_school(previous: Any, results: Any) -> None:
+    """UsageError unless `previous` is a run of the same school as `results`."""
+    if previous is not None and previous.school.id != results.school.id:
+        raise UsageError(
+            f"--previous is a run of school {previous.school.id!r}, not of "
+            f"{results.school.id!r}: give an earlier results.json of the same school"
+        )
 
 
 def load_results(path: Path) -> Any:

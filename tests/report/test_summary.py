@@ -262,10 +262,15 @@ def test_report_and_scan_write_the_summary_as_pdf(demo_results: Results, tmp_pat
 def test_pdf_options_are_checked(demo_results: Results, tmp_path: Path) -> None:
     source = tmp_path / "results.json"
     source.write_text(demo_results.model_dump_json())
+    other = tmp_path / "other.json"
+    elsewhere = demo_results.model_copy(deep=True)
+    elsewhere.school.id = "other-school"
+    other.write_text(elsewhere.model_dump_json())
     cases = [
         (["--format", "md", "--pdf", "-o", str(tmp_path / "x.pdf")], "--pdf goes with"),
         (["--format", "summary", "--pdf"], "give it with -o"),
         (["--format", "html", "--previous", str(source)], "--previous goes with"),
+        (["--format", "summary", "--previous", str(other)], "of the same school"),
     ]
     for extra, said in cases:
         result = CliRunner().invoke(main, ["report", str(source), *extra])
