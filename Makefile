@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # Programs from Debian's packages, as command:package. The demo scans with nmap; the tests
-# also render the HTML report in Chromium; `make test-later` moves the clock with faketime.
+# also render the HTML reports in Chromium and print them to PDF; `make test-later` moves the
+# clock with faketime.
 DEMO_TOOLS  := nmap:nmap
 TEST_TOOLS  := nmap:nmap chromium:chromium
 LATER_TOOLS := faketime:faketime

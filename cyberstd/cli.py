@@ -22,6 +22,14 @@ from cyberstd.cli_common import (
     wrote,
 )
 from cyberstd.cli_help import LocalGroup
+from cyberstd.cli_report import (
+    PDF_HELP,
+    PREVIOUS_HELP,
+    PRINTABLE,
+    REPORT_FORMATS,
+    load_results,
+    same_school,
+)
 from cyberstd.cli_run import (
     ScanOptions,
     console,
@@ -34,19 +42,6 @@ from cyberstd.cli_run import (
 )
 from cyberstd.cli_schema import LANG_HELP, ask_answer, ask_text, folder_lang
 from cyberstd.errors import InputError, UsageError
-
-# The report formats (cyberstd.report.FORMATS), listed here to keep `--help` import-free.
-REPORT_FORMATS = [
-    "md",
-    "json",
-    "html",
-    "csv",
-    "csv-semicolon",
-    "oscal",
-    "sarif",
-    "junit",
-    "actionplan",
-]
 
 
 @click.group(cls=LocalGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -508,6 +503,13 @@ def plan(
     help="Put the exports into the bundle as they are, secrets included (PSKs, password "
     "hashes, SNMP communities, recovery keys). Only for a recipient who may see those.",
 )
+@click.option("--pdf", is_flag=True, help=PDF_HELP)
+@click.option(
+    "--previous",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=PREVIOUS_HELP,
+)
 @pass_ctx
 @handle_errors
 def scan(
@@ -528,11 +530,18 @@ def scan(
     redact: bool,
     bundle_path: Path | None,
     include_raw_exports: bool,
+    pdf: bool,
+    previous: Path | None,
 ) -> None:
     """Scan SCHOOL against its profile and write results.json and the reports into --out."""
     obj.clock(as_of)
     if include_raw_exports and bundle_path is None:
         raise UsageError("--include-raw-exports goes with --bundle")
+    if pdf and not set(formats) & set(PRINTABLE):
+        raise UsageError("--pdf goes with --format html or --format summary")
+    if previous is not None and "summary" not in formats:
+        raise UsageError("--previous goes with --format summary")
+    old = load_results(previous) if previous is not None else None
     options = ScanOptions(profile, workers, timeout, ca_bundle, max_rate, resolver, quiet, lang)
     results, folder = run_scan(obj, school_dir, options)
     shared = None
@@ -544,7 +553,12 @@ def scan(
         from cyberstd.outputs import refuse_inputs
 
         refuse_inputs(bundle_path, [Path(p) for p in results.run.inputs], "--bundle")
-    written = write_reports(results, out, formats, lang, shared)
+    same_school(old, results)
+    if old is not None and redact:
+        from cyberstd.redact import redact as redact_results
+
+        old = redact_results(old, domains=folder.school.domains)
+    written = write_reports(results, out, formats, lang, shared, pdf=pdf, previous=old)
     if bundle_path is not None:
         from cyberstd.bundle import ExportPolicy, write_bundle
 
@@ -564,49 +578,6 @@ def scan(
         for path in written:
             wrote(path)
     sys.exit(exit_code_of(results, fail_on))
-
-
-@main.command()
-@click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(REPORT_FORMATS),
-    default="md",
-    show_default=True,
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write (default: standard output).",
-)
-@click.option("--lang", type=LANG, default="nl", show_default=True)
-@click.option(
-    "--redact",
-    is_flag=True,
-    help="For sharing: internal addresses, host names, accounts and people become placeholders.",
-)
-@handle_errors
-def report(results_file: Path, fmt: str, output: Path | None, lang: str, redact: bool) -> None:
-    """Render a results.json in another format or language."""
-    from cyberstd.report import renderer
-    from cyberstd.report.json import load
-
-    results = load(results_file, str(results_file))
-    if redact:
-        from cyberstd.redact import redact as redact_results
-
-        results = redact_results(results)
-    text = renderer(fmt)(results, lang)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        from cyberstd.outputs import write_atomic
-
-        write_atomic(output, text.encode("utf-8"), inputs=[results_file], option="--output")
-        wrote(output)
 
 
 @main.command()
@@ -682,6 +653,7 @@ def _register() -> None:
     from cyberstd.cli_collect import collect
     from cyberstd.cli_diff import diff
     from cyberstd.cli_mapping import standards_mapping
+    from cyberstd.cli_report import report
     from cyberstd.cli_schema import init, schema
 
     standards.add_command(standards_mapping)
@@ -689,6 +661,7 @@ def _register() -> None:
     main.add_command(schema)
     main.add_command(baseline)
     main.add_command(collect)
+    main.add_command(report)
     main.add_command(diff)
     for command in BUNDLE_COMMANDS:
         main.add_command(command)

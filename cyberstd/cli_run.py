@@ -74,12 +74,16 @@ def write_reports(
     formats: tuple[str, ...],
     lang: str,
     shared: Any | None = None,
+    *,
+    pdf: bool = False,
+    previous: Any | None = None,
 ) -> list[Path]:
     """results.json (always, complete) and the reports; with `shared` (a redacted copy), the
-    reports render from it and a redacted JSON goes to results.redacted.json. None of them
-    may land on a file the scan read."""
+    reports render from it and a redacted JSON goes to results.redacted.json. With `pdf`,
+    each page (html, summary) is printed to a PDF beside it; `previous`, an earlier run, gives
+    the summary its trend. None of them may land on a file the scan read."""
     from cyberstd.outputs import write_atomic
-    from cyberstd.report import SUFFIX, renderer
+    from cyberstd.report import PRINTABLE, SUFFIX, renderer
 
     inputs = [Path(p) for p in results.run.inputs]
 
@@ -96,9 +100,21 @@ def write_reports(
             )
         for file_name, source in jobs:
             path = out / file_name
+            if fmt == "summary":
+                from cyberstd.report.summary import render as render_summary
+
+                text = render_summary(source, lang, previous)
+            else:
+                text = renderer(fmt)(source, lang)
             # bytes, so that CSV keeps its \r\n line ends on every platform
-            data = renderer(fmt)(source, lang).encode("utf-8")
-            written.append(write_atomic(path, data, inputs=inputs, option="--out"))
+            written.append(write_atomic(path, text.encode("utf-8"), inputs=inputs, option="--out"))
+            if pdf and fmt in PRINTABLE:
+                from cyberstd.report.pdf import print_pdf
+
+                printed = path.with_name(path.name.removesuffix(".html") + ".pdf")
+                written.append(
+                    write_atomic(printed, print_pdf(text, lang), inputs=inputs, option="--out")
+                )
     return written
 
 

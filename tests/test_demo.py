@@ -214,6 +214,24 @@ def test_demo_command(demo_run: DemoRun) -> None:
     assert not _listening(18080) and not _listening(25, "127.0.10.2")
 
 
+@pytest.mark.timeout(300)
+def test_the_demo_report_prints_on_at_most_25_a4_pages(demo_run: DemoRun) -> None:
+    """The demo's full HTML report printed by Chromium: A4, at most 25 pages, and the board
+    summary of the same run on at most two."""
+    from cyberstd.report.pdf import find_chromium
+    from cyberstd.report.summary import render as render_summary
+    from tests.report.printing import assert_a4, printed
+
+    if find_chromium() is None:
+        pytest.skip("needs headless Chromium (Debian package 'chromium')")
+    pages = printed((demo_run.out / "report.nl.html").read_text(encoding="utf-8"))
+    assert_a4(pages)
+    assert len(pages) <= 25, len(pages)
+    summary = printed(render_summary(demo_run.results, "nl"))
+    assert_a4(summary)
+    assert len(summary) <= 2
+
+
 @pytest.mark.parametrize("days", [400, -400])
 def test_the_demo_tells_the_same_story_on_any_day(
     demo_run: DemoRun, tmp_path: Path, days: int

@@ -170,6 +170,9 @@ def test_every_format_keeps_hostile_text_inert(
     elif fmt == "html":
         _no_live_html(text, where)
         assert text.count("<script") == _baseline_scripts(results, lang)
+    elif fmt == "summary":
+        _no_live_html(text, where)
+        assert "<script" not in text  # the summary runs no script at all
     elif fmt == "junit":
         root = ET.fromstring(text.encode("utf-8"))
         assert root.tag == "testsuites" and len(root) > 0

@@ -1,4 +1,6 @@
-"""Renderers: one module per output format, each with render(results, lang) -> str."""
+"""Renderers: one module per output format, each with render(results, lang) -> str.
+
+The HTML formats (html, summary) also print to PDF: cyberstd.report.pdf."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ _RENDERERS = {
     "json": ("json", "render", "json"),
     "md": ("markdown", "render", "md"),
     "html": ("html", "render", "html"),
+    "summary": ("summary", "render", "summary.html"),
     "csv": ("csv", "render", "csv"),
     "csv-semicolon": ("csv", "render_semicolon", "semicolon.csv"),
     "oscal": ("oscal", "render", "oscal.json"),
@@ -23,6 +26,8 @@ _RENDERERS = {
     "actionplan": ("actionplan", "render", "actionplan.csv"),
 }
 FORMATS = tuple(_RENDERERS)
+# The formats that are a page to print: `--pdf` prints them through headless Chromium.
+PRINTABLE = ("html", "summary")
 SUFFIX = {fmt: suffix for fmt, (_, _, suffix) in _RENDERERS.items()}
 
 

@@ -125,9 +125,19 @@ def _rel(path: str, folder: str | None) -> str:
     return relative(path, folder)
 
 
-def _segments(parts: list[tuple[bool, str]]) -> list[tuple[bool, str]]:
-    """A next step's (is_code, text) parts, each inert; code is shown as <code>."""
-    return [(is_code, _inert(part, OWN_LIMIT)) for is_code, part in parts]
+def _segments(parts: list[tuple[bool, str]]) -> list[tuple[str, str]]:
+    """A next step's parts as (kind, text), each inert: "text", "code" (shown as <code>) or
+    "command", a cyberstd command line, which is for the screen only: the text before it loses
+    the colon that led to it, which the template shows with the command."""
+    out: list[tuple[str, str]] = []
+    for is_code, part in parts:
+        if is_code and part.startswith("cyberstd "):
+            if out and out[-1][0] == "text":
+                out[-1] = ("text", out[-1][1].rstrip().removesuffix(":"))
+            out.append(("command", _inert(part, OWN_LIMIT)))
+        else:
+            out.append(("code" if is_code else "text", _inert(part, OWN_LIMIT)))
+    return out
 
 
 def _compact(value: Any) -> str:

@@ -157,7 +157,7 @@ class ControlView:
     status_text: str
     underlying: str
     why: str
-    next: list[tuple[bool, str]]
+    next: list[tuple[str, str]]  # (kind, text): text, code or a command (screen only)
     is_gap: bool
     severity: str
     severity_text: str

@@ -217,15 +217,45 @@ def test_without_script_everything_is_visible(demo_results: Results) -> None:
 def test_print_stylesheet(demo_results: Results) -> None:
     styles = "".join(s.text() for s in parse(render(demo_results, "en")).find_all("style"))
     printed = styles.split("@media print", 1)[1]
+    assert "@page { size: A4;" in printed
     assert re.search(r"\.filters \{ display: none !important; \}", printed)
-    # evidence is printed once, as the compact list: the full JSON stays on the screen
-    assert "details { display: none !important; }" in printed
-    assert "details-content" not in printed and "beforeprint" not in render(demo_results, "en")
-    assert re.search(r"\.control[^{]*\{ break-inside: avoid; \}", printed)
-    # the growth path and the chart side by side on the first page, no break forced before them
+    # what the filter hides is not printed; a narrowed view prints its count
+    assert ".filtered" not in printed
+    assert ".filters.narrowed > :not(.count) { display: none !important; }" in printed
+    # no command line on paper
+    assert ".screen-only { display: none !important; }" in printed
+    # evidence is printed once, as the compact list: the full JSON stays on the screen, and
+    # the action lists print unfolded
+    assert "details:not(.more-actions) { display: none !important; }" in printed
+    assert "details.more-actions::details-content { display: block;" in printed
+    assert "beforeprint" not in render(demo_results, "en")
+    assert re.search(r"\.control header[^{]*\{ break-inside: avoid; \}", printed)
+    # the growth path and the chart side by side on the first page, no break forced anywhere
     assert ".visuals { grid-template-columns: 1fr 1fr;" in printed
-    assert re.findall(r"([^\n{}]+)\{[^}]*break-before: page", printed) == ["  section.level "]
+    assert "break-before: page" not in printed
     assert "a { color: inherit; text-decoration: none; }" in printed
+
+
+def test_no_command_line_is_printed(demo_results: Results) -> None:
+    page = parse(render(demo_results, "en"))
+    commands = [c for c in page.find_all("code") if c.text().startswith("cyberstd ")]
+    assert commands  # the screen shows them...
+    for code in commands:  # ...each inside an element that print leaves out
+        assert any("screen-only" in e.classes for e in _ancestors(page, code)), code.text()
+    steps = [dd.text() for dd in page.find_all("dd", "next")]
+    assert "Record an attestation: cyberstd attest " in " ".join(steps)
+
+
+def _ancestors(root: Element, target: Element) -> list[Element]:
+    """The elements that hold `target`, outermost first."""
+    for child in root.children:
+        if child is target:
+            return [root]
+        if isinstance(child, Element):
+            found = _ancestors(child, target)
+            if found:
+                return [root, *found]
+    return []
 
 
 def test_configuration_findings_point_at_file_and_line(demo_results: Results) -> None:

@@ -32,6 +32,7 @@
     each(levels, function (sec) {
       sec.classList.toggle("filtered", sec.querySelector("article.control:not(.filtered)") === null);
     });
+    bar.classList.toggle("narrowed", shown < controls.length);
     if (counter) {
       counter.textContent = (counter.getAttribute("data-template") || "")
         .replace("{shown}", String(shown))
