@@ -38,6 +38,7 @@ from cyberstd.report.common import (
     severity_of,
     shell_word,
     waiver_effect,
+    waiver_line,
     waiver_scope,
 )
 from cyberstd.report.escape import inert
@@ -246,6 +247,7 @@ def _waiver_view(waiver: WaiverRecord, lang: str) -> WaiverView:
         scope=_inert(waiver_scope(waiver, lang), 300),
         applied=waiver.applied,
         effect=_inert(waiver_effect(waiver, lang), MESSAGE_LIMIT),
+        line=_inert(waiver_line(waiver, lang), MESSAGE_LIMIT + 1000),
     )
 
 

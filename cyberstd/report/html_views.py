@@ -132,6 +132,7 @@ class WaiverView:
     scope: str
     applied: bool
     effect: str
+    line: str  # all of it in one sentence, as the other reports say it
 
 
 @dataclass(frozen=True)
