@@ -14,6 +14,8 @@ from cyberstd.i18n import t
 from cyberstd.report.actions import blocker_kind, fixes, head_lines, headline, to_attest
 from cyberstd.report.common import (
     STATUS_ICON,
+    accepted_findings,
+    accepted_line,
     advice,
     error_causes,
     findings_of,
@@ -151,6 +153,7 @@ def render(results: Results, lang: str = "nl") -> str:
                 + (f" — {inline(remedy)}" if remedy else "")
             )
         lines.append("")
+    accepted = accepted_findings(results)
     for level in sorted({c.level for c in results.controls}):
         lines += [f"## {t('report.level', lang, level=level)}", ""]
         for c in (c for c in results.controls if c.level == level):
@@ -172,6 +175,9 @@ def render(results: Results, lang: str = "nl") -> str:
                 warning = f.warning_text(lang)
                 if warning:
                     line += f" ({t('report.warning', lang)}: {inline(warning)})"
+                if f.id in accepted:
+                    said = accepted_line(accepted[f.id], f, lang)
+                    line += f" ({t('status.waived', lang)}: {inline(said)})"
                 lines.append(line)
                 if f.status in (FindingStatus.FAIL, FindingStatus.ERROR):
                     lines += _where(f)
