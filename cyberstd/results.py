@@ -235,6 +235,7 @@ class SchoolRef(_Model):
 class Summary(_Model):
     target_level: Level
     level_reached: Level
+    # The share of the assessed controls in place, in percent (see assessed_score).
     score: float = Field(ge=0, le=100, allow_inf_nan=False)
     counts: dict[ControlStatus, Count]
     finding_counts: dict[FindingStatus, Count]
@@ -268,6 +269,21 @@ class Results(_Model):
                 if fid not in findings:
                     raise ValueError(f"control {c.id!r} names finding {fid!r}, which is not there")
         return self
+
+
+def assessed_score(controls: list[ControlResult]) -> float:
+    """The share of the assessed controls that is in place, in percent (partial counts half):
+    a control not assessed yet, or not applicable, does not count; 0 when none was assessed."""
+    judged = [
+        c
+        for c in controls
+        if c.status not in (ControlStatus.NOT_APPLICABLE, ControlStatus.NOT_ASSESSED)
+    ]
+    points = sum(
+        1.0 if c.status in MET else 0.5 if c.status is ControlStatus.PARTIAL else 0.0
+        for c in judged
+    )
+    return round(100.0 * points / len(judged), 1) if judged else 0.0
 
 
 def roll_up(

@@ -44,6 +44,7 @@ from cyberstd.results import (
     Summary,
     Tool,
     UncoveredPart,
+    assessed_score,
     roll_up,
 )
 from cyberstd.schema import HostDef, WaiverDef
@@ -463,12 +464,7 @@ def _summary(
         else:
             break
     counts = Counter(c.status for c in controls)
-    judged = [c for c in controls if c.status is not ControlStatus.NOT_APPLICABLE]
-    points = sum(
-        1.0 if c.status in MET else 0.5 if c.status is ControlStatus.PARTIAL else 0.0
-        for c in judged
-    )
-    score = round(100.0 * points / len(judged), 1) if judged else 100.0
+    score = assessed_score(controls)
     return Summary(
         target_level=profile.target_level,
         level_reached=reached,

@@ -52,6 +52,7 @@ COLUMNS: tuple[str, ...] = (
     "title",
     "check",
     "where",
+    "finding",
     "action",
     "suggested_due",
     "owner",
@@ -85,6 +86,7 @@ class Row:
     check: str
     where: str
     action: str
+    finding: str = ""  # what the check saw, for a technical gap
 
 
 def run_day(results: Results) -> dt.date:
@@ -128,6 +130,7 @@ def _fix_rows(results: Results, lang: str) -> list[Row]:
                 check=f.check,
                 where=where,
                 action=fix.remediation(lang) or f.text(lang),
+                finding=fix.message(lang),
             )
         )
     return out
@@ -224,6 +227,7 @@ def table(results: Results, lang: str) -> list[dict[str, str]]:
             "title": row.title,
             "check": row.check,
             "where": row.where,
+            "finding": row.finding,
             "action": row.action,
             "suggested_due": belgian(due_date(row.severity, day)),
         }

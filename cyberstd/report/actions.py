@@ -12,13 +12,13 @@ from cyberstd.report.common import findings_of, gaps
 from cyberstd.report.locations import locations
 from cyberstd.results import (
     GAP_ORDER,
-    MET,
     ControlResult,
     ControlStatus,
     Finding,
     FindingStatus,
     Results,
     Severity,
+    assessed_score,
 )
 
 # How many of each list the terminal and the first page show; the full report shows all.
@@ -181,11 +181,7 @@ def headline(results: Results) -> Headline:
         if c.status not in (ControlStatus.NOT_APPLICABLE, ControlStatus.NOT_ASSESSED)
     ]
     applicable = [c for c in results.controls if c.status is not ControlStatus.NOT_APPLICABLE]
-    points = sum(
-        1.0 if c.status in MET else 0.5 if c.status is ControlStatus.PARTIAL else 0.0
-        for c in judged
-    )
-    score = round(100.0 * points / len(judged), 1) if judged else None
+    score = assessed_score(results.controls) if judged else None
     levels = sorted({c.level for c in results.controls})
     upper = [lv for lv in levels if s.level_reached < lv <= s.target_level]
     next_level = upper[0] if upper else None

@@ -93,12 +93,12 @@ def markdown_code(text: str) -> str:
     return f"{fence}{pad}{clean}{pad}{fence}"
 
 
-def markdown(text: str) -> str:
+def markdown(text: str, limit: int = DEFAULT_LIMIT) -> str:
     """Text made inert in Markdown: visible, escaped, and link-like text shown as code.
 
     GitHub links `www.` names even with escapes, and GitLab every `scheme://` in the rendered
     text, so only a code span keeps them plain on both."""
-    clean = inert(text)
+    clean = inert(text, limit)
     out: list[str] = []
     pos = 0
     for m in LINKABLE.finditer(clean):

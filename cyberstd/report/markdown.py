@@ -33,12 +33,14 @@ from cyberstd.results import ControlResult, ControlStatus, Finding, FindingStatu
 def _step(results: Results, control: ControlResult, lang: str) -> str:
     """A next step on one line: its text escaped, its commands as code spans."""
     return "".join(
-        code(" ".join(part.split())) if is_code else inline(re.sub(r"\s+", " ", part))
+        code(" ".join(part.split())) if is_code else inline(re.sub(r"\s+", " ", part), OWN_LIMIT)
         for is_code, part in next_step_parts(results, control, lang)
     )
 
 
 MAX_LOCATIONS = 10
+# Our own texts (a remediation, a next step) are bounded by the catalog: never cut.
+OWN_LIMIT = 5000
 
 
 def _where(f: Finding) -> list[str]:
@@ -88,7 +90,7 @@ def _fixes(results: Results, lang: str) -> list[str]:
         )
         remedy = fix.remediation(lang)
         if remedy:
-            lines.append(f"   - {t('report.next', lang)}: {inline(remedy)}")
+            lines.append(f"   - {t('report.next', lang)}: {inline(remedy, OWN_LIMIT)}")
     return [*lines, ""]
 
 
@@ -150,7 +152,7 @@ def render(results: Results, lang: str = "nl") -> str:
             lines.append(
                 f"- {code(f.check)} @ {inline(f.target)} "
                 f"({inline(t('advice.for', lang, controls=controls))}): {inline(f.text(lang))}"
-                + (f" — {inline(remedy)}" if remedy else "")
+                + (f" — {inline(remedy, OWN_LIMIT)}" if remedy else "")
             )
         lines.append("")
     accepted = accepted_findings(results)

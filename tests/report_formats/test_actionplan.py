@@ -32,6 +32,7 @@ NL = [
     "Titel",
     "Controle",
     "Waar",
+    "Bevinding",
     "Wat te doen",
     "Voorgestelde deadline",
     "Eigenaar",
@@ -48,6 +49,7 @@ EN = [
     "Title",
     "Check",
     "Where",
+    "Finding",
     "What to do",
     "Suggested due date",
     "Owner",
@@ -89,6 +91,8 @@ def test_one_row_per_gap_most_urgent_first() -> None:
         "www.school.test",
         "Repair it.",
     )
+    web_bad = next(f for f in make_results().findings if f.check == "web.bad")
+    assert web["Finding"] == web_bad.text("en") and web["Finding"]
     assert config["Where"] == "exports/fw.conf:14, exports/fw.conf:30"
     assert config["Title"] == "Check cfg.bad (en)"
     assert error["Check"] == "web.down" and "connection refused" in error["What to do"]
