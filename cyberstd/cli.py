@@ -19,6 +19,7 @@ from cyberstd.cli_common import (
     console_lang,
     handle_errors,
     pass_ctx,
+    said_lang,
     wrote,
 )
 from cyberstd.cli_help import LocalGroup
@@ -607,6 +608,7 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date
     import tempfile
 
     from cyberstd.catalog import default_root
+    from cyberstd.i18n import t
     from cyberstd.lab import lab_school
     from cyberstd.lab.timeshift import DEMO_DAY, MARKER, CopyRefused, shifted_copy
 
@@ -630,7 +632,8 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date
         ):
             for host in lab.hosts:
                 ports = ", ".join(f"{k} {v}" for k, v in host.ports.items())
-                click.echo(f"lab: {host.name} on {host.address} ({ports})", err=True)
+                said = t("cli.lab.host", said_lang(), host=host.name, address=host.address)
+                click.echo(f"{said} ({ports})", err=True)
             results, _ = run_scan(obj, folder, ScanOptions(ca_bundle=lab.ca_bundle, lang=lang))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
@@ -638,7 +641,7 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date
                 f"the demo's ports are in use (is another demo running?): {exc}"
             ) from None
         raise
-    click.echo("lab stopped", err=True)
+    click.echo(t("cli.lab.stopped", said_lang()), err=True)
     written = write_reports(results, out, ("md", "html"), lang)
     from cyberstd.report.terminal import summary
 

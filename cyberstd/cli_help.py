@@ -63,10 +63,24 @@ def _format_options(
             continue
         if param is help_option and lang != "en":
             record = (record[0], render("help.help", lang))
+        elif lang != "en":
+            record = (record[0], record[1].replace("[default: ", "[standaard: "))
         rows.append(record)
     if rows:
         with formatter.section("Options" if lang == "en" else "Opties"):
             formatter.write_dl(rows)
+
+
+def _format_usage(
+    command: click.Command, ctx: click.Context, formatter: click.HelpFormatter
+) -> None:
+    """ "Usage: cyberstd scan [OPTIONS] SCHOOL", as "Gebruik: … [OPTIES] …" in Dutch."""
+    if console_lang() == "en":
+        click.Command.format_usage(command, ctx, formatter)
+        return
+    pieces = " ".join(command.collect_usage_pieces(ctx)).replace("[OPTIONS]", "[OPTIES]")
+    pieces = pieces.replace("COMMAND [ARGS]...", "OPDRACHT [ARGUMENTEN]...")
+    formatter.write_usage(ctx.command_path, pieces, "Gebruik: ")
 
 
 def _short(text: str, limit: int = 45) -> str:
@@ -85,6 +99,9 @@ class LocalCommand(click.Command):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _format_options(self, ctx, formatter)
 
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _format_usage(self, ctx, formatter)
+
 
 class LocalGroup(click.Group):
     """A group whose commands and subgroups give their help in the console language."""
@@ -99,6 +116,9 @@ class LocalGroup(click.Group):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _format_options(self, ctx, formatter)
         self.format_commands(ctx, formatter)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _format_usage(self, ctx, formatter)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         """Commands defined in other modules speak the console language too."""

@@ -75,9 +75,17 @@ def ask_answer(lang: str) -> str:
     """attest's question for the answer: the four answers with what each means."""
     click.echo(t("attest.answers", lang), err=True)
     for answer in ANSWERS:
-        click.echo(f"  {answer:16} {t(f'attest.answer.{answer}', lang)}", err=True)
-    value: str = click.prompt(t("attest.prompt.answer", lang), type=click.Choice(ANSWERS), err=True)
-    return value
+        word = t(f"html.answer.{answer}", lang)
+        shown = answer if word == answer else f"{answer} / {word}"
+        click.echo(f"  {shown:36} {t(f'attest.answer.{answer}', lang)}", err=True)
+    words = {t(f"html.answer.{a}", lang): a for a in ANSWERS} | {a: a for a in ANSWERS}
+    value: str = click.prompt(
+        t("attest.prompt.answer", lang),
+        type=click.Choice(list(words), case_sensitive=False),
+        show_choices=False,
+        err=True,
+    )
+    return words.get(value) or next(a for w, a in words.items() if w.lower() == value.lower())
 
 
 def ask_text(id: str, lang: str) -> str:

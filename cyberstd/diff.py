@@ -92,70 +92,9 @@ BADNESS = {
     ControlStatus.NON_COMPLIANT: 3,
 }
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "title": ("Vergelijking van twee scans", "Comparison of two scans"),
-    "old": ("oud", "old"),
-    "new": ("nieuw", "new"),
-    "date": ("Datum", "Date"),
-    "framework": ("Kader", "Framework"),
-    "profile": ("Profiel", "Profile"),
-    "level": ("Bereikt niveau", "Level reached"),
-    "score": ("Score", "Score"),
-    "run": ("Scan", "Run"),
-    "counts": ("Maatregelen per status", "Controls by status"),
-    "result.bad": (
-        "Achteruitgang: {n} control(s) (nieuwe tekortkoming, nieuwe gefaalde controle, verlopen "
-        "uitzondering of verklaring, of slechtere status).",
-        "Regressions: {n} control(s) (new gap, new failing check, expired waiver or "
-        "attestation, or a worse status).",
-    ),
-    "result.good": ("Geen achteruitgang.", "No regressions."),
-    "unchanged": ("{n} maatregel(en) ongewijzigd", "{n} control(s) unchanged"),
-    "absent": ("afwezig", "absent"),
-    "worse": ("slechter", "worse"),
-    "level_short": ("niveau {level}", "level {level}"),
-    "change.new_gap": ("Nieuwe tekortkomingen", "New gaps"),
-    "change.new_failures": (
-        "Nieuwe gefaalde controles in een open tekortkoming",
-        "New failing checks in an open gap",
-    ),
-    "change.resolved": ("Opgelost", "Resolved"),
-    "change.still_failing": ("Nog steeds niet in orde", "Still failing"),
-    "change.newly_waived": ("Nieuw aanvaard risico", "Newly waived"),
-    "change.waiver_expired": ("Uitzondering verlopen", "Waiver expired"),
-    "change.attestation_expired": ("Verklaring verlopen", "Attestation expired"),
-    "change.control_added": ("Maatregel toegevoegd", "Control added"),
-    "change.control_removed": ("Maatregel verwijderd", "Control removed"),
-    "change.other_change": ("Andere wijziging", "Other change"),
-    "change.unchanged": (
-        "Ongewijzigd, met gewijzigde bevindingen",
-        "Unchanged, with findings that changed",
-    ),
-    "note.framework_changed": (
-        "Het kader is gewijzigd ({old} → {new}): toegevoegde en verwijderde controls komen "
-        "uit de nieuwe versie van de catalogus.",
-        "The framework changed ({old} → {new}): controls added and removed come from the new "
-        "catalog version.",
-    ),
-    "note.profile_changed": (
-        "Het profiel is gewijzigd ({old} → {new}): toegevoegde en verwijderde controls kunnen "
-        "daaruit volgen.",
-        "The profile changed ({old} → {new}): controls added and removed may follow from it.",
-    ),
-    "note.other_school": (
-        "Scans van verschillende scholen ({old} en {new}), vergeleken op verzoek (--force).",
-        "Runs of different schools ({old} and {new}), compared on request (--force).",
-    ),
-    "note.order": (
-        "De oude scan is recenter dan de nieuwe: staan de bestanden in de juiste volgorde?",
-        "The old run is more recent than the new one: are the files in the right order?",
-    ),
-}
-
 
 def _t(key: str, lang: str, **values: Any) -> str:
-    nl, en = _TEXT[key]
-    return (en if lang == "en" else nl).format(**values)
+    return t(f"diff.{key}", lang, **values)
 
 
 # --- comparison ------------------------------------------------------------------------------

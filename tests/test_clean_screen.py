@@ -25,6 +25,7 @@ OWN_PREFIXES = (
     "error: ",
     "lab: ",
     "lab stopped",
+    "lab gestopt",
     "wrote ",
     "geschreven: ",
 )

@@ -440,7 +440,7 @@ def test_new_failures_are_listed_and_exit_1(tmp_path: Path) -> None:
     assert "New failing checks in an open gap (1)" in result.output
     assert "tls.min@mail: pass → fail" in result.output
     assert "tls.min@new: absent → fail" in result.output
-    assert "Regressions: 1 control(s)" in result.output
+    assert "Regressions: 1 control " in result.output
     data = json.loads(run(str(a), str(b), "--format", "json").output)
     (c,) = data["controls"]
     assert (c["change"], c["regression"], c["worse"]) == ("new_failures", True, False)
@@ -457,7 +457,7 @@ def test_text_report() -> None:
     assert "Waiver expired (1)" in text and "Resolved (1)" in text
     assert "Control added (1)" in text and "Control removed (1)" in text
     assert "Score: 40.0% → 45.5% (+5.5)" in text
-    assert "Regressions: 3 control(s)" in text
+    assert "Regressions: 3 controls" in text
     assert "New failing checks in an open gap (1)" in text
     assert text.index("New gaps") < text.index("New failing checks") < text.index("Resolved")
     nl = render_text(compare(*mixed()), "nl")

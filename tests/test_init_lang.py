@@ -147,3 +147,22 @@ def test_attest_names_no_schema_a_folder_does_not_hold(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     written = (folder / "attestations.yaml").read_text(encoding="utf-8")
     assert written.startswith("# Attestations: what a person")
+
+
+def test_attest_takes_the_dutch_word_for_an_answer(tmp_path: Path) -> None:
+    folder = tmp_path / "school"
+    assert cli("init", str(folder), "--lang", "nl").exit_code == 0
+    result = cli(
+        "attest",
+        str(folder),
+        "O1",
+        "--lang",
+        "nl",
+        "--date",
+        "2024-09-02",
+        input="Niet ingevoerd\nNog niet gepland.\nAn, directeur\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "niet ingevoerd" in result.output  # shown beside the id
+    written = (folder / "attestations.yaml").read_text(encoding="utf-8")
+    assert "answer: not_implemented" in written

@@ -457,7 +457,7 @@ def _context(results: Results, lang: str) -> dict[str, Any]:
             AttestView(
                 _inert(c.id, 100),
                 _inert(_local(c.title, lang), MESSAGE_LIMIT),
-                text("report.level", lang, level=c.level),
+                text("report.level", lang, level=c.level).lower(),
                 f"cyberstd attest {_inert(shell_word(folder), 500)} {_inert(c.id, 100)}",
             )
             for c in to_attest(results)

@@ -103,7 +103,7 @@ def _to_attest(results: Results, lang: str) -> list[str]:
     command = f"cyberstd attest {shell_word(folder)} {t('report.control_placeholder', lang)}"
     lines += [f"{inline(t('report.to_attest_note', lang))} {code(command)}", ""]
     lines += [
-        f"- **{inline(c.id)}** ({t('report.level', lang, level=c.level)}) {inline(c.title[lang])}"
+        f"- **{inline(c.id)}** ({t('report.level', lang, level=c.level).lower()}) {inline(c.title[lang])}"
         for c in pending
     ]
     return [*lines, ""]

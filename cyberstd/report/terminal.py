@@ -128,7 +128,7 @@ def _attest_lines(results: Results, lang: str, top: int) -> list[RenderableType]
         Text(f"{t('report.to_attest', lang)} ({len(pending)})", style="bold")
     ]
     for c in pending[:top]:
-        line = f"  • {c.id} ({t('report.level', lang, level=c.level)}) {c.title[lang]}"
+        line = f"  • {c.id} ({t('report.level', lang, level=c.level).lower()}) {c.title[lang]}"
         out.append(terminal(line, "", 400))
     if len(pending) > top:
         out.append(Text(f"  {t('report.show_all', lang, n=len(pending) - top)}", style="dim"))

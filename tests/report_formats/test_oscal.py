@@ -212,7 +212,7 @@ def test_non_compliant_control_relates_its_failing_findings() -> None:
     assert probe["relevant-evidence"] == [{"description": "address=127.0.0.1; header=missing"}]
     assert config["description"] == "2 interfaces allow admin access"
     assert config["collected"] == "2026-11-01T09:00:00.123456Z"
-    assert c2["remarks"].startswith("Put the measure in place: Repair it.")
+    assert c2["remarks"].startswith("Repair it.")
 
 
 def test_waived_control_is_not_satisfied_and_says_why() -> None:
