@@ -113,7 +113,7 @@ def test_all_problems_reported_at_once(mini_root: Path, school_dir: Path) -> Non
     (school_dir / "attestations.yaml").write_bytes(BAD_SCHOOL_FILES["unknown-control"][1])
     result = cli(mini_root, "validate", str(school_dir), "--as-of", AS_OF)
     assert "waivers.yaml" in result.output and "attestations.yaml" in result.output
-    assert "2 problem(s) found" in result.output
+    assert "2 problems found" in result.output
 
 
 def test_catalog_problems(mini_root: Path, school_dir: Path) -> None:

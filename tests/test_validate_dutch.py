@@ -110,7 +110,7 @@ ENGLISH = {
         " (did you mean 'web.hsts'?)",
         "TMP/waivers.yaml:5:15: error[duplicate-id]: control O12 already has a waiver (entry "
         "3); keep one",
-        "13 problem(s) found",
+        "13 problems found",
     ],
     "parse": [
         "TMP/school.yaml:1:9: error[missing-field]: required field 'name' is missing",
@@ -147,7 +147,7 @@ ENGLISH = {
         "TMP/waivers.yaml:3:56: error[invalid]: waivers.1.expires: '1/9/2027' is not a date; "
         "write it as YYYY-MM-DD (such as 2026-09-01)",
         "TMP/waivers.yaml:3:66: error[unknown-field]: unknown field 'extra'",
-        "17 problem(s) found",
+        "17 problems found",
     ],
 }
 FOLDERS = {"cross": CROSS, "parse": PARSE}

@@ -97,6 +97,19 @@ def accepted_line(waiver: WaiverRecord | None, finding: Finding, lang: str) -> s
     return waiver_line(waiver, lang) if waiver is not None else finding.waived_by or ""
 
 
+def waiver_accepts(results: Results, waiver: WaiverRecord, lang: str) -> str:
+    """The failed checks a waiver accepts in this run ("aanvaardt: check @ target, …"), or "":
+    a waiver for a whole control may cover more than its reason names, so the report says
+    what it hides."""
+    by_id = {f.id: f for f in results.findings}
+    names = [
+        f"{by_id[fid].check} @ {by_id[fid].target}"
+        for fid, w in accepted_findings(results).items()
+        if w is not None and w.scope == waiver.scope and fid in by_id
+    ]
+    return t("waiver.accepts", lang, checks=", ".join(names), n=len(names)) if names else ""
+
+
 def findings_of(results: Results, control: ControlResult) -> list[Finding]:
     by_id = {f.id: f for f in results.findings}
     return [by_id[i] for i in control.finding_ids if i in by_id]

@@ -37,6 +37,7 @@ from cyberstd.report.common import (
     next_step_parts,
     severity_of,
     shell_word,
+    waiver_accepts,
     waiver_effect,
     waiver_line,
     waiver_scope,
@@ -483,7 +484,10 @@ def _context(results: Results, lang: str) -> dict[str, Any]:
             if any(c.level == level for c in results.controls)
         ],
         "controls": [views[c.id] for c in results.controls],
-        "waivers": [_waiver_view(w, lang) for w in results.waivers],
+        "waivers": [
+            (_waiver_view(w, lang), _inert(waiver_accepts(results, w, lang), MESSAGE_LIMIT))
+            for w in results.waivers
+        ],
         "advice": [
             AdviceView(
                 _inert(f.check, 200),

@@ -22,6 +22,7 @@ from cyberstd.report.common import (
     incomplete,
     next_step_parts,
     shell_word,
+    waiver_accepts,
     waiver_line,
 )
 from cyberstd.report.escape import markdown as inline
@@ -186,7 +187,11 @@ def render(results: Results, lang: str = "nl") -> str:
             lines.append("")
     if results.waivers:
         lines += [f"## {t('report.waivers', lang)}", ""]
-        lines += [f"- {inline(waiver_line(w, lang))}" for w in results.waivers]
+        for w in results.waivers:
+            accepts = waiver_accepts(results, w, lang)
+            lines.append(
+                f"- {inline(waiver_line(w, lang))}" + (f" — {inline(accepts)}" if accepts else "")
+            )
         lines.append("")
     lines += [f"## {t('report.inputs', lang)}", ""]
     lines += [

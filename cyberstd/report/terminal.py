@@ -20,6 +20,7 @@ from cyberstd.report.common import (
     error_causes,
     incomplete,
     next_step_parts,
+    waiver_accepts,
     waiver_line,
 )
 from cyberstd.report.escape import terminal
@@ -87,9 +88,9 @@ def summary(results: Results, lang: str, top: int = FIRST_PAGE) -> RenderableTyp
     if results.waivers:
         parts.append(Text(t("report.waivers", lang), style="bold"))
         for w in results.waivers:
-            parts.append(
-                terminal(f"  • {waiver_line(w, lang)}", "" if w.applied else "yellow", 600)
-            )
+            accepts = waiver_accepts(results, w, lang)
+            line = f"  • {waiver_line(w, lang)}" + (f" — {accepts}" if accepts else "")
+            parts.append(terminal(line, "" if w.applied else "yellow", 900))
     return Group(*parts)
 
 

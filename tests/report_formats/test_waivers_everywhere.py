@@ -226,9 +226,16 @@ def test_markdown_lists_every_waiver_and_counts_the_waived_controls(
     md = renderer("md")(results, lang)
     title = {"nl": "## Uitzonderingen (aanvaarde risico's)", "en": "## Waivers (accepted risks)"}
     section = _section(md, title[lang], "\n## ")
-    assert [line for line in section.splitlines() if line.startswith("- ")] == [
-        f"- {e.line(lang)}" for e in EXPECTED
-    ]
+    listed = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(listed) == len(EXPECTED)
+    accepts = {"nl": "aanvaardt de gefaalde controle", "en": "accepts the failed check"}[lang]
+    for line, e in zip(listed, EXPECTED, strict=True):
+        assert line.startswith(f"- {e.line(lang)}"), line
+        # a waiver in effect names the failed checks it hides
+        hidden = [fid.split("@")[0] for fid, scope in ACCEPTED.items() if scope == e.scope]
+        assert all(f" — {accepts} {h} @ " in line for h in hidden) and (" — " in line) == bool(
+            hidden
+        ), line
     word = {"nl": "risico aanvaard", "en": "waived"}[lang]
     assert f"| ⚪ {word} | {len(WAIVED_CONTROLS)} |" in md
     # the accepted failure itself says which waiver accepts it
