@@ -25,9 +25,10 @@ from cyberstd.exports import ExportFile, ExportStore, Parsed
 from cyberstd.kinds import detect
 from cyberstd.parsers.base import Node
 from cyberstd.profiles import PlannedCheck, resolve
-from cyberstd.registry import ProbeKind, probe_spec
+from cyberstd.registry import probe_spec
 from cyberstd.results import ErrorReason, Finding, FindingStatus, Severity
 from cyberstd.rules.engine import RuleParams, Verdict, evaluate
+from cyberstd.schema import ProbeKind
 from cyberstd.validation import did_you_mean
 
 INPUT_CHECK = "cyberstd.input"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -146,14 +147,86 @@ def load_catalog(root: Path | None = None) -> tuple[Catalog, list[Problem]]:
     base = root or default_root()
     key, files = catalog_cache.fingerprint(base)
     inputs = {display_path(Path(p)): sha for p, sha in files.items()}
-    cached = catalog_cache.load(base, key)
-    if cached is not None:
-        cached.inputs = inputs
-        return cached, []
+    data = catalog_cache.read(key)
+    if data is not None:
+        try:
+            cached = _build(base, data)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            cached = None  # not what we wrote (pydantic's ValidationError is a ValueError)
+        if cached is not None:
+            cached.inputs = inputs
+            return cached, []
     catalog, problems = _load_catalog(base)
     if not problems:
-        catalog_cache.save(catalog, key)
+        catalog_cache.write(key, _dump(catalog))
     return catalog, problems
+
+
+_ADAPTERS: dict[str, Any] = {}
+
+
+def _adapter(name: str) -> Any:
+    """The pydantic adapter that validates one section of the cache file."""
+    if not _ADAPTERS:
+        from pydantic import TypeAdapter
+
+        from cyberstd.kinds import ExportKind
+        from cyberstd.schema import CheckDef, ControlDef, FrameworkMeta, MappingEntry, ProfileDef
+
+        _ADAPTERS.update(
+            meta=TypeAdapter(FrameworkMeta),
+            controls=TypeAdapter(dict[str, ControlDef]),
+            mappings=TypeAdapter(dict[str, MappingEntry]),
+            checks=TypeAdapter(dict[str, CheckDef]),
+            profiles=TypeAdapter(dict[str, ProfileDef]),
+            kinds=TypeAdapter(dict[str, ExportKind]),
+            probe_kinds=TypeAdapter(dict[str, str]),
+        )
+    return _ADAPTERS[name]
+
+
+def _dump(catalog: Catalog) -> bytes:
+    """The catalog as the cache keeps it: JSON, each section as its model dumps it."""
+
+    def section(name: str, value: Any) -> str:
+        return str(_adapter(name).dump_json(value).decode())
+
+    document = {
+        "frameworks": {
+            fid: {
+                "meta": section("meta", fw.meta),
+                "controls": section("controls", fw.controls),
+                "mappings": section("mappings", fw.mappings),
+            }
+            for fid, fw in catalog.frameworks.items()
+        },
+        **{
+            name: section(name, getattr(catalog, name))
+            for name in ("checks", "profiles", "kinds", "probe_kinds")
+        },
+    }
+    return json.dumps(document).encode()
+
+
+def _build(root: Path, data: bytes) -> Catalog:
+    """A catalog from the cache's JSON, validated by the same models as the YAML."""
+    document = json.loads(data)
+    frameworks = {
+        fid: Framework(
+            meta=_adapter("meta").validate_json(fw["meta"]),
+            controls=_adapter("controls").validate_json(fw["controls"]),
+            mappings=_adapter("mappings").validate_json(fw["mappings"]),
+        )
+        for fid, fw in document["frameworks"].items()
+    }
+    return Catalog(
+        root=root,
+        frameworks=frameworks,
+        **{
+            name: _adapter(name).validate_json(document[name])
+            for name in ("checks", "profiles", "kinds", "probe_kinds")
+        },
+    )
 
 
 def _load_catalog(base: Path) -> tuple[Catalog, list[Problem]]:

@@ -1,4 +1,4 @@
-"""A cache of the validated catalog, so that commands start fast (CI runs them per file).
+"""A cache of the validated catalog (its JSON document: cyberstd.catalog makes and reads it), so that commands start fast (CI runs them per file).
 
 Loading and cross-checking every YAML file of standards/, checks/ and profiles/ takes most of
 a second; a catalog that loaded without problems is kept as JSON (data, never code: whoever
@@ -14,17 +14,12 @@ CYBERSTD_NO_CACHE=1 to bypass it. A cache that cannot be read or written is igno
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from cyberstd import __version__
-
-if TYPE_CHECKING:
-    from cyberstd.catalog import Catalog
 
 FOLDERS = ("standards", "checks", "profiles")
 KEEP = 8
@@ -68,84 +63,18 @@ def _path(key: str) -> Path:
     return cache_dir() / f"catalog-{key[:32]}.json"
 
 
-_ADAPTERS: dict[str, Any] = {}
-
-
-def _adapter(name: str) -> Any:
-    """The pydantic adapter that validates one section of the cache file."""
-    if not _ADAPTERS:
-        from pydantic import TypeAdapter
-
-        from cyberstd.kinds import ExportKind
-        from cyberstd.schema import CheckDef, ControlDef, FrameworkMeta, MappingEntry, ProfileDef
-
-        _ADAPTERS.update(
-            meta=TypeAdapter(FrameworkMeta),
-            controls=TypeAdapter(dict[str, ControlDef]),
-            mappings=TypeAdapter(dict[str, MappingEntry]),
-            checks=TypeAdapter(dict[str, CheckDef]),
-            profiles=TypeAdapter(dict[str, ProfileDef]),
-            kinds=TypeAdapter(dict[str, ExportKind]),
-            probe_kinds=TypeAdapter(dict[str, str]),
-        )
-    return _ADAPTERS[name]
-
-
-def _dump(catalog: Catalog) -> bytes:
-    def section(name: str, value: Any) -> str:
-        return str(_adapter(name).dump_json(value).decode())
-
-    document = {
-        "frameworks": {
-            fid: {
-                "meta": section("meta", fw.meta),
-                "controls": section("controls", fw.controls),
-                "mappings": section("mappings", fw.mappings),
-            }
-            for fid, fw in catalog.frameworks.items()
-        },
-        **{
-            name: section(name, getattr(catalog, name))
-            for name in ("checks", "profiles", "kinds", "probe_kinds")
-        },
-    }
-    return json.dumps(document).encode()
-
-
-def _build(root: Path, data: bytes) -> Catalog:
-    from cyberstd.catalog import Catalog, Framework
-
-    document = json.loads(data)
-    frameworks = {
-        fid: Framework(
-            meta=_adapter("meta").validate_json(fw["meta"]),
-            controls=_adapter("controls").validate_json(fw["controls"]),
-            mappings=_adapter("mappings").validate_json(fw["mappings"]),
-        )
-        for fid, fw in document["frameworks"].items()
-    }
-    return Catalog(
-        root=root,
-        frameworks=frameworks,
-        **{
-            name: _adapter(name).validate_json(document[name])
-            for name in ("checks", "profiles", "kinds", "probe_kinds")
-        },
-    )
-
-
-def load(root: Path, key: str) -> Catalog | None:
-    """The cached catalog for this key, or None (also when the file is not what we wrote)."""
+def read(key: str) -> bytes | None:
+    """The cached document for this key, or None (no cache, or it cannot be read)."""
     if not enabled():
         return None
     try:
-        return _build(root, _path(key).read_bytes())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # pydantic's ValidationError is a ValueError
+        return _path(key).read_bytes()
+    except OSError:
+        return None
 
 
-def save(catalog: Catalog, key: str) -> None:
-    """Keep a catalog that loaded without problems (atomically; errors are ignored)."""
+def write(key: str, data: bytes) -> None:
+    """Keep a document under this key (atomically; errors are ignored)."""
     if not enabled():
         return
     target = _path(key)
@@ -157,7 +86,7 @@ def save(catalog: Catalog, key: str) -> None:
         for legacy in target.parent.glob("catalog-*.pickle"):  # never read: data, not code
             legacy.unlink(missing_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False) as fh:
-            fh.write(_dump(catalog))
+            fh.write(data)
         Path(fh.name).replace(target)
     except OSError:
         return

@@ -16,7 +16,6 @@ from cyberstd.messages import LANGS, Msg
 from cyberstd.registry import (
     Preview,
     ProbeContext,
-    ProbeKind,
     Reach,
     Said,
     TargetKind,
@@ -24,6 +23,7 @@ from cyberstd.registry import (
     probes,
 )
 from cyberstd.runner import Plan, PlanItem, missing_tools
+from cyberstd.schema import ProbeKind
 from cyberstd.school import authorize
 
 

@@ -20,16 +20,12 @@ from cyberstd.errors import ScopeError
 from cyberstd.messages import Msg
 from cyberstd.ratelimit import RateLimiter
 from cyberstd.results import ProbeOutcome
+from cyberstd.schema import ProbeKind
 
 if TYPE_CHECKING:
     from cyberstd.exports import ExportStore
     from cyberstd.resolve import Resolver
     from cyberstd.schema import SchoolFile
-
-
-class ProbeKind(StrEnum):
-    NETWORK = "network"
-    CONFIG = "config"
 
 
 class ProbeParams(BaseModel):

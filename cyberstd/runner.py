@@ -25,7 +25,7 @@ from cyberstd.listing import alternatives
 from cyberstd.messages import Msg, both, msg, verbatim
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
 from cyberstd.ratelimit import RateLimiter
-from cyberstd.registry import ProbeContext, ProbeKind, Target, TargetKind, probes
+from cyberstd.registry import ProbeContext, Target, TargetKind, probes
 from cyberstd.resolve import Resolver
 from cyberstd.results import (
     MET,
@@ -47,7 +47,11 @@ from cyberstd.results import (
     assessed_score,
     roll_up,
 )
-from cyberstd.schema import HostDef, WaiverDef
+from cyberstd.schema import (
+    HostDef,
+    ProbeKind,
+    WaiverDef,
+)
 from cyberstd.school import SchoolFolder, authorize, authorize_range
 from cyberstd.waivers import Effect, check_effect, control_effect
 from cyberstd.waivers import record as waiver_record

@@ -24,7 +24,6 @@ from pydantic import (
 
 from cyberstd.errors import InvalidValue
 from cyberstd.messages import msg
-from cyberstd.registry import ProbeKind
 from cyberstd.results import Answer, Severity
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
@@ -154,6 +153,13 @@ IPNetwork = Annotated[
     PlainValidator(_ip_network),
     WithJsonSchema({"type": "string", "pattern": "^[0-9A-Fa-f:.]+(/[0-9.]{1,15})?$"}),
 ]
+
+
+class ProbeKind(StrEnum):
+    """What a probe reads: the network, or configuration exports."""
+
+    NETWORK = "network"
+    CONFIG = "config"
 
 
 class Strict(BaseModel):

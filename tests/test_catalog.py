@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from cyberstd.catalog import load_catalog
 from cyberstd.cli import main
 from cyberstd.profiles import resolve
-from cyberstd.registry import ProbeKind, probes
+from cyberstd.registry import probes
+from cyberstd.schema import ProbeKind
 from tests.conftest import REPO
 
 

@@ -9,10 +9,11 @@ from cyberstd.errors import ExportError, ProbeError
 from cyberstd.listing import alternatives
 from cyberstd.messages import Msg, msg
 from cyberstd.parsers.base import Node
-from cyberstd.registry import ProbeContext, ProbeKind, Target, TargetKind, probe
+from cyberstd.registry import ProbeContext, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.rules.engine import RuleParams, evaluate
 from cyberstd.rules.facts import school_facts
+from cyberstd.schema import ProbeKind
 
 
 def no_export(kinds: Sequence[str]) -> Msg:
