@@ -22,19 +22,13 @@ from cyberstd.lab.dns import DnsServer, lab_school_zone, zone_records
 from cyberstd.lab.mail import ImapServer, SmtpServer, mta_sts_policy
 from cyberstd.lab.services import HOSTILE_BANNER, ServiceKind, TcpService, hostile_service
 from cyberstd.lab.web import WebServer
-from cyberstd.probes.dkim import DkimParams, dkim
-from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
 from cyberstd.probes.dns import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns
-from cyberstd.probes.mail import (
-    MtaStsParams,
-    SpfParams,
-    StartTlsParams,
-    mta_sts,
-    parse_spf,
-    spf,
-    starttls,
-    tls_rpt,
-)
+from cyberstd.probes.mail.dkim import DkimParams, dkim
+from cyberstd.probes.mail.dmarc import EnforcedParams, dmarc, dmarc_enforced
+from cyberstd.probes.mail.mtasts import MtaStsParams, mta_sts, tls_rpt
+from cyberstd.probes.mail.spf import SpfParams, spf
+from cyberstd.probes.mail.spfrecord import parse_spf
+from cyberstd.probes.mail.starttls import StartTlsParams, starttls
 from cyberstd.probes.starttls import (
     MAX_LINE,
     StartTlsNotOffered,

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from cyberstd.catalog import load_catalog
 from cyberstd.lab.dns import LAB_DKIM_KEY, DnsServer, lab_school_zone, zone_records
-from cyberstd.probes.dkim import DkimParams, dkim, dkim_preview
-from cyberstd.probes.dmarc import (
+from cyberstd.probes.mail.dkim import DkimParams, dkim, dkim_preview
+from cyberstd.probes.mail.dmarc import (
     EnforcedParams,
     dmarc,
     dmarc_enforced,

@@ -17,20 +17,13 @@ import pytest
 
 from cyberstd.errors import ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.lab.dns import DnsServer
-from cyberstd.probes.dkim import DkimParams, dkim
-from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
-from cyberstd.probes.mail import (
-    MtaStsParams,
-    SpfParams,
-    StartTlsParams,
-    mta_sts,
-    parse_mta_sts_policy,
-    parse_spf,
-    spf,
-    starttls,
-    tls_rpt,
-)
-from cyberstd.probes.mailrecords import RecordError
+from cyberstd.probes.mail.dkim import DkimParams, dkim
+from cyberstd.probes.mail.dmarc import EnforcedParams, dmarc, dmarc_enforced
+from cyberstd.probes.mail.mtasts import MtaStsParams, mta_sts, parse_mta_sts_policy, tls_rpt
+from cyberstd.probes.mail.records import RecordError
+from cyberstd.probes.mail.spf import SpfParams, spf
+from cyberstd.probes.mail.spfrecord import parse_spf
+from cyberstd.probes.mail.starttls import StartTlsParams, starttls
 from cyberstd.probes.starttls import upgrade
 from cyberstd.registry import ProbeContext, ProbeParams
 from cyberstd.resolve import Resolver

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from cyberstd.messages import Msg, msg
 from cyberstd.probes.dns import Lookup, cut, cut_list, domain_name, show
-from cyberstd.probes.mailrecords import (
+from cyberstd.probes.mail.records import (
     RECORD_BUDGET,
     either,
     english,

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from cyberstd.messages import Msg, msg
 from cyberstd.probes.dns import Lookup, cut_list
-from cyberstd.probes.mailrecords import (
+from cyberstd.probes.mail.records import (
     RECORD_BUDGET,
     RecordError,
     commas,
