@@ -44,7 +44,7 @@ from cyberstd.probes.mailrecords import (
     versioned,
 )
 from cyberstd.probes.starttls import probe_smtp
-from cyberstd.probes.web import HttpAnswer, http_get
+from cyberstd.probes.web.fetching import HttpAnswer, http_get
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.tlsconn import open_tcp, tls_handshake, trusting_context
