@@ -36,7 +36,8 @@ from cyberstd.lab import (
 from cyberstd.lab.web import HostilePeer, Misbehaviour
 from cyberstd.probes.tls import CertExpiryParams, MinVersionParams, cert_expiry, cert_valid
 from cyberstd.probes.tls import min_version as min_version_probe
-from cyberstd.probes.web import HstsParams, hsts, https_redirect
+from cyberstd.probes.web.headers import HstsParams, hsts
+from cyberstd.probes.web.redirect import https_redirect
 from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import FindingStatus
 from tests.conftest import CLOCK, real_timers

@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from cyberstd.errors import ConnectivityError, ProtocolError
 from cyberstd.lab.certs import CertSet
 from cyberstd.lab.web import HostilePeer, Misbehaviour, WebServer
-from cyberstd.probes.web import (
+from cyberstd.probes.web.common import inert
+from cyberstd.probes.web.headers import (
     SecurityHeader,
     SecurityHeadersParams,
     ServerDisclosureParams,
     csp_directives,
     disclosed_version,
-    inert,
     security_headers,
     server_disclosure,
 )

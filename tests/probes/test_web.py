@@ -16,25 +16,25 @@ from ruamel.yaml import YAML
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertSet
 from cyberstd.lab.web import HostilePeer, Misbehaviour, RawServer, WebServer
-from cyberstd.probes.web import (
-    CertificateNotVerified,
+from cyberstd.probes.web.errors import CertificateNotVerified
+from cyberstd.probes.web.fetching import http_get
+from cyberstd.probes.web.headers import (
     HstsParams,
     HstsPolicy,
-    PrivacyStatementParams,
     SecurityHeadersParams,
-    SecurityTxtParams,
     ServerDisclosureParams,
     hsts,
-    http_get,
-    https_redirect,
-    page_links,
-    parse_expires,
     parse_hsts,
-    parse_security_txt,
-    privacy_statement,
     security_headers,
-    security_txt,
     server_disclosure,
+)
+from cyberstd.probes.web.privacy import PrivacyStatementParams, page_links, privacy_statement
+from cyberstd.probes.web.redirect import https_redirect
+from cyberstd.probes.web.securitytxt import (
+    SecurityTxtParams,
+    parse_expires,
+    parse_security_txt,
+    security_txt,
 )
 from cyberstd.profiles import PlannedCheck
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes

@@ -13,21 +13,19 @@ from cyberstd.errors import ProbeError
 from cyberstd.lab.certs import CertSet
 from cyberstd.lab.web import RawServer, WebServer
 from cyberstd.messages import catalog
-from cyberstd.probes.web import (
+from cyberstd.probes.web.headers import (
     HstsParams,
     InvalidHsts,
-    PrivacyStatementParams,
     SecurityHeadersParams,
-    SecurityTxtParams,
     ServerDisclosureParams,
     hsts,
-    https_redirect,
     parse_hsts,
-    privacy_statement,
     security_headers,
-    security_txt,
     server_disclosure,
 )
+from cyberstd.probes.web.privacy import PrivacyStatementParams, privacy_statement
+from cyberstd.probes.web.redirect import https_redirect
+from cyberstd.probes.web.securitytxt import SecurityTxtParams, security_txt
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import ProbeOutcome
 from tests.conftest import CLOCK
@@ -35,7 +33,7 @@ from tests.conftest import CLOCK
 HOST = "www.school.test"
 NO_PARAMS = ProbeParams()
 YEAR = 365 * 86400
-WEB_PY = Path(__file__).resolve().parents[2] / "cyberstd" / "probes" / "web.py"
+WEB_PACKAGE = Path(__file__).resolve().parents[2] / "cyberstd" / "probes" / "web"
 
 # Words of an English sentence; none may appear in a Dutch text outside a quoted data value.
 ENGLISH = (
@@ -104,7 +102,8 @@ def _in_days(days: float) -> str:
 
 
 def test_every_web_message_the_module_names_is_in_the_catalog() -> None:
-    named = set(re.findall(r'"(web\.[a-z0-9.-]+)"', WEB_PY.read_text(encoding="utf-8")))
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted(WEB_PACKAGE.glob("*.py")))
+    named = set(re.findall(r'"(web\.[a-z0-9.-]+)"', source))
     messages = named - set(probes())
     assert len(messages) > 60
     assert sorted(messages - set(catalog())) == []

@@ -26,7 +26,7 @@ from cyberstd.probes.mail.records import (
     tag_list,
     versioned,
 )
-from cyberstd.probes.web import HttpAnswer, http_get
+from cyberstd.probes.web.fetching import HttpAnswer, http_get
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.tlsconn import open_tcp, tls_handshake, trusting_context
