@@ -17,6 +17,8 @@ from pydantic import Field
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError, ScopeError
 from cyberstd.messages import Msg, msg, verbatim
+from cyberstd.net.starttls import probe_smtp
+from cyberstd.net.tls import open_tcp, tls_handshake, trusting_context
 from cyberstd.probes import dkim as _dkim  # noqa: F401  (registers mail.dkim)
 from cyberstd.probes import dmarc as _dmarc  # noqa: F401  (registers mail.dmarc*)
 from cyberstd.probes.dns import (
@@ -43,11 +45,9 @@ from cyberstd.probes.mailrecords import (
     unique,
     versioned,
 )
-from cyberstd.probes.starttls import probe_smtp
 from cyberstd.probes.web import HttpAnswer, http_get
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
-from cyberstd.tlsconn import open_tcp, tls_handshake, trusting_context
 
 # Time budgets, in multiples of the scan's timeout (see `registry.probe`).
 SPF_BUDGET = 8.0

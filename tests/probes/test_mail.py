@@ -22,6 +22,14 @@ from cyberstd.lab.dns import DnsServer, lab_school_zone, zone_records
 from cyberstd.lab.mail import ImapServer, SmtpServer, mta_sts_policy
 from cyberstd.lab.services import HOSTILE_BANNER, ServiceKind, TcpService, hostile_service
 from cyberstd.lab.web import WebServer
+from cyberstd.net.resolver import Resolver
+from cyberstd.net.starttls import (
+    MAX_LINE,
+    StartTlsNotOffered,
+    probe_smtp,
+    upgrade,
+)
+from cyberstd.net.tls import open_tcp
 from cyberstd.probes.dkim import DkimParams, dkim
 from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
 from cyberstd.probes.dns import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns
@@ -35,16 +43,8 @@ from cyberstd.probes.mail import (
     starttls,
     tls_rpt,
 )
-from cyberstd.probes.starttls import (
-    MAX_LINE,
-    StartTlsNotOffered,
-    probe_smtp,
-    upgrade,
-)
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind
-from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus
-from cyberstd.tlsconn import open_tcp
 from tests.conftest import CLOCK
 
 DNS_ADDRESS = "127.0.50.55"

@@ -17,6 +17,9 @@ import pytest
 
 from cyberstd.errors import ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.lab.dns import DnsServer
+from cyberstd.net.resolver import Resolver
+from cyberstd.net.starttls import upgrade
+from cyberstd.net.tls import open_tcp
 from cyberstd.probes.dkim import DkimParams, dkim
 from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
 from cyberstd.probes.mail import (
@@ -31,12 +34,9 @@ from cyberstd.probes.mail import (
     tls_rpt,
 )
 from cyberstd.probes.mailrecords import RecordError
-from cyberstd.probes.starttls import upgrade
 from cyberstd.registry import ProbeContext, ProbeParams
-from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.schema import SchoolFile
-from cyberstd.tlsconn import open_tcp
 from tests.conftest import CLOCK
 from tests.probes import test_mail as mail_lab
 from tests.probes import test_mail_auth as auth_lab

@@ -251,9 +251,8 @@ def connect(target: Target, endpoint: Endpoint, ctx: ProbeContext) -> tuple[sock
     sock = open_tcp(target.address, endpoint.port, ctx.timeout)
     if endpoint.starttls is None:
         return sock, ""
-    # Imported here, not at the top: cyberstd.probes.starttls imports cyberstd.probes.tls,
-    # which imports this module.
-    from cyberstd.probes.starttls import StartTlsNotOffered, upgrade
+    # Imported here, not at the top: cyberstd.net.starttls imports this module.
+    from cyberstd.net.starttls import StartTlsNotOffered, upgrade
 
     try:
         info = upgrade(sock, endpoint.starttls, timeout=ctx.timeout)
