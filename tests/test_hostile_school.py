@@ -302,7 +302,7 @@ def test_a_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
 
 
 def test_the_service_names_are_those_the_probes_read() -> None:
-    from cyberstd.net.tls import MAIL_SERVICES
+    from cyberstd.net.endpoints import MAIL_SERVICES
     from cyberstd.school import SERVICES
 
     assert set(SERVICES) == {"https"} | {name for name, _, _ in MAIL_SERVICES}

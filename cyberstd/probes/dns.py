@@ -27,7 +27,7 @@ from pydantic import Field
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.net.starttls import printable
-from cyberstd.net.tls import number
+from cyberstd.net.tcp import number
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 

@@ -18,7 +18,8 @@ from pydantic import Field
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError, ScopeError
 from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.net.starttls import probe_smtp
-from cyberstd.net.tls import open_tcp, tls_handshake, trusting_context
+from cyberstd.net.tcp import open_tcp
+from cyberstd.net.tls import tls_handshake, trusting_context
 from cyberstd.probes import dkim as _dkim  # noqa: F401  (registers mail.dkim)
 from cyberstd.probes import dmarc as _dmarc  # noqa: F401  (registers mail.dmarc*)
 from cyberstd.probes.dns import (

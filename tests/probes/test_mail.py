@@ -29,7 +29,7 @@ from cyberstd.net.starttls import (
     probe_smtp,
     upgrade,
 )
-from cyberstd.net.tls import open_tcp
+from cyberstd.net.tcp import open_tcp
 from cyberstd.probes.dkim import DkimParams, dkim
 from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
 from cyberstd.probes.dns import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns

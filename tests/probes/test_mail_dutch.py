@@ -19,7 +19,7 @@ from cyberstd.errors import ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.lab.dns import DnsServer
 from cyberstd.net.resolver import Resolver
 from cyberstd.net.starttls import upgrade
-from cyberstd.net.tls import open_tcp
+from cyberstd.net.tcp import open_tcp
 from cyberstd.probes.dkim import DkimParams, dkim
 from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
 from cyberstd.probes.mail import (
