@@ -136,7 +136,7 @@ def _resolver(text: str | None) -> Any:
     """ADDRESS or ADDRESS:PORT (IPv6 as [ADDRESS]:PORT) -> Resolver."""
     import ipaddress
 
-    from cyberstd.resolve import Resolver
+    from cyberstd.net.resolver import Resolver
 
     if text is None:
         return None

@@ -18,13 +18,13 @@ from pydantic import BaseModel, ConfigDict
 from cyberstd.clock import Clock
 from cyberstd.errors import ScopeError
 from cyberstd.messages import Msg
-from cyberstd.ratelimit import RateLimiter
+from cyberstd.net.ratelimit import RateLimiter
 from cyberstd.results import ProbeOutcome
 from cyberstd.schema import ProbeKind
 
 if TYPE_CHECKING:
     from cyberstd.exports import ExportStore
-    from cyberstd.resolve import Resolver
+    from cyberstd.net.resolver import Resolver
     from cyberstd.schema import SchoolFile
 
 
@@ -75,7 +75,7 @@ def _loopback_range_only(network: str) -> None:
 
 
 def _resolver() -> Resolver:
-    from cyberstd.resolve import Resolver  # dnspython: imported only when a probe needs DNS
+    from cyberstd.net.resolver import Resolver  # dnspython: imported only when a probe needs DNS
 
     return Resolver()
 

@@ -23,10 +23,10 @@ from cyberstd.explain import why
 from cyberstd.kinds import ExportKind
 from cyberstd.listing import alternatives
 from cyberstd.messages import Msg, both, msg, verbatim
+from cyberstd.net.ratelimit import RateLimiter
+from cyberstd.net.resolver import Resolver
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
-from cyberstd.ratelimit import RateLimiter
 from cyberstd.registry import ProbeContext, Target, TargetKind, probes
-from cyberstd.resolve import Resolver
 from cyberstd.results import (
     MET,
     AttestationRecord,
@@ -154,7 +154,7 @@ TOOL_INSTALL = {"nmap": "sudo apt-get install nmap"}
 
 def _tool_found(tool: str) -> bool:
     if tool == "nmap":
-        from cyberstd.nmapscan import find_nmap
+        from cyberstd.net.nmap import find_nmap
 
         return find_nmap() is not None
     return shutil.which(tool) is not None

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cyberstd import nmapscan
 from cyberstd.cli import main
 from cyberstd.lab.timeshift import DEMO_DAY
+from cyberstd.net import nmap as nmapscan
 from cyberstd.results import ErrorReason, FindingStatus, Results
 from tests.conftest import REPO
 

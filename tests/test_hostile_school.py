@@ -302,8 +302,8 @@ def test_a_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
 
 
 def test_the_service_names_are_those_the_probes_read() -> None:
+    from cyberstd.net.endpoints import MAIL_SERVICES
     from cyberstd.school import SERVICES
-    from cyberstd.tlsconn import MAIL_SERVICES
 
     assert set(SERVICES) == {"https"} | {name for name, _, _ in MAIL_SERVICES}
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cyberstd.ratelimit import RateLimiter
+from cyberstd.net.ratelimit import RateLimiter
 
 
 def test_unlimited_does_not_wait() -> None:

@@ -26,10 +26,10 @@ from pydantic import Field
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.probes.starttls import printable
+from cyberstd.net.starttls import printable
+from cyberstd.net.tcp import number
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
-from cyberstd.tlsconn import number
 
 # Evidence stays small enough to read and store: long texts and lists are cut, and say so.
 MAX_EVIDENCE_TEXT = 2048

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cyberstd.errors import ConnectivityError, InputError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.listing import commas
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.nmapscan import (
+from cyberstd.net.nmap import (
     Deadline,
     HostResult,
     PortResult,

@@ -16,7 +16,7 @@ from cyberstd.errors import ProbeError, ProbeTimeout, ScopeError
 from cyberstd.inventory import INVENTORY_KINDS, KnownDevices, known_devices
 from cyberstd.listing import alternatives, commas
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.nmapscan import (
+from cyberstd.net.nmap import (
     DISCOVERY_PORTS,
     Address,
     Deadline,

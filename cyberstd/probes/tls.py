@@ -14,41 +14,41 @@ from pydantic import Field, field_validator
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
-from cyberstd.results import FindingStatus, ProbeOutcome
-from cyberstd.tlsconn import LEGACY_CIPHERS as LEGACY_CIPHERS
-from cyberstd.tlsconn import VERSION_ORDER as VERSION_ORDER
-from cyberstd.tlsconn import (
-    Attempt,
-    Endpoint,
-    Method,
-    NoStartTls,
-    Offer,
-    TlsSession,
-    cipher_context,
-    concurrently,
+from cyberstd.net.certs import CertProblem as CertProblem
+from cyberstd.net.certs import (
     describe_certificate,
     explain_verification,
-    handshake,
     key_description,
-    local_version,
+    signature_hash,
+)
+from cyberstd.net.certs import subject_alt_names as subject_alt_names
+from cyberstd.net.endpoints import Endpoint, NoStartTls, tls_endpoints, where
+from cyberstd.net.hello import (
+    Attempt,
+    Method,
+    Offer,
     no_tls_answer,
     offer_client_hello,
     offer_handshake,
-    parse_der,
-    run_all,
-    signature_hash,
-    tls_endpoints,
-    version_context,
-    where,
 )
-from cyberstd.tlsconn import CertProblem as CertProblem
-from cyberstd.tlsconn import open_tcp as open_tcp
-from cyberstd.tlsconn import permissive_context as permissive_context
-from cyberstd.tlsconn import subject_alt_names as subject_alt_names
-from cyberstd.tlsconn import tls_handshake as tls_handshake
-from cyberstd.tlsconn import trusting_context as trusting_context
-from cyberstd.tlsconn import verifying_context as verifying_context
+from cyberstd.net.tcp import concurrently, run_all
+from cyberstd.net.tcp import open_tcp as open_tcp
+from cyberstd.net.tls import LEGACY_CIPHERS as LEGACY_CIPHERS
+from cyberstd.net.tls import VERSION_ORDER as VERSION_ORDER
+from cyberstd.net.tls import (
+    TlsSession,
+    cipher_context,
+    handshake,
+    local_version,
+    parse_der,
+    version_context,
+)
+from cyberstd.net.tls import permissive_context as permissive_context
+from cyberstd.net.tls import tls_handshake as tls_handshake
+from cyberstd.net.tls import trusting_context as trusting_context
+from cyberstd.net.tls import verifying_context as verifying_context
+from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
+from cyberstd.results import FindingStatus, ProbeOutcome
 
 TLS_ROLES = ("website", "mail", "vpn")
 

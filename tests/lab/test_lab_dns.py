@@ -24,9 +24,9 @@ from cyberstd.lab.dns import (
     lab_school_zone,
     zone_records,
 )
+from cyberstd.net.resolver import Resolver
 from cyberstd.probes.dns import DnssecParams, dnssec
 from cyberstd.registry import ProbeContext, Target, TargetKind
-from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus
 from tests.conftest import CLOCK
 

@@ -12,10 +12,10 @@ from ruamel.yaml import YAML
 from cyberstd.catalog import load_catalog
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout
 from cyberstd.lab.dns import DnsServer
+from cyberstd.net.resolver import Resolver
 from cyberstd.probes.dns import DnssecParams, Lookup, SoaNsParams, caa, dnssec, mx, soa_ns
 from cyberstd.profiles import PlannedCheck, remediation_for
 from cyberstd.registry import ProbeContext, ProbeParams
-from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus, ProbeOutcome
 from tests.conftest import CLOCK, REPO
 from tests.probes.test_dns import ZONE, domain

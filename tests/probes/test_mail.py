@@ -22,6 +22,14 @@ from cyberstd.lab.dns import DnsServer, lab_school_zone, zone_records
 from cyberstd.lab.mail import ImapServer, SmtpServer, mta_sts_policy
 from cyberstd.lab.services import HOSTILE_BANNER, ServiceKind, TcpService, hostile_service
 from cyberstd.lab.web import WebServer
+from cyberstd.net.resolver import Resolver
+from cyberstd.net.starttls import (
+    MAX_LINE,
+    StartTlsNotOffered,
+    probe_smtp,
+    upgrade,
+)
+from cyberstd.net.tcp import open_tcp
 from cyberstd.probes.dns import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns
 from cyberstd.probes.mail.dkim import DkimParams, dkim
 from cyberstd.probes.mail.dmarc import EnforcedParams, dmarc, dmarc_enforced
@@ -29,16 +37,8 @@ from cyberstd.probes.mail.mtasts import MtaStsParams, mta_sts, tls_rpt
 from cyberstd.probes.mail.spf import SpfParams, spf
 from cyberstd.probes.mail.spfrecord import parse_spf
 from cyberstd.probes.mail.starttls import StartTlsParams, starttls
-from cyberstd.probes.starttls import (
-    MAX_LINE,
-    StartTlsNotOffered,
-    probe_smtp,
-    upgrade,
-)
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind
-from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus
-from cyberstd.tlsconn import open_tcp
 from tests.conftest import CLOCK
 
 DNS_ADDRESS = "127.0.50.55"

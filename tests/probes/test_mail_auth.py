@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from cyberstd.catalog import load_catalog
 from cyberstd.lab.dns import LAB_DKIM_KEY, DnsServer, lab_school_zone, zone_records
+from cyberstd.net.resolver import Resolver
 from cyberstd.probes.mail.dkim import DkimParams, dkim, dkim_preview
 from cyberstd.probes.mail.dmarc import (
     EnforcedParams,
@@ -38,7 +39,6 @@ from cyberstd.probes.mail.dmarc import (
 )
 from cyberstd.profiles import PlannedCheck, remediation_for
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind
-from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.schema import SchoolFile
 from tests.conftest import CLOCK, REPO

@@ -17,6 +17,9 @@ import pytest
 
 from cyberstd.errors import ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.lab.dns import DnsServer
+from cyberstd.net.resolver import Resolver
+from cyberstd.net.starttls import upgrade
+from cyberstd.net.tcp import open_tcp
 from cyberstd.probes.mail.dkim import DkimParams, dkim
 from cyberstd.probes.mail.dmarc import EnforcedParams, dmarc, dmarc_enforced
 from cyberstd.probes.mail.mtasts import MtaStsParams, mta_sts, parse_mta_sts_policy, tls_rpt
@@ -24,12 +27,9 @@ from cyberstd.probes.mail.records import RecordError
 from cyberstd.probes.mail.spf import SpfParams, spf
 from cyberstd.probes.mail.spfrecord import parse_spf
 from cyberstd.probes.mail.starttls import StartTlsParams, starttls
-from cyberstd.probes.starttls import upgrade
 from cyberstd.registry import ProbeContext, ProbeParams
-from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.schema import SchoolFile
-from cyberstd.tlsconn import open_tcp
 from tests.conftest import CLOCK
 from tests.probes import test_mail as mail_lab
 from tests.probes import test_mail_auth as auth_lab

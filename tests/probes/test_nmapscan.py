@@ -22,7 +22,7 @@ from cyberstd.lab.services import (
     silent_service,
     ssh_service,
 )
-from cyberstd.nmapscan import (
+from cyberstd.net.nmap import (
     MAX_TEXT,
     HostResult,
     PortState,

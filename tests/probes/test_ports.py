@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cyberstd import nmapscan
 from cyberstd.catalog import load_catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError
@@ -30,7 +29,8 @@ from cyberstd.lab.services import (
     ssh_service,
     telnet_service,
 )
-from cyberstd.nmapscan import ToolMissing
+from cyberstd.net import nmap as nmapscan
+from cyberstd.net.nmap import ToolMissing
 from cyberstd.probes.ports import (
     MIN_VERSIONS_FILE,
     ExposedParams,

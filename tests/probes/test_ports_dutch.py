@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from cyberstd import nmapscan
 from cyberstd.catalog import load_catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.lab.services import TcpService
 from cyberstd.messages import Msg
-from cyberstd.nmapscan import Deadline, ToolMissing
+from cyberstd.net import nmap as nmapscan
+from cyberstd.net.nmap import Deadline, ToolMissing
 from cyberstd.probes.ports import (
     ExposedParams,
     OutdatedParams,

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cyberstd import nmapscan
 from cyberstd.catalog import load_catalog
 from cyberstd.errors import ExportError, ProbeError
 from cyberstd.lab.dns import DnsServer
 from cyberstd.lab.services import TcpService, http_service, rdp_service, silent_service
-from cyberstd.nmapscan import ToolMissing
+from cyberstd.net import nmap as nmapscan
+from cyberstd.net.nmap import ToolMissing
 from cyberstd.probes.segmentation import (
     DiscoveryMethod,
     ForbiddenParams,

@@ -16,6 +16,7 @@ from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertFiles, CertSet, KeyType, cert_set
 from cyberstd.lab.mail import ImapServer, SmtpServer
 from cyberstd.lab.services import silent_service
+from cyberstd.net.endpoints import Endpoint, tls_endpoints
 from cyberstd.probes.tls import (
     CertExpiryParams,
     CertKeyParams,
@@ -31,7 +32,6 @@ from cyberstd.probes.tls import (
 )
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import FindingStatus
-from cyberstd.tlsconn import Endpoint, tls_endpoints
 from tests.conftest import CLOCK
 from tests.probes.tls_servers import (
     ADDRESS,

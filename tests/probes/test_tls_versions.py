@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertFiles, CertificateAuthority, KeyType
+from cyberstd.net.tls import cipher_context
 from cyberstd.probes.tls import (
     ProtocolsParams,
     WeakCiphersParams,
@@ -22,7 +23,6 @@ from cyberstd.probes.tls import (
 )
 from cyberstd.registry import ProbeContext, Target
 from cyberstd.results import FindingStatus
-from cyberstd.tlsconn import cipher_context
 from tests.conftest import CLOCK
 from tests.probes.tls_servers import (
     ADDRESS,

@@ -4,7 +4,7 @@
 - `dmarc`: `mail.dmarc` and `mail.dmarc-enforced`;
 - `dkim`: `mail.dkim`;
 - `mtasts`: `mail.mta-sts` and `mail.tls-rpt`;
-- `starttls`: `mail.starttls` (the SMTP session it runs is in `cyberstd.probes.starttls`);
+- `starttls`: `mail.starttls` (the SMTP session it runs is in `cyberstd.net.starttls`);
 - `records`: what they share (tag=value records, outcomes, message pieces).
 
 `mail.mx` is with the other DNS checks in `cyberstd.probes.dns`. Importing this package

@@ -13,6 +13,8 @@ from pydantic import Field
 
 from cyberstd.errors import ConnectivityError, ProbeError, ScopeError
 from cyberstd.messages import Msg, msg, verbatim
+from cyberstd.net.tcp import open_tcp
+from cyberstd.net.tls import tls_handshake, trusting_context
 from cyberstd.probes.dns import Lookup, cut, cut_list, mx_hosts
 from cyberstd.probes.mail.records import (
     RECORD_BUDGET,
@@ -29,7 +31,6 @@ from cyberstd.probes.mail.records import (
 from cyberstd.probes.web.fetching import HttpAnswer, http_get
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
-from cyberstd.tlsconn import open_tcp, tls_handshake, trusting_context
 
 # Time budget, in multiples of the scan's timeout (see `registry.probe`).
 MTA_STS_BUDGET = 6.0

@@ -1,6 +1,6 @@
 """STARTTLS on every MX of a school's domain (`mail.starttls`): the judgement over all MX
 addresses. The SMTP session itself (banner, EHLO, QUIT) is `probe_smtp` in
-`cyberstd.probes.starttls`."""
+`cyberstd.net.starttls`."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pydantic import Field
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError, ScopeError
 from cyberstd.messages import Msg, msg, verbatim
+from cyberstd.net.starttls import probe_smtp
 from cyberstd.probes.dns import Lookup, MxHost, cut, cut_list, is_null_mx, mx_hosts
 from cyberstd.probes.mail.records import RECORD_BUDGET, clipped, fail, outcome
-from cyberstd.probes.starttls import probe_smtp
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 

@@ -19,6 +19,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from cyberstd import __version__
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.messages import Msg, msg
+from cyberstd.net.tls import check_dates
 from cyberstd.probes.tls import trusting_context
 from cyberstd.probes.web.common import KB, inert, number, same_host
 from cyberstd.probes.web.errors import (
@@ -32,7 +33,6 @@ from cyberstd.probes.web.errors import (
     unreachable,
 )
 from cyberstd.registry import ProbeContext, Target
-from cyberstd.tlsconn import check_dates
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTTPS_REDIRECTS = frozenset({301, 302, 307, 308})

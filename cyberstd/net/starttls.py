@@ -11,7 +11,7 @@ from typing import Literal
 
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.tlsconn import open_tcp
+from cyberstd.net.tcp import open_tcp
 
 # Bounds on what a peer may send before the probe gives up on it (RFC 5321 allows 512-octet
 # reply lines; real servers stay far below these).
