@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from cyberstd.cli_common import LANG, handle_errors, wrote
+from cyberstd.cli.common import LANG, handle_errors, wrote
 from cyberstd.errors import UsageError
 from cyberstd.i18n import t
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from cyberstd import __version__
-from cyberstd.cli_common import (
+from cyberstd.cli.common import (
     FAIL_ON,
     LANG,
     Ctx,
@@ -22,8 +22,8 @@ from cyberstd.cli_common import (
     said_lang,
     wrote,
 )
-from cyberstd.cli_help import LocalGroup
-from cyberstd.cli_report import (
+from cyberstd.cli.help import LocalGroup
+from cyberstd.cli.report import (
     PDF_HELP,
     PREVIOUS_HELP,
     PRINTABLE,
@@ -31,7 +31,7 @@ from cyberstd.cli_report import (
     load_results,
     same_school,
 )
-from cyberstd.cli_run import (
+from cyberstd.cli.scan import (
     ScanOptions,
     console,
     exit_code_of,
@@ -41,7 +41,7 @@ from cyberstd.cli_run import (
     warn_tool_missing,
     write_reports,
 )
-from cyberstd.cli_schema import LANG_HELP, ask_answer, ask_text, folder_lang
+from cyberstd.cli.school import LANG_HELP, ask_answer, ask_text, folder_lang
 from cyberstd.errors import InputError, UsageError
 
 
@@ -651,13 +651,13 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date
 
 
 def _register() -> None:
-    from cyberstd.cli_baseline import baseline
-    from cyberstd.cli_bundle import COMMANDS as BUNDLE_COMMANDS
-    from cyberstd.cli_collect import collect
-    from cyberstd.cli_diff import diff
-    from cyberstd.cli_mapping import standards_mapping
-    from cyberstd.cli_report import report
-    from cyberstd.cli_schema import init, schema
+    from cyberstd.cli.baseline import baseline
+    from cyberstd.cli.bundle import COMMANDS as BUNDLE_COMMANDS
+    from cyberstd.cli.catalog import standards_mapping
+    from cyberstd.cli.collect import collect
+    from cyberstd.cli.diff import diff
+    from cyberstd.cli.report import report
+    from cyberstd.cli.school import init, schema
 
     standards.add_command(standards_mapping)
     main.add_command(init)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cyberstd.cli_common import LANG, handle_errors, wrote
+from cyberstd.cli.common import LANG, handle_errors, wrote
 from cyberstd.errors import UsageError
 
 # The report formats (cyberstd.report.FORMATS), listed here to keep `--help` import-free.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cyberstd.cli_common import LANG, Ctx, handle_errors, pass_ctx
+from cyberstd.cli.common import LANG, Ctx, handle_errors, pass_ctx
 from cyberstd.errors import UsageError
 
 

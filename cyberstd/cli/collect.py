@@ -19,7 +19,7 @@ def _handled(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from cyberstd.cli_common import handle_errors
+        from cyberstd.cli.common import handle_errors
 
         return handle_errors(func)(*args, **kwargs)
 
@@ -63,7 +63,7 @@ def m365(school_dir: Path, timeout: float, max_wait: float) -> None:
     CYBERSTD_M365_CLIENT_SECRET (docs/collect-m365.md). Exit code 2: a usage or configuration
     problem; 3: the tenant could not be read.
     """
-    from cyberstd.cli_common import wrote
+    from cyberstd.cli.common import wrote
     from cyberstd.collect.graph import GraphClient, Limits, settings_from_env
     from cyberstd.collect.m365 import collect as collect_m365
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cyberstd.cli_common import Ctx, console_lang
+from cyberstd.cli.common import Ctx, console_lang
 from cyberstd.errors import ExitCode, InputError, Problem, UsageError
 from cyberstd.messages import msg
 
