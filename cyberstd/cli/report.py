@@ -1,6 +1,5 @@
-"""`cyberstd report`: render a results.json in another format or language, or print it to PDF.
-
-Kept apart from cli.py (which registers it) so that each module stays one role."""
+"""`cyberstd report`: render a results.json in another format or language, or print it to PDF;
+the report formats and options that `cyberstd scan` shares."""
 
 from __future__ import annotations
 
