@@ -30,7 +30,7 @@ from cyberstd.bundle import (
     write_bundle,
 )
 from cyberstd.catalog import load_catalog
-from cyberstd.cli_bundle import COMMANDS
+from cyberstd.cli.bundle import COMMANDS
 from cyberstd.clock import Clock
 from cyberstd.parsers.base import REDACTED
 from cyberstd.registry import ProbeContext

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cyberstd.cli_diff import diff
+from cyberstd.cli.diff import diff
 from cyberstd.diff import (
     DISPLAY_ORDER,
     PRECEDENCE,

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from cyberstd import messages
 from cyberstd.cli import main
-from cyberstd.cli_schema import folder_lang
+from cyberstd.cli.school import folder_lang
 from tests.conftest import REPO
 
 AS_OF = "2026-11-29"

@@ -123,7 +123,7 @@ def test_incomplete_run_is_said(mini_root: Path, school_dir: Path, tmp_path: Pat
 
 
 def test_the_command_line_offers_every_report_format() -> None:
-    from cyberstd.cli import REPORT_FORMATS
+    from cyberstd.cli.report import REPORT_FORMATS
     from cyberstd.report import FORMATS, SUFFIX
 
     assert sorted(REPORT_FORMATS) == sorted(FORMATS)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import pytest
 from click.testing import CliRunner, Result
 
-from cyberstd.cli_collect import collect
+from cyberstd.cli.collect import collect
 from cyberstd.collect.graph import (
     ENV_CLIENT,
     ENV_GRAPH,

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from cyberstd.cli_common import console_lang
+from cyberstd.cli.common import console_lang
 from cyberstd.messages import catalog, render
 
 

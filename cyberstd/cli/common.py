@@ -1,8 +1,4 @@
-"""What every command module shares: error handling, the catalog context, common options.
-
-Kept apart from cli.py so that command modules (cli_baseline, cli_bundle, cli_collect,
-cli_diff) import it without importing cli.py, which registers them.
-"""
+"""What every command module shares: error handling, the catalog context, common options."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cyberstd.cli_common import handle_errors, said_lang, wrote
+from cyberstd.cli.common import handle_errors, said_lang, wrote
 from cyberstd.errors import ExitCode, UsageError
 from cyberstd.i18n import t
 

@@ -1,6 +1,5 @@
-"""`cyberstd report`: render a results.json in another format or language, or print it to PDF.
-
-Kept apart from cli.py (which registers it) so that each module stays one role."""
+"""`cyberstd report`: render a results.json in another format or language, or print it to PDF;
+the report formats and options that `cyberstd scan` shares."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from typing import Any
 
 import click
 
-from cyberstd.cli_common import LANG, handle_errors, wrote
+from cyberstd.cli.common import LANG, handle_errors, wrote
 from cyberstd.errors import UsageError
 
 # The report formats (cyberstd.report.FORMATS), listed here to keep `--help` import-free.

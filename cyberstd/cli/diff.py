@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cyberstd.cli_common import LANG, handle_errors, wrote
+from cyberstd.cli.common import LANG, handle_errors, wrote
 from cyberstd.errors import ExitCode
 
 DIFF_FORMATS = ["text", "md", "json"]

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _handled(func: F) -> F:
-    """cyberstd.cli's error handling (clear message, exit code, no traceback), looked up on call
-    so that cyberstd.cli may import this module at any point."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from cyberstd.cli_common import handle_errors
-
-        return handle_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+from cyberstd.cli.common import handle_errors, wrote
 
 
 def _progress(message: str) -> None:
@@ -51,7 +35,7 @@ def collect() -> None:
     show_default=True,
     help="Seconds this run may wait in all when Microsoft Graph throttles or is unavailable.",
 )
-@_handled
+@handle_errors
 def m365(school_dir: Path, timeout: float, max_wait: float) -> None:
     """Read SCHOOL's Microsoft 365 tenant (Entra ID) through Microsoft Graph.
 
@@ -63,7 +47,6 @@ def m365(school_dir: Path, timeout: float, max_wait: float) -> None:
     CYBERSTD_M365_CLIENT_SECRET (docs/collect-m365.md). Exit code 2: a usage or configuration
     problem; 3: the tenant could not be read.
     """
-    from cyberstd.cli_common import wrote
     from cyberstd.collect.graph import GraphClient, Limits, settings_from_env
     from cyberstd.collect.m365 import collect as collect_m365
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cyberstd.cli_common import LANG, Ctx, as_of_option, console_lang, handle_errors, pass_ctx
+from cyberstd.cli.common import LANG, Ctx, as_of_option, console_lang, handle_errors, pass_ctx
 from cyberstd.errors import ExitCode
 
 BASELINE_FORMATS = ["text", "json", "junit", "sarif"]
