@@ -68,6 +68,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check cyberstd tests
 	$(BIN)/ruff format --check cyberstd
 	$(BIN)/mypy --strict cyberstd
+	$(BIN)/lint-imports
 
 check: test lint
 

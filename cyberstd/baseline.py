@@ -24,8 +24,8 @@ from cyberstd.errors import UsageError
 from cyberstd.exports import ExportFile, ExportStore, Parsed
 from cyberstd.kinds import detect
 from cyberstd.parsers.base import Node
+from cyberstd.probes import probe_spec
 from cyberstd.profiles import PlannedCheck, resolve
-from cyberstd.registry import probe_spec
 from cyberstd.results import ErrorReason, Finding, FindingStatus, Severity
 from cyberstd.rules.engine import RuleParams, Verdict, evaluate
 from cyberstd.schema import ProbeKind

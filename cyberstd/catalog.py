@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from cyberstd.errors import InputError, Problem, UsageError
 from cyberstd.kinds import ExportKind, KindsFile
-from cyberstd.registry import ProbeParams, probes
+from cyberstd.probes import probes
+from cyberstd.registry import ProbeParams
 from cyberstd.schema import (
     CheckDef,
     ChecksFile,

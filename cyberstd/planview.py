@@ -13,15 +13,8 @@ from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.evidence import covered_by_checks
 from cyberstd.i18n import t
 from cyberstd.messages import LANGS, Msg
-from cyberstd.registry import (
-    Preview,
-    ProbeContext,
-    Reach,
-    Said,
-    TargetKind,
-    preview_for,
-    probes,
-)
+from cyberstd.probes import preview_for, probes
+from cyberstd.registry import Preview, ProbeContext, Reach, Said, TargetKind
 from cyberstd.runner import Plan, PlanItem, missing_tools
 from cyberstd.schema import ProbeKind
 from cyberstd.school import authorize

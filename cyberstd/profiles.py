@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cyberstd.catalog import Catalog, Framework
-from cyberstd.registry import ProbeParams, probe_spec
+from cyberstd.probes import probe_spec
+from cyberstd.registry import ProbeParams
 from cyberstd.results import Finding, FindingStatus
 from cyberstd.schema import CheckDef, ControlDef, LocalText, ProfileDef
 

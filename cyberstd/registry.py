@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import ipaddress
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -159,11 +157,6 @@ def preview_of(probe_id: str) -> Callable[[PreviewFunc], PreviewFunc]:
     return wrap
 
 
-def preview_for(probe_id: str) -> PreviewFunc | None:
-    probes()
-    return _PREVIEWS.get(probe_id)
-
-
 @dataclass(frozen=True)
 class ProbeSpec:
     id: str
@@ -184,7 +177,6 @@ def _roles(role: str | tuple[str, ...]) -> tuple[str, ...]:
 
 
 _REGISTRY: dict[str, ProbeSpec] = {}
-_LOADED: list[bool] = []
 
 
 def probe(
@@ -229,30 +221,10 @@ def probe(
     return wrap
 
 
-def _load_all() -> None:
-    import cyberstd.probes as pkg
-
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"{pkg.__name__}.{mod.name}")
-
-
-def probe_spec(probe_id: str) -> ProbeSpec | None:
-    """One probe, importing only the module named by its prefix when that module holds it
-    (`config.rule` lives in probes/config.py); else every probe module."""
-    if probe_id not in _REGISTRY and not _LOADED:
-        prefix = probe_id.split(".", 1)[0]
-        import cyberstd.probes as pkg
-
-        if any(m.name == prefix for m in pkgutil.iter_modules(pkg.__path__)):
-            importlib.import_module(f"{pkg.__name__}.{prefix}")
-    if probe_id not in _REGISTRY:
-        probes()
-    return _REGISTRY.get(probe_id)
-
-
-def probes() -> dict[str, ProbeSpec]:
-    """Every registered probe, importing the probe modules on first use."""
-    if not _LOADED:
-        _load_all()
-        _LOADED.append(True)
+def registered() -> dict[str, ProbeSpec]:
+    """The probes registered so far (cyberstd.probes.probes() imports them all first)."""
     return dict(_REGISTRY)
+
+
+def registered_preview(probe_id: str) -> PreviewFunc | None:
+    return _PREVIEWS.get(probe_id)

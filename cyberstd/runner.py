@@ -25,8 +25,9 @@ from cyberstd.listing import alternatives
 from cyberstd.messages import Msg, both, msg, verbatim
 from cyberstd.net.ratelimit import RateLimiter
 from cyberstd.net.resolver import Resolver
+from cyberstd.probes import probes
 from cyberstd.profiles import PlannedCheck, ResolvedProfile, resolve
-from cyberstd.registry import ProbeContext, Target, TargetKind, probes
+from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.results import (
     MET,
     AttestationRecord,

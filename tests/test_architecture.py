@@ -75,3 +75,19 @@ def test_no_module_is_over_700_lines() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def test_every_module_has_its_layer() -> None:
+    """A new top-level module or package must be placed in a layer of the contract."""
+    import tomllib
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = config["tool"]["importlinter"]["contracts"]
+    placed = {name.strip() for layer in contract["layers"] for name in layer.split(":")}
+    present = {
+        p.stem if p.is_file() else p.name
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
+    assert present - placed == set()
+    assert placed - present == set()

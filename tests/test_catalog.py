@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from cyberstd.catalog import load_catalog
 from cyberstd.cli import main
+from cyberstd.probes import probes
 from cyberstd.profiles import resolve
-from cyberstd.registry import probes
 from cyberstd.schema import ProbeKind
 from tests.conftest import REPO
 

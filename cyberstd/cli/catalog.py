@@ -155,8 +155,8 @@ def checks_kinds(obj: Ctx, lang: str) -> None:
 @handle_errors
 def checks_show(obj: Ctx, check_id: str, lang: str) -> None:
     """Show one check: its probe's documentation, parameters and remediation."""
+    from cyberstd.probes import probes
     from cyberstd.profiles import remediation_for
-    from cyberstd.registry import probes
     from cyberstd.validation import did_you_mean
 
     catalog = obj.catalog()

@@ -500,7 +500,7 @@ def scan_progress(total: int, options: ScanOptions, clock: Any) -> Iterator[Scan
 
 def warn_tool_missing(the_plan: Any, tool: str, lang: str) -> None:
     """Say once, before the scan, which checks a missing program stops."""
-    from cyberstd.registry import probes
+    from cyberstd.probes import probes
     from cyberstd.runner import TOOL_INSTALL
 
     stopped = [

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cyberstd.errors import ConnectivityError, ProbeTimeout
 from cyberstd.lab.dns import LAB_DNSKEY, DnsServer, SigningKey, make_dnskey, sign_rrset
 from cyberstd.net.resolver import Resolver
+from cyberstd.probes import probes
 from cyberstd.probes.dns import (
     DnssecParams,
     Lookup,
@@ -26,7 +27,7 @@ from cyberstd.probes.dns import (
     mx,
     soa_ns,
 )
-from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probes
+from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind
 from cyberstd.results import FindingStatus, ProbeOutcome
 from tests.conftest import CLOCK
 

@@ -31,6 +31,7 @@ from cyberstd.lab.services import (
 )
 from cyberstd.net import nmap as nmapscan
 from cyberstd.net.nmap import ToolMissing
+from cyberstd.probes import probes
 from cyberstd.probes.ports import (
     MIN_VERSIONS_FILE,
     ExposedParams,
@@ -43,7 +44,7 @@ from cyberstd.probes.ports import (
     undeclared,
 )
 from cyberstd.profiles import PlannedCheck
-from cyberstd.registry import ProbeContext, Target, probes
+from cyberstd.registry import ProbeContext, Target
 from cyberstd.results import ErrorReason, Finding, FindingStatus, ProbeOutcome
 from cyberstd.runner import PlanItem, context_for, run_item
 from cyberstd.schema import SchoolFile

@@ -21,6 +21,7 @@ from cyberstd.lab.services import TcpService
 from cyberstd.messages import Msg
 from cyberstd.net import nmap as nmapscan
 from cyberstd.net.nmap import Deadline, ToolMissing
+from cyberstd.probes import probes
 from cyberstd.probes.ports import (
     ExposedParams,
     OutdatedParams,
@@ -29,7 +30,7 @@ from cyberstd.probes.ports import (
     outdated,
     undeclared,
 )
-from cyberstd.registry import ProbeContext, Target, probes
+from cyberstd.registry import ProbeContext, Target
 from cyberstd.results import ErrorReason, Finding, FindingStatus, ProbeOutcome
 from cyberstd.runner import execute, make_plan
 from cyberstd.schema import SchoolFile

@@ -18,6 +18,7 @@ from cyberstd.lab.dns import DnsServer
 from cyberstd.lab.services import TcpService, http_service, rdp_service, silent_service
 from cyberstd.net import nmap as nmapscan
 from cyberstd.net.nmap import ToolMissing
+from cyberstd.probes import probes
 from cyberstd.probes.segmentation import (
     DiscoveryMethod,
     ForbiddenParams,
@@ -26,7 +27,7 @@ from cyberstd.probes.segmentation import (
     forbidden_reachable,
     unknown_devices,
 )
-from cyberstd.registry import ProbeContext, Target, TargetKind, probes
+from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.results import FindingStatus
 from cyberstd.runner import context_for
 from cyberstd.schema import SchoolFile
@@ -508,7 +509,7 @@ def test_the_plan_preview_names_exactly_what_the_scan_probes(
 ) -> None:
     """plan and scan pick targets with the same function: the ranges, ports, refusals and
     skipped rules the preview names are those the scan's evidence records."""
-    from cyberstd.registry import preview_for
+    from cyberstd.probes import preview_for
 
     rules = [
         ZoneRule(from_zone="pupils", to_zone="administration", ports=[3389, 445]),
@@ -532,7 +533,7 @@ def test_the_plan_preview_names_exactly_what_the_scan_probes(
 
 
 def test_the_plan_says_why_segmentation_gives_no_verdict(ctx: ProbeContext, tmp_path: Path) -> None:
-    from cyberstd.registry import preview_for
+    from cyberstd.probes import preview_for
 
     preview_func = preview_for("segmentation.forbidden-reachable")
     assert preview_func is not None
@@ -554,7 +555,7 @@ def test_the_plan_says_why_segmentation_gives_no_verdict(ctx: ProbeContext, tmp_
 
 
 def test_the_plan_preview_of_the_device_sweep(ctx: ProbeContext, tmp_path: Path) -> None:
-    from cyberstd.registry import preview_for
+    from cyberstd.probes import preview_for
 
     preview_func = preview_for("inventory.unknown-devices")
     assert preview_func is not None
@@ -578,7 +579,7 @@ def test_the_plan_preview_of_the_device_sweep_is_what_the_scan_sweeps(
 ) -> None:
     """plan and scan pick the zones to sweep with the same function: the ranges, the zones left
     out (guests, BYOD, too large) and the refusals the preview names are the scan's."""
-    from cyberstd.registry import preview_for
+    from cyberstd.probes import preview_for
 
     preview_func = preview_for("inventory.unknown-devices")
     assert preview_func is not None

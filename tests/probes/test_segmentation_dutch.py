@@ -12,6 +12,7 @@ import pytest
 from cyberstd.catalog import load_catalog
 from cyberstd.errors import ExportError, ProbeError
 from cyberstd.lab.services import TcpService
+from cyberstd.probes import preview_for, probes
 from cyberstd.probes.config import config_rule
 from cyberstd.probes.segmentation import (
     ForbiddenParams,
@@ -20,7 +21,7 @@ from cyberstd.probes.segmentation import (
     forbidden_reachable,
     unknown_devices,
 )
-from cyberstd.registry import ProbeContext, preview_for, probes
+from cyberstd.registry import ProbeContext
 from cyberstd.results import FindingStatus
 from tests.conftest import CLOCK, REPO
 from tests.probes import test_segmentation

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertFiles, CertSet
 from cyberstd.lab.web import RawServer, WebServer, server_tls_context
+from cyberstd.probes import probes
 from cyberstd.probes.tls import (
     CertExpiryParams,
     CertKeyParams,
@@ -31,7 +32,7 @@ from cyberstd.probes.tls import (
     protocols,
     weak_ciphers,
 )
-from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
+from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import FindingStatus
 from tests.conftest import CLOCK
 

@@ -17,6 +17,7 @@ from cyberstd.lab.certs import CertFiles, CertSet, KeyType, cert_set
 from cyberstd.lab.mail import ImapServer, SmtpServer
 from cyberstd.lab.services import silent_service
 from cyberstd.net.endpoints import Endpoint, tls_endpoints
+from cyberstd.probes import probes
 from cyberstd.probes.tls import (
     CertExpiryParams,
     CertKeyParams,
@@ -30,7 +31,7 @@ from cyberstd.probes.tls import (
     protocols,
     weak_ciphers,
 )
-from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
+from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import FindingStatus
 from tests.conftest import CLOCK
 from tests.probes.tls_servers import (

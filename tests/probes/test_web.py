@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertSet
 from cyberstd.lab.web import HostilePeer, Misbehaviour, RawServer, WebServer
+from cyberstd.probes import probes
 from cyberstd.probes.web.errors import CertificateNotVerified
 from cyberstd.probes.web.fetching import http_get
 from cyberstd.probes.web.headers import (
@@ -37,7 +38,7 @@ from cyberstd.probes.web.securitytxt import (
     security_txt,
 )
 from cyberstd.profiles import PlannedCheck
-from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
+from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import FindingStatus
 from cyberstd.schema import ChecksFile
 from tests.conftest import CLOCK, real_timers

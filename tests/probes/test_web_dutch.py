@@ -13,6 +13,7 @@ from cyberstd.errors import ProbeError
 from cyberstd.lab.certs import CertSet
 from cyberstd.lab.web import RawServer, WebServer
 from cyberstd.messages import catalog
+from cyberstd.probes import probes
 from cyberstd.probes.web.headers import (
     HstsParams,
     InvalidHsts,
@@ -26,7 +27,7 @@ from cyberstd.probes.web.headers import (
 from cyberstd.probes.web.privacy import PrivacyStatementParams, privacy_statement
 from cyberstd.probes.web.redirect import https_redirect
 from cyberstd.probes.web.securitytxt import SecurityTxtParams, security_txt
-from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
+from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import ProbeOutcome
 from tests.conftest import CLOCK
 

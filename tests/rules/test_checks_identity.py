@@ -16,7 +16,8 @@ from cyberstd.errors import ExportError, ProbeError
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import detect
 from cyberstd.parsers.base import Node
-from cyberstd.registry import ProbeContext, Target, TargetKind, probes
+from cyberstd.probes import probes
+from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.rules.engine import RuleParams, evaluate
 from tests.rules.conftest import (

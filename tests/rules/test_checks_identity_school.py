@@ -19,7 +19,8 @@ import pytest
 from cyberstd.catalog import Catalog
 from cyberstd.clock import Clock
 from cyberstd.exports import ExportFile, ExportStore
-from cyberstd.registry import ProbeContext, Target, TargetKind, probes
+from cyberstd.probes import probes
+from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.results import FindingStatus
 from cyberstd.rules.engine import Verdict
 from cyberstd.schema import SchoolFile

@@ -14,7 +14,8 @@ from cyberstd.clock import Clock
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import detect
 from cyberstd.parsers.base import Node
-from cyberstd.registry import ProbeContext, Target, TargetKind, probes
+from cyberstd.probes import probes
+from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.report.locations import locations
 from cyberstd.results import Finding, FindingStatus, Severity
 from cyberstd.rules.engine import RuleParams, evaluate
