@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from cyberstd.lab.web import check_loopback
+from cyberstd.lab.server import check_loopback
 from cyberstd.probes.dns import rrsig_signed_data
 
 # Names and record lists as a mapping: {"demo-school.test": [("MX", "10 mail.demo-school.test")]}.
