@@ -26,7 +26,8 @@ from cyberstd.lab.certs import (
     self_signed,
 )
 from cyberstd.lab.school import DEMO_FLAWS, Flaw, Lab, LabHost, lab_school
-from cyberstd.lab.web import RawServer, RequestRecord, WebServer, check_loopback
+from cyberstd.lab.server import check_loopback
+from cyberstd.lab.web import RawServer, RequestRecord, WebServer
 
 __all__ = [
     "DEMO_ADDRESS",

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import selectors
 import socket
 import struct
-import threading
 from collections.abc import Iterable, Mapping, Sequence
-from types import TracebackType
-from typing import Self
 
 import dns.dnssec
 import dns.exception
@@ -30,17 +25,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from cyberstd.lab.web import check_loopback
+from cyberstd.lab.server import ThreadedTcpServer, check_loopback
 from cyberstd.probes.dns import rrsig_signed_data
 
 # Names and record lists as a mapping: {"demo-school.test": [("MX", "10 mail.demo-school.test")]}.
 ZoneRecords = Mapping[str, Sequence[tuple[str, str]]]
 
 DEFAULT_TTL = 300
-# A TCP client that stays silent longer than this is dropped, so handler threads cannot pile up.
-HANDLER_TIMEOUT = 10.0
-# How long stop() waits for one TCP connection thread.
-JOIN_TIMEOUT = 2.0
 # The most CNAMEs one answer follows, so that a CNAME loop in a zone cannot hang the server.
 MAX_CNAME_CHAIN = 8
 # A TXT string holds at most 255 bytes (RFC 1035 section 3.3).
@@ -197,7 +188,7 @@ def _under(name: dns.name.Name, roots: Iterable[dns.name.Name]) -> bool:
     return any(name.is_subdomain(root) for root in roots)
 
 
-class DnsServer:
+class DnsServer(ThreadedTcpServer):
     """An authoritative DNS server on loopback, over UDP and TCP on the same port.
 
     `zone` is master-file text (with `$ORIGIN`, or give `origin`) or a mapping from absolute
@@ -219,6 +210,9 @@ class DnsServer:
     UDP and TCP). `queries` lists (name, type, "udp"|"tcp") of every query received.
     """
 
+    kind = "dns"
+    udp = True
+
     def __init__(
         self,
         zone: ZoneRecords | str,
@@ -232,7 +226,7 @@ class DnsServer:
         servfail: Iterable[str] = (),
         authenticated: bool = False,
     ) -> None:
-        self.address = check_loopback(address)
+        super().__init__(address=address, port=port)
         self.authenticated = authenticated
         self._table = (
             _table_from_text(zone, origin)
@@ -243,127 +237,14 @@ class DnsServer:
         self._drop = [_absolute(d) for d in drop]
         self._servfail = [_absolute(d) for d in servfail]
         self.queries: list[tuple[str, str, str]] = []
-        self.errors: list[BaseException] = []
-        self._want_port = port
-        self._udp: socket.socket | None = None
-        self._tcp: socket.socket | None = None
-        self._wake_r: socket.socket | None = None
-        self._wake_w: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._open: set[socket.socket] = set()
-        self._workers: set[threading.Thread] = set()
 
-    # --- life cycle ----------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        if self._udp is None:
-            raise RuntimeError("lab DNS server not started")
-        return int(self._udp.getsockname()[1])
-
-    def _bind(self) -> tuple[socket.socket, socket.socket]:
-        # UDP and TCP must share the port; a port the system picked for UDP may be taken for
-        # TCP, so try a few.
-        for _ in range(20):
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                udp.bind((self.address, self._want_port))
-                tcp = socket.create_server((self.address, int(udp.getsockname()[1])))
-            except OSError:
-                udp.close()
-                if self._want_port:
-                    raise
-                continue
-            return udp, tcp
-        raise OSError(f"no port free for both UDP and TCP on {self.address}")
-
-    def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError("lab DNS server already started")
-        self._udp, self._tcp = self._bind()
-        self._udp.setblocking(False)
-        self._tcp.setblocking(False)
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._thread = threading.Thread(
-            target=self._serve, name=f"lab-dns-{self.port}", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop answering, end open TCP connections and join every thread."""
-        self._stopping.set()
-        if self._thread is not None:
-            assert self._wake_w is not None
-            self._wake_w.send(b"x")
-            self._thread.join()
-            self._thread = None
-        with self._lock:
-            for conn in self._open:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-            workers = list(self._workers)
-        for worker in workers:
-            worker.join(JOIN_TIMEOUT)
-        for sock in (self._udp, self._tcp, self._wake_r, self._wake_w):
-            if sock is not None:
-                sock.close()
-        self._udp = self._tcp = self._wake_r = self._wake_w = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _describe(self) -> str:
+        return "lab DNS server"
 
     # --- transport -----------------------------------------------------------------------------
 
-    def _serve(self) -> None:
-        assert self._udp is not None and self._tcp is not None and self._wake_r is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self._udp, selectors.EVENT_READ)
-            sel.register(self._tcp, selectors.EVENT_READ)
-            sel.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                for key, _ in sel.select():
-                    if key.fileobj is self._wake_r:
-                        return
-                    if key.fileobj is self._udp:
-                        self._on_udp()
-                    else:
-                        self._on_tcp_accept()
-
-    def _on_udp(self) -> None:
-        assert self._udp is not None
-        try:
-            wire, client = self._udp.recvfrom(65535)
-        except (BlockingIOError, InterruptedError):
-            return
-        reply = self._safe_reply(wire, "udp")
-        if reply is not None:
-            with contextlib.suppress(OSError):
-                self._udp.sendto(reply, client)
-
-    def _on_tcp_accept(self) -> None:
-        assert self._tcp is not None
-        try:
-            conn, _ = self._tcp.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        conn.setblocking(True)
-        conn.settimeout(HANDLER_TIMEOUT)
-        worker = threading.Thread(target=self._tcp_session, args=(conn,), daemon=True)
-        with self._lock:
-            self._open.add(conn)
-            self._workers.add(worker)
-        worker.start()
+    def handle_datagram(self, data: bytes) -> bytes | None:
+        return self._safe_reply(data, "udp")
 
     @staticmethod
     def _read_exactly(conn: socket.socket, size: int) -> bytes | None:
@@ -375,25 +256,18 @@ class DnsServer:
             data += chunk
         return data
 
-    def _tcp_session(self, conn: socket.socket) -> None:
-        try:
-            while not self._stopping.is_set():
-                head = self._read_exactly(conn, 2)
-                if head is None:
-                    return
-                wire = self._read_exactly(conn, struct.unpack("!H", head)[0])
-                if wire is None:
-                    return
-                reply = self._safe_reply(wire, "tcp")
-                if reply is not None:
-                    conn.sendall(struct.pack("!H", len(reply)) + reply)
-        except OSError:
-            pass  # the client hung up, went idle, or stop() ended the connection
-        finally:
-            with self._lock:
-                self._open.discard(conn)
-                self._workers.discard(threading.current_thread())
-            conn.close()
+    def handle(self, conn: socket.socket) -> None:
+        # Messages over TCP, each after its 2-byte length, until the client hangs up or goes idle.
+        while not self._stopping.is_set():
+            head = self._read_exactly(conn, 2)
+            if head is None:
+                return
+            wire = self._read_exactly(conn, struct.unpack("!H", head)[0])
+            if wire is None:
+                return
+            reply = self._safe_reply(wire, "tcp")
+            if reply is not None:
+                conn.sendall(struct.pack("!H", len(reply)) + reply)
 
     # --- answers -------------------------------------------------------------------------------
 

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 from cyberstd.lab.certs import CertFiles
-from cyberstd.lab.server import HANDLER_TIMEOUT as HANDLER_TIMEOUT
-from cyberstd.lab.server import JOIN_TIMEOUT as JOIN_TIMEOUT
 from cyberstd.lab.server import ThreadedTcpServer
 from cyberstd.lab.web import server_tls_context
 
@@ -69,10 +67,7 @@ class _Link:
 
 
 class _LabServer(ThreadedTcpServer):
-    """A threaded TCP server on an address in 127.0.0.0/8, one thread per connection.
-
-    `stop()` ends every open connection at once (plain or TLS) and joins every thread.
-    """
+    """A mail server: one `_Link` per connection, which may switch to TLS (STARTTLS) midway."""
 
     # A handshake the client fails shows up as ValueError as well as OSError.
     quiet_errors = (OSError, ValueError)

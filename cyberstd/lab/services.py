@@ -7,10 +7,7 @@ import socket
 import struct
 from enum import StrEnum
 
-from cyberstd.lab.server import HANDLER_TIMEOUT as HANDLER_TIMEOUT
-from cyberstd.lab.server import JOIN_TIMEOUT as JOIN_TIMEOUT
-from cyberstd.lab.server import Handler as Handler
-from cyberstd.lab.server import ThreadedTcpServer
+from cyberstd.lab.server import Handler, ThreadedTcpServer
 
 # The most a lab service reads of one request before it answers or hangs up.
 MAX_REQUEST = 16 * 1024

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
-import selectors
 import socket
-import socketserver
 import ssl
-import sys
-import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self, cast
 from urllib.parse import urlsplit
 
 from cyberstd.lab.certs import CertFiles
+from cyberstd.lab.server import HANDLER_TIMEOUT, Running, ThreadedTcpServer, check_loopback
 
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
-
-# A lab connection that stays silent longer than this is dropped, so handler threads cannot pile up.
-HANDLER_TIMEOUT = 10.0
-# How often an idle server loop looks at its shutdown flag: bounds the time `stop()` takes.
-POLL_INTERVAL = 0.02
+# How long a raw or hostile peer waits on a client (and a hostile peer reads the request).
+PEER_TIMEOUT = 1.0
 
 DEFAULT_HOME_PAGE = """<!doctype html>
 <html lang="nl">
@@ -38,17 +29,6 @@ DEFAULT_HOME_PAGE = """<!doctype html>
 
 NOT_FOUND_PAGE = b"<!doctype html><title>404</title><p>Not found.</p>\n"
 DEFAULT_SERVER_HEADER = "cyberstd-lab"
-
-
-def check_loopback(address: str) -> str:
-    """Return `address` when it lies in 127.0.0.0/8; anything else is refused with ValueError."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        raise ValueError(f"lab address {address!r} is not an IP address") from None
-    if ip.version != 4 or ip not in LOOPBACK:
-        raise ValueError(f"lab servers bind to 127.0.0.0/8 only, not {address}")
-    return address
 
 
 def _url_path(path: str) -> str:
@@ -73,73 +53,21 @@ class RequestRecord:
     host: str | None
 
 
-def _shutdown_fd(fd: int) -> None:
-    # shutdown() on a duplicate ends the connection for every descriptor of it, which wakes a
-    # thread blocked reading; the owner still closes its own descriptor.
-    with contextlib.suppress(OSError):
-        dup = socket.socket(fileno=socket.dup(fd))
-        with dup:
-            dup.shutdown(socket.SHUT_RDWR)
+class _SchemeServer(ThreadedTcpServer):
+    """The HTTP or the HTTPS listener of a WebServer; TLS is negotiated in the connection's thread."""
 
+    # Clients that abort the handshake or hang up are part of what the lab is for.
+    quiet_errors = (OSError, ValueError)
 
-class _Server(ThreadingHTTPServer):
-    """One listening socket; TLS, when set, is negotiated in the connection's own thread."""
-
-    daemon_threads = False
-    block_on_close = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], owner: WebServer, tls: ssl.SSLContext | None):
+    def __init__(self, owner: WebServer, port: int, tls: ssl.SSLContext | None) -> None:
+        super().__init__(address=owner.address, port=port, tls=tls)
+        self.kind = self.scheme = "https" if tls is not None else "http"
         self.owner = owner
-        self.tls = tls
-        self.scheme = "https" if tls is not None else "http"
-        self._open: set[int] = set()
-        self._lock = threading.Lock()
-        super().__init__(address, _Handler)
+        self.errors = owner.errors
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._lock:
-            self._open.add(request.fileno())
-        super().process_request(request, client_address)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        sock = cast(socket.socket, request)
-        fd = sock.fileno()
-        conn: socket.socket = sock
-        try:
-            sock.settimeout(HANDLER_TIMEOUT)
-            if self.tls is not None:
-                conn = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-                conn.do_handshake()
-            _Handler(conn, client_address, self)
-        except (OSError, ValueError):
-            # Clients that abort the handshake or hang up are part of what the lab is for.
-            pass
-        finally:
-            with self._lock:
-                self._open.discard(fd)
-            conn.close()
-
-    def shutdown_request(self, request: Any) -> None:
-        # finish_request closed the connection already.
-        pass
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks the address up in DNS (getfqdn); the lab knows its name.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name = self.owner.host_name
-        self.server_port = int(self.server_address[1])
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Never print from library code: keep the error for whoever runs the lab.
-        exc = sys.exc_info()[1]
-        if exc is not None:
-            self.owner.errors.append(exc)
-
-    def close_connections(self) -> None:
-        with self._lock:
-            for fd in self._open:
-                _shutdown_fd(fd)
+    def handle(self, conn: socket.socket) -> None:
+        # The handler reads the lab's own fields from its server, none of socketserver's.
+        _Handler(conn, conn.getpeername(), cast(Any, self))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -161,7 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
         # The standard handler always sends its own Server header; the lab's is a switch.
         self.log_request(code)
         self.send_response_only(code, message)
-        lab = cast(_Server, self.server).owner
+        lab = cast(_SchemeServer, self.server).owner
         if lab.server_header is not None:
             self.send_header("Server", lab.server_header)
         self.send_header("Date", self.date_time_string())
@@ -169,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
 
     def _answer(self, *, body: bool) -> None:
-        server = cast(_Server, self.server)
+        server = cast(_SchemeServer, self.server)
         lab = server.owner
         lab.requests_seen.append(
             RequestRecord(server.scheme, self.command, self.path, self.headers.get("Host"))
@@ -237,7 +165,7 @@ def server_tls_context(
     return ctx
 
 
-class WebServer:
+class WebServer(Running):
     """A school website on loopback: HTTP (redirecting or not) and HTTPS, in background threads.
 
     Use it as a context manager; `http_port`/`https_port` are the bound ports (give 0 to let the
@@ -309,9 +237,8 @@ class WebServer:
         self.errors: list[BaseException] = []
         self._want_http = http_port
         self._want_https = https_port
-        self._http: _Server | None = None
-        self._https: _Server | None = None
-        self._threads: list[threading.Thread] = []
+        self._http: _SchemeServer | None = None
+        self._https: _SchemeServer | None = None
 
     # --- ports ---------------------------------------------------------------------------------
 
@@ -327,13 +254,13 @@ class WebServer:
     def ports(self) -> dict[str, int]:
         """The bound ports by service name, as `Target.ports` expects them."""
         found = {"http": self._http, "https": self._https}
-        return {name: srv.server_address[1] for name, srv in found.items() if srv is not None}
+        return {name: srv.port for name, srv in found.items() if srv is not None}
 
     @staticmethod
-    def _port(server: _Server | None, what: str) -> int:
+    def _port(server: _SchemeServer | None, what: str) -> int:
         if server is None:
             raise RuntimeError(f"this lab server does not serve {what} (or is not started)")
-        return int(server.server_address[1])
+        return server.port
 
     def redirect_location_for(self, path: str) -> str:
         if self.redirect_location is not None:
@@ -347,73 +274,48 @@ class WebServer:
     # --- life cycle ----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        if self._threads:
+        if self._http is not None or self._https is not None:
             raise RuntimeError("lab server already started")
+        if self._want_https is not None:
+            assert self.cert is not None
+            tls = server_tls_context(
+                self.cert, min_version=self.tls_min_version, max_version=self.tls_max_version
+            )
+            tls.sni_callback = self._record_sni
+            self._https = _SchemeServer(self, self._want_https, tls)
+        if self._want_http is not None:
+            self._http = _SchemeServer(self, self._want_http, None)
         try:
-            if self._want_https is not None:
-                assert self.cert is not None
-                tls = server_tls_context(
-                    self.cert, min_version=self.tls_min_version, max_version=self.tls_max_version
-                )
-                tls.sni_callback = self._record_sni
-                self._https = _Server((self.address, self._want_https), self, tls)
-            if self._want_http is not None:
-                self._http = _Server((self.address, self._want_http), self, None)
+            for server in (self._https, self._http):
+                if server is not None:
+                    server.start()
         except BaseException:
-            self._close_servers()
+            self.stop()
             raise
-        for server in (self._http, self._https):
-            if server is not None:
-                thread = threading.Thread(
-                    target=server.serve_forever,
-                    kwargs={"poll_interval": POLL_INTERVAL},
-                    name=f"lab-{server.scheme}-{server.server_address[1]}",
-                )
-                thread.start()
-                self._threads.append(thread)
         return self
 
     def stop(self) -> None:
         """Stop serving, end open connections and join every thread."""
-        servers = [s for s in (self._http, self._https) if s is not None]
-        if self._threads:
-            for server in servers:
-                server.shutdown()
-            for thread in self._threads:
-                thread.join()
-            self._threads.clear()
-        for server in servers:
-            server.close_connections()
-        self._close_servers()
-
-    def _close_servers(self) -> None:
         for server in (self._http, self._https):
             if server is not None:
-                server.server_close()
+                server.stop()
         self._http = self._https = None
 
     def _record_sni(self, sock: Any, name: str | None, ctx: ssl.SSLContext) -> None:
         self.sni_seen.append(name)
 
-    def __enter__(self) -> Self:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class RawServer:
+class RawServer(ThreadedTcpServer):
     """A TCP service that accepts, sends `payload` (maybe nothing) and then keeps silent.
 
     With no payload it is a service that hangs; with bytes that are not TLS it is a port where a
     TLS server was expected; with a malformed HTTP answer it is a hostile web server. With
     `close_after_payload` it hangs up right after sending.
     """
+
+    kind = "raw"
+    # A client that never reads does not hold the payload's thread for long.
+    handler_timeout = PEER_TIMEOUT
 
     def __init__(
         self,
@@ -423,84 +325,18 @@ class RawServer:
         payload: bytes = b"",
         close_after_payload: bool = False,
     ) -> None:
-        self.address = check_loopback(address)
+        super().__init__(address=address, port=port)
         self.payload = payload
         self.close_after_payload = close_after_payload
-        self._want_port = port
-        self._listener: socket.socket | None = None
-        self._wake_r: socket.socket | None = None
-        self._wake_w: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._conns: list[socket.socket] = []
 
-    @property
-    def port(self) -> int:
-        if self._listener is None:
-            raise RuntimeError("raw server not started")
-        return int(self._listener.getsockname()[1])
+    def _describe(self) -> str:
+        return "raw server"
 
-    def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError("raw server already started")
-        self._listener = socket.create_server((self.address, self._want_port), reuse_port=False)
-        self._listener.setblocking(False)
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._thread = threading.Thread(target=self._serve, name=f"lab-raw-{self.port}")
-        self._thread.start()
-        return self
-
-    def _serve(self) -> None:
-        assert self._listener is not None and self._wake_r is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self._listener, selectors.EVENT_READ)
-            sel.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                for key, _ in sel.select():
-                    if key.fileobj is self._wake_r:
-                        return
-                    self._accept()
-
-    def _accept(self) -> None:
-        assert self._listener is not None
-        try:
-            conn, _ = self._listener.accept()
-        except BlockingIOError:
-            return
-        try:
-            # Short: this thread also watches for stop(); a client that never reads is dropped.
-            conn.settimeout(1.0)
-            if self.payload:
-                conn.sendall(self.payload)
-        except OSError:
-            conn.close()
-            return
-        if self.close_after_payload:
-            conn.close()
-        else:
-            self._conns.append(conn)
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            assert self._wake_w is not None
-            self._wake_w.send(b"x")
-            self._thread.join()
-            self._thread = None
-        for sock in [*self._conns, self._listener, self._wake_r, self._wake_w]:
-            if sock is not None:
-                sock.close()
-        self._conns.clear()
-        self._listener = self._wake_r = self._wake_w = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def handle(self, conn: socket.socket) -> None:
+        if self.payload:
+            conn.sendall(self.payload)
+        if not self.close_after_payload:
+            self._stopping.wait()  # silent, the connection open, until stop()
 
 
 class Misbehaviour(StrEnum):
@@ -511,7 +347,7 @@ class Misbehaviour(StrEnum):
     ENDLESS = "endless"  # sends its payload, then `filler` over and over as fast as it can
 
 
-class HostilePeer:
+class HostilePeer(ThreadedTcpServer):
     """A TCP (or TLS) peer that misbehaves on purpose, to show that probes stay bounded.
 
     For each connection it completes the TLS handshake when `cert` is given, reads the request
@@ -521,6 +357,9 @@ class HostilePeer:
     handshake, over all connections: a client that gives up early leaves it far below the size
     of the whole answer. Binds to 127.0.0.0/8 only, like every lab server.
     """
+
+    kind = "hostile"
+    handler_timeout = PEER_TIMEOUT
 
     def __init__(
         self,
@@ -536,91 +375,43 @@ class HostilePeer:
     ) -> None:
         if not filler:
             raise ValueError("a hostile peer needs filler bytes to repeat")
-        self.address = check_loopback(address)
+        tls = server_tls_context(cert) if cert is not None else None
+        super().__init__(address=address, port=port, tls=tls)
         self.behaviour = behaviour
         self.payload = payload
         self.filler = filler
         self.interval = interval
         self.read_request = read_request
-        self._tls = server_tls_context(cert) if cert is not None else None
-        self._want_port = port
-        self._listener: socket.socket | None = None
-        self._acceptor: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._workers: list[threading.Thread] = []
-        self._open: set[int] = set()
         self._sent = 0
 
-    @property
-    def port(self) -> int:
-        if self._listener is None:
-            raise RuntimeError("hostile peer not started")
-        return int(self._listener.getsockname()[1])
+    def _describe(self) -> str:
+        return "hostile peer"
 
     @property
     def sent(self) -> int:
         with self._lock:
             return self._sent
 
-    def start(self) -> Self:
-        if self._listener is not None:
-            raise RuntimeError("hostile peer already started")
-        self._listener = socket.create_server((self.address, self._want_port))
-        # A short accept timeout lets the accept loop look at the stop flag in between.
-        self._listener.settimeout(POLL_INTERVAL * 5)
-        self._acceptor = threading.Thread(target=self._accept_loop, name=f"lab-hostile-{self.port}")
-        self._acceptor.start()
-        return self
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                self._open.add(conn.fileno())
-            worker = threading.Thread(target=self._serve, args=(conn,), name="lab-hostile-conn")
-            self._workers.append(worker)
-            worker.start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        fd = conn.fileno()
-        peer: socket.socket = conn
-        try:
-            conn.settimeout(1.0)
-            if self._tls is not None:
-                # The TLS socket takes over the descriptor, so `fd` still names the connection.
-                peer = self._tls.wrap_socket(conn, server_side=True)
-            if self.read_request:
-                self._read_request(peer)
-            if self.behaviour is Misbehaviour.SILENT:
-                self._stop.wait()
-            elif self.behaviour is Misbehaviour.DRIP:
-                self._send(peer, self.payload)
-                position = 0
-                while not self._stop.wait(self.interval):
-                    self._send(peer, self.filler[position : position + 1])
-                    position = (position + 1) % len(self.filler)
-            else:
-                self._send(peer, self.payload)
-                while not self._stop.is_set():
-                    with contextlib.suppress(TimeoutError):  # the client is not reading just now
-                        self._send(peer, self.filler)
-        except OSError:
-            pass  # the client hung up or gave up: that is what this peer is for
-        finally:
-            with self._lock:
-                self._open.discard(fd)
-            peer.close()
+    def handle(self, conn: socket.socket) -> None:
+        if self.read_request:
+            self._read_request(conn)
+        if self.behaviour is Misbehaviour.SILENT:
+            self._stopping.wait()
+        elif self.behaviour is Misbehaviour.DRIP:
+            self._send(conn, self.payload)
+            position = 0
+            while not self._stopping.wait(self.interval):
+                self._send(conn, self.filler[position : position + 1])
+                position = (position + 1) % len(self.filler)
+        else:
+            self._send(conn, self.payload)
+            while not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):  # the client is not reading just now
+                    self._send(conn, self.filler)
 
     def _read_request(self, peer: socket.socket) -> None:
         data = b""
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + PEER_TIMEOUT
         while b"\r\n\r\n" not in data and len(data) < 65536 and time.monotonic() < deadline:
             try:
                 chunk = peer.recv(4096)
@@ -634,30 +425,3 @@ class HostilePeer:
         peer.sendall(data)
         with self._lock:
             self._sent += len(data)
-
-    def stop(self) -> None:
-        """Stop accepting, end every open connection and join every thread."""
-        self._stop.set()
-        if self._acceptor is not None:
-            self._acceptor.join()
-            self._acceptor = None
-        with self._lock:
-            for fd in self._open:
-                _shutdown_fd(fd)
-        for worker in self._workers:
-            worker.join()
-        self._workers.clear()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
