@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import struct
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,14 +13,14 @@ import dns.dnssec
 import dns.exception
 import dns.flags
 import dns.name
+import dns.node
 import dns.rdata
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.resolver
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from dns.dnssecalgs import get_algorithm_cls_from_dnskey
+from dns.dnssecalgs.rsa import PublicRSA
 from pydantic import Field
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
@@ -298,44 +297,6 @@ def soa_ns(target: Target, params: SoaNsParams, ctx: ProbeContext) -> ProbeOutco
 
 # --- DNSSEC signatures -------------------------------------------------------------------------
 
-# Algorithm number -> (hash, key kind) for the signatures this module can verify (RFC 8624).
-_ALGORITHMS: dict[int, tuple[hashes.HashAlgorithm, str]] = {
-    5: (hashes.SHA1(), "rsa"),
-    7: (hashes.SHA1(), "rsa"),
-    8: (hashes.SHA256(), "rsa"),
-    10: (hashes.SHA512(), "rsa"),
-    13: (hashes.SHA256(), "p256"),
-    14: (hashes.SHA384(), "p384"),
-    15: (hashes.SHA256(), "ed25519"),
-    16: (hashes.SHA256(), "ed448"),
-}
-
-
-def rrsig_signed_data(
-    owner: dns.name.Name, rdatas: Sequence[dns.rdata.Rdata], rrsig: dns.rdata.Rdata
-) -> bytes:
-    """The bytes an RRSIG signs (RFC 4034 section 3.1.8.1): its own fields, then the record
-    set in canonical form and order (section 6)."""
-    sig: Any = rrsig
-    data: bytes = struct.pack(
-        "!HBBIIIH",
-        sig.type_covered,
-        sig.algorithm,
-        sig.labels,
-        sig.original_ttl,
-        sig.expiration,
-        sig.inception,
-        sig.key_tag,
-    )
-    data += sig.signer.to_digestable()
-    name = owner
-    if sig.labels < len(owner.labels) - 1:  # an answer synthesised from a wildcard
-        name = dns.name.Name((b"*", *owner.labels[-(sig.labels + 1) :]))
-    fixed = struct.pack("!HHI", sig.type_covered, dns.rdataclass.IN, sig.original_ttl)
-    for wire in sorted(rdata.to_digestable(dns.name.root) for rdata in rdatas):
-        data += name.to_digestable() + fixed + struct.pack("!H", len(wire)) + wire
-    return data
-
 
 class SignatureError(ValueError):
     """Why a DNSSEC signature is not valid, in the words of the message catalog (`said`)."""
@@ -352,28 +313,6 @@ def _unsupported(algorithm: object) -> Msg:
     return msg(_UNSUPPORTED, algorithm=algorithm)
 
 
-def _public_key(key: Any) -> Any:
-    """The public key of a DNSKEY record as a cryptography object; ValueError when unusable."""
-    algorithm = int(key.algorithm)
-    if algorithm not in _ALGORITHMS:
-        raise SignatureError(_unsupported(algorithm))
-    raw: bytes = key.key
-    kind = _ALGORITHMS[algorithm][1]
-    if kind == "rsa":
-        if not raw:
-            raise SignatureError(msg("dns.dnssec.sig.empty-rsa-key"))
-        size, start = (raw[0], 1) if raw[0] else (int.from_bytes(raw[1:3], "big"), 3)
-        exponent = int.from_bytes(raw[start : start + size], "big")
-        modulus = int.from_bytes(raw[start + size :], "big")
-        return rsa.RSAPublicNumbers(exponent, modulus).public_key()
-    if kind in ("p256", "p384"):
-        curve = ec.SECP256R1() if kind == "p256" else ec.SECP384R1()
-        return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + raw)
-    if kind == "ed25519":
-        return ed25519.Ed25519PublicKey.from_public_bytes(raw)
-    return ed448.Ed448PublicKey.from_public_bytes(raw)
-
-
 def verify_rrsig(
     owner: dns.name.Name,
     rdatas: Sequence[dns.rdata.Rdata],
@@ -384,8 +323,11 @@ def verify_rrsig(
     """Check that `rrsig` over the record set is valid at `now` (the run's clock, seconds
     since the epoch) and made with `key`.
 
-    Raises SignatureError with the reason: another key or algorithm, outside its validity
-    period, an unsupported algorithm, or a signature that does not match.
+    dnspython verifies the signature (`dns.dnssec.validate_rrsig`, told the run's clock); the
+    checks before it say why in the catalog's words. Raises SignatureError with the reason:
+    another key or algorithm, outside its validity period, an algorithm dnspython cannot or
+    may not (RFC 8624) verify, or a signature that does not match; ValueError in
+    cryptography's words when the key's bytes are no key.
     """
     sig: Any = rrsig
     dnskey: Any = key
@@ -396,24 +338,22 @@ def verify_rrsig(
         raise SignatureError(msg("dns.dnssec.sig.expired", date=_utc(sig.expiration)))
     if moment < sig.inception:
         raise SignatureError(msg("dns.dnssec.sig.not-yet-valid", date=_utc(sig.inception)))
-    digest, kind = _ALGORITHMS.get(int(sig.algorithm), (None, ""))
-    if digest is None:
-        raise SignatureError(_unsupported(sig.algorithm))
-    public = _public_key(key)
-    data = rrsig_signed_data(owner, rdatas, rrsig)
-    signature: bytes = sig.signature
     try:
-        if kind == "rsa":
-            public.verify(signature, data, padding.PKCS1v15(), digest)
-        elif kind in ("p256", "p384"):
-            half = len(signature) // 2
-            der = encode_dss_signature(
-                int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big")
-            )
-            public.verify(der, data, ec.ECDSA(digest))
-        else:
-            public.verify(signature, data)
-    except InvalidSignature:
+        public_cls = get_algorithm_cls_from_dnskey(dnskey).public_cls
+    except (dns.exception.DNSException, IndexError):
+        raise SignatureError(_unsupported(sig.algorithm)) from None
+    if not dns.dnssec.default_policy.ok_to_validate(dnskey):
+        raise SignatureError(_unsupported(sig.algorithm))
+    if issubclass(public_cls, PublicRSA) and not dnskey.key:
+        raise SignatureError(msg("dns.dnssec.sig.empty-rsa-key"))
+    public_cls.from_dnskey(dnskey)  # a ValueError says why the bytes are no key
+    signed = (owner, dns.rdataset.from_rdata_list(sig.original_ttl, rdatas))
+    keys: dict[dns.name.Name, dns.node.Node | dns.rdataset.Rdataset] = {
+        sig.signer: dns.rdataset.from_rdata(sig.original_ttl, dnskey)
+    }
+    try:
+        dns.dnssec.validate_rrsig(signed, sig, keys, now=moment)
+    except dns.exception.ValidationFailure:
         raise SignatureError(msg("dns.dnssec.sig.mismatch")) from None
 
 
