@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import struct
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -346,7 +347,10 @@ def verify_rrsig(
         raise SignatureError(_unsupported(sig.algorithm))
     if issubclass(public_cls, PublicRSA) and not dnskey.key:
         raise SignatureError(msg("dns.dnssec.sig.empty-rsa-key"))
-    public_cls.from_dnskey(dnskey)  # a ValueError says why the bytes are no key
+    try:
+        public_cls.from_dnskey(dnskey)  # a ValueError says why the bytes are no key
+    except (IndexError, struct.error) as exc:  # (dnspython before 2.8 on cut-off keys)
+        raise ValueError(f"truncated key ({exc})") from None
     signed = (owner, dns.rdataset.from_rdata_list(sig.original_ttl, rdatas))
     keys: dict[dns.name.Name, dns.node.Node | dns.rdataset.Rdataset] = {
         sig.signer: dns.rdataset.from_rdata(sig.original_ttl, dnskey)
