@@ -19,7 +19,7 @@ from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, Protoco
 from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.probes import dkim as _dkim  # noqa: F401  (registers mail.dkim)
 from cyberstd.probes import dmarc as _dmarc  # noqa: F401  (registers mail.dmarc*)
-from cyberstd.probes.dns import (
+from cyberstd.probes.dns.lookup import (
     DnsStatus,
     Lookup,
     MxHost,

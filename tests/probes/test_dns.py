@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout
 from cyberstd.lab.dns import LAB_DNSKEY, DnsServer, SigningKey, make_dnskey, sign_rrset
-from cyberstd.probes.dns import (
+from cyberstd.probes.dns.lookup import (
     DnssecParams,
     Lookup,
     SoaNsParams,

@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from cyberstd.catalog import load_catalog
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout
 from cyberstd.lab.dns import DnsServer
-from cyberstd.probes.dns import DnssecParams, Lookup, SoaNsParams, caa, dnssec, mx, soa_ns
+from cyberstd.probes.dns.lookup import DnssecParams, Lookup, SoaNsParams, caa, dnssec, mx, soa_ns
 from cyberstd.profiles import PlannedCheck, remediation_for
 from cyberstd.registry import ProbeContext, ProbeParams
 from cyberstd.resolve import Resolver

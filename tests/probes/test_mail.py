@@ -24,7 +24,7 @@ from cyberstd.lab.services import HOSTILE_BANNER, ServiceKind, TcpService, hosti
 from cyberstd.lab.web import WebServer
 from cyberstd.probes.dkim import DkimParams, dkim
 from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
-from cyberstd.probes.dns import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns
+from cyberstd.probes.dns.lookup import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns
 from cyberstd.probes.mail import (
     MtaStsParams,
     SpfParams,
