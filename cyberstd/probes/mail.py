@@ -19,16 +19,8 @@ from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, Protoco
 from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.probes import dkim as _dkim  # noqa: F401  (registers mail.dkim)
 from cyberstd.probes import dmarc as _dmarc  # noqa: F401  (registers mail.dmarc*)
-from cyberstd.probes.dns.lookup import (
-    DnsStatus,
-    Lookup,
-    MxHost,
-    cut,
-    cut_list,
-    domain_name,
-    is_null_mx,
-    mx_hosts,
-)
+from cyberstd.probes.dns.lookup import DnsStatus, Lookup, cut, cut_list, domain_name
+from cyberstd.probes.dns.mx import MxHost, is_null_mx, mx_hosts
 from cyberstd.probes.mailrecords import (
     RECORD_BUDGET,
     RecordError,

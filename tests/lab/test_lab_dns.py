@@ -24,7 +24,7 @@ from cyberstd.lab.dns import (
     lab_school_zone,
     zone_records,
 )
-from cyberstd.probes.dns.lookup import DnssecParams, dnssec
+from cyberstd.probes.dns.dnssec import DnssecParams, dnssec
 from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus

@@ -16,15 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout
 from cyberstd.lab.dns import LAB_DNSKEY, DnsServer, SigningKey, make_dnskey, sign_rrset
-from cyberstd.probes.dns.lookup import (
-    DnssecParams,
-    Lookup,
-    SoaNsParams,
-    caa,
-    dnssec,
-    mx,
-    soa_ns,
-)
+from cyberstd.probes.dns.caa import caa
+from cyberstd.probes.dns.dnssec import DnssecParams, dnssec
+from cyberstd.probes.dns.lookup import Lookup
+from cyberstd.probes.dns.mx import mx
+from cyberstd.probes.dns.soa_ns import SoaNsParams, soa_ns
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probes
 from cyberstd.resolve import Resolver
 from cyberstd.results import FindingStatus, ProbeOutcome

@@ -24,7 +24,10 @@ from cyberstd.lab.services import HOSTILE_BANNER, ServiceKind, TcpService, hosti
 from cyberstd.lab.web import WebServer
 from cyberstd.probes.dkim import DkimParams, dkim
 from cyberstd.probes.dmarc import EnforcedParams, dmarc, dmarc_enforced
-from cyberstd.probes.dns.lookup import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns
+from cyberstd.probes.dns.caa import caa
+from cyberstd.probes.dns.dnssec import DnssecParams, dnssec
+from cyberstd.probes.dns.mx import mx
+from cyberstd.probes.dns.soa_ns import SoaNsParams, soa_ns
 from cyberstd.probes.mail import (
     MtaStsParams,
     SpfParams,
