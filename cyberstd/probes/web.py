@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from cyberstd import __version__
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.probes.tls import trusting_context
+from cyberstd.probes.tls.endpoints import trusting_context
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.tlsconn import check_dates

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertFiles, CertSet
 from cyberstd.lab.web import RawServer, WebServer, server_tls_context
-from cyberstd.probes.tls import (
+from cyberstd.probes.tls.endpoints import (
     CertExpiryParams,
     CertKeyParams,
     MinVersionParams,

@@ -17,7 +17,7 @@ from cyberstd.lab.certs import CertSet, cert_set
 from cyberstd.lab.mail import ImapServer, SmtpServer
 from cyberstd.lab.services import silent_service
 from cyberstd.lab.web import RawServer, WebServer
-from cyberstd.probes.tls import (
+from cyberstd.probes.tls.endpoints import (
     CertExpiryParams,
     CertKeyParams,
     MinVersionParams,

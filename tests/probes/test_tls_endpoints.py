@@ -16,7 +16,7 @@ from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertFiles, CertSet, KeyType, cert_set
 from cyberstd.lab.mail import ImapServer, SmtpServer
 from cyberstd.lab.services import silent_service
-from cyberstd.probes.tls import (
+from cyberstd.probes.tls.endpoints import (
     CertExpiryParams,
     CertKeyParams,
     MinVersionParams,

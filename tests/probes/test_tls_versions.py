@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertFiles, CertificateAuthority, KeyType
-from cyberstd.probes.tls import (
+from cyberstd.probes.tls.endpoints import (
     ProtocolsParams,
     WeakCiphersParams,
     WeakClass,
