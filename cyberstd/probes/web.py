@@ -25,10 +25,9 @@ from requests.adapters import HTTPAdapter
 from cyberstd import __version__
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.probes.tls.endpoints import trusting_context
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
-from cyberstd.tlsconn import check_dates
+from cyberstd.tlsconn import check_dates, trusting_context
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTTPS_REDIRECTS = frozenset({301, 302, 307, 308})

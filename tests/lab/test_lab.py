@@ -34,13 +34,9 @@ from cyberstd.lab import (
     self_signed,
 )
 from cyberstd.lab.web import HostilePeer, Misbehaviour
-from cyberstd.probes.tls.endpoints import (
-    CertExpiryParams,
-    MinVersionParams,
-    cert_expiry,
-    cert_valid,
-)
-from cyberstd.probes.tls.endpoints import min_version as min_version_probe
+from cyberstd.probes.tls.certificates import CertExpiryParams, cert_expiry, cert_valid
+from cyberstd.probes.tls.versions import MinVersionParams
+from cyberstd.probes.tls.versions import min_version as min_version_probe
 from cyberstd.probes.web import HstsParams, hsts, https_redirect
 from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import FindingStatus

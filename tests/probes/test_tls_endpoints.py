@@ -16,19 +16,15 @@ from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertFiles, CertSet, KeyType, cert_set
 from cyberstd.lab.mail import ImapServer, SmtpServer
 from cyberstd.lab.services import silent_service
-from cyberstd.probes.tls.endpoints import (
+from cyberstd.probes.tls.certificates import (
     CertExpiryParams,
     CertKeyParams,
-    MinVersionParams,
-    ProtocolsParams,
-    WeakCiphersParams,
     cert_expiry,
     cert_key,
     cert_valid,
-    min_version,
-    protocols,
-    weak_ciphers,
 )
+from cyberstd.probes.tls.ciphers import WeakCiphersParams, weak_ciphers
+from cyberstd.probes.tls.versions import MinVersionParams, ProtocolsParams, min_version, protocols
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probes
 from cyberstd.results import FindingStatus
 from cyberstd.tlsconn import Endpoint, tls_endpoints
