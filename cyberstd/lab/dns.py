@@ -15,18 +15,14 @@ import dns.opcode
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
-import dns.rdtypes.ANY.DNSKEY
-import dns.rdtypes.ANY.RRSIG
 import dns.rdtypes.ANY.TXT
 import dns.rrset
 import dns.zone
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from cyberstd.lab.server import ThreadedTcpServer, check_loopback
-from cyberstd.probes.dns import rrsig_signed_data
 
 # Names and record lists as a mapping: {"demo-school.test": [("MX", "10 mail.demo-school.test")]}.
 ZoneRecords = Mapping[str, Sequence[tuple[str, str]]]
@@ -471,7 +467,7 @@ def lab_school_zone(
 
 SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 # DNSSEC algorithm numbers the lab signs with: ECDSA P-256/SHA-256, RSA/SHA-256, RSA/SHA-1.
-_RSA_HASHES: dict[int, hashes.HashAlgorithm] = {8: hashes.SHA256(), 5: hashes.SHA1()}
+_RSA_ALGORITHMS = frozenset({8, 5})
 ECDSAP256SHA256 = 13
 
 
@@ -481,19 +477,9 @@ def make_dnskey(key: SigningKey, algorithm: int = ECDSAP256SHA256) -> dns.rdata.
     if isinstance(public, ec.EllipticCurvePublicKey):
         if algorithm != ECDSAP256SHA256 or public.curve.name != "secp256r1":
             raise ValueError("the lab signs with EC keys on P-256 only (algorithm 13)")
-        raw = public.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )[1:]
-    else:
-        if algorithm not in _RSA_HASHES:
-            raise ValueError("the lab signs with RSA keys as algorithm 8 or 5 only")
-        numbers = public.public_numbers()
-        exponent = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
-        modulus = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
-        raw = bytes([len(exponent)]) + exponent + modulus
-    return dns.rdtypes.ANY.DNSKEY.DNSKEY(  # type: ignore[no-untyped-call]
-        dns.rdataclass.IN, dns.rdatatype.DNSKEY, 257, 3, algorithm, raw
-    )
+    elif algorithm not in _RSA_ALGORITHMS:
+        raise ValueError("the lab signs with RSA keys as algorithm 8 or 5 only")
+    return dns.dnssec.make_dnskey(public, algorithm, flags=257)
 
 
 def sign_rrset(
@@ -507,28 +493,19 @@ def sign_rrset(
     inception: float,
     expiration: float,
 ) -> dns.rdata.Rdata:
-    """An RRSIG over the record set `rdatas` of `owner`, made with `key` (whose DNSKEY is given)."""
-    algorithm = int(dnskey.algorithm)  # type: ignore[attr-defined]
-    template = dns.rdtypes.ANY.RRSIG.RRSIG(  # type: ignore[no-untyped-call]
-        dns.rdataclass.IN,
-        dns.rdatatype.RRSIG,
-        rdatas[0].rdtype,
-        algorithm,
-        len(owner.labels) - 1,
-        ttl,
-        int(expiration),
-        int(inception),
-        dns.dnssec.key_id(dnskey),  # type: ignore[arg-type]
+    """An RRSIG over the record set `rdatas` of `owner`, made with `key` (whose DNSKEY is given).
+
+    The lab signs with deprecated algorithms too (RSA/SHA-1), so dnspython's policy allows all.
+    """
+    return dns.dnssec.sign(
+        (owner, dns.rdataset.from_rdata_list(ttl, rdatas)),
+        key,
         signer,
-        b"",
+        dnskey,  # type: ignore[arg-type]
+        inception=int(inception),
+        expiration=int(expiration),
+        policy=dns.dnssec.allow_all_policy,
     )
-    data = rrsig_signed_data(owner, rdatas, template)
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
-        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    else:
-        signature = key.sign(data, padding.PKCS1v15(), _RSA_HASHES[algorithm])
-    return template.replace(signature=signature)
 
 
 def _signed(origin: dns.name.Name, lines: list[str], *, expired: bool, now: float) -> list[str]:

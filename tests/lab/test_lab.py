@@ -34,8 +34,9 @@ from cyberstd.lab import (
     self_signed,
 )
 from cyberstd.lab.web import HostilePeer, Misbehaviour
-from cyberstd.probes.tls import CertExpiryParams, MinVersionParams, cert_expiry, cert_valid
-from cyberstd.probes.tls import min_version as min_version_probe
+from cyberstd.probes.tls.certificates import CertExpiryParams, cert_expiry, cert_valid
+from cyberstd.probes.tls.versions import MinVersionParams
+from cyberstd.probes.tls.versions import min_version as min_version_probe
 from cyberstd.probes.web.headers import HstsParams, hsts
 from cyberstd.probes.web.redirect import https_redirect
 from cyberstd.registry import ProbeContext, ProbeParams, Target

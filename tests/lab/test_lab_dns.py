@@ -25,7 +25,7 @@ from cyberstd.lab.dns import (
     zone_records,
 )
 from cyberstd.net.resolver import Resolver
-from cyberstd.probes.dns import DnssecParams, dnssec
+from cyberstd.probes.dns.dnssec import DnssecParams, dnssec
 from cyberstd.registry import ProbeContext, Target, TargetKind
 from cyberstd.results import FindingStatus
 from tests.conftest import CLOCK

@@ -18,15 +18,11 @@ from cyberstd.errors import ConnectivityError, ProbeTimeout
 from cyberstd.lab.dns import LAB_DNSKEY, DnsServer, SigningKey, make_dnskey, sign_rrset
 from cyberstd.net.resolver import Resolver
 from cyberstd.probes import probes
-from cyberstd.probes.dns import (
-    DnssecParams,
-    Lookup,
-    SoaNsParams,
-    caa,
-    dnssec,
-    mx,
-    soa_ns,
-)
+from cyberstd.probes.dns.caa import caa
+from cyberstd.probes.dns.dnssec import DnssecParams, dnssec
+from cyberstd.probes.dns.lookup import Lookup
+from cyberstd.probes.dns.mx import mx
+from cyberstd.probes.dns.soa_ns import SoaNsParams, soa_ns
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind
 from cyberstd.results import FindingStatus, ProbeOutcome
 from tests.conftest import CLOCK

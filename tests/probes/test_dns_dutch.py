@@ -13,7 +13,11 @@ from cyberstd.catalog import load_catalog
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout
 from cyberstd.lab.dns import DnsServer
 from cyberstd.net.resolver import Resolver
-from cyberstd.probes.dns import DnssecParams, Lookup, SoaNsParams, caa, dnssec, mx, soa_ns
+from cyberstd.probes.dns.caa import caa
+from cyberstd.probes.dns.dnssec import DnssecParams, dnssec
+from cyberstd.probes.dns.lookup import Lookup
+from cyberstd.probes.dns.mx import mx
+from cyberstd.probes.dns.soa_ns import SoaNsParams, soa_ns
 from cyberstd.profiles import PlannedCheck, remediation_for
 from cyberstd.registry import ProbeContext, ProbeParams
 from cyberstd.results import FindingStatus, ProbeOutcome

@@ -30,7 +30,10 @@ from cyberstd.net.starttls import (
     upgrade,
 )
 from cyberstd.net.tcp import open_tcp
-from cyberstd.probes.dns import DnssecParams, SoaNsParams, caa, dnssec, mx, soa_ns
+from cyberstd.probes.dns.caa import caa
+from cyberstd.probes.dns.dnssec import DnssecParams, dnssec
+from cyberstd.probes.dns.mx import mx
+from cyberstd.probes.dns.soa_ns import SoaNsParams, soa_ns
 from cyberstd.probes.mail.dkim import DkimParams, dkim
 from cyberstd.probes.mail.dmarc import EnforcedParams, dmarc, dmarc_enforced
 from cyberstd.probes.mail.mtasts import MtaStsParams, mta_sts, tls_rpt

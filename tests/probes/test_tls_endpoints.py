@@ -18,19 +18,15 @@ from cyberstd.lab.mail import ImapServer, SmtpServer
 from cyberstd.lab.services import silent_service
 from cyberstd.net.endpoints import Endpoint, tls_endpoints
 from cyberstd.probes import probes
-from cyberstd.probes.tls import (
+from cyberstd.probes.tls.certificates import (
     CertExpiryParams,
     CertKeyParams,
-    MinVersionParams,
-    ProtocolsParams,
-    WeakCiphersParams,
     cert_expiry,
     cert_key,
     cert_valid,
-    min_version,
-    protocols,
-    weak_ciphers,
 )
+from cyberstd.probes.tls.ciphers import WeakCiphersParams, weak_ciphers
+from cyberstd.probes.tls.versions import MinVersionParams, ProtocolsParams, min_version, protocols
 from cyberstd.registry import ProbeContext, ProbeParams, Target
 from cyberstd.results import FindingStatus
 from tests.conftest import CLOCK

@@ -14,13 +14,8 @@ from pydantic import ValidationError
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.lab.certs import CertFiles, CertificateAuthority, KeyType
 from cyberstd.net.tls import cipher_context
-from cyberstd.probes.tls import (
-    ProtocolsParams,
-    WeakCiphersParams,
-    WeakClass,
-    protocols,
-    weak_ciphers,
-)
+from cyberstd.probes.tls.ciphers import WeakCiphersParams, WeakClass, weak_ciphers
+from cyberstd.probes.tls.versions import ProtocolsParams, protocols
 from cyberstd.registry import ProbeContext, Target
 from cyberstd.results import FindingStatus
 from tests.conftest import CLOCK

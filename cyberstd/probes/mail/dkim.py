@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from pydantic import Field
 
 from cyberstd.messages import Msg, msg
-from cyberstd.probes.dns import Lookup, cut_list
+from cyberstd.probes.dns.lookup import Lookup, cut_list
 from cyberstd.probes.mail.records import (
     RECORD_BUDGET,
     RecordError,

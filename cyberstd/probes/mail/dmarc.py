@@ -19,7 +19,7 @@ from publicsuffixlist import PublicSuffixList
 from pydantic import Field
 
 from cyberstd.messages import Msg, msg
-from cyberstd.probes.dns import Lookup, cut, cut_list, domain_name, show
+from cyberstd.probes.dns.lookup import Lookup, cut, cut_list, domain_name, show
 from cyberstd.probes.mail.records import (
     RECORD_BUDGET,
     either,

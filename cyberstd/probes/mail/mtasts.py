@@ -15,7 +15,8 @@ from cyberstd.errors import ConnectivityError, ProbeError, ScopeError
 from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.net.tcp import open_tcp
 from cyberstd.net.tls import tls_handshake, trusting_context
-from cyberstd.probes.dns import Lookup, cut, cut_list, mx_hosts
+from cyberstd.probes.dns.lookup import Lookup, cut, cut_list
+from cyberstd.probes.dns.mx import mx_hosts
 from cyberstd.probes.mail.records import (
     RECORD_BUDGET,
     RecordError,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.probes.dns import DnsAnswer, cut
+from cyberstd.probes.dns.lookup import DnsAnswer, cut
 from cyberstd.results import FindingStatus, ProbeOutcome
 
 # Time budget of a probe that reads a few DNS records, in multiples of the scan's timeout.

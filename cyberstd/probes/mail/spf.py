@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.probes.dns import DnsStatus, Lookup, cut, cut_list
+from cyberstd.probes.dns.lookup import DnsStatus, Lookup, cut, cut_list
 from cyberstd.probes.mail.records import either, english, fail, outcome, summary, unique
 from cyberstd.probes.mail.spfrecord import (
     SpfRecord,

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from cyberstd.messages import msg
-from cyberstd.probes.dns import domain_name
+from cyberstd.probes.dns.lookup import domain_name
 from cyberstd.probes.mail.records import RecordError
 
 # A record with more terms than this is not a real policy (and would take long to judge).

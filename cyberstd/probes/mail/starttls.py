@@ -13,7 +13,8 @@ from pydantic import Field
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError, ScopeError
 from cyberstd.messages import Msg, msg, verbatim
 from cyberstd.net.starttls import probe_smtp
-from cyberstd.probes.dns import Lookup, MxHost, cut, cut_list, is_null_mx, mx_hosts
+from cyberstd.probes.dns.lookup import Lookup, cut, cut_list
+from cyberstd.probes.dns.mx import MxHost, is_null_mx, mx_hosts
 from cyberstd.probes.mail.records import RECORD_BUDGET, clipped, fail, outcome
 from cyberstd.registry import ProbeContext, ProbeParams, Target, TargetKind, probe
 from cyberstd.results import FindingStatus, ProbeOutcome

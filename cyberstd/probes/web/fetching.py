@@ -19,8 +19,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from cyberstd import __version__
 from cyberstd.errors import ConnectivityError, ProbeTimeout, ProtocolError
 from cyberstd.messages import Msg, msg
-from cyberstd.net.tls import check_dates
-from cyberstd.probes.tls import trusting_context
+from cyberstd.net.tls import check_dates, trusting_context
 from cyberstd.probes.web.common import KB, inert, number, same_host
 from cyberstd.probes.web.errors import (
     closed,

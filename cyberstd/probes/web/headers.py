@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.probes.tls import trusting_context
+from cyberstd.net.tls import trusting_context
 from cyberstd.probes.web.common import SECONDS_PER_DAY, inert, quoted
 from cyberstd.probes.web.fetching import HttpAnswer, Visit, fetch, header_evidence, home_page
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
