@@ -51,17 +51,28 @@ class Problem:
         return f"{self.path}:{self.line}:{self.col}: {label}[{self.code}]: {self.text(lang)}"
 
 
-class CyberstdError(Exception):
+class Said(Exception):
+    """An exception that may carry a catalog message (`Msg`): `said` holds it, `str(exc)` is
+    the English text, `texts()` gives the English and the other languages."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(message)
+        self.said: Msg | None = message if isinstance(message, Msg) else None
+
+    def texts(self) -> tuple[str, dict[str, str]]:
+        """The English message, and the others by language."""
+        if self.said is None:
+            return str(self), {}
+        return self.said.render("en"), {"nl": self.said.render("nl")}
+
+
+class CyberstdError(Said):
     """Base of every error the library raises on purpose.
 
     Raised with a catalog message (`Msg`), it says it in every language (`text`); `str(exc)`
     is the English text."""
 
     exit_code: ExitCode = ExitCode.INVALID
-
-    def __init__(self, message: object = "") -> None:
-        super().__init__(message)
-        self.said: Msg | None = message if isinstance(message, Msg) else None
 
     def text(self, lang: str) -> str:
         return self.said.render(lang) if self.said is not None else str(self)
@@ -94,34 +105,14 @@ class ScopeError(CyberstdError):
     Raised with a catalog message (`Msg`), like ProbeError, it says so in every language;
     `str(exc)` is the English text."""
 
-    def __init__(self, message: object = "") -> None:
-        super().__init__(message)
-        self.said: Msg | None = message if isinstance(message, Msg) else None
 
-    def texts(self) -> tuple[str, dict[str, str]]:
-        """The English message, and the others by language."""
-        if self.said is None:
-            return str(self), {}
-        return self.said.render("en"), {"nl": self.said.render("nl")}
-
-
-class ProbeError(Exception):
+class ProbeError(Said):
     """Raised by a probe; the runner turns it into a finding with status error.
 
     Raised with a catalog message (`Msg`), the finding says it in every language; raised with
     plain text, only in that text."""
 
     reason: str = "probe"
-
-    def __init__(self, message: object = "") -> None:
-        super().__init__(message)
-        self.said: Msg | None = message if isinstance(message, Msg) else None
-
-    def texts(self) -> tuple[str, dict[str, str]]:
-        """The English message, and the others by language."""
-        if self.said is None:
-            return str(self), {}
-        return self.said.render("en"), {"nl": self.said.render("nl")}
 
 
 class ConnectivityError(ProbeError):

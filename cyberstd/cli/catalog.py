@@ -7,7 +7,7 @@ import json
 
 import click
 
-from cyberstd.cli.common import LANG, Ctx, handle_errors, pass_ctx
+from cyberstd.cli.common import LANG, Ctx, control_of, handle_errors, pass_ctx
 from cyberstd.cli.help import LocalGroup
 from cyberstd.errors import UsageError
 
@@ -70,20 +70,9 @@ def standards_list(
 @handle_errors
 def standards_show(obj: Ctx, control: str, lang: str) -> None:
     """Show one control: description, how evidence is judged, checks and questions."""
-    from cyberstd.messages import msg
-    from cyberstd.validation import suggest
 
     catalog = obj.catalog()
-    found = catalog.find_control(control)
-    if found is None:
-        raise UsageError(
-            msg(
-                "attest.error.unknown_control",
-                control=repr(control),
-                hint=suggest(control, catalog.all_control_ids(), close=False),
-            )
-        )
-    fw, c = found
+    fw, c = control_of(catalog, control)
     from cyberstd.mapping_table import control_sheet
 
     click.echo("\n".join(control_sheet(fw, c.id, lang)))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from cyberstd.errors import CyberstdError, ExitCode, InputError
+from cyberstd.errors import CyberstdError, ExitCode, InputError, UsageError
 from cyberstd.messages import render
 
 if TYPE_CHECKING:
@@ -173,3 +173,21 @@ class Ctx:
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
+
+
+def control_of(catalog: Any, control: str) -> tuple[Any, Any]:
+    """The framework and the control a command was given, or a UsageError naming the closest
+    id ("unknown control 'o7' (did you mean 'O7'?)")."""
+    from cyberstd.messages import msg
+    from cyberstd.validation import suggest
+
+    found = catalog.find_control(control)
+    if found is None:
+        raise UsageError(
+            msg(
+                "attest.error.unknown_control",
+                control=repr(control),
+                hint=suggest(control, catalog.all_control_ids(), close=False),
+            )
+        )
+    return found  # type: ignore[no-any-return]

@@ -16,6 +16,7 @@ from cyberstd.cli.common import (
     Ctx,
     as_of_option,
     console_lang,
+    control_of,
     handle_errors,
     pass_ctx,
     wrote,
@@ -192,21 +193,11 @@ def attest(
     from cyberstd.results import Answer
     from cyberstd.scaffold import attestations_header
     from cyberstd.schema_json import SCHEMA_DIR
-    from cyberstd.validation import suggest
 
     catalog = obj.catalog()
     if not (school_dir / "school.yaml").is_file():
         raise UsageError(msg("attest.error.not_school", folder=str(school_dir)))
-    found = catalog.find_control(control)
-    if found is None:
-        raise UsageError(
-            msg(
-                "attest.error.unknown_control",
-                control=repr(control),
-                hint=suggest(control, catalog.all_control_ids(), close=False),
-            )
-        )
-    fw, c = found
+    fw, c = control_of(catalog, control)
     if rehash:
         from cyberstd.attest import rehash as record_hashes
 
