@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from cyberstd import __version__
-from cyberstd.catalog import Catalog, display_path
+from cyberstd.catalog import Catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import UsageError
 from cyberstd.exports import ExportFile, ExportStore, Parsed
 from cyberstd.kinds import detect
 from cyberstd.parsers.base import Node
+from cyberstd.paths import display_path
 from cyberstd.probes import probe_spec
 from cyberstd.profiles import PlannedCheck, resolve
 from cyberstd.results import ErrorReason, Finding, FindingStatus, Severity

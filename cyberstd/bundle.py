@@ -35,12 +35,12 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cyberstd import __version__
-from cyberstd.catalog import display_path
 from cyberstd.errors import CyberstdError
 from cyberstd.kinds import ExportKind, normalise
 from cyberstd.outputs import write_atomic
 from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import REDACTED, Node, ParseError, Source, decode
+from cyberstd.paths import input_paths, where
 from cyberstd.report.json import render as render_json
 from cyberstd.results import Results, Tool
 from cyberstd.school import ATTESTATIONS_FILE, SCHOOL_FILE, WAIVERS_FILE, SchoolFolder
@@ -189,11 +189,12 @@ def _read_checked(folder: SchoolFolder, relative: str, expected: str) -> bytes:
     return data
 
 
-def _recorded(inputs: dict[str, str], path: Path) -> str | None:
+def _recorded(inputs: dict[str, str], folder: SchoolFolder, path: Path) -> str | None:
     """The sha256 that results.json's run.inputs recorded for a file, if any."""
     target = path.resolve()
     for name, sha in inputs.items():
-        if Path(name).resolve() == target:
+        found = where(name, folder.dir)
+        if found is not None and found.resolve() == target:
             return sha
     return None
 
@@ -294,7 +295,7 @@ def _export_files(
         try:
             name = archive_path("exports/", export.path)
             path = _inside(folder, export.path)
-            recorded = _recorded(results.run.inputs, path)
+            recorded = _recorded(results.run.inputs, folder, path)
             if recorded is None:
                 raise BundleError(
                     f"{export.path!r} is not among the inputs of results.json; "
@@ -307,7 +308,7 @@ def _export_files(
         if policy.raw:
             add[name] = data
             continue
-        display = display_path(folder.dir / export.path)
+        display = Path(export.path).as_posix()
         name += REDACTED_SUFFIX
         kind = policy.kinds.get(export.kind)
         fmt = kind.format if kind is not None else None
@@ -321,7 +322,7 @@ def _input_files(
     """school.yaml, attestations.yaml and waivers.yaml as the scan read them (those among
     results.json's run.inputs), checked against their recorded sha256, into `add`."""
     for name in SCHOOL_INPUTS:
-        recorded = _recorded(results.run.inputs, folder.dir / name)
+        recorded = _recorded(results.run.inputs, folder, folder.dir / name)
         if recorded is None:
             continue
         try:
@@ -414,7 +415,7 @@ def write_bundle(
     and a path that is one of the scan's inputs.
     """
     data = build_bundle(results, folder, reports, exports=exports, created=created)
-    inputs = [Path(p) for p in results.run.inputs]
+    inputs = input_paths(results.run.inputs, folder.dir)
     return write_atomic(path, data, inputs=inputs, option="the bundle")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from cyberstd.errors import InputError, Problem, UsageError
 from cyberstd.kinds import ExportKind, KindsFile
+from cyberstd.paths import catalog_name, default_root, display_path
 from cyberstd.probes import probes
 from cyberstd.registry import ProbeParams
 from cyberstd.schema import (
@@ -75,26 +75,6 @@ class Catalog:
         return [cid for fw in self.frameworks.values() for cid in fw.controls]
 
 
-def default_root() -> Path:
-    """Where standards/, checks/ and profiles/ live: $CYBERSTD_ROOT, the source checkout, or
-    (in an installed package) the copy shipped in cyberstd/catalog_data."""
-    env = os.environ.get("CYBERSTD_ROOT")
-    if env:
-        return Path(env)
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "standards").is_dir():
-        return checkout
-    return Path(__file__).resolve().parent / "catalog_data"
-
-
-def display_path(path: Path) -> str:
-    """A path as the user should see it: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError, RuntimeError):  # outside the folder, or a link loop
-        return str(path)
-
-
 def plain(value: Any) -> Any:
     """Values as plain dicts, lists and scalars (the YAML loader's own types carry comments and
     positions, which the cached catalog need not hold)."""
@@ -134,7 +114,7 @@ class _Loader:
         except InputError as exc:
             self.problems.extend(exc.problems)
             return None
-        self.catalog.inputs[shown] = doc.sha256
+        self.catalog.inputs[catalog_name(path, self.catalog.root)] = doc.sha256
         return doc
 
 
@@ -147,7 +127,7 @@ def load_catalog(root: Path | None = None) -> tuple[Catalog, list[Problem]]:
 
     base = root or default_root()
     key, files = catalog_cache.fingerprint(base)
-    inputs = {display_path(Path(p)): sha for p, sha in files.items()}
+    inputs = {catalog_name(Path(p), base): sha for p, sha in files.items()}
     data = catalog_cache.read(key)
     if data is not None:
         try:
@@ -158,6 +138,9 @@ def load_catalog(root: Path | None = None) -> tuple[Catalog, list[Problem]]:
             cached.inputs = inputs
             return cached, []
     catalog, problems = _load_catalog(base)
+    # The same inputs whether the catalog came from the cache or not: every file of it (those
+    # read by the reports and probes too, such as checks/data/min-versions.yaml).
+    catalog.inputs = inputs
     if not problems:
         catalog_cache.write(key, _dump(catalog))
     return catalog, problems

@@ -682,7 +682,9 @@ def redact(
         update={
             "id": m.apply(results.school.id),
             "name": m.apply(results.school.name),
-            "folder": m.apply(results.school.folder) if results.school.folder else None,
+            # always the neutral name: a bare folder name (as results.json now records it)
+            # is often the school's own name
+            "folder": SCHOOL_FOLDER if results.school.folder else None,
         }
     )
     waivers = [_redact_waiver(w, m) for w in results.waivers]

@@ -17,6 +17,7 @@ from cyberstd.clock import Clock
 from cyberstd.errors import ScopeError
 from cyberstd.messages import Msg
 from cyberstd.net.ratelimit import RateLimiter
+from cyberstd.paths import portable_name
 from cyberstd.results import ProbeOutcome
 from cyberstd.schema import ProbeKind
 
@@ -103,6 +104,11 @@ class ProbeContext:
     def today(self) -> date:
         """The run's day, for verdicts on ages and expiry dates."""
         return self.clock.today
+
+    def name_of(self, path: Path) -> str:
+        """How evidence names a file: relative to the school folder, `catalog:` for the
+        catalog's own, never an absolute path (paths.portable_name)."""
+        return portable_name(path, self.school_dir)
 
 
 P = TypeVar("P", bound=ProbeParams)

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from cyberstd import __version__
-from cyberstd.catalog import Catalog, display_path
+from cyberstd.catalog import Catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError, ScopeError
 from cyberstd.evidence import coverage
@@ -442,7 +442,7 @@ def evaluate(
         school=SchoolRef(
             id=folder.school.school.id,
             name=folder.school.school.name,
-            folder=display_path(folder.dir),
+            folder=folder.dir.resolve().name,
         ),
         summary=_summary(profile, controls, marked),
         controls=controls,

@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cyberstd.catalog import Catalog, display_path
+from cyberstd.catalog import Catalog
 from cyberstd.errors import InputError, Problem, ScopeError
 from cyberstd.exports import ExportFile, ExportStore
 from cyberstd.kinds import ExportKind
 from cyberstd.messages import Msg, msg
+from cyberstd.paths import display_path, portable_name
 from cyberstd.schema import (
     AttestationDef,
     AttestationsFile,
@@ -64,7 +65,7 @@ class SchoolFolder:
     def export_store(self, kinds: dict[str, ExportKind]) -> ExportStore:
         """The configuration exports that school.yaml lists, ready to be parsed (once each)."""
         files = [
-            ExportFile(self.resolve(e.path), display_path(self.dir / e.path), e.kind)
+            ExportFile(self.resolve(e.path), Path(e.path).as_posix(), e.kind)
             for e in self.school.exports
         ]
         return ExportStore(kinds, files)
@@ -141,7 +142,7 @@ def _load(path: Path, inputs: dict[str, str], problems: list[Problem]) -> Docume
     except InputError as exc:
         problems.extend(exc.problems)
         return None
-    inputs[doc.display] = doc.sha256
+    inputs[path.name] = doc.sha256
     return doc
 
 
@@ -295,7 +296,7 @@ def _school_problems(
         if outside is not None:
             out.append(doc.problem(["exports", i, "path"], "outside-folder", outside))
         elif (folder / export.path).is_file():
-            inputs[display_path(folder / export.path)] = sha256_file(folder / export.path)
+            inputs[Path(export.path).as_posix()] = sha256_file(folder / export.path)
         else:
             what = "folder" if (folder / export.path).is_dir() else "missing"
             if (folder / export.path).exists() and what == "missing":
@@ -420,7 +421,7 @@ def _check_attestations(
                 )
                 problems.append(doc.problem(loc, "evidence-missing", said))
                 continue
-            inputs[display_path(path)] = actual
+            inputs[portable_name(path, root)] = actual
             if actual != ev.sha256:
                 said = msg(
                     "input.evidence.changed",

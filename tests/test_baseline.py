@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cyberstd.catalog import display_path
 from cyberstd.cli import main
 from cyberstd.clock import Clock
+from cyberstd.paths import display_path
 from tests.conftest import REPO
 
 EXPORTS = REPO / "examples" / "demo-school" / "exports"

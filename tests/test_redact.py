@@ -635,3 +635,10 @@ def test_home_folders_in_every_usual_form() -> None:
         assert name not in out
     assert out.count("user-") == 9
     assert "/home/Public/x" in out and "www.site.example/home/index" in out
+
+
+def test_a_bare_school_folder_name_becomes_the_neutral_name() -> None:
+    base = sample()
+    base.school.folder = "sint-jan-college"  # as results.json records it: the folder's name
+    assert redact(base).school.folder == "<school>"
+    assert redact(base, keep_school=False).school.folder == "<school>"

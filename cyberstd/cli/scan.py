@@ -37,6 +37,7 @@ from cyberstd.cli.report import (
 )
 from cyberstd.errors import ExitCode, InputError, Problem, UsageError
 from cyberstd.messages import msg
+from cyberstd.paths import input_paths
 
 if TYPE_CHECKING:
     from cyberstd.progress import ScanProgress
@@ -214,13 +215,14 @@ def scan(
     if bundle_path is not None:
         from cyberstd.outputs import refuse_inputs
 
-        refuse_inputs(bundle_path, [Path(p) for p in results.run.inputs], "--bundle")
+        refuse_inputs(bundle_path, input_paths(results.run.inputs, folder.dir), "--bundle")
     same_school(old, results)
     if old is not None and redact:
         from cyberstd.redact import redact as redact_results
 
         old = redact_results(old, domains=folder.school.domains)
-    written = write_reports(results, out, formats, lang, shared, pdf=pdf, previous=old)
+    inputs = input_paths(results.run.inputs, folder.dir)
+    written = write_reports(results, out, formats, lang, inputs, shared, pdf=pdf, previous=old)
     if bundle_path is not None:
         from cyberstd.bundle import ExportPolicy, write_bundle
 
@@ -268,10 +270,10 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date
     any day."""
     import tempfile
 
-    from cyberstd.catalog import default_root
     from cyberstd.i18n import t
     from cyberstd.lab import lab_school
     from cyberstd.lab.timeshift import DEMO_DAY, MARKER, CopyRefused, shifted_copy
+    from cyberstd.paths import default_root
 
     source = school_dir or (obj.root or default_root()) / "examples" / "demo-school"
     if not (source / "school.yaml").is_file():
@@ -303,7 +305,9 @@ def demo(obj: Ctx, out: Path, lang: str, school_dir: Path | None, as_of: dt.date
             ) from None
         raise
     click.echo(t("cli.lab.stopped", said_lang()), err=True)
-    written = write_reports(results, out, ("md", "html"), lang)
+    written = write_reports(
+        results, out, ("md", "html"), lang, input_paths(results.run.inputs, folder)
+    )
     from cyberstd.report.terminal import summary
 
     console().print(summary(results, lang))
@@ -339,6 +343,7 @@ def write_reports(
     out: Path,
     formats: tuple[str, ...],
     lang: str,
+    inputs: list[Path],
     shared: Any | None = None,
     *,
     pdf: bool = False,
@@ -347,11 +352,9 @@ def write_reports(
     """results.json (always, complete) and the reports; with `shared` (a redacted copy), the
     reports render from it and a redacted JSON goes to results.redacted.json. With `pdf`,
     each page (html, summary) is printed to a PDF beside it; `previous`, an earlier run, gives
-    the summary its trend. None of them may land on a file the scan read."""
+    the summary its trend. None of them may land on a file the scan read (`inputs`)."""
     from cyberstd.outputs import write_atomic
     from cyberstd.report import PRINTABLE, SUFFIX, renderer
-
-    inputs = [Path(p) for p in results.run.inputs]
 
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -28,6 +28,7 @@ from cyberstd.net.nmap import (
     run_scans,
     service_name,
 )
+from cyberstd.paths import catalog_name, default_root
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.schema import HostRole
@@ -103,11 +104,7 @@ SERVICE_PORTS: tuple[int, ...] = (
     8443,
 )
 
-CATALOG_ROOT = (
-    Path(__file__).resolve().parents[2]
-    if (Path(__file__).resolve().parents[2] / "checks").is_dir()
-    else Path(__file__).resolve().parents[1] / "catalog_data"
-)
+CATALOG_ROOT = default_root()
 MIN_VERSIONS_FILE = CATALOG_ROOT / "checks" / "data" / "min-versions.yaml"
 
 # Budgets (x the scan timeout) for the runner's hard limit; each probe keeps nmap inside it.
@@ -615,7 +612,7 @@ def outdated(target: Target, params: OutdatedParams, ctx: ProbeContext) -> Probe
         not_judged=[s.evidence() for s in services if s.port not in covered],
         version_timed_out=timed_out,
         version_seconds=round(time.monotonic() - started, 2),
-        data_file=str(_data_path(params)),
+        data_file=catalog_name(_data_path(params), CATALOG_ROOT),
         nmap=commands,
     )
     warnings: list[Msg] = []

@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 from cyberstd.explain import why
 from cyberstd.i18n import percent, t
+from cyberstd.paths import CATALOG_PREFIX, OUTSIDE_PREFIX
 from cyberstd.report.common import (
     accepted_findings,
     findings_of,
@@ -166,7 +167,11 @@ def relative_path(path: str, folder: str | None) -> str:
 
     Inside the school folder: relative to it (`exports/m365/users.json`). A catalog file:
     relative to the catalog root (`standards/grip/controls.yaml`). Any other absolute path:
-    its file name. A relative path is kept as it is (with '/' as separator)."""
+    its file name. A relative path is kept as it is (with '/' as separator). Names as
+    results.json writes them (paths.portable_name) lose their `catalog:` or `outside:`."""
+    for prefix in (CATALOG_PREFIX, OUTSIDE_PREFIX):
+        if path.startswith(prefix):
+            return path[len(prefix) :].replace("\\", "/") or "-"
     text = path.replace("\\", "/")
     if folder:
         base = folder.replace("\\", "/").rstrip("/")

@@ -97,7 +97,7 @@ def _load_board(path: Path) -> BoardData:
 def board_data(root: Path | None = None) -> BoardData:
     """The board data of the catalog at `root` (default: the one cyberstd ships); empty when
     the file is missing, so that every check falls back to medium and a general text."""
-    from cyberstd.catalog import default_root
+    from cyberstd.paths import default_root
 
     path = (root or default_root()) / BOARD_FILE
     return _load_board(path) if path.is_file() else BoardData({}, {})

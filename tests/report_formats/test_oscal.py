@@ -336,25 +336,25 @@ def test_demo_ids_keep_the_catalog_case(demo: Results) -> None:
     assert {"O9.2", "T12"} <= targets
 
 
-def test_files_are_named_relative_to_the_school_folder(demo: Results) -> None:
-    folder = demo.school.folder
-    assert folder
-    # as a scan started from another folder records it: absolute paths of the scanning machine
-    absolute = "/srv/scans/jan/" + folder.lstrip("/")
-    moved = Results.model_validate_json(demo.model_dump_json().replace(folder, absolute))
-    assert moved.school.folder == absolute
-    text = renderer("oscal")(moved, "en")
-    folder = absolute
-    assert "file:/" not in text and folder not in text
+def _hrefs(text: str) -> dict[str, str]:
     doc = json.loads(text)["assessment-results"]
-    hrefs = {
+    return {
         r["title"]: r["rlinks"][0]["href"] for r in doc["back-matter"]["resources"] if "rlinks" in r
     }
+
+
+def test_files_are_named_relative_to_the_school_folder(demo: Results) -> None:
+    assert demo.school.folder and "/" not in demo.school.folder  # the folder's name only
+    text = renderer("oscal")(demo, "en")
+    hrefs = _hrefs(text)
     assert hrefs["exports/m365/users.json"] == "exports/m365/users.json"
     assert hrefs["evidence/o3-policy.md"] == "evidence/o3-policy.md"
     assert hrefs["school.yaml"] == "school.yaml"
+    # results.json says catalog:standards/grip/controls.yaml: a URI reference has no scheme
+    assert "catalog:standards/grip/controls.yaml" in demo.run.inputs
     assert hrefs["standards/grip/controls.yaml"] == "standards/grip/controls.yaml"
     assert all(not h.startswith("/") and ":" not in h for h in hrefs.values())
+    doc = json.loads(text)["assessment-results"]
     evidence = [
         e
         for o in doc["results"][0]["observations"]
@@ -362,6 +362,27 @@ def test_files_are_named_relative_to_the_school_folder(demo: Results) -> None:
         if "props" in e and prop(e, "file")
     ]
     assert evidence and all(not str(prop(e, "file")).startswith("/") for e in evidence)
+
+
+def test_absolute_paths_of_older_results_are_made_relative(demo: Results) -> None:
+    # results.json as versions before portable names wrote it: absolute paths of the machine
+    folder = "/srv/scans/jan/demo-school"
+    inputs = {}
+    for name, sha in demo.run.inputs.items():
+        if name.startswith("catalog:"):
+            inputs["/opt/cyberstd/" + name.removeprefix("catalog:")] = sha
+        else:
+            inputs[f"{folder}/{name}"] = sha
+    old = demo.model_copy(deep=True)
+    old.run.inputs = inputs
+    old.school.folder = folder
+    text = renderer("oscal")(old, "en")
+    assert "file:/" not in text and folder not in text and "/opt/cyberstd" not in text
+    hrefs = _hrefs(text)
+    assert hrefs["exports/m365/users.json"] == "exports/m365/users.json"
+    assert hrefs["school.yaml"] == "school.yaml"
+    assert hrefs["standards/grip/controls.yaml"] == "standards/grip/controls.yaml"
+    assert all(not h.startswith("/") and ":" not in h for h in hrefs.values())
 
 
 def test_absolute_paths_outside_the_school_folder_are_not_shown() -> None:

@@ -24,7 +24,7 @@ from cyberstd.results import FindingStatus, ProbeOutcome
 
 
 def _trust_source(ctx: ProbeContext) -> str:
-    return str(ctx.ca_bundle) if ctx.ca_bundle else "system default trust store"
+    return ctx.name_of(ctx.ca_bundle) if ctx.ca_bundle else "system default trust store"
 
 
 # --- tls.cert-valid ----------------------------------------------------------------------------
