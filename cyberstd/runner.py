@@ -488,17 +488,23 @@ def context_for(
     resolver: Resolver | None = None,
     clock: Clock,
     kinds: dict[str, ExportKind] | None = None,
+    run_scope: str | None = None,
+    per_target_rate: float | None = None,
+    across_rate: float | None = None,
 ) -> ProbeContext:
-    """The probe context from school.yaml's network settings, with command-line overrides."""
+    """The probe context from school.yaml's network settings, with command-line overrides.
+    In a group run (`run_scope`, its id) the scans of the run share DNS answers
+    (net/resolver.py) and the connection limits per target address and across the run
+    (net/ratelimit.py)."""
     net = folder.school.network
     school = folder.school
     seconds = timeout or net.timeout
     bundle = ca_bundle or (folder.resolve(net.ca_bundle) if net.ca_bundle else None)
     if resolver is None:
         resolver = (
-            Resolver(str(net.resolver.address), net.resolver.port, seconds)
+            Resolver(str(net.resolver.address), net.resolver.port, seconds, run_scope)
             if net.resolver is not None
-            else Resolver(timeout=seconds)
+            else Resolver(timeout=seconds, cache_scope=run_scope)
         )
     day = clock.today
     return ProbeContext(
@@ -507,7 +513,12 @@ def context_for(
         resolver=resolver,
         guard=lambda name, address: authorize(school, name, address, day),
         guard_range=lambda cidr: authorize_range(school, cidr, day),
-        limiter=RateLimiter(max_rate or net.max_rate),
+        limiter=RateLimiter(
+            max_rate or net.max_rate,
+            scope=run_scope,
+            per_target=per_target_rate,
+            across=across_rate,
+        ),
         school=school,
         school_dir=folder.dir,
         exports=folder.export_store(kinds or {}),

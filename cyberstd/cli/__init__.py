@@ -6,6 +6,7 @@
 - catalog: standards (list, show, mapping), checks (list, kinds, show), profiles
 - scan: plan, scan, demo, and what they share (loading a school, running a scan, the reports)
 - report, diff, baseline, collect, bundle (keygen, sign, verify)
+- group: many schools in one run
 - common: error handling, the per-command context, shared options; help: `--help` in Dutch
 
 The command modules import common (and help) only, never this package's `main`.
@@ -18,7 +19,7 @@ from pathlib import Path
 import click
 
 from cyberstd import __version__
-from cyberstd.cli import baseline, bundle, catalog, collect, diff, report, scan, school
+from cyberstd.cli import baseline, bundle, catalog, collect, diff, group, report, scan, school
 from cyberstd.cli.common import Ctx
 from cyberstd.cli.help import LocalGroup
 
@@ -55,6 +56,7 @@ def _register() -> None:
         collect.collect,
         report.report,
         diff.diff,
+        group.group,
         *bundle.COMMANDS,
     ):
         main.add_command(command)

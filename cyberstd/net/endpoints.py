@@ -123,7 +123,7 @@ class NoStartTls(ProtocolError):
 def connect(host: Peer, endpoint: Endpoint, ctx: ConnectOptions) -> tuple[socket.socket, str]:
     """A TCP connection to the endpoint, ready for the TLS handshake, and the banner the
     server sent before STARTTLS ("" when TLS starts at once)."""
-    ctx.limiter.acquire()
+    ctx.limiter.acquire(host.address)
     sock = open_tcp(host.address, endpoint.port, ctx.timeout)
     if endpoint.starttls is None:
         return sock, ""

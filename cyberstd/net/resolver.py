@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from dataclasses import dataclass
 
 import dns.exception
@@ -11,14 +12,37 @@ import dns.resolver
 
 from cyberstd.errors import ConnectivityError, ProbeTimeout
 
+# Answers kept for the look-ups of one cache scope (a group run), by scope and nameserver.
+CACHE_SIZE = 50_000
+_CACHES: dict[tuple[str, str | None, int], dns.resolver.LRUCache] = {}
+_CACHES_LOCK = threading.Lock()
+
+
+def shared_cache(scope: str, nameserver: str | None, port: int) -> dns.resolver.LRUCache:
+    """The answer cache of a scope and nameserver (dnspython's, thread-safe, TTLs kept)."""
+    with _CACHES_LOCK:
+        return _CACHES.setdefault((scope, nameserver, port), dns.resolver.LRUCache(CACHE_SIZE))
+
+
+def drop_caches(scope: str) -> None:
+    """Forget the answers of a scope (its run has ended)."""
+    with _CACHES_LOCK:
+        for key in [k for k in _CACHES if k[0] == scope]:
+            del _CACHES[key]
+
 
 @dataclass(frozen=True)
 class Resolver:
-    """A DNS resolver: the given nameserver and port, or the system's when none is given."""
+    """A DNS resolver: the given nameserver and port, or the system's when none is given.
+
+    With a `cache_scope` (a group run's id), every look-up of that scope shares one answer
+    cache: the schools of a group that use the same mail or hosting provider ask for its
+    records once. Without one (a school's own scan), every look-up asks afresh."""
 
     nameserver: str | None = None
     port: int = 53
     timeout: float = 5.0
+    cache_scope: str | None = None
 
     def dns(self) -> dns.resolver.Resolver:
         """A dnspython resolver configured like this one (a new one: they are not thread-safe)."""
@@ -30,6 +54,8 @@ class Resolver:
             res.port = self.port
         res.timeout = self.timeout
         res.lifetime = self.timeout
+        if self.cache_scope is not None:
+            res.cache = shared_cache(self.cache_scope, self.nameserver, self.port)
         return res
 
     def reverse(self, address: str, timeout: float | None = None) -> str | None:

@@ -119,7 +119,7 @@ def mx_matches(host: str, pattern: str) -> bool:
 def _certificate_problem(host: str, address: str, port: int, ctx: ProbeContext) -> Msg | None:
     """Why the certificate of the policy host fails verification (as the TLS library says it),
     or None when it does not."""
-    ctx.limiter.acquire()
+    ctx.limiter.acquire(address)
     where = f"{host} ({address} port {port})"
     try:
         with open_tcp(address, port, ctx.timeout) as sock:

@@ -69,7 +69,7 @@ def _smtp_port(ctx: ProbeContext, host: str, default: int) -> int:
 
 
 def _probe_one(check: _SmtpCheck, port: int, ctx: ProbeContext) -> None:
-    ctx.limiter.acquire()
+    ctx.limiter.acquire(check.address)
     try:
         info = probe_smtp(check.address, port, timeout=ctx.timeout)
     except ProbeError as exc:

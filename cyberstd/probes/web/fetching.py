@@ -278,7 +278,7 @@ def http_get(
     where = msg("web.where", url=req.url, address=address)
     if req.scheme == "https" and ssl_context is None:
         ssl_context = trusting_context(ctx.ca_bundle, ctx.clock.now)
-    ctx.limiter.acquire()
+    ctx.limiter.acquire(address)
     deadline = time.monotonic() + ctx.timeout
     sock = _connect(address, req.port, deadline, where, ctx.timeout)
     if req.scheme == "https":

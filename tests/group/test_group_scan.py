@@ -1,0 +1,261 @@
+"""`cyberstd group scan` over school folders: every school scanned as `cyberstd scan` would,
+one broken school never stopping the rest, deadlines and retries, resume, --since, Dask."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cyberstd.catalog import load_catalog
+from cyberstd.cli import main
+from cyberstd.clock import Clock
+from cyberstd.group.executors import LocalExecutor
+from cyberstd.group.job import GroupOptions, Outcome, SchoolJob, scan_school
+from cyberstd.group.run import GroupRun, RunSettings
+from cyberstd.groupfile import load_group
+from cyberstd.groupresults import GroupResults, ScanState
+from cyberstd.lab.timeshift import DEMO_DAY
+from cyberstd.results import Results
+from cyberstd.store import Store
+from tests.conftest import REPO
+
+DEMO = REPO / "examples" / "demo-school"
+OPTIONS = GroupOptions(profile="ci-baseline", workers=4, catalog_root=str(REPO))
+STARTED = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def _clock(hours: float = 0) -> Clock:
+    return Clock.at(DEMO_DAY, started=STARTED + dt.timedelta(hours=hours))
+
+
+@pytest.fixture
+def group_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "scholengroep"
+    folder.mkdir()
+    (folder / "group.yaml").write_text("group:\n  id: sg-test\n  name: Scholengroep Test\n")
+    for name in ("atheneum", "basisschool", "college"):
+        shutil.copytree(DEMO, folder / name)
+        school = folder / name / "school.yaml"
+        school.write_text(school.read_text().replace("id: demo-school", f"id: {name}"))
+    return folder
+
+
+def _run(
+    group_dir: Path,
+    out: Path,
+    clock: Clock,
+    *,
+    scan=scan_school,  # type: ignore[no-untyped-def]
+    progress=None,  # type: ignore[no-untyped-def]
+    **settings: object,
+) -> tuple[GroupRun, GroupResults]:
+    catalog, problems = load_catalog(REPO)
+    assert problems == []
+    store = Store(group_dir / "cyberstd.db")
+    try:
+        run = GroupRun(
+            load_group(group_dir), catalog, store, out, RunSettings(OPTIONS, **settings), clock
+        )  # type: ignore[arg-type]
+        executor = LocalExecutor(2, OPTIONS, run.clock.now, run.clock.as_of, scan=scan)
+        return run, run.run(executor, progress)
+    finally:
+        store.close()
+
+
+def _verdicts(out: Path, key: str) -> dict[str, str]:
+    results = Results.model_validate_json((out / "schools" / key / "results.json").read_text())
+    return {f.id: f.status.value for f in results.findings} | {
+        c.id: c.status.value for c in results.controls
+    }
+
+
+def test_every_school_is_scanned_as_a_single_scan_would(group_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _, results = _run(group_dir, out, _clock())
+    assert [s.id for s in results.schools] == ["atheneum", "basisschool", "college"]
+    assert all(s.state is ScanState.DONE and s.attempts == 1 for s in results.schools)
+    # the same school scanned on its own gives the same verdicts
+    alone = tmp_path / "alone"
+    args = [
+        "--root",
+        str(REPO),
+        "scan",
+        str(group_dir / "college"),
+        "--as-of",
+        DEMO_DAY.isoformat(),
+    ]
+    result = CliRunner().invoke(
+        main, [*args, "--profile", "ci-baseline", "--out", str(alone), "-q"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    single = Results.model_validate_json((alone / "results.json").read_text())
+    assert _verdicts(out, "college") == (
+        {f.id: f.status.value for f in single.findings}
+        | {c.id: c.status.value for c in single.controls}
+    )
+    row = next(s for s in results.schools if s.id == "college")
+    assert row.level_reached == single.summary.level_reached and row.score == single.summary.score
+    assert row.controls == {c.id: c.status for c in single.controls}
+    assert row.results_path == "schools/college/results.json"
+    assert (out / row.results_path).is_file()
+    assert row.report_path is not None and (out / row.report_path).read_text().startswith(
+        "<!DOCTYPE html>"
+    )
+
+
+def test_a_broken_school_fails_alone_with_its_reason(group_dir: Path, tmp_path: Path) -> None:
+    (group_dir / "basisschool" / "school.yaml").write_text(
+        "school:\n  id: basisschool\n  naam: fout\n"
+    )
+    _, results = _run(group_dir, tmp_path / "out", _clock())
+    states = {s.id: s.state for s in results.schools}
+    assert states == {
+        "atheneum": ScanState.DONE,
+        "basisschool": ScanState.FAILED,
+        "college": ScanState.DONE,
+    }
+    broken = next(s for s in results.schools if s.id == "basisschool")
+    assert broken.attempts == 1  # a fault in the school's files: no retry
+    assert broken.error is not None
+    assert broken.error.en.startswith("basisschool/school.yaml:2:3:")  # never a machine's path
+    assert "basisschool/school.yaml:3:3:" in broken.error.en
+    assert "'naam'" in broken.error.nl and "fout[" in broken.error.nl
+    assert broken.results_path is None and broken.level_reached is None
+
+
+def test_a_hanging_school_runs_out_of_time_and_a_flaky_one_is_retried(
+    group_dir: Path, tmp_path: Path
+) -> None:
+    calls: dict[str, int] = {}
+    release = threading.Event()
+
+    def scan(job: SchoolJob, options: GroupOptions, now: dt.datetime, as_of: bool) -> Outcome:
+        calls[job.key] = calls.get(job.key, 0) + 1
+        if job.key == "atheneum":
+            release.wait(30)  # hangs past the deadline
+        if job.key == "basisschool" and calls[job.key] == 1:
+            raise RuntimeError("connection pool broke")
+        return scan_school(job, options, now, as_of)
+
+    try:
+        _, results = _run(group_dir, tmp_path / "out", _clock(), scan=scan, deadline=1.0, retries=1)
+    finally:
+        release.set()
+    rows = {s.id: s for s in results.schools}
+    assert rows["atheneum"].state is ScanState.TIMED_OUT and rows["atheneum"].attempts == 2
+    assert rows["atheneum"].error is not None and "1 s" in rows["atheneum"].error.en
+    assert rows["basisschool"].state is ScanState.DONE and rows["basisschool"].attempts == 2
+    assert rows["college"].state is ScanState.DONE and rows["college"].attempts == 1
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_stopped_run_resumes_where_it_stopped(group_dir: Path, tmp_path: Path) -> None:
+    full_out = tmp_path / "full"
+    _, full = _run(group_dir, full_out, _clock())
+    (group_dir / "cyberstd.db").unlink()
+
+    out = tmp_path / "out"
+    seen: list[str] = []
+
+    def stop_after_one(done: int, total: int, key: str, state: ScanState) -> None:
+        seen.append(key)
+        raise _Stop
+
+    with pytest.raises(_Stop):
+        _run(group_dir, out, _clock(), progress=stop_after_one)
+    assert len(seen) == 1
+    # started again later: the same run goes on, judged as of the same moment
+    run, resumed = _run(group_dir, out, _clock(hours=3), resume=True)
+    assert run.resumed
+    assert all(s.state is ScanState.DONE for s in resumed.schools)
+    assert [s.attempts for s in resumed.schools if s.id == seen[0]] == [1]
+    for school in ("atheneum", "basisschool", "college"):
+        assert _verdicts(out, school) == _verdicts(full_out, school)
+    assert {s.id: s.controls for s in resumed.schools} == {s.id: s.controls for s in full.schools}
+
+
+def test_since_reuses_recent_results_and_rescans_old_ones(group_dir: Path, tmp_path: Path) -> None:
+    _, first = _run(group_dir, tmp_path / "one", _clock())
+    _, second = _run(group_dir, tmp_path / "two", _clock(hours=2), since=dt.timedelta(hours=24))
+    assert all(s.state is ScanState.RECENT for s in second.schools)
+    assert {s.results_run for s in second.schools} == {first.run.id}
+    # the reused results are in the new output folder too, so every link works
+    assert _verdicts(tmp_path / "two", "college") == _verdicts(tmp_path / "one", "college")
+    assert second.history and second.history[0].id == first.run.id
+    assert all(s.previous_level == s.level_reached for s in second.schools)
+    _, third = _run(group_dir, tmp_path / "three", _clock(hours=50), since=dt.timedelta(hours=24))
+    assert all(s.state is ScanState.DONE for s in third.schools)
+
+
+def test_the_command_writes_the_roll_up_and_exits_by_how_the_run_went(
+    group_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["--root", str(REPO), "group", "scan", str(group_dir), "--out", str(out)]
+    args += ["--profile", "ci-baseline", "--as-of", DEMO_DAY.isoformat(), "--lang", "en"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "group-results.json").read_text())
+    assert [s["state"] for s in doc["schools"]] == ["done"] * 3
+    assert (out / "group.en.html").is_file() and (out / "group.en.csv").is_file()
+    assert "3/3" in result.output
+
+    (group_dir / "college" / "school.yaml").write_text("kapot: [\n")
+    result = CliRunner().invoke(main, [*args, "--new-run", "-q"])
+    assert result.exit_code == 3, result.output  # incomplete: one school has no results
+    assert result.output == ""
+
+
+def test_a_bad_group_yaml_is_named_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "group.yaml").write_text("group:\n  id: sg\n  naam: x\n")
+    result = CliRunner().invoke(
+        main, ["--root", str(REPO), "group", "scan", str(tmp_path), "--lang", "en"]
+    )
+    assert result.exit_code == 2
+    assert "group.yaml:3" in result.output and "Traceback" not in result.output
+
+
+def test_since_takes_only_a_span(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["group", "scan", str(tmp_path), "--since", "gisteren"])
+    assert result.exit_code == 2 and "'gisteren'" in result.output
+
+
+def test_the_dask_executor_gives_the_same_verdicts(group_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from cyberstd.group.executors import DaskExecutor
+
+    _, local = _run(group_dir, tmp_path / "local", _clock())
+    catalog, _ = load_catalog(REPO)
+    store = Store(tmp_path / "dask.db")
+    try:
+        clock = _clock()
+        run = GroupRun(
+            load_group(group_dir),
+            catalog,
+            store,
+            tmp_path / "dask",
+            RunSettings(OPTIONS, ship_folders=True),
+            clock,
+        )
+        executor = DaskExecutor(None, OPTIONS, clock.now, clock.as_of, workers=2)
+        try:
+            assert executor.client.cluster is not None  # worker processes of a LocalCluster
+            results = run.run(executor)
+        finally:
+            executor.close()
+    finally:
+        store.close()
+    assert results.run.executor == "dask"
+    assert [s.state for s in results.schools] == [ScanState.DONE] * 3
+    for school in ("atheneum", "basisschool", "college"):
+        assert _verdicts(tmp_path / "dask", school) == _verdicts(tmp_path / "local", school)
+    assert {s.id: s.controls for s in results.schools} == {s.id: s.controls for s in local.schools}
