@@ -72,4 +72,4 @@ def test_a_scan_outside_a_group_run_keeps_only_its_own_limit() -> None:
 
     before = dict(_SHARED)
     RateLimiter(None, per_target=1.0).acquire("192.0.2.10")  # no run: nothing shared
-    assert _SHARED == before
+    assert before == _SHARED
