@@ -29,6 +29,7 @@ from cyberstd.schema import (
     ResolverSettings,
     SchoolFile,
     Strict,
+    expires_after,
 )
 from cyberstd.validation import parse
 from cyberstd.yamlsrc import Document, load, sha256_file
@@ -72,11 +73,7 @@ class BatchAuthorizationDef(Strict):
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
-        if self.expires is not None and self.expires < self.date:
-            said = msg(
-                "input.schema.expires_before_date", expires=str(self.expires), date=str(self.date)
-            )
-            raise InvalidValue(said)
+        expires_after(self.date, self.expires)
         return self
 
 

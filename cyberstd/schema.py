@@ -422,12 +422,15 @@ class Authorization(Strict):
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
-        if self.expires is not None and self.expires < self.date:
-            said = msg(
-                "input.schema.expires_before_date", expires=str(self.expires), date=str(self.date)
-            )
-            raise InvalidValue(said)
+        expires_after(self.date, self.expires)
         return self
+
+
+def expires_after(date: dt.date, expires: dt.date | None) -> None:
+    """InvalidValue when an authorisation expires before it was given."""
+    if expires is not None and expires < date:
+        said = msg("input.schema.expires_before_date", expires=str(expires), date=str(date))
+        raise InvalidValue(said)
 
 
 class SchoolNotApplicable(Strict):

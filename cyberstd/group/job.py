@@ -1,4 +1,5 @@
-"""The scan of one school of a group as a pure function of (the school, the options, the clock).
+"""The scan of one school of a group as a pure function of (the school, the options, the clock),
+with group.yaml's defaults and scope applied (or a perimeter school built from its row).
 
 `scan_school` runs wherever an executor puts it: a thread of this process, or a Dask worker on
 another machine. Everything it needs travels in its arguments (a school folder travels as its
@@ -16,9 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cyberstd.catalog import Catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import CyberstdError, InputError, Problem, Said
 from cyberstd.groupresults import LocalText
+from cyberstd.results import Results
+from cyberstd.schema import Authorization, SchoolFile
+from cyberstd.school import SchoolFolder, load_school
 
 # A school folder sent to another machine: its files, at most this many bytes in all.
 MAX_FOLDER_BYTES = 64 * 1024 * 1024
@@ -69,6 +74,51 @@ class Outcome:
     error: LocalText | None = None
     # the school's folder has problems: a fault of the input, not worth a retry
     invalid: bool = False
+
+
+def with_defaults(
+    school: SchoolFile, defaults: dict[str, Any], scope: list[dict[str, Any]]
+) -> SchoolFile:
+    """school.yaml with what group.yaml gives every school: what the school says itself wins;
+    the group's scope authorisations come after the school's own."""
+    update: dict[str, Any] = {}
+    if school.profile is None and defaults.get("profile"):
+        update["profile"] = defaults["profile"]
+    network: dict[str, Any] = {}
+    if school.network.resolver is None and defaults.get("resolver"):
+        network["resolver"] = defaults["resolver"]
+    if "timeout" not in school.network.model_fields_set and defaults.get("timeout"):
+        network["timeout"] = defaults["timeout"]
+    if network:
+        update["network"] = school.network.model_validate(
+            {**school.network.model_dump(exclude_unset=True), **network}
+        )
+    if scope:
+        update["scope"] = [*school.scope, *(Authorization.model_validate(a) for a in scope)]
+    return school.model_copy(update=update) if update else school
+
+
+def prepare(job: SchoolJob, folder_dir: Path, catalog: Catalog, clock: Clock) -> SchoolFolder:
+    """The school folder to scan; InputError with every problem of a school folder."""
+    if job.school is not None:
+        school = SchoolFile.model_validate(job.school)
+        return SchoolFolder(folder_dir, with_defaults(school, job.defaults, job.scope))
+    loaded, problems = load_school(folder_dir, catalog, clock.today)
+    if problems or loaded is None:
+        raise InputError(problems)
+    loaded.school = with_defaults(loaded.school, job.defaults, job.scope)
+    return loaded
+
+
+def render_reports(results: Results, options: GroupOptions) -> dict[str, bytes]:
+    """The reports of one school (besides results.json), by file name."""
+    from cyberstd.report import SUFFIX, renderer
+
+    out: dict[str, bytes] = {}
+    for fmt in options.formats:
+        text = renderer(fmt)(results, options.lang)
+        out[f"report.{options.lang}.{SUFFIX[fmt]}"] = text.encode("utf-8")
+    return out
 
 
 def pack(folder: Path) -> dict[str, bytes]:
@@ -149,7 +199,6 @@ def scan_school(job: SchoolJob, options: GroupOptions, now: dt.datetime, as_of: 
 def _scan(
     job: SchoolJob, options: GroupOptions, clock: Clock, folder_dir: Path, tmp: Path
 ) -> Outcome:
-    from cyberstd.group.school import prepare, render_reports
     from cyberstd.report.json import render as render_json
     from cyberstd.runner import context_for, evaluate, execute, make_plan
 

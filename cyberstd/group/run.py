@@ -21,8 +21,7 @@ from cyberstd.catalog import Catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError
 from cyberstd.group.executors import Executor, Running
-from cyberstd.group.job import GroupOptions, Outcome, SchoolJob, pack
-from cyberstd.group.school import render_reports
+from cyberstd.group.job import GroupOptions, Outcome, SchoolJob, pack, render_reports
 from cyberstd.groupfile import Group, Member, perimeter_school
 from cyberstd.groupresults import (
     GroupRef,
@@ -185,6 +184,9 @@ class GroupRun:
             results_path=results_path,
             report_path=report_path,
             results_run=run_id,
+            institution_number=self.members[key].institution_number
+            if key in self.members
+            else None,
         )
         return self._with_previous(row.model_copy(update={"id": key}))
 

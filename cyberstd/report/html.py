@@ -367,17 +367,23 @@ def chart_bars(results: Results, levels: list[int], lang: str) -> list[Bar]:
 
 
 @functools.cache
-def _env() -> Environment:
-    """The Jinja environment, made once on first use (importing jinja2 only then)."""
+def template_env(folder: Path = TEMPLATES) -> Environment:
+    """The Jinja environment of a folder of templates, made once on first use (importing
+    jinja2 only then): autoescaped, strict about undefined values."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     return Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(folder),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _env() -> Environment:
+    """The environment of the report's own templates."""
+    return template_env(TEMPLATES)
 
 
 @functools.cache

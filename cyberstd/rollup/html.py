@@ -22,7 +22,7 @@ from cyberstd.groupresults import GroupResults, ScanState
 from cyberstd.i18n import percent, t
 from cyberstd.messages import day
 from cyberstd.report.escape import inert
-from cyberstd.report.html import STATUS_ORDER
+from cyberstd.report.html import STATUS_ORDER, template_env
 from cyberstd.report.summary import CSP
 from cyberstd.rollup.rows import assessed, mean_score
 from cyberstd.rollup.views import (
@@ -53,18 +53,8 @@ BAR_ROW = 22  # height of a bar's row in the level chart
 LABEL_WIDTH = 130  # room for a level's name left of its bar
 
 
-@functools.cache
 def _env() -> Environment:
-    """The Jinja environment, made once on first use (importing jinja2 only then)."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return template_env(TEMPLATES)
 
 
 def _when(moment: dt.datetime | None) -> str:
