@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from pydantic import Field
 from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.listing import commas
 from cyberstd.messages import Msg, msg, verbatim
-from cyberstd.net.banners import Outcome, ServiceRead
+from cyberstd.net.banners import Outcome, ServiceRead, read_banner
 from cyberstd.net.nmap import (
     NMAP_LISTEN_SECONDS,
     Deadline,
@@ -28,6 +29,7 @@ from cyberstd.net.nmap import (
     run_scans,
     service_name,
 )
+from cyberstd.net.tcp import run_all
 from cyberstd.probes.software_versions import (
     MinVersionsFile,
     components,
@@ -138,20 +140,16 @@ def _scan_host(
     ctx: ProbeContext,
     deadline: Deadline,
     *,
-    mode: ScanMode = ScanMode.CONNECT,
     ports: tuple[int, ...] = (),
     top_ports: int | None = None,
-    banner_timeout: float = 1.0,
 ) -> tuple[HostResult, ScanResult]:
     host_timeout, process_timeout = deadline.budget()
     request = ScanRequest(
         targets=(target_ip(target),),
-        mode=mode,
         ports=ports,
         top_ports=top_ports,
         host_timeout=host_timeout,
         max_rate=ctx.limiter.rate,
-        banner_timeout=banner_timeout,
     )
     ctx.limiter.acquire()
     result = run_scan(request, timeout=process_timeout)
@@ -247,6 +245,24 @@ def _exposed(port: int, what: str, seen: PortResult) -> Msg:
     )
 
 
+def _banners(
+    target: Target, ctx: ProbeContext, ports: dict[int, PortResult], timeout: float
+) -> dict[int, PortResult]:
+    """`ports` with the banner each service sent by itself within `timeout` seconds, read on
+    every port at the same time (as nmap's banner script shows a banner)."""
+
+    def reader(port: int) -> str | None:
+        ctx.limiter.acquire()
+        return read_banner(target.address, port, timeout=timeout)
+
+    read = run_all([functools.partial(reader, port) for port in sorted(ports)])
+    return {
+        port: replace(ports[port], scripts={**ports[port].scripts, "banner": banner})
+        for port, banner in zip(sorted(ports), read, strict=True)
+        if isinstance(banner, str)
+    }
+
+
 @probe("ports.exposed-services", params=ExposedParams, role=(), budget=EXPOSED_BUDGET, tool="nmap")
 def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -> ProbeOutcome:
     """No risky service can be reached on the host: Telnet, FTP, SMB/NetBIOS, RDP, VNC, databases.
@@ -257,11 +273,13 @@ def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -
     declares in school.yaml under a risky service name (e.g. `rdp: 13389`). On hosts with a role
     in `admin_roles` (default firewall, vpn) the firewall management ports `admin_ports` count
     too (4117, 4444, 8080, 8291, 8443, 10443), except a port the host declares as another service.
-    Then, when something is open, a second nmap run reads the banner of each exposed service.
+    Then, when something is open, the banner each exposed service sends by itself is read (all
+    at the same time, at most `banner_timeout` seconds each), shown as nmap's banner script
+    shows it.
 
     Pass: none of these ports is open from where the scan runs.
     Fail: at least one is open; the message lists each port with the service it is and the
-    evidence holds what nmap saw (service name, banner).
+    evidence holds what nmap saw (service name) and the banner.
     A host nmap gives up on (time-out) is an error, not a pass.
 
     Parameters: `ports`, `admin_ports`, `admin_roles`, `banners` (default true),
@@ -288,19 +306,11 @@ def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -
     seen: dict[int, PortResult] = {p.port: p for p in exposed}
     if params.banners:
         try:
-            banner_host, banner_result = _scan_host(
-                target,
-                ctx,
-                deadline,
-                mode=ScanMode.BANNER,
-                ports=tuple(sorted(seen)),
-                banner_timeout=params.banner_timeout,
-            )
+            _, timeout = deadline.budget(params.banner_timeout)
         except ProbeTimeout as exc:
             warnings.append(msg("ports.banners-unread", why=_said(exc)))
         else:
-            commands.append(_command(banner_result))
-            seen.update({p.port: p for p in banner_host.ports if p.port in seen})
+            seen.update(_banners(target, ctx, seen, timeout))
     evidence["exposed"] = [{**seen[port].evidence(), "what": risky[port]} for port in sorted(seen)]
     listed = [_exposed(port, risky[port], seen[port]) for port in sorted(seen)]
     exposes = msg(
