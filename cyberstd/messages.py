@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -175,6 +176,16 @@ def load(directory: Path) -> dict[str, dict[str, Text]]:
     return found
 
 
+_LOADING = threading.Lock()
+
+
 @cache
-def catalog() -> dict[str, dict[str, Text]]:
+def _loaded() -> dict[str, dict[str, Text]]:
     return load(LOCALE_DIR)
+
+
+def catalog() -> dict[str, dict[str, Text]]:
+    """Every message, read once: probes that render their first message at the same time wait
+    for one reading instead of each reading the catalog again."""
+    with _LOADING:
+        return _loaded()

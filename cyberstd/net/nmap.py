@@ -31,6 +31,11 @@ MAX_VERSION_INTENSITY = 9
 MAX_TEXT = 2048
 # How many nmap processes one probe run may have at a time.
 MAX_PARALLEL_SCANS = 8
+# How long nmap's version detection listens for a greeting before it sends its first probe (the
+# NULL probe's totalwaitms in nmap-service-probes): it can tell nothing of a silent service sooner.
+NMAP_LISTEN_SECONDS = 6.0
+# --version-light is this intensity; the command line says it by that name.
+LIGHT_INTENSITY = 2
 
 # Ports a host-discovery sweep tries when it cannot ping (unprivileged, or loopback): remote
 # administration, file sharing, web, printing and the ports phones and tablets keep open.
@@ -232,7 +237,10 @@ def build_arguments(request: ScanRequest) -> list[str]:
         args += ["--script", "banner"]
         args += ["--script-args", f"banner.timeout={_millis(request.banner_timeout)}"]
     if request.mode is ScanMode.VERSION:
-        args += ["-sV", "--version-intensity", str(request.version_intensity)]
+        if request.version_intensity == LIGHT_INTENSITY:
+            args += ["-sV", "--version-light"]
+        else:
+            args += ["-sV", "--version-intensity", str(request.version_intensity)]
         # Version detection reads the Server header but not X-Powered-By (PHP): ask for both.
         args += ["--script", "http-server-header,http-headers"]
     for token in args:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import ipaddress
-import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field
 
-from cyberstd.errors import ConnectivityError, InputError, ProbeError, ProbeTimeout, ProtocolError
+from cyberstd.errors import ConnectivityError, ProbeError, ProbeTimeout, ProtocolError
 from cyberstd.listing import commas
 from cyberstd.messages import Msg, msg, verbatim
+from cyberstd.net.banners import Outcome, ServiceRead, read_banner
 from cyberstd.net.nmap import (
+    NMAP_LISTEN_SECONDS,
     Deadline,
     HostResult,
     PortResult,
@@ -24,16 +24,23 @@ from cyberstd.net.nmap import (
     ScanRequest,
     ScanResult,
     clip,
+    decimal,
     run_scan,
     run_scans,
     service_name,
 )
+from cyberstd.net.tcp import run_all
 from cyberstd.paths import catalog_name, default_root
+from cyberstd.probes.software_versions import (
+    MinVersionsFile,
+    components,
+    load_min_versions,
+    read_components,
+    read_ports,
+)
 from cyberstd.registry import ProbeContext, ProbeParams, Target, probe
 from cyberstd.results import FindingStatus, ProbeOutcome
 from cyberstd.schema import HostRole
-from cyberstd.versions import Version, parse_version
-from cyberstd.yamlsrc import load
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -130,20 +137,16 @@ def _scan_host(
     ctx: ProbeContext,
     deadline: Deadline,
     *,
-    mode: ScanMode = ScanMode.CONNECT,
     ports: tuple[int, ...] = (),
     top_ports: int | None = None,
-    banner_timeout: float = 1.0,
 ) -> tuple[HostResult, ScanResult]:
     host_timeout, process_timeout = deadline.budget()
     request = ScanRequest(
         targets=(target_ip(target),),
-        mode=mode,
         ports=ports,
         top_ports=top_ports,
         host_timeout=host_timeout,
         max_rate=ctx.limiter.rate,
-        banner_timeout=banner_timeout,
     )
     ctx.limiter.acquire()
     result = run_scan(request, timeout=process_timeout)
@@ -239,6 +242,24 @@ def _exposed(port: int, what: str, seen: PortResult) -> Msg:
     )
 
 
+def _banners(
+    target: Target, ctx: ProbeContext, ports: dict[int, PortResult], timeout: float
+) -> dict[int, PortResult]:
+    """`ports` with the banner each service sent by itself within `timeout` seconds, read on
+    every port at the same time (as nmap's banner script shows a banner)."""
+
+    def reader(port: int) -> str | None:
+        ctx.limiter.acquire(target.address)
+        return read_banner(target.address, port, timeout=timeout)
+
+    read = run_all([functools.partial(reader, port) for port in sorted(ports)])
+    return {
+        port: replace(ports[port], scripts={**ports[port].scripts, "banner": banner})
+        for port, banner in zip(sorted(ports), read, strict=True)
+        if isinstance(banner, str)
+    }
+
+
 @probe("ports.exposed-services", params=ExposedParams, role=(), budget=EXPOSED_BUDGET, tool="nmap")
 def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -> ProbeOutcome:
     """No risky service can be reached on the host: Telnet, FTP, SMB/NetBIOS, RDP, VNC, databases.
@@ -249,11 +270,13 @@ def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -
     declares in school.yaml under a risky service name (e.g. `rdp: 13389`). On hosts with a role
     in `admin_roles` (default firewall, vpn) the firewall management ports `admin_ports` count
     too (4117, 4444, 8080, 8291, 8443, 10443), except a port the host declares as another service.
-    Then, when something is open, a second nmap run reads the banner of each exposed service.
+    Then, when something is open, the banner each exposed service sends by itself is read (all
+    at the same time, at most `banner_timeout` seconds each), shown as nmap's banner script
+    shows it.
 
     Pass: none of these ports is open from where the scan runs.
     Fail: at least one is open; the message lists each port with the service it is and the
-    evidence holds what nmap saw (service name, banner).
+    evidence holds what nmap saw (service name) and the banner.
     A host nmap gives up on (time-out) is an error, not a pass.
 
     Parameters: `ports`, `admin_ports`, `admin_roles`, `banners` (default true),
@@ -280,19 +303,11 @@ def exposed_services(target: Target, params: ExposedParams, ctx: ProbeContext) -
     seen: dict[int, PortResult] = {p.port: p for p in exposed}
     if params.banners:
         try:
-            banner_host, banner_result = _scan_host(
-                target,
-                ctx,
-                deadline,
-                mode=ScanMode.BANNER,
-                ports=tuple(sorted(seen)),
-                banner_timeout=params.banner_timeout,
-            )
+            _, timeout = deadline.budget(params.banner_timeout)
         except ProbeTimeout as exc:
             warnings.append(msg("ports.banners-unread", why=_said(exc)))
         else:
-            commands.append(_command(banner_result))
-            seen.update({p.port: p for p in banner_host.ports if p.port in seen})
+            seen.update(_banners(target, ctx, seen, timeout))
     evidence["exposed"] = [{**seen[port].evidence(), "what": risky[port]} for port in sorted(seen)]
     listed = [_exposed(port, risky[port], seen[port]) for port in sorted(seen)]
     exposes = msg(
@@ -362,149 +377,9 @@ def undeclared(target: Target, params: UndeclaredParams, ctx: ProbeContext) -> P
 # --- software.outdated: the data file ----------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SourceRef(_Strict):
-    title: str = Field(min_length=1)
-    url: str = Field(pattern=r"^https://\S+$")
-
-
-class MinVersion(_Strict):
-    """One product: how to recognise it, the oldest supported version, and where that comes from."""
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str = Field(min_length=1)
-    nmap_product: str | None = None
-    header_token: str | None = None
-    minimum: str = Field(min_length=1)
-    checked: dt.date
-    source: SourceRef
-    note: str | None = None
-
-    @field_validator("nmap_product", "header_token")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                compiled = re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
-            if compiled.groups > 1:
-                raise ValueError(f"{value!r} may capture at most one group (the version)")
-        return value
-
-    @field_validator("minimum")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if parse_version(value) is None:
-            raise ValueError(f"{value!r} is not a version number")
-        return value
-
-
-class MinVersionsFile(_Strict):
-    policy: str = Field(min_length=1)
-    entries: list[MinVersion] = Field(min_length=1)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_min_versions(path: Path, mtime_ns: int) -> MinVersionsFile:
-    try:
-        doc = load(path)
-    except InputError as exc:
-        raise ProbeError(msg("ports.min-versions.unreadable", why=str(exc))) from None
-    try:
-        return MinVersionsFile.model_validate(doc.data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ProbeError(msg("ports.min-versions.invalid", path=path, why=problems)) from None
-
-
 def min_versions(path: Path | None = None) -> MinVersionsFile:
     """The minimum supported versions (checks/data/min-versions.yaml unless `path` is given)."""
-    where = path or MIN_VERSIONS_FILE
-    try:
-        stamp = where.stat().st_mtime_ns
-    except OSError as exc:
-        said = msg("ports.min-versions.missing", path=where, why=str(exc))
-        raise ProbeError(said) from None
-    return _load_min_versions(where, stamp)
-
-
-# --- software.outdated: versions ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Component:
-    """A product and version one port revealed, and how they were found."""
-
-    port: int
-    entry: MinVersion
-    version_text: str
-    found_in: str
-
-    @property
-    def version(self) -> Version | None:
-        return parse_version(self.version_text)
-
-    @property
-    def outdated(self) -> bool | None:
-        version, minimum = self.version, parse_version(self.entry.minimum)
-        if version is None or minimum is None:
-            return None
-        return version < minimum
-
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "port": self.port,
-            "product": self.entry.name,
-            "version": clip(self.version_text, 100),
-            "minimum": self.entry.minimum,
-            "outdated": self.outdated,
-            "found_in": self.found_in,
-            "checked": self.entry.checked.isoformat(),
-            "source": self.entry.source.url,
-        }
-
-
-def _header_texts(port: PortResult) -> list[tuple[str, str]]:
-    texts = [
-        (
-            "nmap version detection",
-            " ".join(x for x in (port.product, port.version, port.extrainfo) if x),
-        )
-    ]
-    server = port.scripts.get("http-server-header")
-    if server:
-        texts.append(("Server header", server))
-    for line in port.scripts.get("http-headers", "").splitlines():
-        name, _, value = line.strip().partition(":")
-        if name.lower() in {"server", "x-powered-by"}:
-            texts.append((f"{name.strip()} header", value.strip()))
-    return texts
-
-
-def components(port: PortResult, data: MinVersionsFile) -> list[Component]:
-    """Every product of the data file that `port` reveals, with its version text."""
-    found: dict[tuple[str, str], Component] = {}
-    for entry in data.entries:
-        if entry.nmap_product and port.product and re.search(entry.nmap_product, port.product):
-            if port.version:
-                key = (entry.id, port.version)
-                found.setdefault(key, Component(port.port, entry, port.version, "nmap -sV"))
-            continue
-        if entry.header_token:
-            pattern = re.compile(entry.header_token)
-            for where, text in _header_texts(port):
-                for match in pattern.finditer(text):
-                    version = match.group(1) if pattern.groups else match.group(0)
-                    found.setdefault(
-                        (entry.id, version), Component(port.port, entry, version, where)
-                    )
-    return list(found.values())
+    return load_min_versions(path or MIN_VERSIONS_FILE)
 
 
 # --- software.outdated: the probe --------------------------------------------------------------
@@ -516,9 +391,18 @@ class OutdatedParams(ProbeParams):
         min_length=1,
         description="Ports to look for services on (the host's declared ports are added).",
     )
+    read_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="Seconds each read of a port waits for an answer (greeting, HTTP, TLS).",
+    )
     version_intensity: int = Field(default=2, ge=0, le=9)
-    version_timeout: float = Field(
-        default=15.0, gt=0, le=300, description="Seconds nmap may spend on one port's version."
+    version_budget: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds nmap -sV may take per host, for the ports the reads left unknown.",
     )
     data_file: str | None = Field(
         default=None,
@@ -537,90 +421,178 @@ def version_ports(target: Target, params: OutdatedParams) -> tuple[int, ...]:
     return tuple(sorted(set(params.ports) | set(target.ports.values())))
 
 
+def _nmap_worth(read: ServiceRead, params: OutdatedParams) -> bool:
+    """Whether nmap -sV may tell more than the read: not on a port the read identified (nmap
+    reads the same greeting or headers), nor on a silent one when the budget is shorter than
+    nmap's wait for a greeting before its first probe."""
+    if read.identified:
+        return False
+    return read.outcome is not Outcome.SILENT or params.version_budget > NMAP_LISTEN_SECONDS
+
+
+@dataclass
+class _VersionScan:
+    """What nmap -sV found on the ports it was run for, and on which it ran out of time."""
+
+    services: list[PortResult]
+    timed_out: list[int]
+    commands: list[str]
+    seconds: float = 0.0
+
+
+def _nmap_versions(
+    target: Target, ports: list[int], params: OutdatedParams, ctx: ProbeContext, deadline: Deadline
+) -> _VersionScan:
+    """nmap -sV on each of `ports` at the same time, within `version_budget` seconds."""
+    scan = _VersionScan([], [], [])
+    if not ports:
+        return scan
+    host_timeout, process_timeout = deadline.budget(params.version_budget)
+    requests = [
+        ScanRequest(
+            targets=(target_ip(target),),
+            mode=ScanMode.VERSION,
+            ports=(port,),
+            host_timeout=host_timeout,
+            max_rate=ctx.limiter.rate,
+            version_intensity=params.version_intensity,
+        )
+        for port in ports
+    ]
+    for _ in requests:
+        ctx.limiter.acquire()
+    started = time.monotonic()
+    results = run_scans(requests, timeout=process_timeout)
+    scan.seconds = time.monotonic() - started
+    for port, result in zip(ports, results, strict=True):
+        if isinstance(result, ProbeTimeout):
+            scan.timed_out.append(port)
+            continue
+        scan.commands.append(_command(result))
+        found = result.host(str(target_ip(target)))
+        if found is None or found.timed_out or not found.ports:
+            scan.timed_out.append(port)
+            continue
+        scan.services.extend(found.ports)
+    return scan
+
+
+def _not_judged(
+    reads: list[ServiceRead], scan: _VersionScan, covered: set[int], asked: set[int]
+) -> list[dict[str, Any]]:
+    """Every open port without a judged product, with the reason (`not-covered`: what it said
+    names no product and version of the data file; `out-of-budget`: nmap -sV did not finish in
+    time; `silent`: it said nothing, and nmap was not run)."""
+    services = {s.port: s for s in scan.services}
+    entries: list[dict[str, Any]] = []
+    for read in reads:
+        if read.port in covered:
+            continue
+        port: dict[str, Any] = {"port": read.port, "state": "open"}
+        if read.port in scan.timed_out:
+            entries.append({**port, "reason": "out-of-budget"})
+        elif read.port in services:
+            entries.append({**services[read.port].evidence(), "reason": "not-covered"})
+        elif read.outcome is Outcome.SILENT and read.port not in asked:
+            entries.append({**port, "reason": "silent"})
+        else:
+            said = {k: v for k, v in read.evidence().items() if k in ("protocol", "tls", "said")}
+            entries.append({**port, **said, "reason": "not-covered"})
+    return entries
+
+
+def _warnings(
+    not_judged: list[dict[str, Any]], params: OutdatedParams, scan: _VersionScan
+) -> list[Msg]:
+    warnings: list[Msg] = []
+    if scan.timed_out:
+        seconds, ports = decimal(f"{params.version_budget:g}"), _port_list(scan.timed_out)
+        warnings.append(
+            msg("ports.outdated.no-answer", seconds=seconds, n=len(scan.timed_out), ports=ports)
+        )
+    silent = [e["port"] for e in not_judged if e["reason"] == "silent"]
+    if silent:
+        warnings.append(
+            msg(
+                "ports.outdated.silent",
+                n=len(silent),
+                ports=_port_list(silent),
+                listen=f"{NMAP_LISTEN_SECONDS:g}",
+                budget=decimal(f"{params.version_budget:g}"),
+            )
+        )
+    return warnings
+
+
 @probe("software.outdated", params=OutdatedParams, role=(), budget=OUTDATED_BUDGET, tool="nmap")
 def outdated(target: Target, params: OutdatedParams, ctx: ProbeContext) -> ProbeOutcome:
     """The services on the host run software versions that their makers still support.
 
     First a fast TCP connect scan (nmap -sT) of `ports` (default 21, 22, 25, 80, 110, 143, 443,
-    465, 587, 993, 995, 3306, 5432, 8080, 8443) and the host's declared ports; then nmap
-    version detection (-sV, with the Server and X-Powered-By headers of web servers) on the open
-    ones only, one nmap run per port at the same time, each limited to `version_timeout`
-    seconds, so that a service that never answers costs its own time and no one else's.
+    465, 587, 993, 995, 3306, 5432, 8080, 8443) and the host's declared ports. Then each open
+    port is read, all at the same time, each wait at most `read_timeout` seconds: the greeting
+    a server sends first (SSH banner, FTP, SMTP, POP3 and IMAP greetings; SMTP is also asked
+    EHLO), else the Server and X-Powered-By headers of a HEAD request; in plain text or inside
+    TLS. nmap version detection (-sV --version-light, with the HTTP header scripts) runs only
+    on the open ports that the read could not identify, one nmap run per port at the same time,
+    all within `version_budget` seconds per host: where the read identified the service, nmap
+    would read the same greeting or headers. A port that stayed silent goes to nmap only when
+    `version_budget` exceeds the 6 s nmap listens for a greeting before its first probe.
     Products and versions are compared with checks/data/min-versions.yaml (OpenSSH, Apache
     httpd, nginx, Microsoft IIS, PHP, OpenSSL, ProFTPD, vsftpd, Exim, Postfix; each entry with
     the date it was checked and the maker's support policy). Versions compare as numbers.
 
     Pass: every product found that the data file covers is at least its minimum version.
     Fail: a product is older than its minimum; the message names product, version and port.
-    Not applicable: no open port, or no service revealed a product the data file covers
-    (those are listed in the evidence, not judged). Linux distributions backport security fixes
-    into older version numbers; the data file's minimums follow the oldest release still
-    supported by its maker or a major distribution, and its policy says so.
+    Not applicable: no open port, or no service revealed a product and version the data file
+    covers. A port is judged only on a version it showed: a banner without a version, a port
+    nmap could not finish within the budget and a silent port are not judged (each listed in
+    the evidence with its reason; the last two also in a warning), and never make a pass.
+    Linux distributions backport security fixes into older version numbers; the data file's
+    minimums follow the oldest release still supported by its maker or a major distribution,
+    and its policy says so.
 
-    Parameters: `ports`, `version_intensity` (0-9, default 2), `version_timeout` (default 15),
-    `data_file` (another minimum-versions file).
-    Evidence: `address`, `components` (port, product, version, minimum, outdated, where found,
-    date checked, source), `services` (what nmap identified on each open port), `not_judged`,
-    `version_timed_out`, `nmap` (the command lines).
+    Parameters: `ports`, `read_timeout` (default 1), `version_intensity` (0-9, default 2:
+    --version-light), `version_budget` (default 5), `data_file` (another minimum-versions file).
+    Evidence: `address`, `reads` (what each open port said, and where: "ssh banner", "smtp
+    banner", "http server header", ...), `components` (port, product, version, minimum,
+    outdated, where found, date checked, source), `services` (what nmap identified),
+    `not_judged` (with `reason`: not-covered, out-of-budget, silent), `version_timed_out`,
+    `read_seconds`, `version_seconds`, `nmap` (the command lines).
     """
     data = min_versions(_data_path(params))
     deadline = Deadline(ctx.timeout * OUTDATED_BUDGET)
     wanted = version_ports(target, params)
     host, first = _scan_host(target, ctx, deadline, ports=wanted)
     commands = [_command(first)]
-    opened = host.open_ports()
+    opened = [p.port for p in host.open_ports()]
     evidence: dict[str, Any] = {"address": target.address, "scanned_ports": list(wanted)}
     if not opened:
         evidence["nmap"] = commands
         none = msg("ports.outdated.no-open-port", name=target.name, n=len(wanted))
         return ProbeOutcome.said(FindingStatus.NOT_APPLICABLE, none, evidence)
-    host_timeout, process_timeout = deadline.budget(params.version_timeout)
-    requests = [
-        ScanRequest(
-            targets=(target_ip(target),),
-            mode=ScanMode.VERSION,
-            ports=(p.port,),
-            host_timeout=host_timeout,
-            max_rate=ctx.limiter.rate,
-            version_intensity=params.version_intensity,
-        )
-        for p in opened
-    ]
-    for _ in requests:
-        ctx.limiter.acquire()
     started = time.monotonic()
-    results = run_scans(requests, timeout=process_timeout)
-    services: list[PortResult] = []
-    timed_out: list[int] = []
-    for port, result in zip(opened, results, strict=True):
-        if isinstance(result, ProbeTimeout):
-            timed_out.append(port.port)
-            continue
-        commands.append(_command(result))
-        found = result.host(str(target_ip(target)))
-        if found is None or found.timed_out or not found.ports:
-            timed_out.append(port.port)
-            continue
-        services.extend(found.ports)
-    comps = [c for s in services for c in components(s, data)]
+    reads = read_ports(target, opened, min(params.read_timeout, ctx.timeout), ctx)
+    read_seconds = time.monotonic() - started
+    asked = [r.port for r in reads if _nmap_worth(r, params)]
+    scan = _nmap_versions(target, asked, params, ctx, deadline)
+    comps = [c for r in reads for c in read_components(r, data)]
+    comps += [c for s in scan.services for c in components(s, data)]
     judged = [c for c in comps if c.outdated is not None]
     old = [c for c in judged if c.outdated]
-    covered = {c.port for c in comps}
+    not_judged = _not_judged(reads, scan, {c.port for c in judged}, set(asked))
     evidence.update(
+        reads=[r.evidence() for r in reads],
         components=[c.evidence() for c in comps],
-        services=[s.evidence() for s in services],
-        not_judged=[s.evidence() for s in services if s.port not in covered],
-        version_timed_out=timed_out,
-        version_seconds=round(time.monotonic() - started, 2),
+        services=[s.evidence() for s in scan.services],
+        not_judged=not_judged,
+        version_timed_out=scan.timed_out,
+        read_seconds=round(read_seconds, 2),
+        version_seconds=round(scan.seconds, 2),
         data_file=catalog_name(_data_path(params), CATALOG_ROOT),
-        nmap=commands,
+        nmap=commands + scan.commands,
     )
-    warnings: list[Msg] = []
-    if timed_out:
-        seconds, ports = f"{process_timeout:.0f}", _port_list(timed_out)
-        warnings.append(
-            msg("ports.outdated.no-answer", seconds=seconds, n=len(timed_out), ports=ports)
-        )
+    warnings = _warnings(not_judged, params, scan)
     if old:
         listed = [
             msg(

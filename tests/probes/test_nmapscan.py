@@ -57,6 +57,7 @@ KNOWN_FLAGS = {
     "--script-args",
     "-sV",
     "--version-intensity",
+    "--version-light",
 }
 
 
@@ -117,6 +118,8 @@ def test_modes_map_to_their_nmap_options() -> None:
     assert banner[-4:] == ["--script", "banner", "--script-args", "banner.timeout=1500ms"]
     version = build_argv(_request(mode=ScanMode.VERSION, version_intensity=4))
     assert version[version.index("-sV") :][:3] == ["-sV", "--version-intensity", "4"]
+    light = build_argv(_request(mode=ScanMode.VERSION))  # intensity 2 is --version-light
+    assert light[light.index("-sV") :][:2] == ["-sV", "--version-light"]
     top = build_argv(ScanRequest(targets=(IP,), top_ports=100, assume_up=False))
     assert top[-2:] == ["--top-ports", "100"] and "-Pn" not in top
     six = build_argv(_request(targets=(ipaddress.ip_address("::1"),)))

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from cyberstd.catalog import load_catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError
+from cyberstd.lab.certs import CertSet
+from cyberstd.lab.mail import SmtpServer
 from cyberstd.lab.services import (
     CURRENT_HTTP_SERVER,
     CURRENT_SSH,
@@ -29,6 +31,7 @@ from cyberstd.lab.services import (
     ssh_service,
     telnet_service,
 )
+from cyberstd.lab.web import WebServer
 from cyberstd.net import nmap as nmapscan
 from cyberstd.net.nmap import ToolMissing
 from cyberstd.probes import probes
@@ -40,7 +43,6 @@ from cyberstd.probes.ports import (
     exposed_services,
     min_versions,
     outdated,
-    parse_version,
     undeclared,
 )
 from cyberstd.profiles import PlannedCheck
@@ -49,13 +51,17 @@ from cyberstd.results import ErrorReason, Finding, FindingStatus, ProbeOutcome
 from cyberstd.runner import PlanItem, context_for, run_item
 from cyberstd.schema import SchoolFile
 from cyberstd.school import SchoolFolder
+from cyberstd.versions import parse_version
 from tests.conftest import CLOCK
+from tests.probes.conftest import HOST
 
 EXPOSED = "127.0.41.1"  # RDP and Telnet left open, an outdated SSH
 CLEAN = "127.0.41.2"  # current SSH and web server only
 FIREWALL = "127.0.41.3"  # a web admin page on 8443
 HOSTILE = "127.0.41.4"  # a hostile banner and a silent service
 EMPTY = "127.0.41.5"  # nothing listens
+VERSIONLESS = "127.0.41.6"  # services of each test's own
+OLD_SSH_BANNER = "SSH-2.0-OpenSSH_7.4"
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +119,7 @@ def test_exposed_rdp_and_telnet_are_found_with_their_banners(
     assert "banner" not in exposed[lab["rdp"].port]  # RDP waits for the client to speak
     # The SSH port is declared but not risky: not scanned by this check.
     assert lab["old_ssh"].port not in outcome.evidence["scanned_ports"]
-    assert len(outcome.evidence["nmap"]) == 2 and "--script banner" in outcome.evidence["nmap"][1]
+    assert len(outcome.evidence["nmap"]) == 1  # the banners are read without a second nmap run
     json.dumps(outcome.evidence)
 
 
@@ -240,12 +246,20 @@ def test_outdated_openssh_apache_and_php_are_found(
     assert "PHP 5.4.16" in outcome.message
     found = {(c["product"], c["version"]): c for c in outcome.evidence["components"]}
     assert found[("OpenSSH", "7.4")]["outdated"] is True
-    assert found[("OpenSSH", "7.4")]["found_in"] == "nmap -sV"
-    assert found[("PHP", "5.4.16")]["found_in"] == "X-Powered-By header"
+    assert found[("OpenSSH", "7.4")]["found_in"] == "ssh banner"
+    assert found[("Apache httpd", "2.2.15")]["found_in"] == "http server header"
+    assert found[("PHP", "5.4.16")]["found_in"] == "http x-powered-by header"
     assert found[("Apache httpd", "2.2.15")]["source"].startswith("https://")
-    # MySQL is identified but the data file has no entry for it: evidence, not a verdict.
+    reads = {r["port"]: r for r in outcome.evidence["reads"]}
+    assert reads[lab["old_ssh"].port]["said"] == [{"source": "ssh banner", "text": OLD_SSH_BANNER}]
+    assert reads[lab["old_http"].port]["protocol"] == "http"
+    # Only MySQL's greeting was not recognised, so only it went to nmap -sV, which identified
+    # it; the data file has no entry for it: evidence, not a verdict.
+    (versioned,) = [c for c in outcome.evidence["nmap"] if "-sV" in c]
+    assert f"-p {lab['mysql'].port} -sV --version-light" in versioned
     (unjudged,) = outcome.evidence["not_judged"]
     assert (unjudged["port"], unjudged["product"]) == (lab["mysql"].port, "MySQL")
+    assert unjudged["reason"] == "not-covered"
     assert outcome.evidence["version_timed_out"] == []
     json.dumps(outcome.evidence)
 
@@ -255,17 +269,117 @@ def test_current_versions_pass(version_outcomes: dict[str, ProbeOutcome]) -> Non
     assert outcome.status is FindingStatus.PASS
     assert "OpenSSH 9.6p1" in outcome.message and "Apache httpd 2.4.62" in outcome.message
     assert all(c["outdated"] is False for c in outcome.evidence["components"])
+    assert not [c for c in outcome.evidence["nmap"] if "-sV" in c]  # the reads told it all
 
 
-def test_a_silent_service_does_not_hang_version_detection(
+def test_a_silent_service_is_not_judged_and_costs_no_nmap_run(
     lab: dict[str, TcpService], ctx: ProbeContext
 ) -> None:
-    target = _host(HOSTILE)
-    params = OutdatedParams(ports=[lab["silent"].port], version_timeout=2)
-    outcome = outdated(target, params, ctx)
+    outcome = outdated(_host(HOSTILE), OutdatedParams(ports=[lab["silent"].port]), ctx)
+    assert outcome.status is FindingStatus.NOT_APPLICABLE
+    assert outcome.evidence["not_judged"] == [
+        {"port": lab["silent"].port, "state": "open", "reason": "silent"}
+    ]
+    assert outcome.evidence["reads"][0]["outcome"] == "silent"
+    assert len(outcome.evidence["nmap"]) == 1  # the connect scan only
+    assert outcome.warning is not None
+    assert outcome.warning.startswith(f"port(s) {lab['silent'].port} said nothing")
+    assert "longer than version_budget (5 s): not judged" in outcome.warning
+
+
+def test_a_port_nmap_cannot_finish_within_the_budget_is_not_judged(
+    lab: dict[str, TcpService], ctx: ProbeContext
+) -> None:
+    # A budget above nmap's 6 s of listening sends the silent port to nmap, which then has
+    # too little time for its next probe.
+    params = OutdatedParams(ports=[lab["silent"].port], version_budget=7)
+    outcome = outdated(_host(HOSTILE), params, ctx)
     assert outcome.status is FindingStatus.NOT_APPLICABLE
     assert outcome.evidence["version_timed_out"] == [lab["silent"].port]
-    assert outcome.warning is not None and "gave no answer within 2 s" in outcome.warning
+    assert outcome.evidence["not_judged"] == [
+        {"port": lab["silent"].port, "state": "open", "reason": "out-of-budget"}
+    ]
+    assert outcome.warning == (
+        "nmap version detection gave no answer within version_budget (7 s) on port(s) "
+        f"{lab['silent'].port}: not judged"
+    )
+
+
+def test_a_banner_without_a_version_is_not_judged_and_never_passes(ctx: ProbeContext) -> None:
+    with (
+        ssh_service(address=VERSIONLESS, version="OpenSSH") as ssh,
+        http_service(address=VERSIONLESS, server="Apache") as web,
+    ):
+        ports = {"ssh": ssh.port, "http": web.port}
+        outcome = outdated(_host(VERSIONLESS, **ports), OutdatedParams(ports=[ssh.port]), ctx)
+    assert outcome.status is FindingStatus.NOT_APPLICABLE
+    assert outcome.evidence["components"] == []
+    reasons = {e["port"]: e["reason"] for e in outcome.evidence["not_judged"]}
+    assert reasons == {ports["ssh"]: "not-covered", ports["http"]: "not-covered"}
+    said = {e["port"]: e["said"][0]["text"] for e in outcome.evidence["not_judged"]}
+    assert said == {ports["ssh"]: "SSH-2.0-OpenSSH", ports["http"]: "Apache"}
+    # nmap would read the same banner and headers: not run for identified services.
+    assert not [c for c in outcome.evidence["nmap"] if "-sV" in c]
+
+
+def test_nmap_identifies_what_a_banner_does_not_name(
+    lab: dict[str, TcpService], tmp_path: Path, ctx: ProbeContext
+) -> None:
+    data = tmp_path / "min.yaml"
+    data.write_text(
+        "policy: MySQL releases in support.\n"
+        "entries:\n"
+        "  - id: mysql\n"
+        "    name: MySQL\n"
+        "    nmap_product: '^MySQL$'\n"
+        '    minimum: "8.0"\n'
+        "    checked: 2026-11-29\n"
+        "    source: {title: MySQL lifecycle, url: 'https://www.mysql.com/support/'}\n"
+    )
+    params = OutdatedParams(ports=[lab["mysql"].port], data_file=str(data))
+    outcome = outdated(_host(EXPOSED), params, ctx)
+    assert outcome.status is FindingStatus.FAIL
+    assert f"MySQL 5.5.62 on port {lab['mysql'].port} (oldest supported: 8.0)" in outcome.message
+    (component,) = outcome.evidence["components"]
+    assert component["found_in"] == "nmap -sV"
+    assert outcome.evidence["reads"][0]["outcome"] == "unknown"  # a greeting no read recognised
+
+
+def test_smtp_ftp_and_tls_banners_are_judged(certs: CertSet, ctx: ProbeContext) -> None:
+    exim = "220 mail.school.test ESMTP Exim 4.92 Sat, 05 Dec 2026 10:00:00 +0100"
+    with (
+        SmtpServer(
+            address=VERSIONLESS,
+            host_name="mail.school.test",
+            cert=None,
+            starttls=False,
+            banner=exim,
+        ) as smtp,
+        hostile_service(address=VERSIONLESS, banner=b"220 (vsFTPd 3.0.5)\r\n") as ftp,
+        WebServer(
+            cert=certs.valid,
+            address=VERSIONLESS,
+            host_name=HOST,
+            http_port=None,
+            server_header="nginx/1.14.0",
+        ) as web,
+    ):
+        smtp_port, ftp_port, https = smtp.port, ftp.port, web.ports["https"]
+        declared = Target(name=HOST, address=VERSIONLESS, ports={"smtp": smtp_port})
+        outcome = outdated(declared, OutdatedParams(ports=[ftp_port, https]), ctx)
+    assert outcome.status is FindingStatus.FAIL
+    found = {c["port"]: c for c in outcome.evidence["components"]}
+    assert (found[smtp_port]["product"], found[smtp_port]["version"]) == ("Exim", "4.92")
+    assert found[smtp_port]["found_in"] == "smtp banner" and found[smtp_port]["outdated"]
+    assert (found[ftp_port]["version"], found[ftp_port]["outdated"]) == ("3.0.5", False)
+    assert found[ftp_port]["found_in"] == "ftp banner"
+    assert (found[https]["product"], found[https]["outdated"]) == ("nginx", True)
+    assert found[https]["found_in"] == "http server header"
+    reads = {r["port"]: r for r in outcome.evidence["reads"]}
+    assert reads[https]["tls"] is True  # not declared as https: found by trying TLS after HTTP
+    assert [s["source"] for s in reads[smtp_port]["said"]] == ["smtp banner", "smtp ehlo"]
+    assert "Exim 4.92 on port" in outcome.message and "nginx 1.14.0 on port" in outcome.message
+    assert not [c for c in outcome.evidence["nmap"] if "-sV" in c]
 
 
 def test_no_open_port_is_not_applicable(ctx: ProbeContext) -> None:
@@ -343,6 +457,8 @@ def test_params_refuse_bad_ports() -> None:
         UndeclaredParams(top_ports=0)
     with pytest.raises(ValidationError):
         OutdatedParams(version_intensity=10)
+    with pytest.raises(ValidationError):
+        OutdatedParams(version_budget=0)
 
 
 def test_the_checks_are_in_the_catalog_with_valid_params() -> None:

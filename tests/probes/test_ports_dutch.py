@@ -147,13 +147,21 @@ def test_outdated_software_in_dutch(
     assert new.status is FindingStatus.PASS
     assert said(new).startswith(f"host-{CLEAN}: enkel ondersteunde versies (")
 
-    silent = outdated(
-        _host(HOSTILE), OutdatedParams(ports=[lab["silent"].port], version_timeout=2), ctx
-    )
+    silent = outdated(_host(HOSTILE), OutdatedParams(ports=[lab["silent"].port]), ctx)
     assert silent.status is FindingStatus.NOT_APPLICABLE
     assert "toonde een product en versie die in min-versions.yaml staan" in said(silent)
     assert warned(silent) == (
-        f"versiedetectie gaf binnen 2 s geen antwoord op poort {lab['silent'].port}"
+        f"poort {lab['silent'].port} zei niets en antwoordde noch op een HTTP-vraag, noch op een "
+        "TLS-handdruk; nmap luistert 6 s voor het iets vraagt, langer dan version_budget (5 s): "
+        "niet beoordeeld"
+    )
+
+    budget = OutdatedParams(ports=[lab["silent"].port], version_budget=6.5)
+    late = outdated(_host(HOSTILE), budget, ctx)
+    assert late.status is FindingStatus.NOT_APPLICABLE
+    assert warned(late) == (
+        "de versiedetectie van nmap gaf binnen version_budget (6,5 s) geen antwoord op poort "
+        f"{lab['silent'].port}: niet beoordeeld"
     )
 
     empty = outdated(_host(EMPTY), OutdatedParams(ports=[_closed_port(EMPTY)]), ctx)
