@@ -5,7 +5,6 @@ One module per check family, on a shared HTTP client:
 - `common`: network text made inert, numbers in each language, host name comparison;
 - `errors`: the ProbeErrors an HTTP request ends in;
 - `fetching`: the HTTP client (GET with an overall deadline and bounded reads, one redirect);
-- `requests_helpers`: HTTP over requests pinned to an address (kept for modules that use it);
 - `redirect`: web.https-redirect;
 - `headers`: web.hsts, web.security-headers, web.server-disclosure;
 - `privacy`: web.privacy-statement;

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-from cyberstd.errors import ProbeError
 from cyberstd.messages import Msg, msg, verbatim
 
 SECONDS_PER_DAY = 86400
@@ -50,13 +49,6 @@ def number(value: float) -> Msg:
     if not dot or "e" in text:
         return verbatim(text)
     return msg("web.decimal", whole=whole, fraction=fraction)
-
-
-def reason_of(exc: BaseException) -> Msg:
-    """What a lower layer said went wrong: its catalog message, else its own (English) text."""
-    if isinstance(exc, ProbeError) and exc.said is not None:
-        return exc.said
-    return verbatim(str(exc))
 
 
 def same_host(a: str, b: str) -> bool:
