@@ -41,7 +41,18 @@ def test_the_catalog_english_is_the_help_the_code_carries() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["scan"], ["init"], ["validate"], ["attest"], ["report"], ["standards", "show"]]
+    "args",
+    [
+        [],
+        ["scan"],
+        ["init"],
+        ["validate"],
+        ["attest"],
+        ["report"],
+        ["standards", "show"],
+        ["collect", "m365"],
+        ["group", "scan"],
+    ],
 )
 def test_help_is_dutch_when_the_locale_is(args: list[str]) -> None:
     nl = CliRunner(env={"LANG": "nl_BE.UTF-8", "LC_ALL": None, "LC_MESSAGES": None}).invoke(

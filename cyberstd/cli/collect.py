@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from cyberstd.cli.common import handle_errors, wrote
+from cyberstd.cli.help import LocalGroup
 
 
 def _progress(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def collect() -> None:
     """Read a school's online services (read-only) into its folder as configuration exports."""
 
