@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,16 @@ def load(directory: Path) -> dict[str, dict[str, Text]]:
     return found
 
 
-@cache
+# The first message of a scan is often asked for by every probe thread at once: one of them
+# reads the catalog while the others wait, instead of each reading it.
+_LOADING = threading.Lock()
+_loaded: dict[str, dict[str, Text]] | None = None
+
+
 def catalog() -> dict[str, dict[str, Text]]:
-    return load(LOCALE_DIR)
+    global _loaded
+    if _loaded is None:
+        with _LOADING:
+            if _loaded is None:
+                _loaded = load(LOCALE_DIR)
+    return _loaded
