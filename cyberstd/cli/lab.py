@@ -57,6 +57,12 @@ def lab() -> None:
     "instead of scholen.csv.",
 )
 @click.option(
+    "--warm",
+    is_flag=True,
+    help="Build every zone, certificate and website before the fleet says it runs (some "
+    "seconds per thousand schools), so that a benchmark does not time the lab's first answers.",
+)
+@click.option(
     "--as-of",
     "as_of",
     type=DayType(),
@@ -73,6 +79,7 @@ def fleet(
     seed: int,
     flawed: float,
     folders: bool,
+    warm: bool,
     as_of: dt.date | None,
 ) -> None:
     """Start a fleet of simulated schools on loopback (127.16.0.0/16) and keep it running
@@ -88,6 +95,8 @@ def fleet(
     clock = obj.clock(as_of)
     try:
         with fleet_lab(out, schools, seed, clock, flawed=flawed, folders=folders) as running:
+            if warm:
+                running.warm()
             with_flaws = sum(1 for s in running.schools if s.flaws)
             said = t(
                 "cli.lab.fleet.running",

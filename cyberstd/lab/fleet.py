@@ -180,10 +180,7 @@ class Fleet:
         """Build every zone, certificate and website now instead of on first use."""
         self.dns.warm()
         for school in self.schools:
-            self.hosting.context(school.www)
-            self.hosting.context(f"mail.{school.domain}", website_settings=False)
-            self.hosting.site(school.www)
-            self.hosting.site(f"mta-sts.{school.domain}")
+            self.hosting.prepare(school)
 
 
 def _authority(lab: Path, clock: Clock, earlier: dict[str, object] | None) -> CertificateAuthority:

@@ -274,6 +274,14 @@ class Hosting:
                 context.minimum_version = ssl.TLSVersion.TLSv1_2
         return context
 
+    def prepare(self, school: FleetSchool) -> None:
+        """Issue the school's certificates and build its websites now (TLS contexts are
+        still made when first asked for: only the most recent ones are kept)."""
+        self._certificate(school, website=True)
+        self._certificate(school, website=False)
+        self.site(school.www)
+        self.site(f"mta-sts.{school.domain}")
+
     def switch_for_mail(self, sock: Any, name: str | None, _: ssl.SSLContext) -> None:
         """SNI callback of the SMTP listeners: the school's certificate for its mail name."""
         if name:

@@ -275,3 +275,10 @@ def test_the_dns_server_answers_from_its_cache_as_it_would_without(fleet: Fleet)
 def test_a_caching_dns_server_lists_no_queries() -> None:
     with pytest.raises(ValueError, match="cannot list"):
         DnsServer({}, answer_cache=10)
+
+
+def test_warming_builds_every_zone_and_certificate(fleet: Fleet) -> None:
+    fleet.warm()
+    assert fleet.dns.zones_built == SIZE
+    issued = {p.name for p in (fleet.workdir / "lab" / "certs").glob("*.pem")}
+    assert all(f"{s.domain}.pem" in issued for s in fleet.schools)
