@@ -5,6 +5,7 @@
 - school: init, validate, attest, schema (a school folder and the person who writes it)
 - catalog: standards (list, show, mapping), checks (list, kinds, show), profiles
 - scan: plan, scan, demo, and what they share (loading a school, running a scan, the reports)
+- lab: the loopback lab on its own (`lab fleet`: many simulated schools until Ctrl-C)
 - report, diff, baseline, collect, bundle (keygen, sign, verify)
 - group: many schools in one run
 - common: error handling, the per-command context, shared options; help: `--help` in Dutch
@@ -19,7 +20,7 @@ from pathlib import Path
 import click
 
 from cyberstd import __version__
-from cyberstd.cli import baseline, bundle, catalog, collect, diff, group, report, scan, school
+from cyberstd.cli import baseline, bundle, catalog, collect, diff, group, lab, report, scan, school
 from cyberstd.cli.common import Ctx
 from cyberstd.cli.help import LocalGroup
 
@@ -50,6 +51,7 @@ def _register() -> None:
         scan.plan,
         scan.scan,
         scan.demo,
+        lab.lab,
         school.init,
         school.schema,
         baseline.baseline,

@@ -173,6 +173,20 @@ class CertificateAuthority:
         )
         return cls(key=key, cert=cert, files=_write(directory, _stem(stem), cert, key), now=now)
 
+    @classmethod
+    def load(cls, directory: Path, *, now: dt.datetime, stem: str = "ca") -> CertificateAuthority:
+        """The CA that `create` wrote into `directory` earlier, dating new leaves from `now`;
+        OSError or ValueError when its files are missing or are no CA of the lab."""
+        files = CertFiles(directory / f"{_stem(stem)}.pem", directory / f"{_stem(stem)}-key.pem")
+        cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
+        key = serialization.load_pem_private_key(files.key.read_bytes(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{files.key} holds no RSA or EC key")
+        if cert.public_key() != key.public_key():
+            raise ValueError(f"{files.cert} and {files.key} do not belong together")
+        now = now.astimezone(dt.UTC).replace(microsecond=0)
+        return cls(key=key, cert=cert, files=files, now=now)
+
     def issue(
         self,
         directory: Path,

@@ -22,6 +22,7 @@ import dns.rrset
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from cyberstd.lab.dnswire import AnswerCache, PlainQuery, plain_query
 from cyberstd.lab.server import ThreadedTcpServer, check_loopback
 
 # Names and record lists as a mapping: {"demo-school.test": [("MX", "10 mail.demo-school.test")]}.
@@ -84,8 +85,8 @@ def _rdata(rdtype: dns.rdatatype.RdataType, text: str) -> dns.rdata.Rdata:
     )
 
 
-class _Table:
-    """The records the server answers from, by owner name and type."""
+class RecordTable:
+    """The records a server answers from, by owner name and type."""
 
     def __init__(self) -> None:
         self.records: dict[dns.name.Name, dict[dns.rdatatype.RdataType, dns.rrset.RRset]] = {}
@@ -143,8 +144,8 @@ def _absolute(name: str) -> dns.name.Name:
     return dns.name.from_text(name, origin=dns.name.root)
 
 
-def _table_from_mapping(records: ZoneRecords, ttl: int) -> _Table:
-    table = _Table()
+def _table_from_mapping(records: ZoneRecords, ttl: int) -> RecordTable:
+    table = RecordTable()
     for owner, entries in records.items():
         name = _absolute(owner)
         for type_text, value in entries:
@@ -153,14 +154,14 @@ def _table_from_mapping(records: ZoneRecords, ttl: int) -> _Table:
     return table
 
 
-def _table_from_text(text: str, origin: str | None) -> _Table:
+def _table_from_text(text: str, origin: str | None) -> RecordTable:
     zone = dns.zone.from_text(
         text,
         origin=_absolute(origin) if origin else None,
         relativize=False,
         check_origin=False,
     )
-    table = _Table()
+    table = RecordTable()
     for name, rdataset in zone.iterate_rdatasets():
         for rdata in rdataset:
             table.add(name, rdataset.ttl, rdata)
@@ -203,7 +204,10 @@ class DnsServer(ThreadedTcpServer):
     SPF include loops, huge answers) is simply zone content.
 
     Use it as a context manager; `port` is the bound port (0 picks a free one, the same for
-    UDP and TCP). `queries` lists (name, type, "udp"|"tcp") of every query received.
+    UDP and TCP). `queries` lists (name, type, "udp"|"tcp") of every query received
+    (`record_queries=False` keeps none, for a server that runs long). `answer_cache=N` keeps
+    up to N wire answers to plain queries and serves repeats from them (see `dnswire`), with
+    `record_queries=False` only: for data and modes that do not change while it runs.
     """
 
     kind = "dns"
@@ -221,9 +225,15 @@ class DnsServer(ThreadedTcpServer):
         drop: Iterable[str] = (),
         servfail: Iterable[str] = (),
         authenticated: bool = False,
+        record_queries: bool = True,
+        answer_cache: int = 0,
     ) -> None:
         super().__init__(address=address, port=port)
         self.authenticated = authenticated
+        if answer_cache > 0 and record_queries:
+            raise ValueError("a DNS server that caches answers cannot list every query")
+        self.record_queries = record_queries
+        self.answers = AnswerCache(answer_cache) if answer_cache > 0 else None
         self._table = (
             _table_from_text(zone, origin)
             if isinstance(zone, str)
@@ -276,6 +286,11 @@ class DnsServer(ThreadedTcpServer):
 
     def _reply(self, wire: bytes, transport: str) -> bytes | None:
         """The wire answer to one query, or None to stay silent."""
+        plain = plain_query(wire) if self.answers is not None else None
+        if plain is not None and self.answers is not None:
+            cached = self.answers.answer(plain, wire, transport)
+            if cached is not None:
+                return cached
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
@@ -285,14 +300,15 @@ class DnsServer(ThreadedTcpServer):
             response.set_rcode(dns.rcode.FORMERR)
             return response.to_wire()
         question = query.question[0]
-        with self._lock:
-            self.queries.append(
-                (
-                    question.name.to_text(omit_final_dot=True),
-                    dns.rdatatype.to_text(question.rdtype),
-                    transport,
+        if self.record_queries:
+            with self._lock:
+                self.queries.append(
+                    (
+                        question.name.to_text(omit_final_dot=True),
+                        dns.rdatatype.to_text(question.rdtype),
+                        transport,
+                    )
                 )
-            )
         if self.black_hole or _under(question.name, self._drop):
             return None
         response = self._answer(query, question.name, question.rdtype, question.rdclass)
@@ -300,15 +316,28 @@ class DnsServer(ThreadedTcpServer):
         if transport == "udp":
             limit = max(UDP_PLAIN_LIMIT, query.payload) if query.edns >= 0 else UDP_PLAIN_LIMIT
         try:
-            return response.to_wire(max_size=limit)
+            full = response.to_wire(max_size=65535)
         except dns.exception.TooBig:
-            short = dns.message.make_response(query)
-            short.flags |= dns.flags.AA
-            if transport == "udp":
-                short.flags |= dns.flags.TC
-            else:
-                short.set_rcode(dns.rcode.SERVFAIL)
-            return short.to_wire()
+            full = None
+        if full is not None:
+            self._keep(plain, full)
+            if len(full) <= limit:
+                return full
+        short = dns.message.make_response(query)
+        short.flags |= dns.flags.AA
+        if transport == "udp":
+            short.flags |= dns.flags.TC
+        else:
+            short.set_rcode(dns.rcode.SERVFAIL)
+        return short.to_wire()
+
+    def _keep(self, plain: PlainQuery | None, full: bytes) -> None:
+        if plain is not None and self.answers is not None:
+            self.answers.keep(plain, full)
+
+    def table_for(self, name: dns.name.Name) -> RecordTable:
+        """The records that answer for `name` (a server of many zones picks the zone's)."""
+        return self._table
 
     def _answer(
         self,
@@ -331,21 +360,22 @@ class DnsServer(ThreadedTcpServer):
             response.set_rcode(dns.rcode.SERVFAIL)
             return response
         dnssec_ok = bool(query.ednsflags & dns.flags.DO)
+        table = self.table_for(qname)
         name = qname
         for _ in range(MAX_CNAME_CHAIN):
-            node = self._table.records.get(name)
-            if node is None and not self._table.exists(name):
-                node = self._table.wildcard(name) or None
+            node = table.records.get(name)
+            if node is None and not table.exists(name):
+                node = table.wildcard(name) or None
             if node is None:
-                if not self._table.exists(name):
+                if not table.exists(name):
                     response.set_rcode(dns.rcode.NXDOMAIN)
                 break
-            signatures = self._table.signatures.get(name, {}) if dnssec_ok else {}
+            signatures = table.signatures.get(name, {}) if dnssec_ok else {}
             if qtype == dns.rdatatype.ANY:
                 response.answer.extend(node.values())
                 return response
             if qtype == dns.rdatatype.RRSIG:
-                response.answer.extend(self._table.signatures.get(name, {}).values())
+                response.answer.extend(table.signatures.get(name, {}).values())
                 return response
             if qtype in node:
                 response.answer.append(node[qtype])
@@ -361,7 +391,7 @@ class DnsServer(ThreadedTcpServer):
             name = next(iter(cname)).target
         else:
             return response
-        soa = self._table.soa_for(name)
+        soa = table.soa_for(name)
         if soa is not None:
             response.authority.append(soa)
         return response
@@ -394,6 +424,46 @@ def lab_school_zone(
     (see `cyberstd.lab.mail.mta_sts_policy`). The flaw names are the keys of
     LAB_SCHOOL_FLAWS; an unknown one raises ValueError.
     """
+    origin, lines = _zone_lines(domain, mail_address, web_address, flaws, ns_address)
+    if "no-dnssec" not in flaws:
+        zone, signatures = _signed(origin, lines, expired="dnssec-expired" in flaws, now=now)
+        lines += [f"@ {kind} {zone.find_rdataset(origin, kind)[0].to_text()}" for kind in _KEYS]
+        lines += [f"{name.to_text()} RRSIG {rrsig.to_text()}" for name, rrsig in signatures]
+    return "\n".join(lines) + "\n"
+
+
+def lab_school_table(
+    domain: str,
+    *,
+    mail_address: str,
+    web_address: str,
+    flaws: set[str],
+    now: float,
+    ns_address: str | None = None,
+) -> RecordTable:
+    """The records of `lab_school_zone`, ready to serve, without going through zone text: for
+    a server of thousands of such zones, each built when first asked for."""
+    origin, lines = _zone_lines(domain, mail_address, web_address, flaws, ns_address)
+    if "no-dnssec" in flaws:
+        return _table_from_text("\n".join(lines), None)
+    zone, signatures = _signed(origin, lines, expired="dnssec-expired" in flaws, now=now)
+    table = RecordTable()
+    for name, rdataset in zone.iterate_rdatasets():
+        for rdata in rdataset:
+            table.add(name, rdataset.ttl, rdata)
+    for name, rrsig in signatures:
+        table.add(name, DEFAULT_TTL, rrsig)
+    return table
+
+
+def _zone_lines(
+    domain: str,
+    mail_address: str,
+    web_address: str,
+    flaws: set[str],
+    ns_address: str | None,
+) -> tuple[dns.name.Name, list[str]]:
+    """The origin and the unsigned master-file lines of a lab school's zone."""
     unknown = sorted(set(flaws) - set(LAB_SCHOOL_FLAWS))
     if unknown:
         raise ValueError(
@@ -458,9 +528,7 @@ def lab_school_zone(
             '@ CAA 0 issue "letsencrypt.org"',
             f'@ CAA 0 iodef "mailto:security@{domain}"',
         ]
-    if "no-dnssec" not in flaws:
-        lines += _signed(origin, lines, expired="dnssec-expired" in flaws, now=now)
-    return "\n".join(lines) + "\n"
+    return origin, lines
 
 
 # --- DNSSEC signing ----------------------------------------------------------------------------
@@ -508,9 +576,14 @@ def sign_rrset(
     )
 
 
-def _signed(origin: dns.name.Name, lines: list[str], *, expired: bool, now: float) -> list[str]:
-    """DNSKEY, DS and an RRSIG over every record set of the zone in `lines`, with a new key,
-    valid around `now` (the run's clock, seconds since the epoch)."""
+_KEYS = ("DNSKEY", "DS")
+
+
+def _signed(
+    origin: dns.name.Name, lines: list[str], *, expired: bool, now: float
+) -> tuple[dns.zone.Zone, list[tuple[dns.name.Name, dns.rdata.Rdata]]]:
+    """The zone in `lines` with a new key's DNSKEY and DS, and an RRSIG over every record set
+    but the DS, valid around `now` (the run's clock, seconds since the epoch)."""
     key = ec.generate_private_key(ec.SECP256R1())
     dnskey = make_dnskey(key)
     ds = dns.dnssec.make_ds(origin, dnskey, "SHA256")
@@ -519,6 +592,7 @@ def _signed(origin: dns.name.Name, lines: list[str], *, expired: bool, now: floa
     inception, expiration = (
         (now - 40 * DAY, now - 10 * DAY) if expired else (now - DAY, now + 30 * DAY)
     )
+    signatures: list[tuple[dns.name.Name, dns.rdata.Rdata]] = []
     for name, rdataset in zone.iterate_rdatasets():
         if rdataset.rdtype == dns.rdatatype.DS:
             continue  # the parent zone signs the DS, not this one
@@ -532,5 +606,5 @@ def _signed(origin: dns.name.Name, lines: list[str], *, expired: bool, now: floa
             inception=inception,
             expiration=expiration,
         )
-        added.append(f"{name.to_text()} RRSIG {rrsig.to_text()}")
-    return added
+        signatures.append((name, rrsig))
+    return zone, signatures

@@ -67,10 +67,10 @@ class _SchemeServer(ThreadedTcpServer):
 
     def handle(self, conn: socket.socket) -> None:
         # The handler reads the lab's own fields from its server, none of socketserver's.
-        _Handler(conn, conn.getpeername(), cast(Any, self))
+        SiteHandler(conn, conn.getpeername(), cast(Any, self))
 
 
-class _Handler(BaseHTTPRequestHandler):
+class SiteHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
     timeout = HANDLER_TIMEOUT
     server_version = DEFAULT_SERVER_HEADER
@@ -85,11 +85,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._answer(body=False)
 
+    def site(self) -> WebServer:
+        """The website this request is for: the server's own (a server of many picks by Host)."""
+        return cast(_SchemeServer, self.server).owner
+
+    def scheme(self) -> str:
+        return cast(_SchemeServer, self.server).scheme
+
     def send_response(self, code: int, message: str | None = None) -> None:
         # The standard handler always sends its own Server header; the lab's is a switch.
         self.log_request(code)
         self.send_response_only(code, message)
-        lab = cast(_SchemeServer, self.server).owner
+        lab = self.site()
         if lab.server_header is not None:
             self.send_header("Server", lab.server_header)
         self.send_header("Date", self.date_time_string())
@@ -97,12 +104,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
 
     def _answer(self, *, body: bool) -> None:
-        server = cast(_SchemeServer, self.server)
-        lab = server.owner
-        lab.requests_seen.append(
-            RequestRecord(server.scheme, self.command, self.path, self.headers.get("Host"))
-        )
-        if server.scheme == "http" and lab.redirect:
+        lab = self.site()
+        scheme = self.scheme()
+        if lab.keep_requests:
+            lab.requests_seen.append(
+                RequestRecord(scheme, self.command, self.path, self.headers.get("Host"))
+            )
+        if scheme == "http" and lab.redirect:
             self._redirect(lab.redirect_status, lab.redirect_location_for(self.path))
             return
         path = urlsplit(self.path).path or "/"
@@ -125,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(page)))
-        if server.scheme == "https":
+        if scheme == "https":
             if lab.hsts_max_age is not None:
                 self.send_header("Strict-Transport-Security", f"max-age={lab.hsts_max_age}")
             for name, value in lab.https_headers.items():
@@ -184,6 +192,7 @@ class WebServer(Running):
     names the lab without a version); `extra_headers` are (name, value) pairs sent, in order and
     repeats allowed, on every answer of both schemes, redirects and 404s included (e.g.
     ("X-Powered-By", "PHP/7.4.3")); `https_headers` are added to the 200 answers over HTTPS only.
+    `requests_seen` lists every request answered (`keep_requests=False` keeps none).
     """
 
     def __init__(
@@ -206,6 +215,7 @@ class WebServer(Running):
         redirects: Mapping[str, tuple[int, str]] | None = None,
         server_header: str | None = DEFAULT_SERVER_HEADER,
         extra_headers: Sequence[tuple[str, str]] = (),
+        keep_requests: bool = True,
     ) -> None:
         self.address = check_loopback(address)
         if https_port is not None and cert is None:
@@ -232,6 +242,7 @@ class WebServer(Running):
             _check_header(name, value)
         if server_header is not None:
             _check_header("Server", server_header)
+        self.keep_requests = keep_requests
         self.requests_seen: list[RequestRecord] = []
         self.sni_seen: list[str | None] = []
         self.errors: list[BaseException] = []
