@@ -90,7 +90,9 @@ def test_every_seeded_flaw_is_found_and_nothing_else_fails(fleet: Fleet, tmp_pat
         wrong = {c: (got.get(c), s) for c, s in want["checks"].items() if got.get(c) != s}
         assert wrong == {}, f"{school.id} with flaws {want['flaws']}: {wrong}"
         assert school.institution_number == school.id.removeprefix("school-")
-        assert set(got) == set(want["checks"])  # only the perimeter checks ran
+        # only the perimeter checks gave a verdict (a VPN check finds no VPN host to judge)
+        others = {c: got[c] for c in set(got) - set(want["checks"])}
+        assert set(others.values()) <= {"not_applicable"}, others
     assert flawed >= 4  # the seeded mix holds flaws to find
 
 
