@@ -108,7 +108,9 @@ def _peers(expected: dict[str, Any], workdir: Path) -> dict[str, float]:
     return times
 
 
-def bench(n: int, schools_at_once: int, executor: str, peers: bool) -> dict[str, Any]:
+def bench(
+    n: int, schools_at_once: int, executor: str, peers: bool, per_target: float
+) -> dict[str, Any]:
     ctx = mp.get_context("fork")
     ready, stop = ctx.Event(), ctx.Event()
     with tempfile.TemporaryDirectory(prefix="cyberstd-fleet-") as tmp:
@@ -123,6 +125,7 @@ def bench(n: int, schools_at_once: int, executor: str, peers: bool) -> dict[str,
         cli = [sys.executable, "-m", "cyberstd", "--root", str(REPO), "group", "scan", str(workdir)]
         cli += ["--out", str(out), "--as-of", DAY.isoformat(), "--new-run", "-q"]
         cli += ["--executor", executor, "--schools-at-once", str(schools_at_once)]
+        cli += ["--per-target-rate", str(per_target)]
         wall, rss, code = _run(cli)
         expected = json.loads((workdir / "expected.json").read_text())
         judged, wrong, missed, spent = _check(out, expected)
@@ -151,15 +154,29 @@ def main() -> None:
     parser.add_argument("--schools-at-once", type=int, default=16)
     parser.add_argument("--executor", choices=("local", "dask"), default="local")
     parser.add_argument("--peers", action="store_true", help="time checkdmarc and sslyze too")
+    parser.add_argument(
+        "--per-target-rate",
+        type=float,
+        default=20.0,
+        help="new connections per second to one hosting address (the command's default: 20)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     for i, n in enumerate(sizes):
-        row = bench(n, args.schools_at_once, args.executor, args.peers and i == 0)
+        row = bench(
+            n, args.schools_at_once, args.executor, args.peers and i == 0, args.per_target_rate
+        )
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print("\n== perimeter mode, simulated fleet on loopback ==")
-    print(f"  {'schools':>8} {'wall s':>8} {'schools/s':>10} {'peak MiB':>9} {'wrong':>6} {'missed':>7}")
+    print(
+        f"\n== perimeter mode, simulated fleet on loopback ({args.executor}, "
+        f"{args.schools_at_once} schools at once, {args.per_target_rate:g} connections/s "
+        "per hosting address, 16 hosting addresses) =="
+    )
+    print(
+        f"  {'schools':>8} {'wall s':>8} {'schools/s':>10} {'peak MiB':>9} {'wrong':>6} {'missed':>7}"
+    )
     for row in rows:
         print(
             f"  {row['schools']:>8} {row['wall_s']:>8} {row['schools_per_s']:>10} "
@@ -172,7 +189,9 @@ def main() -> None:
     first = rows[0]
     for peer, seconds in first["peers_s"].items():
         ratio = first["wall_s"] / seconds if seconds else float("inf")
-        print(f"  {first['schools']} schools: cyberstd (all perimeter checks) / {peer}: {ratio:.2f}x")
+        print(
+            f"  {first['schools']} schools: cyberstd (all perimeter checks) / {peer}: {ratio:.2f}x"
+        )
     print("\n  where the time went (summed check durations, largest size):")
     for check, seconds in rows[-1]["top_checks_s"].items():
         print(f"    {check:<28} {seconds:>8} s")

@@ -32,7 +32,6 @@ import string
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -177,15 +176,15 @@ def load(directory: Path) -> dict[str, dict[str, Text]]:
 
 
 _LOADING = threading.Lock()
-
-
-@cache
-def _loaded() -> dict[str, dict[str, Text]]:
-    return load(LOCALE_DIR)
+_LOADED: list[dict[str, dict[str, Text]]] = []
 
 
 def catalog() -> dict[str, dict[str, Text]]:
     """Every message, read once: probes that render their first message at the same time wait
-    for one reading instead of each reading the catalog again."""
-    with _LOADING:
-        return _loaded()
+    for one reading instead of each reading the catalog again. Once read, no lock is taken
+    (every message rendered asks for the catalog: a lock there makes threads queue)."""
+    if not _LOADED:
+        with _LOADING:
+            if not _LOADED:
+                _LOADED.append(load(LOCALE_DIR))
+    return _LOADED[0]

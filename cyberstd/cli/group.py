@@ -129,6 +129,12 @@ def group() -> None:
     default=None,
     help="New connections per second across all schools (per machine); default: no limit.",
 )
+@click.option(
+    "--school-reports/--no-school-reports",
+    default=None,
+    help="Write each school's HTML report beside its results.json (default: for school "
+    "folders yes, in perimeter mode no: `cyberstd report` renders one when needed).",
+)
 @click.option("--lang", type=LANG, default="nl", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress; errors only.")
 @as_of_option
@@ -150,6 +156,7 @@ def scan(
     deadline: float,
     per_target_rate: float,
     max_rate: float | None,
+    school_reports: bool | None,
     lang: str,
     quiet: bool,
     as_of: dt.date | None,
@@ -161,6 +168,7 @@ def scan(
     from cyberstd.group.job import GroupOptions
     from cyberstd.group.run import GroupRun, RunSettings
     from cyberstd.groupfile import load_group
+    from cyberstd.groupresults import GroupMode
     from cyberstd.net.ratelimit import drop_shared
     from cyberstd.net.resolver import drop_caches
     from cyberstd.store import Store
@@ -169,6 +177,8 @@ def scan(
     if scheduler is not None and executor != "dask":
         raise UsageError(msg("group.cli.scheduler"))
     loaded = load_group(group_dir)
+    if school_reports is None:
+        school_reports = loaded.mode is GroupMode.FOLDERS
     catalog = obj.catalog()
     root = str(obj.root.resolve()) if obj.root is not None else None
     options = GroupOptions(
@@ -178,6 +188,7 @@ def scan(
         catalog_root=root,
         per_target_rate=per_target_rate,
         across_rate=max_rate,
+        formats=("html",) if school_reports else (),
     )
     settings = RunSettings(
         options,
