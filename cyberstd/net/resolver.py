@@ -13,7 +13,9 @@ import dns.resolver
 from cyberstd.errors import ConnectivityError, ProbeTimeout
 
 # Answers kept for the look-ups of one cache scope (a group run), by scope and nameserver.
-CACHE_SIZE = 50_000
+# Enough for the records schools share (mail and hosting providers); each school's own are
+# asked for within seconds and then make room: the memory of a run stays flat in its size.
+CACHE_SIZE = 4_096
 _CACHES: dict[tuple[str, str | None, int], dns.resolver.LRUCache] = {}
 _CACHES_LOCK = threading.Lock()
 
