@@ -20,10 +20,11 @@ from pydantic import Field, ValidationError, model_validator
 from cyberstd.errors import InputError, InvalidValue, Problem
 from cyberstd.groupresults import BatchAuthorization, GroupMode
 from cyberstd.messages import Msg, msg
-from cyberstd.paths import display_path
+from cyberstd.paths import GROUP_PREFIX, display_path
 from cyberstd.schema import (
     Authorization,
     Day,
+    ExportDef,
     Id,
     NonEmpty,
     ResolverSettings,
@@ -89,6 +90,9 @@ class GroupFile(Strict):
     defaults: GroupDefaults = Field(default_factory=GroupDefaults)
     schools: list[NonEmpty] | None = None
     scope: list[Authorization] = Field(default_factory=list)
+    # exports the group shares (one Microsoft 365 tenant), relative to the group folder: every
+    # school gets those of a kind its own school.yaml does not list
+    exports: list[ExportDef] = Field(default_factory=list)
     perimeter: PerimeterDef | None = None
 
     @model_validator(mode="after")
@@ -156,12 +160,38 @@ def load_group(path: Path) -> Group:
         members, problems = _perimeter_members(folder, doc, model.perimeter, inputs)
     else:
         members, problems = _folder_members(folder, doc, model)
+    problems += _shared_exports(folder, doc, model, inputs)
     if model.defaults.ca_bundle and not (folder / model.defaults.ca_bundle).is_file():
         said = msg("group.no-ca-bundle", path=repr(model.defaults.ca_bundle))
         problems.append(doc.problem(["defaults", "ca_bundle"], "missing-file", said))
     if problems:
         raise InputError(problems)
     return Group(folder, model, members, inputs)
+
+
+def _shared_exports(
+    folder: Path, doc: Document, model: GroupFile, inputs: dict[str, str]
+) -> list[Problem]:
+    """The group's shared exports: inside the group folder, there, in folders mode only."""
+    problems: list[Problem] = []
+    for i, export in enumerate(model.exports):
+        where: list[int | str] = ["exports", i, "path"]
+        relative = Path(export.path)
+        path = folder / relative
+        if model.perimeter is not None:
+            problems.append(
+                doc.problem(["exports"], "invalid-value", msg("group.exports-perimeter"))
+            )
+            break
+        if relative.is_absolute() or ".." in relative.parts:
+            said = msg("input.export.not_relative", path=repr(export.path))
+            problems.append(doc.problem(where, "outside-folder", said))
+        elif not path.is_file():
+            said = msg("group.export-missing", path=repr(export.path))
+            problems.append(doc.problem(where, "missing-file", said))
+        else:
+            inputs[GROUP_PREFIX + relative.as_posix()] = sha256_file(path)
+    return problems
 
 
 def _folder_members(

@@ -20,6 +20,8 @@ from pathlib import Path, PurePosixPath
 
 CATALOG_PREFIX = "catalog:"
 OUTSIDE_PREFIX = "outside:"
+# a file of the school's group (group.yaml's shared exports), relative to the group folder
+GROUP_PREFIX = "group:"
 
 
 def default_root() -> Path:
@@ -75,7 +77,7 @@ def is_portable(name: str) -> bool:
     climbing out of its folder, in forward slashes."""
     if not name or "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return False
-    for prefix in (CATALOG_PREFIX, OUTSIDE_PREFIX):
+    for prefix in (CATALOG_PREFIX, OUTSIDE_PREFIX, GROUP_PREFIX):
         if name.startswith(prefix):
             name = name[len(prefix) :]
             break
@@ -86,7 +88,7 @@ def where(name: str, school_dir: Path, catalog_root: Path | None = None) -> Path
     """The file a name of `portable_name` stands for, or None for a file outside the school
     folder and the catalog (only its file name was kept). An absolute name, as results.json
     wrote before names were portable, is taken as it is."""
-    if name.startswith(OUTSIDE_PREFIX):
+    if name.startswith((OUTSIDE_PREFIX, GROUP_PREFIX)):
         return None
     if name.startswith(CATALOG_PREFIX):
         root = catalog_root if catalog_root is not None else default_root()

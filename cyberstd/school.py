@@ -58,6 +58,8 @@ class SchoolFolder:
     void: dict[str, Problem] = field(default_factory=dict)
     # Where each waiver stands in waivers.yaml, by its scope ("control O7"), for notices.
     waiver_places: dict[str, Problem] = field(default_factory=dict)
+    # exports the school's group shares (group.yaml), besides those school.yaml lists
+    shared_exports: list[ExportFile] = field(default_factory=list)
 
     def resolve(self, relative: str) -> Path:
         return (self.dir / relative).resolve()
@@ -68,7 +70,7 @@ class SchoolFolder:
             ExportFile(self.resolve(e.path), Path(e.path).as_posix(), e.kind)
             for e in self.school.exports
         ]
-        return ExportStore(kinds, files)
+        return ExportStore(kinds, files + self.shared_exports)
 
 
 MAX_CA_BUNDLE = 16 * 1024 * 1024

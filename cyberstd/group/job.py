@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,9 @@ from typing import Any
 from cyberstd.catalog import Catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import CyberstdError, InputError, Problem, Said
+from cyberstd.exports import ExportFile
 from cyberstd.groupresults import LocalText
+from cyberstd.paths import GROUP_PREFIX
 from cyberstd.results import Results
 from cyberstd.schema import Authorization, SchoolFile
 from cyberstd.school import SchoolFolder, load_school
@@ -62,6 +65,8 @@ class SchoolJob:
     defaults: dict[str, Any] = field(default_factory=dict)
     scope: list[dict[str, Any]] = field(default_factory=list)
     ca_bundle: bytes | None = None
+    # the group's shared exports: (path in the group folder, kind, content)
+    shared: tuple[tuple[str, str, bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,11 @@ def with_defaults(
     return school.model_copy(update=update) if update else school
 
 
-def prepare(job: SchoolJob, folder_dir: Path, catalog: Catalog, clock: Clock) -> SchoolFolder:
-    """The school folder to scan; InputError with every problem of a school folder."""
+def prepare(
+    job: SchoolJob, folder_dir: Path, catalog: Catalog, clock: Clock, shared_dir: Path
+) -> SchoolFolder:
+    """The school folder to scan; InputError with every problem of a school folder. The
+    group's shared exports are written into `shared_dir` (a temporary folder) for it."""
     if job.school is not None:
         school = SchoolFile.model_validate(job.school)
         return SchoolFolder(folder_dir, with_defaults(school, job.defaults, job.scope))
@@ -107,6 +115,16 @@ def prepare(job: SchoolJob, folder_dir: Path, catalog: Catalog, clock: Clock) ->
     if problems or loaded is None:
         raise InputError(problems)
     loaded.school = with_defaults(loaded.school, job.defaults, job.scope)
+    own = {e.kind for e in loaded.school.exports}
+    for name, kind, data in job.shared:
+        if kind in own:
+            continue  # the school's own export of that kind wins
+        path = shared_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        shown = GROUP_PREFIX + name
+        loaded.shared_exports.append(ExportFile(path, shown, kind))
+        loaded.inputs[shown] = hashlib.sha256(data).hexdigest()
     return loaded
 
 
@@ -209,7 +227,7 @@ def _scan(
     if job.ca_bundle is not None:
         ca_bundle = tmp / "ca.pem"
         ca_bundle.write_bytes(job.ca_bundle)
-    folder = prepare(job, folder_dir, catalog, clock)
+    folder = prepare(job, folder_dir, catalog, clock, tmp / "group")
     plan = make_plan(catalog, folder, options.profile)
     ctx = context_for(
         folder,

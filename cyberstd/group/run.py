@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cyberstd import __version__
 from cyberstd.catalog import Catalog
@@ -133,13 +134,15 @@ class GroupRun:
             )
             return SchoolJob(member.key, school=school.model_dump(mode="json"), ca_bundle=ca)
         scope = [a.model_dump(mode="json") for a in file.scope]
-        assert member.folder is not None
-        if self.settings.ship_folders:
-            files = pack(member.folder)
-            return SchoolJob(member.key, files=files, defaults=defaults, scope=scope, ca_bundle=ca)
-        return SchoolJob(
-            member.key, folder=str(member.folder), defaults=defaults, scope=scope, ca_bundle=ca
+        shared = tuple(
+            (Path(e.path).as_posix(), e.kind, (self.group.dir / e.path).read_bytes())
+            for e in file.exports
         )
+        assert member.folder is not None
+        common: dict[str, Any] = {"defaults": defaults, "scope": scope, "ca_bundle": ca}
+        if self.settings.ship_folders:
+            return SchoolJob(member.key, files=pack(member.folder), shared=shared, **common)
+        return SchoolJob(member.key, folder=str(member.folder), shared=shared, **common)
 
     # --- outcomes --------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from cyberstd.catalog import load_catalog
 from cyberstd.cli import main
 from cyberstd.clock import Clock
+from cyberstd.errors import InputError
 from cyberstd.group.executors import LocalExecutor
 from cyberstd.group.job import GroupOptions, Outcome, SchoolJob, scan_school
 from cyberstd.group.run import GroupRun, RunSettings
@@ -259,3 +260,50 @@ def test_the_dask_executor_gives_the_same_verdicts(group_dir: Path, tmp_path: Pa
     for school in ("atheneum", "basisschool", "college"):
         assert _verdicts(tmp_path / "dask", school) == _verdicts(tmp_path / "local", school)
     assert {s.id: s.controls for s in results.schools} == {s.id: s.controls for s in local.schools}
+
+
+def test_shared_exports_reach_the_schools_that_lack_their_own(
+    group_dir: Path, tmp_path: Path
+) -> None:
+    shared = group_dir / "gedeeld" / "m365"
+    shared.mkdir(parents=True)
+    shutil.copyfile(DEMO / "exports" / "m365" / "users.json", shared / "users.json")
+    (group_dir / "group.yaml").write_text(
+        "group:\n  id: sg-test\n  name: Scholengroep Test\n"
+        "exports:\n  - path: gedeeld/m365/users.json\n    kind: entra-users\n"
+    )
+    own = "  - path: exports/m365/users.json\n    kind: entra-users\n"
+    school = group_dir / "basisschool" / "school.yaml"
+    assert own in school.read_text()
+    school.write_text(school.read_text().replace(own, ""))
+    out = tmp_path / "out"
+    _, results = _run(group_dir, out, _clock())
+    assert all(s.state is ScanState.DONE for s in results.schools)
+
+    def inputs(key: str) -> dict[str, str]:
+        text = (out / "schools" / key / "results.json").read_text()
+        return Results.model_validate_json(text).run.inputs
+
+    assert "group:gedeeld/m365/users.json" in inputs("basisschool")
+    assert "exports/m365/users.json" not in inputs("basisschool")
+    # a school with its own export of that kind keeps it
+    assert "group:gedeeld/m365/users.json" not in inputs("college")
+    def by_check(key: str) -> dict[str, str]:
+        return {k.split("@")[0]: v for k, v in _verdicts(out, key).items()}
+
+    assert by_check("basisschool") == by_check("college")
+    text = (out / "schools" / "basisschool" / "results.json").read_text()
+    assert "group:gedeeld/m365/users.json" in text and str(tmp_path) not in text
+
+
+def test_a_shared_export_must_lie_in_the_group_folder(group_dir: Path) -> None:
+    (group_dir / "group.yaml").write_text(
+        "group:\n  id: sg\n  name: SG\nexports:\n"
+        "  - path: ../elders.json\n    kind: entra-users\n"
+        "  - path: weg.json\n    kind: entra-users\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_group(group_dir)
+    problems = [p.render("en") for p in caught.value.problems]
+    assert "group.yaml:5:" in problems[0] and "'../elders.json'" in problems[0]
+    assert "group.yaml:7:" in problems[1] and "'weg.json'" in problems[1]
