@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from cyberstd.errors import InputError, Problem, UsageError
 from cyberstd.kinds import ExportKind, KindsFile
+from cyberstd.messages import msg
 from cyberstd.paths import catalog_name, default_root, display_path
 from cyberstd.probes import probes
 from cyberstd.registry import ProbeParams
@@ -25,7 +26,7 @@ from cyberstd.schema import (
     MappingFile,
     ProfileDef,
 )
-from cyberstd.validation import did_you_mean, parse
+from cyberstd.validation import did_you_mean, parse, suggest
 
 if TYPE_CHECKING:
     from cyberstd.yamlsrc import Document
@@ -60,9 +61,13 @@ class Catalog:
 
     def profile(self, profile_id: str) -> ProfileDef:
         if profile_id not in self.profiles:
-            hint = did_you_mean(profile_id, self.profiles)
-            known = ", ".join(sorted(self.profiles))
-            raise UsageError(f"unknown profile {profile_id!r}{hint}; known profiles: {known}")
+            said = msg(
+                "input.profile.unknown",
+                profile=repr(profile_id),
+                hint=suggest(profile_id, self.profiles),
+                known=", ".join(sorted(self.profiles)),
+            )
+            raise UsageError(said)
         return self.profiles[profile_id]
 
     def find_control(self, control_id: str) -> tuple[Framework, ControlDef] | None:

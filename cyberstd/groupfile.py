@@ -32,6 +32,7 @@ from cyberstd.schema import (
     Strict,
     expires_after,
 )
+from cyberstd.school import domain_problem
 from cyberstd.validation import parse
 from cyberstd.yamlsrc import Document, load, sha256_file
 
@@ -261,7 +262,12 @@ def read_school_list(data: bytes, shown: str) -> tuple[list[Member], list[Proble
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [], [_problem(shown, 1, "encoding", msg("group.csv-encoding", at=exc.start))]
+        # the line and column of the first byte that is not UTF-8 (Latin-1 from Excel: é, ë)
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        said = msg("group.csv-encoding")
+        return [], [Problem.of(shown, line, column, "encoding", said)]
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -330,11 +336,25 @@ def _member(
             perimeter_school(Member(key, name, None, number, domains, line), None, [], None)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
-            said = msg("group.csv-domain", why=str(first.get("msg", "")), domains=" ".join(domains))
+            error = (first.get("ctx") or {}).get("error")
+            why = error.said if isinstance(error, InvalidValue) else str(first.get("msg", ""))
+            said = msg("group.csv-domain", why=why, domains=" ".join(domains))
+        else:
+            said = _domains_problem(domains)
     if said is not None:
         problems.append(_problem(shown, line, "invalid-value", said))
         return None
     return Member(key, name, None, number, domains, line)
+
+
+def _domains_problem(domains: tuple[str, ...]) -> Msg | None:
+    """Why a row's domains are not a school's own (an address, a single label, a public suffix
+    such as be): the same rule as the domains of school.yaml."""
+    for domain in domains:
+        said = domain_problem(domain)
+        if said is not None:
+            return said
+    return None
 
 
 def perimeter_school(

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cyberstd.errors import UsageError
+from cyberstd.messages import msg
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -45,3 +46,17 @@ def write_atomic(
         tmp.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
+
+
+def writable_folder(folder: Path) -> Path:
+    """`folder`, made when missing, after a test write: a UsageError naming it when nothing can
+    be written there, before a long run finds out at its first file."""
+    probe = folder / f".cyberstd-write-test.{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        said = msg("output.folder", path=str(folder), why=exc.strerror or str(exc))
+        raise UsageError(said) from None
+    return folder

@@ -320,12 +320,9 @@ def _school_problems(
             said = msg("input.school.domain_twice", domain=repr(domain))
             out.append(doc.problem(["domains", i], "duplicate-id", said))
         seen_domains.add(domain)
-        if "." not in domain or _is_address(domain):
-            said = msg("input.school.not_a_domain", domain=repr(domain))
-            out.append(doc.problem(["domains", i], "public-suffix", said))
-        elif _public_suffix(domain):
-            said = msg("input.school.public_suffix", domain=repr(domain))
-            out.append(doc.problem(["domains", i], "public-suffix", said))
+        bad_domain = domain_problem(domain)
+        if bad_domain is not None:
+            out.append(doc.problem(["domains", i], "public-suffix", bad_domain))
     for i, host in enumerate(school.hosts):
         for service in host.ports:
             if service in SERVICES or service.casefold() in OTHER_SERVICES:
@@ -476,6 +473,16 @@ def waiver_scope(waiver: WaiverDef) -> Msg:
     if waiver.control is not None:
         return msg("input.waiver.of_control", control=waiver.control)
     return msg("input.waiver.of_check", check=waiver.check)
+
+
+def domain_problem(domain: str) -> Msg | None:
+    """Why `domain` cannot be a school's own domain (an address, a single label, a public
+    suffix), or None."""
+    if "." not in domain or _is_address(domain):
+        return msg("input.school.not_a_domain", domain=repr(domain))
+    if _public_suffix(domain):
+        return msg("input.school.public_suffix", domain=repr(domain))
+    return None
 
 
 def _public_suffix(domain: str) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,12 +106,16 @@ class Store:
             )
 
     def unfinished(self, group_id: str) -> GroupRunInfo | None:
-        """The latest run of the group that did not finish, to resume."""
+        """The latest run of the group when it did not finish, to resume. A stopped run that a
+        later run came after is never resumed: its schools were scanned again since."""
         found = self.db.execute(
-            "SELECT info FROM runs WHERE group_id=? AND finished IS NULL ORDER BY started DESC LIMIT 1",
+            "SELECT info, finished FROM runs WHERE group_id=? ORDER BY started DESC, rowid DESC "
+            "LIMIT 1",
             (group_id,),
         ).fetchone()
-        return GroupRunInfo.model_validate_json(found[0]) if found else None
+        if found is None or found[1] is not None:
+            return None
+        return GroupRunInfo.model_validate_json(found[0])
 
     def run(self, run_id: str) -> tuple[str, GroupRunInfo] | None:
         found = self.db.execute("SELECT group_id, info FROM runs WHERE id=?", (run_id,)).fetchone()
@@ -172,20 +176,24 @@ class Store:
 
     def earlier(self, group_id: str, key: str, since: dt.datetime) -> Earlier | None:
         """The latest results of a school scanned at or after `since` in a run of the group."""
+        return next(self.recent(group_id, key, since), None)
+
+    def recent(self, group_id: str, key: str, since: dt.datetime) -> Generator[Earlier, None, None]:
+        """Every result of a school scanned at or after `since` in a run of the group, the
+        latest first (read one at a time)."""
         found = self.db.execute(
             "SELECT s.run_id, s.scanned, s.results, s.row FROM schools s JOIN runs r ON r.id=s.run_id "
             "WHERE r.group_id=? AND s.key=? AND s.state=? AND s.scanned>=? AND s.results IS NOT NULL "
-            "ORDER BY s.scanned DESC LIMIT 1",
+            "ORDER BY s.scanned DESC",
             (group_id, key, ScanState.DONE.value, _iso(since)),
-        ).fetchone()
-        if found is None:
-            return None
-        return Earlier(
-            found[0],
-            dt.datetime.fromisoformat(found[1]),
-            zlib.decompress(found[2]).decode(),
-            SchoolRow.model_validate_json(found[3]),
         )
+        for run_id, scanned, results, row in found:
+            yield Earlier(
+                run_id,
+                dt.datetime.fromisoformat(scanned),
+                zlib.decompress(results).decode(),
+                SchoolRow.model_validate_json(row),
+            )
 
     def previous_rows(self, group_id: str, before: dt.datetime) -> dict[str, SchoolRow]:
         """Each school's row in the latest finished run of the group that started before

@@ -87,7 +87,9 @@ def handle_errors(func: F) -> F:
             _err(render("input.error", lang, {"text": exc.text(lang)}))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            _err("interrupted")
+            from cyberstd.i18n import t
+
+            _err(t("cli.interrupted", error_lang()))
             sys.exit(130)
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, without a second error on exit.

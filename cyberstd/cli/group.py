@@ -171,6 +171,7 @@ def scan(
     from cyberstd.groupresults import GroupMode
     from cyberstd.net.ratelimit import drop_shared
     from cyberstd.net.resolver import drop_caches
+    from cyberstd.outputs import writable_folder
     from cyberstd.store import Store
 
     span = since_value(since)
@@ -180,6 +181,9 @@ def scan(
     if school_reports is None:
         school_reports = loaded.mode is GroupMode.FOLDERS
     catalog = obj.catalog()
+    if profile is not None:
+        catalog.profile(profile)  # an unknown profile stops here, not in every school's scan
+    writable_folder(out)
     root = str(obj.root.resolve()) if obj.root is not None else None
     options = GroupOptions(
         profile=profile,
@@ -199,13 +203,11 @@ def scan(
         ship_folders=executor == "dask",
     )
     store = Store(db or loaded.dir / DB_NAME)
+    run: Any = None
     try:
         run = GroupRun(loaded, catalog, store, out, settings, obj.clock(as_of))
-        if run.resumed and not quiet:
-            said = t(
-                "group.cli.resumed", said_lang(), run=run.info.id, n=len(store.pending(run.info.id))
-            )
-            click.echo(said, err=True)
+        if not quiet:
+            _say_how_it_starts(run, store)
         clock = run.clock
         options = dataclasses.replace(options, run_scope=run.info.id)
         chosen: Any
@@ -220,6 +222,13 @@ def scan(
             drop_caches(run.info.id)
             drop_shared(run.info.id)
         written = _write(results, out, lang)
+    except KeyboardInterrupt:
+        if run is None:
+            raise
+        left, total = len(store.pending(run.info.id)), len(run.members)
+        said = t("group.cli.interrupted", said_lang(), done=total - left, n=total)
+        click.echo(said, err=True)
+        sys.exit(130)
     finally:
         store.close()
     if not quiet:
@@ -227,6 +236,19 @@ def scan(
             wrote(path)
     failed = [s for s in results.schools if s.state not in ("done", "recent")]
     sys.exit(ExitCode.INCOMPLETE if failed else ExitCode.OK)
+
+
+def _say_how_it_starts(run: Any, store: Any) -> None:
+    """Say that a stopped run goes on, or that one was set aside for a new run."""
+    lang = said_lang()
+    if run.resumed:
+        n = len(store.pending(run.info.id))
+        click.echo(t("group.cli.resumed", lang, run=run.info.id, n=n), err=True)
+    elif run.set_aside is not None:
+        aside = run.set_aside
+        day = aside.as_of.isoformat() if aside.as_of else t("group.cli.as-of-today", lang)
+        said = t("group.cli.set-aside", lang, run=aside.id, profile=aside.profile, as_of=day)
+        click.echo(said, err=True)
 
 
 def _progress(lang: str) -> Any:

@@ -79,6 +79,8 @@ class Outcome:
     error: LocalText | None = None
     # the school's folder has problems: a fault of the input, not worth a retry
     invalid: bool = False
+    # the institution number school.yaml gives (results.json does not carry it)
+    institution_number: str | None = None
 
 
 def with_defaults(
@@ -242,4 +244,7 @@ def _scan(
     )
     findings = execute(plan, ctx, workers=options.workers)
     results = evaluate(plan, findings, clock=clock, catalog_inputs=catalog.inputs)
-    return Outcome(job.key, render_json(results), render_reports(results, options))
+    number = folder.school.school.institution_number
+    return Outcome(
+        job.key, render_json(results), render_reports(results, options), institution_number=number
+    )

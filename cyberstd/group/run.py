@@ -37,7 +37,7 @@ from cyberstd.net.resolver import Resolver
 from cyberstd.outputs import write_atomic
 from cyberstd.results import Results, Tool
 from cyberstd.rollup.rows import control_infos, school_row, unscanned_row
-from cyberstd.store import Store
+from cyberstd.store import Earlier, Store
 
 SCHOOLS_DIR = "schools"
 FRAMEWORK = "grip"
@@ -79,6 +79,8 @@ class GroupRun:
         self.members = {m.key: m for m in group.members}
         self.previous: dict[str, SchoolRow] = {}
         self.resumed = False
+        # a stopped run of the group that was not resumed: other schools or other settings
+        self.set_aside: GroupRunInfo | None = None
         self.info = self._open()
         self.busy: set[str] = set()
         self.addresses: dict[str, frozenset[str]] = {}
@@ -94,9 +96,10 @@ class GroupRun:
 
     def _open(self) -> GroupRunInfo:
         group_id = self.group.file.group.id
+        profile = self.settings.options.profile or self._profile()
         if self.settings.resume:
             earlier = self.store.unfinished(group_id)
-            if earlier is not None and set(self.store.keys(earlier.id)) == set(self.members):
+            if earlier is not None and self._resumable(earlier, profile):
                 # judged as of the same moment as the schools scanned before the stop
                 if earlier.as_of is not None:
                     self.clock = Clock.at(earlier.as_of, started=earlier.started)
@@ -104,17 +107,25 @@ class GroupRun:
                     self.clock = Clock(earlier.started, started_at=earlier.started)
                 self.resumed = True
                 return earlier
+            self.set_aside = earlier
         info = GroupRunInfo(
             id=f"{self.clock.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
             started=self.clock.started,
             mode=self.group.mode,
-            profile=self.settings.options.profile or self._profile(),
+            profile=profile,
             framework=FRAMEWORK,
             as_of=self.clock.today if self.clock.as_of else None,
             authorization=self.group.authorization,
         )
         self.store.begin(info, group_id, list(self.members))
         return info
+
+    def _resumable(self, earlier: GroupRunInfo, profile: str) -> bool:
+        """A stopped run goes on only with the same schools and the same settings: its schools
+        and the rest must be judged alike (the same profile; the same day, when one is given)."""
+        if set(self.store.keys(earlier.id)) != set(self.members) or earlier.profile != profile:
+            return False
+        return not self.clock.as_of or earlier.as_of == self.clock.today
 
     def _profile(self) -> str:
         if self.group.file.perimeter is not None:
@@ -157,6 +168,13 @@ class GroupRun:
         )
         return folder, results, report
 
+    def _write_school(self, key: str, text: str, reports: dict[str, bytes]) -> None:
+        folder, _, _ = self._paths(key)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / "results.json", text.encode("utf-8"))
+        for name, data in reports.items():
+            write_atomic(folder / name, data)
+
     def _with_previous(self, row: SchoolRow) -> SchoolRow:
         before = self.previous.get(row.id)
         if before is None:
@@ -173,12 +191,10 @@ class GroupRun:
         state: ScanState,
         attempts: int,
         run_id: str,
+        institution_number: str | None = None,
     ) -> SchoolRow:
-        folder, results_path, report_path = self._paths(key)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / "results.json", text.encode("utf-8"))
-        for name, data in reports.items():
-            write_atomic(folder / name, data)
+        _, results_path, report_path = self._paths(key)
+        self._write_school(key, text, reports)
         results = Results.model_validate_json(text)
         row = school_row(
             results,
@@ -187,9 +203,8 @@ class GroupRun:
             results_path=results_path,
             report_path=report_path,
             results_run=run_id,
-            institution_number=self.members[key].institution_number
-            if key in self.members
-            else None,
+            institution_number=institution_number
+            or (self.members[key].institution_number if key in self.members else None),
         )
         return self._with_previous(row.model_copy(update={"id": key}))
 
@@ -211,17 +226,48 @@ class GroupRun:
         if self.settings.since is None:
             return False
         group_id = self.group.file.group.id
-        earlier = self.store.earlier(group_id, member.key, self.clock.started - self.settings.since)
-        if earlier is None or earlier.run_id == self.info.id:
+        since = self.clock.started - self.settings.since
+        found: tuple[Earlier, Results] | None = None
+        candidates = self.store.recent(group_id, member.key, since)
+        try:
+            for earlier in candidates:
+                if earlier.run_id == self.info.id:
+                    continue
+                results = Results.model_validate_json(earlier.results_json)
+                if self._judged_alike(earlier.run_id, results):
+                    found = earlier, results
+                    break
+        finally:
+            candidates.close()  # the read ends before the reused row is written
+        if found is None:
             return False
-        results = Results.model_validate_json(earlier.results_json)
+        self._reuse(member, *found)
+        return True
+
+    def _reuse(self, member: Member, earlier: Earlier, results: Results) -> None:
         reports = render_reports(results, self.settings.options)
         row = self._results_row(
-            member.key, earlier.results_json, reports, ScanState.RECENT, 0, earlier.run_id
+            member.key,
+            earlier.results_json,
+            reports,
+            ScanState.RECENT,
+            0,
+            earlier.run_id,
+            earlier.row.institution_number,
         )
         row = row.model_copy(update={"scanned": earlier.scanned})
         self.store.record(self.info.id, member.key, row)
-        return True
+
+    def _judged_alike(self, run_id: str, results: Results) -> bool:
+        """Whether a school's results of an earlier run may stand in this run: judged with the
+        same profile and as of the same day (or both as of the day they ran)."""
+        if results.run.as_of != self.info.as_of:
+            return False
+        given = self.settings.options.profile
+        if given is not None and results.run.profile != given:
+            return False
+        found = self.store.run(run_id)
+        return found is not None and found[1].profile == self.info.profile
 
     # --- politeness: never two schools on one host at once ---------------------------------
 
@@ -250,9 +296,25 @@ class GroupRun:
 
     # --- the loop --------------------------------------------------------------------------
 
+    def _restore(self) -> None:
+        """A resumed run's schools scanned before the stop, written into this output folder
+        when it lacks them (a run started again with another --out): every link works."""
+        for key, row in self.store.rows(self.info.id):
+            if row is None or row.results_path is None or (self.out / row.results_path).exists():
+                continue
+            text = self.store.results_json(self.info.id, key)
+            if text is None and row.results_run is not None:
+                text = self.store.results_json(row.results_run, key)  # reused with --since
+            if text is None:
+                continue
+            reports = render_reports(Results.model_validate_json(text), self.settings.options)
+            self._write_school(key, text, reports)
+
     def run(self, executor: Executor, progress: Progress | None = None) -> GroupResults:
         group_id = self.group.file.group.id
         self.previous = self.store.previous_rows(group_id, self.info.started)
+        if self.resumed:
+            self._restore()
         keys = self.store.pending(self.info.id)
         total = len(self.members)
         finished = total - len(keys)
@@ -340,6 +402,7 @@ class GroupRun:
                 ScanState.DONE,
                 pending.attempts,
                 self.info.id,
+                outcome.institution_number,
             )
             row = row.model_copy(update={"scanned": self.clock.finished()})
             settle(pending, row, outcome.results_json)

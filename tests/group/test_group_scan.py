@@ -3,6 +3,7 @@ one broken school never stopping the rest, deadlines and retries, resume, --sinc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -54,6 +55,7 @@ def _run(
     *,
     scan=scan_school,  # type: ignore[no-untyped-def]
     progress=None,  # type: ignore[no-untyped-def]
+    options: GroupOptions = OPTIONS,
     **settings: object,
 ) -> tuple[GroupRun, GroupResults]:
     catalog, problems = load_catalog(REPO)
@@ -61,9 +63,9 @@ def _run(
     store = Store(group_dir / "cyberstd.db")
     try:
         run = GroupRun(
-            load_group(group_dir), catalog, store, out, RunSettings(OPTIONS, **settings), clock
+            load_group(group_dir), catalog, store, out, RunSettings(options, **settings), clock
         )  # type: ignore[arg-type]
-        executor = LocalExecutor(2, OPTIONS, run.clock.now, run.clock.as_of, scan=scan)
+        executor = LocalExecutor(2, options, run.clock.now, run.clock.as_of, scan=scan)
         return run, run.run(executor, progress)
     finally:
         store.close()
@@ -288,6 +290,7 @@ def test_shared_exports_reach_the_schools_that_lack_their_own(
     assert "exports/m365/users.json" not in inputs("basisschool")
     # a school with its own export of that kind keeps it
     assert "group:gedeeld/m365/users.json" not in inputs("college")
+
     def by_check(key: str) -> dict[str, str]:
         return {k.split("@")[0]: v for k, v in _verdicts(out, key).items()}
 
@@ -307,3 +310,95 @@ def test_a_shared_export_must_lie_in_the_group_folder(group_dir: Path) -> None:
     problems = [p.render("en") for p in caught.value.problems]
     assert "group.yaml:5:" in problems[0] and "'../elders.json'" in problems[0]
     assert "group.yaml:7:" in problems[1] and "'weg.json'" in problems[1]
+
+
+def _profiles(out: Path) -> set[tuple[str, str | None]]:
+    found = set()
+    for path in (out / "schools").glob("*/results.json"):
+        results = Results.model_validate_json(path.read_text())
+        found.add((results.run.profile, str(results.run.as_of) if results.run.as_of else None))
+    return found
+
+
+def test_a_school_folder_s_institution_number_is_in_its_row(
+    group_dir: Path, tmp_path: Path
+) -> None:
+    wanted = {"atheneum": "100001", "basisschool": "100002", "college": "100003"}
+    for name, number in wanted.items():
+        school = group_dir / name / "school.yaml"
+        school.write_text(school.read_text().replace('"999001"', f'"{number}"'))
+    _, first = _run(group_dir, tmp_path / "one", _clock())
+    assert {s.id: s.institution_number for s in first.schools} == wanted
+    _, again = _run(group_dir, tmp_path / "two", _clock(hours=1), since=dt.timedelta(hours=24))
+    assert all(s.state is ScanState.RECENT for s in again.schools)
+    assert {s.id: s.institution_number for s in again.schools} == wanted
+
+
+def test_since_reuses_only_results_judged_alike(group_dir: Path, tmp_path: Path) -> None:
+    day = _clock().today
+    _, first = _run(group_dir, tmp_path / "one", _clock())
+    # judged as of another day: scanned again, not the results of the day before
+    other_day = Clock.at(day - dt.timedelta(days=1), started=STARTED + dt.timedelta(hours=1))
+    _, second = _run(group_dir, tmp_path / "two", other_day, since=dt.timedelta(hours=24))
+    assert all(s.state is ScanState.DONE for s in second.schools)
+    assert _profiles(tmp_path / "two") == {("ci-baseline", str(other_day.today))}
+    # with another profile: scanned again with it
+    basis = dataclasses.replace(OPTIONS, profile="grip-basis-1")
+    _, third = _run(
+        group_dir, tmp_path / "three", _clock(hours=2), since=dt.timedelta(hours=24), options=basis
+    )
+    assert all(s.state is ScanState.DONE for s in third.schools)
+    assert _profiles(tmp_path / "three") == {("grip-basis-1", str(day))}
+    # as the first run again: its results, not the later ones judged otherwise
+    _, fourth = _run(group_dir, tmp_path / "four", _clock(hours=3), since=dt.timedelta(hours=24))
+    assert all(s.state is ScanState.RECENT for s in fourth.schools)
+    assert {s.results_run for s in fourth.schools} == {first.run.id}
+    assert _profiles(tmp_path / "four") == {("ci-baseline", str(day))}
+
+
+def _stop_after_one(group_dir: Path, out: Path) -> str:
+    def stop(done: int, total: int, key: str, state: ScanState) -> None:
+        raise _Stop
+
+    with pytest.raises(_Stop):
+        _run(group_dir, out, _clock(), progress=stop)
+    store = Store(group_dir / "cyberstd.db")
+    try:
+        stopped = store.unfinished("sg-test")
+    finally:
+        store.close()
+    assert stopped is not None
+    return stopped.id
+
+
+@pytest.mark.parametrize("change", ["profile", "day"])
+def test_a_stopped_run_started_again_with_other_settings_starts_anew(
+    group_dir: Path, tmp_path: Path, change: str
+) -> None:
+    stopped = _stop_after_one(group_dir, tmp_path / "out")
+    options, clock = OPTIONS, _clock(hours=1)
+    if change == "profile":
+        options = dataclasses.replace(OPTIONS, profile="grip-basis-1")
+    else:
+        clock = Clock.at(clock.today - dt.timedelta(days=1), started=clock.started)
+    run, results = _run(group_dir, tmp_path / "out", clock, options=options, resume=True)
+    # every school judged alike, none with the stopped run's settings
+    assert not run.resumed and run.set_aside is not None and run.set_aside.id == stopped
+    assert results.run.id != stopped
+    assert all(s.state is ScanState.DONE and s.results_run == run.info.id for s in results.schools)
+    assert _profiles(tmp_path / "out") == {(options.profile or "", str(clock.today))}
+
+
+def test_a_run_resumed_into_another_folder_links_only_to_files_that_are_there(
+    group_dir: Path, tmp_path: Path
+) -> None:
+    stopped = _stop_after_one(group_dir, tmp_path / "first")
+    out = tmp_path / "second"
+    run, results = _run(group_dir, out, _clock(hours=1), resume=True)
+    assert run.resumed and results.run.id == stopped
+    for school in results.schools:
+        assert school.results_path is not None and (out / school.results_path).is_file()
+        assert school.report_path is not None and (out / school.report_path).is_file()
+    # the school scanned before the stop: its files from the database, as they were
+    (before,) = [p.name for p in (tmp_path / "first" / "schools").iterdir()]
+    assert _verdicts(out, before) == _verdicts(tmp_path / "first", before)

@@ -138,3 +138,37 @@ def test_a_list_that_cannot_be_read_says_why(data: bytes, said: str) -> None:
     assert members == [] and len(problems) == 1
     assert said in problems[0].render("en")
     assert problems[0].render("nl") != problems[0].render("en")
+
+
+@pytest.mark.parametrize(
+    ("domains", "said"),
+    [
+        ("10.0.0.1", "not a domain name the school can own"),
+        ("be", "not a domain name the school can own"),
+        ("school.be github.io", "public suffix"),
+    ],
+)
+def test_a_row_whose_domain_no_school_can_own_is_refused(domains: str, said: str) -> None:
+    # the same rule as school.yaml's domains: a perimeter scan never takes a whole suffix
+    data = f"instellingsnummer;naam;domeinen\n12345;Goed;goed.be\n22345;Fout;{domains}\n"
+    members, problems = read_school_list(data.encode(), "lijst.csv")
+    assert [m.key for m in members] == ["school-12345"]
+    assert len(problems) == 1 and problems[0].line == 3
+    assert said in problems[0].render("en")
+    assert problems[0].render("nl") != problems[0].render("en")
+
+
+def test_a_bad_host_name_in_a_row_is_said_in_dutch_too() -> None:
+    data = b"instellingsnummer;naam;domeinen\n12345;Fout;http://www.school.be/pad\n"
+    _, problems = read_school_list(data, "lijst.csv")
+    assert len(problems) == 1
+    dutch = problems[0].render("nl")
+    assert "geen geldige hostnaam" in dutch and "not a valid" not in dutch
+
+
+def test_a_latin_1_list_is_named_at_its_first_bad_character() -> None:
+    data = "instellingsnummer;naam;domeinen\n1234;Basisschool Sint-André;x.be\n".encode("latin-1")
+    _, problems = read_school_list(data, "lijst.csv")
+    assert len(problems) == 1
+    assert (problems[0].line, problems[0].col) == (2, len("1234;Basisschool Sint-Andr") + 1)
+    assert problems[0].render("en").startswith("lijst.csv:2:27:")

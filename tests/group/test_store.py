@@ -100,3 +100,27 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         Store(path)
     assert "99" in caught.value.text("en")
+
+
+def test_a_stopped_run_that_a_later_run_came_after_is_not_resumed(tmp_path: Path) -> None:
+    store = Store(tmp_path / "g.db")
+    store.begin(_info("r1", T0), "g", ["a", "b"])  # stopped
+    later = T0 + dt.timedelta(hours=1)
+    store.begin(_info("r2", later), "g", ["a", "b"])  # a new run, finished
+    store.finish(_info("r2", later).model_copy(update={"finished": later}))
+    assert store.unfinished("g") is None
+    store.begin(_info("r3", T0 + dt.timedelta(hours=2)), "g", ["a", "b"])  # stopped again
+    found = store.unfinished("g")
+    assert found is not None and found.id == "r3"
+
+
+def test_every_recent_result_of_a_school_comes_latest_first(tmp_path: Path) -> None:
+    store = Store(tmp_path / "g.db")
+    for i in range(3):
+        run_id, scanned = f"r{i}", T0 + dt.timedelta(hours=i)
+        store.begin(_info(run_id, scanned), "g", ["a"])
+        store.record(run_id, "a", _row("a", i, scanned), f'{{"run": {i}}}')
+    found = list(store.recent("g", "a", T0 + dt.timedelta(minutes=30)))
+    assert [e.run_id for e in found] == ["r2", "r1"]
+    assert store.earlier("g", "a", T0) is not None
+    assert store.earlier("g", "a", T0).run_id == "r2"  # type: ignore[union-attr]
