@@ -38,11 +38,13 @@ SEED = 20261129
 _RANK = {"fail": 4, "error": 3, "pass": 2, "not_applicable": 1, "skipped": 0}
 
 
-def _serve(workdir: str, n: int, ready: Any, stop: Any) -> None:
+def _serve(workdir: str, n: int, ready: Any, stop: Any, folders: bool = False) -> None:
     from cyberstd.clock import Clock
     from cyberstd.lab.fleet import fleet_lab
 
-    with fleet_lab(Path(workdir), n, seed=SEED, clock=Clock.at(DAY), flawed=0.4) as fleet:
+    with fleet_lab(
+        Path(workdir), n, seed=SEED, clock=Clock.at(DAY), flawed=0.4, folders=folders
+    ) as fleet:
         fleet.warm()
         ready.set()
         stop.wait()
@@ -109,7 +111,12 @@ def _peers(expected: dict[str, Any], workdir: Path) -> dict[str, float]:
 
 
 def bench(
-    n: int, schools_at_once: int, executor: str, peers: bool, per_target: float
+    n: int,
+    schools_at_once: int,
+    executor: str,
+    peers: bool,
+    per_target: float,
+    folders: bool = False,
 ) -> dict[str, Any]:
     ctx = mp.get_context("fork")
     ready, stop = ctx.Event(), ctx.Event()
@@ -117,7 +124,7 @@ def bench(
         workdir, out = Path(tmp) / "fleet", Path(tmp) / "out"
         workdir.mkdir()
         started = time.monotonic()
-        lab = ctx.Process(target=_serve, args=(str(workdir), n, ready, stop), daemon=True)
+        lab = ctx.Process(target=_serve, args=(str(workdir), n, ready, stop, folders), daemon=True)
         lab.start()
         if not ready.wait(600):
             raise SystemExit(f"the fleet of {n} did not start")
@@ -155,6 +162,11 @@ def main() -> None:
     parser.add_argument("--executor", choices=("local", "dask"), default="local")
     parser.add_argument("--peers", action="store_true", help="time checkdmarc and sslyze too")
     parser.add_argument(
+        "--folders",
+        action="store_true",
+        help="a group folder of school folders (with their reports) instead of a list",
+    )
+    parser.add_argument(
         "--per-target-rate",
         type=float,
         default=20.0,
@@ -165,12 +177,18 @@ def main() -> None:
     rows = []
     for i, n in enumerate(sizes):
         row = bench(
-            n, args.schools_at_once, args.executor, args.peers and i == 0, args.per_target_rate
+            n,
+            args.schools_at_once,
+            args.executor,
+            args.peers and i == 0,
+            args.per_target_rate,
+            args.folders,
         )
         rows.append(row)
         print(json.dumps(row), flush=True)
+    mode = "group folder of school folders" if args.folders else "perimeter mode"
     print(
-        f"\n== perimeter mode, simulated fleet on loopback ({args.executor}, "
+        f"\n== {mode}, simulated fleet on loopback ({args.executor}, "
         f"{args.schools_at_once} schools at once, {args.per_target_rate:g} connections/s "
         "per hosting address, 16 hosting addresses) =="
     )

@@ -172,6 +172,7 @@ def scan(
     from cyberstd.net.ratelimit import drop_shared
     from cyberstd.net.resolver import drop_caches
     from cyberstd.outputs import writable_folder
+    from cyberstd.rollup.rows import errored_schools
     from cyberstd.store import Store
 
     span = since_value(since)
@@ -235,7 +236,12 @@ def scan(
         for path in written:
             wrote(path)
     failed = [s for s in results.schools if s.state not in ("done", "recent")]
-    sys.exit(ExitCode.INCOMPLETE if failed else ExitCode.OK)
+    # a school whose checks ended in errors has results, but not a whole judgement: as for
+    # `cyberstd scan`, the run is incomplete
+    errored = errored_schools(results)
+    if errored and not quiet:
+        click.echo(t("group.cli.errored", said_lang(), n=errored), err=True)
+    sys.exit(ExitCode.INCOMPLETE if failed or errored else ExitCode.OK)
 
 
 def _say_how_it_starts(run: Any, store: Any) -> None:

@@ -24,7 +24,7 @@ from cyberstd.messages import day
 from cyberstd.report.escape import inert
 from cyberstd.report.html import STATUS_ORDER, template_env
 from cyberstd.report.summary import CSP
-from cyberstd.rollup.rows import assessed, mean_score
+from cyberstd.rollup.rows import assessed, errored_schools, mean_score
 from cyberstd.rollup.views import (
     BAR_WIDTH,
     CAUSES_SHOWN,
@@ -106,6 +106,7 @@ def _context(group: GroupResults, lang: str) -> dict[str, Any]:
         "authorization": _authorization(group, lang),
         "total": len(group.schools),
         "with_results": len(with_results),
+        "errored": errored_schools(group),
         "states": state_counts(group, lang),
         "pending": sum(1 for s in group.schools if s.state is ScanState.PENDING),
         "problems": problems[:CAUSES_SHOWN],

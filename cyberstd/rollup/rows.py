@@ -22,7 +22,7 @@ from cyberstd.groupresults import (
     ScanState,
     SchoolRow,
 )
-from cyberstd.results import FindingStatus, Results
+from cyberstd.results import ControlStatus, FindingStatus, Results
 
 # States whose row carries the results of a scan (this run's, or a recent run's).
 WITH_RESULTS = frozenset({ScanState.DONE, ScanState.RECENT})
@@ -150,4 +150,12 @@ def run_summary(group: GroupResults) -> RunSummary:
         assessed=len(with_results),
         levels=level_counts(with_results, top_level(group)),
         mean_score=mean_score(with_results),
+    )
+
+
+def errored_schools(group: GroupResults) -> int:
+    """Schools with results of which a control could not be judged (a check that ended in an
+    error): never to be read as "nothing wrong"."""
+    return sum(
+        any(status is ControlStatus.ERROR for status in s.controls.values()) for s in group.schools
     )

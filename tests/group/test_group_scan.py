@@ -402,3 +402,21 @@ def test_a_run_resumed_into_another_folder_links_only_to_files_that_are_there(
     # the school scanned before the stop: its files from the database, as they were
     (before,) = [p.name for p in (tmp_path / "first" / "schools").iterdir()]
     assert _verdicts(out, before) == _verdicts(tmp_path / "first", before)
+
+
+def test_checks_that_end_in_errors_never_read_as_all_well(group_dir: Path, tmp_path: Path) -> None:
+    # a firewall export that cannot be read: its checks end in errors at that school
+    (group_dir / "college" / "exports" / "firewall" / "fortigate.conf").write_bytes(
+        b"\x00\xff" * 64
+    )
+    out = tmp_path / "out"
+    args = ["--root", str(REPO), "group", "scan", str(group_dir), "--out", str(out)]
+    args += ["--profile", "ci-baseline", "--as-of", DEMO_DAY.isoformat(), "--lang", "en"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 3, result.output  # incomplete, as `cyberstd scan` says
+    assert "not everything was judged" in result.output
+    doc = json.loads((out / "group-results.json").read_text())
+    college = next(s for s in doc["schools"] if s["id"] == "college")
+    assert "error" in college["controls"].values()
+    page = (out / "group.en.html").read_text()
+    assert 'id="errored" data-count="1"' in page
