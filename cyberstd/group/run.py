@@ -362,7 +362,8 @@ class GroupRun:
                 handle = executor.submit(job)
                 running[id(handle)] = (handle, pending)
                 self.busy |= self._hosts(pending.member)
-            for handle, outcome in executor.done(0.2):
+            # only with schools in flight: nothing would come to end the wait otherwise
+            for handle, outcome in executor.done(0.2) if running else []:
                 _, pending = running.pop(id(handle))
                 self.busy -= self._hosts(pending.member)
                 self._settle(pending, outcome, settle, again_or)

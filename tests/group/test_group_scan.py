@@ -25,7 +25,7 @@ from cyberstd.groupresults import GroupResults, ScanState
 from cyberstd.lab.timeshift import DEMO_DAY
 from cyberstd.results import Results
 from cyberstd.store import Store
-from tests.conftest import REPO
+from tests.conftest import REPO, real_timers
 
 DEMO = REPO / "examples" / "demo-school"
 OPTIONS = GroupOptions(profile="ci-baseline", workers=4, catalog_root=str(REPO))
@@ -132,6 +132,7 @@ def test_a_broken_school_fails_alone_with_its_reason(group_dir: Path, tmp_path: 
     assert broken.results_path is None and broken.level_reached is None
 
 
+@real_timers  # a deadline is time passing on threads
 def test_a_hanging_school_runs_out_of_time_and_a_flaky_one_is_retried(
     group_dir: Path, tmp_path: Path
 ) -> None:
