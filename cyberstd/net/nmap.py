@@ -106,8 +106,10 @@ def decimal(number: str) -> Msg:
 
 
 def service_name(service: str) -> Msg:
-    """The service nmap named on a port, or "unknown" in words."""
-    return verbatim(service) if service else msg("nmap.service-unknown")
+    """The service nmap named on a port, or "unknown" in words: also when nmap itself says
+    `unknown` (a port its services list does not name), which is no name but a word."""
+    known = service and service.strip().lower() != "unknown"
+    return verbatim(service) if known else msg("nmap.service-unknown")
 
 
 def gave_up(addresses: Sequence[str]) -> Msg:

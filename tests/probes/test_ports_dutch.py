@@ -306,3 +306,12 @@ def test_the_scope_guard_in_dutch(address: str, said_nl: str) -> None:
     assert "de toestemming van Director daarvoor is verlopen op 2026-03-01" in error_said(
         expired.value
     )
+
+
+def test_a_port_nmap_calls_unknown_is_said_in_dutch() -> None:
+    # nmap names a port its services list lacks "unknown": a word, not a name
+    from cyberstd.net.nmap import service_name
+
+    assert service_name("unknown").render("nl") == "onbekend"
+    assert service_name("").render("nl") == "onbekend"
+    assert service_name("http-alt").render("nl") == "http-alt"
