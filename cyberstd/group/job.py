@@ -23,6 +23,7 @@ from cyberstd.clock import Clock
 from cyberstd.errors import CyberstdError, InputError, Problem, Said
 from cyberstd.exports import ExportFile
 from cyberstd.groupresults import LocalText
+from cyberstd.messages import msg
 from cyberstd.paths import GROUP_PREFIX
 from cyberstd.results import Results
 from cyberstd.schema import Authorization, SchoolFile
@@ -197,10 +198,21 @@ def _said(exc: BaseException, folder: Path) -> LocalText:
         problems = [_named(p, folder) for p in exc.problems[:5]]
         lines = {lang: "; ".join(p.render(lang) for p in problems) for lang in LANGS}
         return LocalText(nl=lines["nl"], en=lines["en"])
+    return error_text(exc)
+
+
+def error_text(exc: BaseException) -> LocalText:
+    """An error of one school's scan in both languages, as the roll-up shows it: its catalog
+    message, else framed in words of each language around what the error said, with a file
+    named by its name only (an OSError's text holds the machine's path)."""
     if isinstance(exc, Said) and exc.said is not None:
         return LocalText(nl=exc.said.render("nl"), en=exc.said.render("en"))
-    text = f"{type(exc).__name__}: {exc}"
-    return LocalText(nl=text, en=text)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        detail = f"{exc.strerror or type(exc).__name__}: {Path(str(exc.filename)).name}"
+    else:
+        detail = f"{type(exc).__name__}: {exc}"
+    said = msg("group.scan-error", detail=detail)
+    return LocalText(nl=said.render("nl"), en=said.render("en"))
 
 
 def scan_school(job: SchoolJob, options: GroupOptions, now: dt.datetime, as_of: bool) -> Outcome:

@@ -22,7 +22,14 @@ from cyberstd.catalog import Catalog
 from cyberstd.clock import Clock
 from cyberstd.errors import ProbeError
 from cyberstd.group.executors import Executor, Running
-from cyberstd.group.job import GroupOptions, Outcome, SchoolJob, pack, render_reports
+from cyberstd.group.job import (
+    GroupOptions,
+    Outcome,
+    SchoolJob,
+    error_text,
+    pack,
+    render_reports,
+)
 from cyberstd.groupfile import Group, Member, perimeter_school
 from cyberstd.groupresults import (
     GroupRef,
@@ -348,16 +355,9 @@ class GroupRun:
                 try:
                     job = self.job(pending.member)
                 except (OSError, ValueError) as exc:
-                    text = str(exc)
-                    settle(
-                        pending,
-                        self._failed_row(
-                            pending.member,
-                            ScanState.FAILED,
-                            pending.attempts,
-                            LocalText(nl=text, en=text),
-                        ),
-                    )
+                    why = error_text(exc)
+                    row = self._failed_row(pending.member, ScanState.FAILED, pending.attempts, why)
+                    settle(pending, row)
                     continue
                 handle = executor.submit(job)
                 running[id(handle)] = (handle, pending)
@@ -393,8 +393,7 @@ class GroupRun:
         again_or: Callable[[_Pending, ScanState, LocalText | None], None],
     ) -> None:
         if isinstance(outcome, BaseException):
-            text = f"{type(outcome).__name__}: {outcome}"
-            again_or(pending, ScanState.FAILED, LocalText(nl=text, en=text))
+            again_or(pending, ScanState.FAILED, error_text(outcome))
         elif outcome.results_json is not None:
             row = self._results_row(
                 pending.member.key,

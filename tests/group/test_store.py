@@ -124,3 +124,12 @@ def test_every_recent_result_of_a_school_comes_latest_first(tmp_path: Path) -> N
     assert [e.run_id for e in found] == ["r2", "r1"]
     assert store.earlier("g", "a", T0) is not None
     assert store.earlier("g", "a", T0).run_id == "r2"  # type: ignore[union-attr]
+
+
+def test_an_error_of_the_machine_is_said_in_both_languages_without_its_path() -> None:
+    from cyberstd.group.job import error_text
+
+    said = error_text(PermissionError(13, "Permission denied", "/home/jan/scholen/a/school.yaml"))
+    assert said.nl.startswith("de scan van deze school liep op een fout: ")
+    assert said.en.startswith("the scan of this school ended in an error: ")
+    assert "school.yaml" in said.en and "/home/jan" not in said.en + said.nl
