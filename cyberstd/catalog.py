@@ -225,7 +225,8 @@ def _load_catalog(base: Path) -> tuple[Catalog, list[Problem]]:
             Problem(display_path(base), 1, 1, "missing-file", "no standards/ folder here")
         )
         return loader.catalog, loader.problems
-    _load_kinds(loader, base / KINDS_FILE)
+    for path in sorted((base / KINDS_DIR).glob("*.yaml")):
+        _load_kinds(loader, path)
     check_docs = _load_checks(loader, sorted((base / "checks").glob("*.yaml")))
     for fw_dir in sorted(p for p in (base / "standards").iterdir() if p.is_dir()):
         _load_framework(loader, fw_dir)
@@ -234,12 +235,11 @@ def _load_catalog(base: Path) -> tuple[Catalog, list[Problem]]:
     return loader.catalog, loader.problems
 
 
-KINDS_FILE = Path("checks") / "data" / "export-kinds.yaml"
+# One file per family of systems; every file is read and a kind's id is unique over all.
+KINDS_DIR = Path("checks") / "data" / "kinds"
 
 
 def _load_kinds(loader: _Loader, path: Path) -> None:
-    if not path.exists():
-        return
     doc = loader.load(path)
     if doc is None:
         return
@@ -258,6 +258,13 @@ def _load_kinds(loader: _Loader, path: Path) -> None:
                     ["kinds", i, "format"], "unknown-id", f"unknown format {kind.format!r}{hint}"
                 )
             )
+        if kind.id in loader.catalog.kinds:
+            loader.problems.append(
+                doc.problem(
+                    ["kinds", i, "id"], "duplicate-id", f"kind {kind.id!r} is defined twice"
+                )
+            )
+            continue
         loader.catalog.kinds[kind.id] = kind
 
 

@@ -1,7 +1,7 @@
 """Export kinds: what a configuration file is (an sshd_config, a FortiGate backup, an Entra
 users export), which parser reads it, and how to recognise it by name or content.
 
-Kinds are data (checks/data/export-kinds.yaml): a new kind for a format that is already
+Kinds are data (checks/data/kinds/): a new kind for a format that is already
 parsed needs no code.
 """
 

@@ -207,3 +207,21 @@ def test_grip_controls_claim_only_evidence_their_checks_give() -> None:
         }
         claimed = {str(e) for e in control.evidence} - {"attestation"}
         assert claimed <= given, (cid, claimed, given)
+
+
+def test_kinds_are_read_from_every_file_and_an_id_twice_is_named(mini_root: Path) -> None:
+    kinds = mini_root / "checks" / "data" / "kinds"
+    kinds.mkdir(parents=True)
+    (kinds / "a.yaml").write_text(
+        "kinds:\n  - id: meraki-x\n    format: json\n    title: {nl: X, en: X}\n"
+    )
+    (kinds / "b.yaml").write_text(
+        "kinds:\n  - id: other\n    format: json\n    title: {nl: Y, en: Y}\n"
+        "  - id: meraki-x\n    format: csv\n    title: {nl: Z, en: Z}\n"
+    )
+    catalog, problems = load_catalog(mini_root)
+    assert {"meraki-x", "other"} <= set(catalog.kinds)
+    assert catalog.kinds["meraki-x"].format == "json"  # the first file read keeps it
+    said = [str(p) for p in problems]
+    assert len(said) == 1
+    assert said[0].endswith("b.yaml:5:9: error[duplicate-id]: kind 'meraki-x' is defined twice")

@@ -512,7 +512,7 @@ def unknown_devices(
     to the declared hosts and to the school's device lists: the exports of kind
     `device-inventory` (its own inventory, an asset tool's report, or Intune's device export
     given as the inventory) and `intune-devices`, whose columns are read under the names of
-    checks/data/export-kinds.yaml. A host is known when its IP address, its MAC address (when
+    checks/data/kinds/. A host is known when its IP address, its MAC address (when
     nmap reports one) or its name is listed; the name is the one nmap reports or the one a
     reverse (PTR) look-up through the scan's resolver gives (`reverse_dns`), compared by its
     first label without case, so that a laptop on DHCP is found by name. Every range must be
