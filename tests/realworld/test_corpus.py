@@ -5,8 +5,11 @@ the school is exposed, or where the file holds no evidence, fails here."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
+import pkgutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -299,6 +302,29 @@ NOT_YET_READ = {
     "backup/veeam-job-report.csv": ("backup-report", "lacks column"),
     "backup/synology-hyper-backup.csv": ("backup-report", "cells where the header has"),
 }
+
+
+def _vendor_expectations() -> None:
+    """Each vendor's files may have their expectations in a module of their own
+    (tests/realworld/expected_<vendor>.py, with EXPECTED, WITH_SCHOOL_YAML and REFUSED as
+    above); they join the tables here."""
+    for found in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if not found.name.startswith("expected_"):
+            continue
+        module = importlib.import_module(f"tests.realworld.{found.name}")
+        tables: dict[str, dict[str, Any]] = {
+            "EXPECTED": EXPECTED,
+            "WITH_SCHOOL_YAML": WITH_SCHOOL_YAML,
+            "REFUSED": REFUSED,
+        }
+        for name, table in tables.items():
+            extra = getattr(module, name, {})
+            twice = set(extra) & set(table)
+            assert not twice, f"{found.name}: {sorted(twice)} already in {name}"
+            table.update(extra)
+
+
+_vendor_expectations()
 
 
 @pytest.fixture(scope="module")
