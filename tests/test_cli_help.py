@@ -67,3 +67,47 @@ def test_help_is_dutch_when_the_locale_is(args: list[str]) -> None:
     # option names, choices and defaults are the same words in both languages
     body = nl.output.split("\n", 1)[1]
     assert english_in(body.replace("[default:", "[")) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "nl", "en"),
+    [
+        (["scan", "--nope"], "Fout: Onbekende optie '--nope'.", "Error: No such option '--nope'."),
+        (["scan"], "Fout: Ontbrekend argument 'SCHOOL'.", "Error: Missing argument 'SCHOOL'."),
+        (["scna"], "(Bedoel je een van: 'scan', 'schema'?)", "(Did you mean one of: 'scan'"),
+        (["scan", "a", "b"], "Onverwacht extra argument (b)", "Got unexpected extra argument (b)"),
+        (["report", "--lang", "xx", "r.json"], "'xx' is niet een van 'nl', 'en'.", "is not one of"),
+        (["scan", "--as-of"], "Optie '--as-of' vraagt een waarde.", "requires an argument"),
+    ],
+)
+def test_a_command_typed_wrongly_is_told_in_the_console_language(
+    args: list[str], nl: str, en: str
+) -> None:
+    env: dict[str, str | None] = {"LANG": "nl_BE.UTF-8", "LC_ALL": None, "LC_MESSAGES": None}
+    dutch = CliRunner().invoke(main, args, env=env, prog_name="cyberstd")
+    english = CliRunner().invoke(
+        main, args, env={**env, "LANG": "en_GB.UTF-8"}, prog_name="cyberstd"
+    )
+    assert dutch.exit_code == english.exit_code == 2
+    assert nl in dutch.output and en in english.output
+    assert not english_in(dutch.output)
+    assert ("Try 'cyberstd" in english.output) == ("Probeer 'cyberstd" in dutch.output)
+
+
+def test_every_click_text_in_the_catalog_is_one_click_has() -> None:
+    """The catalog finds the Dutch by click's English to the letter: a text click no longer
+    has (after an upgrade) would silently stay English, so it must be noticed here."""
+    import inspect
+
+    from cyberstd.cli import clicktext
+
+    source = "".join(inspect.getsource(m) for m in clicktext._MODULES)
+    texts = [
+        form
+        for key, entry in catalog().items()
+        if key.startswith("click.")
+        for form in (entry["en"].values() if isinstance(entry["en"], dict) else [entry["en"]])
+    ]
+    assert len(texts) > 25
+    missing = [t for t in texts if f'"{t}"' not in source]
+    assert missing == []

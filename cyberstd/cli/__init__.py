@@ -8,7 +8,8 @@
 - lab: the loopback lab on its own (`lab fleet`: many simulated schools until Ctrl-C)
 - report, diff, baseline, collect, bundle (keygen, sign, verify)
 - group: many schools in one run
-- common: error handling, the per-command context, shared options; help: `--help` in Dutch
+- common: error handling, the per-command context, shared options; help: `--help` in Dutch;
+  clicktext: click's own words about a command typed wrongly, in Dutch
 
 The command modules import common (and help) only, never this package's `main`.
 """
@@ -21,6 +22,7 @@ import click
 
 from cyberstd import __version__
 from cyberstd.cli import baseline, bundle, catalog, collect, diff, group, lab, report, scan, school
+from cyberstd.cli.clicktext import install as speak_the_console_language
 from cyberstd.cli.common import Ctx
 from cyberstd.cli.help import LocalGroup
 
@@ -65,3 +67,4 @@ def _register() -> None:
 
 
 _register()
+speak_the_console_language()
