@@ -55,6 +55,13 @@ class ControlInfo(_Model):
     title: LocalText
 
 
+class CheckInfo(_Model):
+    """A check that failed in some school, with its title for the dashboard's list of gaps."""
+
+    id: str
+    title: LocalText
+
+
 class BatchAuthorization(_Model):
     """Who allowed the scan of the whole batch (perimeter mode), as group.yaml records it."""
 
@@ -126,4 +133,6 @@ class GroupResults(_Model):
     group: GroupRef
     controls: list[ControlInfo]
     schools: list[SchoolRow]
+    # the checks that failed in at least one school (their titles); older roll-ups have none
+    checks: list[CheckInfo] = Field(default_factory=list)
     history: list[RunSummary] = Field(default_factory=list)

@@ -43,7 +43,7 @@ from cyberstd.messages import msg
 from cyberstd.net.resolver import Resolver
 from cyberstd.outputs import write_atomic
 from cyberstd.results import Results, Tool
-from cyberstd.rollup.rows import control_infos, school_row, unscanned_row
+from cyberstd.rollup.rows import control_infos, failed_check_infos, school_row, unscanned_row
 from cyberstd.store import Earlier, Store
 
 SCHOOLS_DIR = "schools"
@@ -432,5 +432,6 @@ class GroupRun:
             group=GroupRef(id=group_id, name=self.group.file.group.name),
             controls=control_infos(self.catalog.framework(FRAMEWORK)),
             schools=rows,
+            checks=failed_check_infos(rows, self.catalog),
             history=self.store.history(group_id, self.info.started),
         )

@@ -2,7 +2,8 @@
 
 One `SchoolRow` per school: where it stands (level reached, score, the status of every control,
 the checks that failed) and how its scan went; a row without results for a school whose scan
-failed, ran out of time or has not run yet. `control_infos` gives the heat map its rows, and
+failed, ran out of time or has not run yet. `control_infos` gives the heat map its rows,
+`failed_check_infos` the titles of the checks in the list of gaps, and
 `run_summary` sums a run up for the trend of the runs after it. Nothing here reads a file or the
 clock: the group scan hands in what it has.
 """
@@ -13,8 +14,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from cyberstd.catalog import Framework
+from cyberstd.catalog import Catalog, Framework
 from cyberstd.groupresults import (
+    CheckInfo,
     ControlInfo,
     GroupResults,
     LocalText,
@@ -159,3 +161,18 @@ def errored_schools(group: GroupResults) -> int:
     return sum(
         any(status is ControlStatus.ERROR for status in s.controls.values()) for s in group.schools
     )
+
+
+def failed_check_infos(schools: Iterable[SchoolRow], catalog: Catalog) -> list[CheckInfo]:
+    """The titles of the checks that failed in at least one school, by id (a check the
+    catalog no longer has keeps its id as its title)."""
+    failed = sorted({check for s in schools for check in s.failed_checks})
+    return [
+        CheckInfo(
+            id=cid,
+            title=LocalText(nl=catalog.checks[cid].title.nl, en=catalog.checks[cid].title.en)
+            if cid in catalog.checks
+            else LocalText(nl=cid, en=cid),
+        )
+        for cid in failed
+    ]

@@ -327,8 +327,17 @@ def check_gaps(group: GroupResults, lang: str, top: int = TOP_GAPS) -> list[Gap]
     with_results = assessed(group.schools)
     counted = Counter(check for s in with_results for check in set(s.failed_checks))
     ranked = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    titles = {c.id: c.title for c in group.checks}
     return [
-        Gap(inert(check, ID_LIMIT), "", None, n, share(n, len(with_results), lang))
+        Gap(
+            inert(check, ID_LIMIT),
+            inert(titles[check].en if lang == "en" else titles[check].nl, NAME_LIMIT * 2)
+            if check in titles
+            else "",
+            None,
+            n,
+            share(n, len(with_results), lang),
+        )
         for check, n in ranked
     ]
 

@@ -210,6 +210,10 @@ def test_the_command_writes_the_roll_up_and_exits_by_how_the_run_went(
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "group-results.json").read_text())
     assert [s["state"] for s in doc["schools"]] == ["done"] * 3
+    # the failed checks come with their titles, for the dashboard's list of gaps
+    failed = sorted({c for s in doc["schools"] for c in s["failed_checks"]})
+    assert failed and [c["id"] for c in doc["checks"]] == failed
+    assert all(c["title"]["nl"] and c["title"]["nl"] != c["id"] for c in doc["checks"])
     assert (out / "group.en.html").is_file() and (out / "group.en.csv").is_file()
     assert "3/3" in result.output
 

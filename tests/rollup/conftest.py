@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cyberstd.catalog import load_catalog
 from cyberstd.groupresults import (
     BatchAuthorization,
     GroupMode,
@@ -22,6 +23,8 @@ from cyberstd.groupresults import (
 )
 from cyberstd.results import MET, ControlStatus, FindingStatus, Results, Tool, assessed_score
 from cyberstd.rollup import control_infos, school_row, unscanned_row
+from cyberstd.rollup.rows import failed_check_infos
+from tests.conftest import REPO
 from tests.report_formats import scan_demo
 
 STARTED = dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.UTC)
@@ -109,6 +112,7 @@ def group_of(
         group=GroupRef(id="scholengroep-noord", name="Scholengroep Noord"),
         controls=control_infos(results),
         schools=rows,
+        checks=failed_check_infos(rows, load_catalog(REPO)[0]),
         history=history or [],
     )
 

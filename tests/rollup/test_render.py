@@ -215,7 +215,13 @@ def check_gaps(page: Element, group: GroupResults) -> None:
     failed = Counter(check for s in with_results for check in s.failed_checks)
     rows = [r for r in page.by_id("check-gaps").find_all("tr") if "data-check" in r.attrs]
     assert len(rows) == min(TOP_GAPS, len(failed))
-    assert all(failed[r.attrs["data-check"]] == int(r.find_all("td")[0].text()) for r in rows)
+    assert all(failed[r.attrs["data-check"]] == int(r.find_all("td")[1].text()) for r in rows)
+    # each failed check is named by its title in the page's language, not by its id alone
+    check_titles = {c.id: c.title for c in group.checks}
+    assert rows and all(r.attrs["data-check"] in check_titles for r in rows)
+    for r in rows:
+        title = check_titles[r.attrs["data-check"]]
+        assert r.find_all("td")[0].text() == (title.nl if lang == "nl" else title.en)
 
 
 def check_trend(page: Element, group: GroupResults) -> None:
