@@ -260,21 +260,21 @@ def _say_how_it_starts(run: Any, store: Any) -> None:
 def _progress(lang: str) -> Any:
     last = [0.0]
 
-    def report(done: int, total: int, key: str, state: Any) -> None:
+    def report(done: int, total: int, key: str, state: Any, error: Any) -> None:
         now = time.monotonic()
         if done == total or now - last[0] >= 2 or state not in ("done", "recent"):
             last[0] = now
-            click.echo(
-                t(
-                    "group.cli.progress",
-                    lang,
-                    done=done,
-                    total=total,
-                    school=key,
-                    state=t(f"group.cli.state.{state}", lang),
-                ),
-                err=True,
+            said = t(
+                "group.cli.progress",
+                lang,
+                done=done,
+                total=total,
+                school=key,
+                state=t(f"group.cli.state.{state}", lang),
             )
+            if error is not None:  # why, as the dashboard says it
+                said += f" ({error.en if lang == 'en' else error.nl})"
+            click.echo(said, err=True)
 
     return report
 

@@ -60,7 +60,8 @@ class RunSettings:
     ship_folders: bool = False  # send school folders as files (an executor on other machines)
 
 
-Progress = Callable[[int, int, str, ScanState], None]
+# (schools finished, schools in all, the school, how its scan went, why it failed if it did)
+Progress = Callable[[int, int, str, ScanState, LocalText | None], None]
 
 
 @dataclass
@@ -333,7 +334,7 @@ class GroupRun:
             self.store.record(self.info.id, pending.member.key, row, text)
             finished += 1
             if progress is not None:
-                progress(finished, total, pending.member.key, row.state)
+                progress(finished, total, pending.member.key, row.state, row.error)
 
         def again_or(pending: _Pending, state: ScanState, error: LocalText | None) -> None:
             if pending.attempts <= self.settings.retries:
@@ -349,7 +350,7 @@ class GroupRun:
                 if pending.attempts == 0 and self._recent(pending.member):
                     finished += 1
                     if progress is not None:
-                        progress(finished, total, pending.member.key, ScanState.RECENT)
+                        progress(finished, total, pending.member.key, ScanState.RECENT, None)
                     continue
                 pending.attempts += 1
                 try:

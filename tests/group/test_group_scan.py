@@ -170,7 +170,7 @@ def test_a_stopped_run_resumes_where_it_stopped(group_dir: Path, tmp_path: Path)
     out = tmp_path / "out"
     seen: list[str] = []
 
-    def stop_after_one(done: int, total: int, key: str, state: ScanState) -> None:
+    def stop_after_one(done: int, total: int, key: str, state: ScanState, error: object) -> None:
         seen.append(key)
         raise _Stop
 
@@ -221,6 +221,11 @@ def test_the_command_writes_the_roll_up_and_exits_by_how_the_run_went(
     result = CliRunner().invoke(main, [*args, "--new-run", "-q"])
     assert result.exit_code == 3, result.output  # incomplete: one school has no results
     assert result.output == ""
+    # without -q the console says why the school failed, not only that it did
+    result = CliRunner().invoke(main, [*args, "--new-run"])
+    assert result.exit_code == 3
+    (line,) = [x for x in result.output.splitlines() if " college: " in x]
+    assert "failed (college/school.yaml:2:1: error[yaml-syntax]" in line, line
 
 
 def test_a_bad_group_yaml_is_named_with_its_line(tmp_path: Path) -> None:
@@ -362,7 +367,7 @@ def test_since_reuses_only_results_judged_alike(group_dir: Path, tmp_path: Path)
 
 
 def _stop_after_one(group_dir: Path, out: Path) -> str:
-    def stop(done: int, total: int, key: str, state: ScanState) -> None:
+    def stop(done: int, total: int, key: str, state: ScanState, error: object) -> None:
         raise _Stop
 
     with pytest.raises(_Stop):
