@@ -135,6 +135,14 @@ def group() -> None:
     help="Write each school's HTML report beside its results.json (default: for school "
     "folders yes, in perimeter mode no: `cyberstd report` renders one when needed).",
 )
+@click.option(
+    "--csv-sep",
+    type=click.Choice([";", ","]),
+    default=";",
+    show_default=True,
+    help="Separator of the group's CSV: ';' for Excel in a Belgian locale (with a byte order "
+    "mark and a decimal comma), ',' for other programs (neither).",
+)
 @click.option("--lang", type=LANG, default="nl", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress; errors only.")
 @as_of_option
@@ -157,6 +165,7 @@ def scan(
     per_target_rate: float,
     max_rate: float | None,
     school_reports: bool | None,
+    csv_sep: str,
     lang: str,
     quiet: bool,
     as_of: dt.date | None,
@@ -222,7 +231,7 @@ def scan(
             chosen.close()
             drop_caches(run.info.id)
             drop_shared(run.info.id)
-        written = _write(results, out, lang)
+        written = _write(results, out, lang, csv_sep)
     except KeyboardInterrupt:
         if run is None:
             raise
@@ -279,7 +288,7 @@ def _progress(lang: str) -> Any:
     return report
 
 
-def _write(results: Any, out: Path, lang: str) -> list[Path]:
+def _write(results: Any, out: Path, lang: str, sep: Any) -> list[Path]:
     from cyberstd.outputs import write_atomic
     from cyberstd.rollup import render_csv, render_html, render_json
 
@@ -287,6 +296,6 @@ def _write(results: Any, out: Path, lang: str) -> list[Path]:
     files = {
         "group-results.json": render_json(results),
         f"group.{lang}.html": render_html(results, lang),
-        f"group.{lang}.csv": render_csv(results, lang),
+        f"group.{lang}.csv": render_csv(results, lang, sep),
     }
     return [write_atomic(out / name, text.encode("utf-8")) for name, text in files.items()]

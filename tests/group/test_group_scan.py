@@ -221,11 +221,14 @@ def test_the_command_writes_the_roll_up_and_exits_by_how_the_run_went(
     result = CliRunner().invoke(main, [*args, "--new-run", "-q"])
     assert result.exit_code == 3, result.output  # incomplete: one school has no results
     assert result.output == ""
-    # without -q the console says why the school failed, not only that it did
-    result = CliRunner().invoke(main, [*args, "--new-run"])
+    # without -q the console says why the school failed, not only that it did; the CSV for
+    # programs other than Excel has ',' and no byte order mark
+    result = CliRunner().invoke(main, [*args, "--new-run", "--csv-sep", ","])
     assert result.exit_code == 3
     (line,) = [x for x in result.output.splitlines() if " college: " in x]
     assert "failed (college/school.yaml:2:1: error[yaml-syntax]" in line, line
+    table = (out / "group.en.csv").read_bytes()
+    assert not table.startswith(b"\xef\xbb\xbf") and table.count(b",") > table.count(b";")
 
 
 def test_a_bad_group_yaml_is_named_with_its_line(tmp_path: Path) -> None:
