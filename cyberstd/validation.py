@@ -63,10 +63,19 @@ def parse(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
         problems: list[Problem] = []
         for err in exc.errors(include_url=False):
             problem = _problem(doc, model, err)
-            # a union reports once per member; one line per position is enough
-            if not any((p.line, p.col) == (problem.line, problem.col) for p in problems):
+            # a union reports once per member; one line per position is enough. A key unknown
+            # where a field is missing is said too: a misspelt key at the top of a file sits
+            # where the file starts ('groep:' for 'group:', with "did you mean").
+            if not any(_same_place(p, problem) for p in problems):
                 problems.append(problem)
         return None, problems
+
+
+def _same_place(one: Problem, other: Problem) -> bool:
+    keys = {"unknown-field", "missing-field"}
+    if one.code in keys and other.code in keys and one.code != other.code:
+        return False
+    return (one.line, one.col) == (other.line, other.col)
 
 
 def _problem(doc: Document, model: type[BaseModel], err: Any) -> Problem:

@@ -344,3 +344,21 @@ def test_pydantic_errors_are_said_in_dutch_with_their_english_unchanged(text: st
     dutch = problem.text("nl")
     assert dutch != problem.message and english_in(dutch) == [], (problem.message, dutch)
     assert "Input" not in dutch and "input" not in dutch and "should" not in dutch, dutch
+
+
+def test_a_misspelt_top_level_key_is_named_with_what_was_meant(tmp_path: Path) -> None:
+    """'schol:' at the top of school.yaml sits where the missing 'school' is reported; both
+    are said, the misspelt key with "bedoel je"."""
+    folder = tmp_path / "sx"
+    folder.mkdir()
+    (folder / "school.yaml").write_text("schol:\n  id: x\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["validate", str(folder)], env={"LANG": "nl_BE.UTF-8", "LC_ALL": None}
+    )
+    assert result.exit_code == 2
+    assert (
+        "school.yaml:1:1: fout[missing-field]: verplicht veld 'school' ontbreekt" in result.output
+    )
+    assert "school.yaml:1:1: fout[unknown-field]: onbekend veld 'schol' (bedoel je 'school'?)" in (
+        result.output
+    )
