@@ -35,6 +35,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "entra-domains": ("entra", "domains.json"),
     "entra-registration-details": ("entra", "registration-details.json"),
     "google-users": ("google", "google-users.json"),
+    "gam-users": ("google", "gam-users.csv"),
     "wifi-controller": ("wifi", "wlanconf.json"),
     "intune-devices": ("intune", "intune-devices.csv"),
     "backup-report": ("backup", "backup-report.csv"),

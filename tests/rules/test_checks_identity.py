@@ -54,7 +54,7 @@ def identity_checks(catalog: Catalog) -> set[str]:
         if check.probe != "config.rule":
             continue
         kinds = RuleParams.model_validate(check.params).kinds()
-        if any(k.startswith("entra-") or k == "google-users" for k in kinds):
+        if any(k.startswith("entra-") or k in ("google-users", "gam-users") for k in kinds):
             out.add(cid)
     return out
 
@@ -378,7 +378,7 @@ def test_stale_accounts_catch_an_account_under_password_spray(catalog: Catalog) 
     ["google.2sv-staff", "google.2sv-admins", "google.admin-count", "google.stale-accounts"],
 )
 def test_google_good_passes(catalog: Catalog, check_id: str) -> None:
-    v = run_check(catalog, check_id, "good")
+    v = run_check(catalog, check_id, "good", kinds=["google-users"])
     assert v.status is FindingStatus.PASS, v.message
 
 
@@ -422,7 +422,7 @@ def test_google_bad_fails_naming_accounts(
     catalog: Catalog, check_id: str, emails: tuple[str, ...]
 ) -> None:
     path = sample("google-users", "bad")
-    v = run_check(catalog, check_id, "bad")
+    v = run_check(catalog, check_id, "bad", kinds=["google-users"])
     assert v.status is FindingStatus.FAIL
     assert_named(v, path, {e: item_line(path, f'"primaryEmail": "{e}"') for e in emails})
 
