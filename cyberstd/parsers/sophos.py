@@ -106,14 +106,15 @@ def parse_sophos(source: Source) -> Node:
     if not isinstance(root.value, dict):
         raise ParseError(file, "the root element holds no configuration", root.line)
     _check_login(root)
+    # what an API answer was asked for, an entity with no records included ("none" is known)
+    asked = [k for k in root.value if k[0].isupper() and k not in ("Login", "Status")]
     _drop_empty_answers(root)
     _redact(root)
     _annotate(root)
     if builder.root_tag == "Configuration":
         _annotate_export(root)
     else:
-        tags = [k for k in root.value if k[0].isupper() and k not in ("Login", "Status")]
-        _put(root, "answers", tags)
+        _put(root, "answers", asked)
     return root
 
 

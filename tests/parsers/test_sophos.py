@@ -112,7 +112,8 @@ def test_api_answer_reads_the_built_in_wan_zone_and_drops_empty_answers() -> Non
     plain = parse_text(text, "answer.xml").plain()
     assert plain["wan-zones"] == ["WAN"]  # named by the rule: SFOS's own WAN zone
     assert "LocalServiceACL" not in plain and "firmware" not in plain
-    assert plain["answers"] == ["FirewallRule"] and "full-export" not in plain
+    assert plain["answers"] == ["FirewallRule", "LocalServiceACL"]  # asked, none there
+    assert "full-export" not in plain
     rule = plain["FirewallRule"]
     assert rule["Name"] == "Camera > NVR" and rule["any-service"] is True
     assert rule["source-roles"] == ["wan"] and rule["action-effective"] == "accept"
