@@ -61,6 +61,7 @@ _MODULES = {
     "secedit": "secedit",
     "fortigate": "fortigate",
     "pfsense": "pfsense",
+    "sophos": "sophos",
 }
 
 

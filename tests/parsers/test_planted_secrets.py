@@ -5,7 +5,8 @@ The field names are the ones vendors use, after their own documentation and expo
 FortiOS CLI reference (`set psksecret`, `set passphrase`, `set key` of WEP VAPs and key chains,
 `set key-string`, `set md5-keys`, `set ddns-key`, SNMP communities), UniFi's network API
 (`x_passphrase`, `security_key`), Intune's device export ("BitLocker recovery key"),
-pfSense/OPNsense config.xml (`pre-shared-key`, `<passphrase>`), hostapd and wpa_supplicant
+pfSense/OPNsense config.xml (`pre-shared-key`, `<passphrase>`), Sophos Firewall's
+Entities.xml (`TOKEN`, SNMP community names, `<PresharedKey>`, SNMPv3 passwords), hostapd and wpa_supplicant
 (`wpa_passphrase`, `psk`), HTTP headers (`Authorization: Bearer`). Values are our own.
 """
 
@@ -107,6 +108,21 @@ def _cases() -> list[tuple[str, str, list[str]]]:
         "<system><user><name>admin</name><bcrypt-hash>{2}</bcrypt-hash></user></system>"
         "</pfsense>\n",
         3,
+    )
+    case(
+        "sophos",
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Configuration APIVersion="2100.1" TOKEN="{0}">'
+        "<SNMPCommunity><Name>{1}</Name><IPAddress>10.0.0.5</IPAddress></SNMPCommunity>"
+        '<User><Username>ict</Username><Password passwordform="encrypt">{2}</Password>'
+        '<PasswordHash hashform="mode1">{3}</PasswordHash></User>'
+        "<IPSecConnection><Name>naar-scholengroep</Name><AuthenticationType>PresharedKey"
+        "</AuthenticationType><PresharedKey>{4}</PresharedKey></IPSecConnection>"
+        "<SNMPv3User><Username>monitor</Username><AuthenticationPassword>{5}"
+        "</AuthenticationPassword><EncryptionPassword>{6}</EncryptionPassword></SNMPv3User>"
+        "<WirelessNetworks><Name>Personeel</Name><PassPhrase>{7}</PassPhrase></WirelessNetworks>"
+        "<RADIUSServer><ServerName>nps</ServerName><SharedSecret>{8}</SharedSecret></RADIUSServer>"
+        "</Configuration>\n",
+        9,
     )
     case("keyvalue", "ssid=Personeel\nwpa_passphrase={0}\npsk={1}\nwep_key0={2}\n", 3)
     return cases

@@ -41,6 +41,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "backup-report": ("backup", "backup-report.csv"),
     "device-inventory": ("inventory", "inventory-devices.csv"),
     "application-inventory": ("inventory", "applications.csv"),
+    "sophos": ("sophos", "Entities.xml"),
 }
 
 # What the sample school (Sint-Jozef) declares in its school.yaml: its domain, the Entra ID
