@@ -36,6 +36,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "entra-registration-details": ("entra", "registration-details.json"),
     "google-users": ("google", "google-users.json"),
     "wifi-controller": ("wifi", "wlanconf.json"),
+    "unifi-firewall-rules": ("unifi-gateway", "firewallrule.json"),
     "intune-devices": ("intune", "intune-devices.csv"),
     "backup-report": ("backup", "backup-report.csv"),
     "device-inventory": ("inventory", "inventory-devices.csv"),
