@@ -37,6 +37,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "google-users": ("google", "google-users.json"),
     "gam-users": ("google", "gam-users.csv"),
     "wifi-controller": ("wifi", "wlanconf.json"),
+    "unifi-firewall-rules": ("unifi-gateway", "firewallrule.json"),
     "intune-devices": ("intune", "intune-devices.csv"),
     "backup-report": ("backup", "backup-report.csv"),
     "device-inventory": ("inventory", "inventory-devices.csv"),
