@@ -43,6 +43,9 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "device-inventory": ("inventory", "inventory-devices.csv"),
     "application-inventory": ("inventory", "applications.csv"),
     "sophos": ("sophos", "Entities.xml"),
+    "meraki-admins": ("meraki", "admins.json"),
+    "meraki-l3-firewall": ("meraki", "l3-firewall-rules.json"),
+    "meraki-ssids": ("meraki", "ssids.json"),
 }
 
 # What the sample school (Sint-Jozef) declares in its school.yaml: its domain, the Entra ID
@@ -64,6 +67,7 @@ SECRETS = (
     "printer123-lokaal-b12",
     "eyJ0eXAiOiJKV1Qi",
     "bm90LWEtcmVhbC1zaWduYXR1cmUtanVzdC1hLXRlc3Q",
+    "Radius-SintJozef-2026!",
 )
 
 
