@@ -629,6 +629,9 @@ class GraphHTTPServer(ThreadingHTTPServer):
         sock, address = super().get_request()
         return self._tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that refuses the test CA ends its connection, which is no failure."""
+
     @property
     def base(self) -> str:
         return f"https://127.0.0.1:{self.server_address[1]}"

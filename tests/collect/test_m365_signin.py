@@ -16,6 +16,8 @@ from cyberstd.collect.graph import (
     ENV_PASSPHRASE,
     ENV_SECRET,
     GraphAccessError,
+    GraphClient,
+    GraphError,
     settings_from_env,
 )
 from cyberstd.collect.signin import Certificate
@@ -210,3 +212,13 @@ def test_messages_are_dutch_when_the_locale_is(
     assert wrong.exit_code == 2
     assert "aanmelding bij tenant" in wrong.output and "geweigerd" in wrong.output
     assert json.loads((school / "exports/m365/users.json").read_text())["value"]
+
+
+def test_a_login_server_with_an_untrusted_certificate_is_refused(
+    graph: GraphHTTPServer, cert_env: dict[str, str], school: Path
+) -> None:
+    client = GraphClient(settings_from_env(cert_env))  # trusts only the system's CAs
+    with client, pytest.raises(GraphError, match=r"TLS failed \(certificate not trusted\)") as info:
+        client.sign_in()
+    assert info.value.exit_code == 3
+    assert graph.state.assertions == [] and graph.state.tokens == []
