@@ -14,10 +14,6 @@ from cyberstd.i18n import t
 from cyberstd.messages import Msg
 
 
-def _progress(message: str) -> None:
-    click.echo(message, err=True)
-
-
 def _said(message: Msg) -> None:
     click.echo(message.render(said_lang()), err=True)
 
@@ -56,23 +52,28 @@ def collect() -> None:
 )
 @handle_errors
 def m365(school_dir: Path, timeout: float, max_wait: float) -> None:
-    """Read SCHOOL's Microsoft 365 tenant (Entra ID) through Microsoft Graph.
+    """Read SCHOOL's Microsoft 365 tenant (Entra ID and Intune) through Microsoft Graph.
 
-    Writes security defaults, conditional access policies, directory roles with their members
-    and users with their sign-in activity to SCHOOL/exports/m365/ and lists them in
-    school.yaml. Signs in as an app registration with application permissions
-    Policy.Read.All, Directory.Read.All, AuditLog.Read.All and RoleManagement.Read.Directory,
-    from the environment variables CYBERSTD_M365_TENANT_ID, CYBERSTD_M365_CLIENT_ID and
-    CYBERSTD_M365_CLIENT_SECRET (docs/collect-m365.md). Exit code 2: a usage or configuration
-    problem; 3: the tenant could not be read.
+    Writes security defaults, conditional access policies, directory roles with their members,
+    users with their sign-in activity, domains, registered authentication methods, Intune
+    managed devices with their Defender status and Intune compliance policies to
+    SCHOOL/exports/m365/ and lists them in school.yaml. Signs in as an app registration with a
+    certificate (recommended: CYBERSTD_M365_CERTIFICATE, a PEM file with the private key and the
+    certificate; CYBERSTD_M365_CERTIFICATE_PASSPHRASE if the key is encrypted) or a client
+    secret (CYBERSTD_M365_CLIENT_SECRET), with CYBERSTD_M365_TENANT_ID and
+    CYBERSTD_M365_CLIENT_ID. It needs the application permissions Policy.Read.All,
+    Directory.Read.All, AuditLog.Read.All, RoleManagement.Read.Directory,
+    DeviceManagementManagedDevices.Read.All and DeviceManagementConfiguration.Read.All
+    (docs/collect-m365.md). Exit code 2: a usage or configuration problem or a refused
+    sign-in; 3: the tenant could not be read.
     """
     from cyberstd.collect.graph import GraphClient, Limits, settings_from_env
     from cyberstd.collect.m365 import collect as collect_m365
 
     settings = settings_from_env(os.environ)
     limits = Limits(read_timeout=timeout, max_total_wait=max_wait)
-    with GraphClient(settings, progress=_progress, limits=limits) as client:
-        outcome = collect_m365(school_dir, client, progress=_progress)
+    with GraphClient(settings, progress=_said, limits=limits) as client:
+        outcome = collect_m365(school_dir, client, progress=_said)
     _report(school_dir, outcome)
 
 

@@ -1,17 +1,17 @@
-"""A small, read-only Microsoft Graph client: client-credentials sign-in, paging and retries.
+"""A small, read-only Microsoft Graph client: sign-in through msal, paging and retries.
 
-Signs in with OAuth2 client credentials (an app registration's id and secret), then only
-sends GET requests. Every request has a timeout; 429, 502, 503 and 504 answers are retried
-after their Retry-After (seconds) and dropped connections are retried, each a bounded number
-of times and within a bounded total wait. Paging follows `@odata.nextLink` only to the Graph
-host itself, so the access token is never sent anywhere else. Neither the client secret nor
-the access token ever appears in a message.
+Signs in as an app registration (client credentials: a certificate or a client secret, see
+`signin`), then only sends GET requests. Every request, msal's included, has a timeout; 429,
+502, 503 and 504 answers are retried after their Retry-After (seconds) and dropped connections
+are retried, each a bounded number of times and within a bounded total wait. Paging follows
+`@odata.nextLink` only to the Graph host itself, so the access token is never sent anywhere
+else. Neither the secret, the certificate's key or passphrase, the signed assertion nor the
+access token ever appears in a message.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 import re
 import time
@@ -23,13 +23,44 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
+from cyberstd.collect.signin import (
+    ENV_CERTIFICATE,
+    ENV_CLIENT,
+    ENV_GRAPH,
+    ENV_PASSPHRASE,
+    ENV_SECRET,
+    ENV_TENANT,
+    Certificate,
+    MsalHttp,
+    SignInFailed,
+    application,
+    first_line,
+    fix,
+    json_object,
+    load_certificate,
+)
 from cyberstd.errors import CyberstdError, ExitCode, UsageError
+from cyberstd.messages import Msg, msg
 
-ENV_TENANT = "CYBERSTD_M365_TENANT_ID"
-ENV_CLIENT = "CYBERSTD_M365_CLIENT_ID"
-ENV_SECRET = "CYBERSTD_M365_CLIENT_SECRET"
+__all__ = [
+    "ENV_CERTIFICATE",
+    "ENV_CLIENT",
+    "ENV_GRAPH",
+    "ENV_LOGIN",
+    "ENV_PASSPHRASE",
+    "ENV_SECRET",
+    "ENV_TENANT",
+    "GraphAccessError",
+    "GraphAnswerError",
+    "GraphClient",
+    "GraphError",
+    "GraphSettings",
+    "Limits",
+    "retry_after",
+    "settings_from_env",
+]
+
 ENV_LOGIN = "CYBERSTD_M365_LOGIN_URL"
-ENV_GRAPH = "CYBERSTD_M365_GRAPH_URL"
 DEFAULT_LOGIN = "https://login.microsoftonline.com"
 DEFAULT_GRAPH = "https://graph.microsoft.com/v1.0"
 DOCS = "docs/collect-m365.md"
@@ -42,13 +73,6 @@ _TRANSIENT = (
     requests.exceptions.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-_SIGN_IN_HINTS = {
-    "invalid_client": f"check {ENV_CLIENT} and {ENV_SECRET} (give the secret's value, not its "
-    "ID; client secrets expire)",
-    "unauthorized_client": f"check {ENV_CLIENT}: no such app registration in this tenant",
-    "invalid_request": f"check {ENV_TENANT} and {ENV_CLIENT}",
-    "invalid_scope": f"check {ENV_GRAPH}",
-}
 
 
 class GraphError(CyberstdError):
@@ -57,12 +81,21 @@ class GraphError(CyberstdError):
     exit_code = ExitCode.INCOMPLETE
 
 
+class GraphAnswerError(GraphError):
+    """Graph answered a read with an error that is no refusal (HTTP 400, 404, 500 ...)."""
+
+    def __init__(self, message: Msg, status: int, detail: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+
 class GraphAccessError(CyberstdError):
     """Microsoft refused the app registration: wrong credentials or a missing permission."""
 
     exit_code = ExitCode.INVALID
 
-    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
+    def __init__(self, message: Msg, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -70,23 +103,34 @@ class GraphAccessError(CyberstdError):
 
 @dataclass(frozen=True)
 class GraphSettings:
-    """Who signs in where: the tenant, the app registration and the two endpoints."""
+    """Who signs in where: the tenant, the app registration, its credential, the endpoints."""
 
     tenant_id: str
     client_id: str
-    client_secret: str = field(repr=False)
+    credential: Certificate | str = field(repr=False)
     login_url: str = DEFAULT_LOGIN
     graph_url: str = DEFAULT_GRAPH
+    hidden: tuple[str, ...] = field(default=(), repr=False)  # more values never to show
+
+    @property
+    def authority(self) -> str:
+        return f"{self.login_url}/{self.tenant_id}"
 
     @property
     def token_url(self) -> str:
-        return f"{self.login_url}/{self.tenant_id}/oauth2/v2.0/token"
+        return f"{self.authority}/oauth2/v2.0/token"
 
     @property
     def scope(self) -> str:
         """The client-credentials scope: the Graph host's `/.default` (the version is no part)."""
         parts = urlsplit(self.graph_url)
         return f"{parts.scheme}://{parts.netloc}/.default"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values no message may hold."""
+        own = (self.credential,) if isinstance(self.credential, str) else ()
+        return tuple(s for s in (*own, *self.hidden) if s)
 
 
 @dataclass(frozen=True)
@@ -111,41 +155,44 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _endpoint(name: str, value: str) -> str:
+def _endpoint(name: str, value: str, https_only: bool = False) -> str:
     """A base URL from the environment: https (plain http only to this machine), no query."""
     parts = urlsplit(value.strip())
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
-        raise UsageError(f"{name}={value!r} is not an http(s) URL")
+        raise UsageError(msg("m365.env.not_url", name=name, value=value))
+    if parts.scheme == "http" and https_only:
+        raise UsageError(msg("m365.env.login_https", name=name, value=value))
     if parts.scheme == "http" and not _is_loopback(host):
-        raise UsageError(f"{name}={value!r}: plain http is only allowed to this machine; use https")
+        raise UsageError(msg("m365.env.http_remote", name=name, value=value))
     if parts.username is not None or parts.query or parts.fragment:
-        raise UsageError(f"{name}={value!r}: give a URL without user name, query or fragment")
+        raise UsageError(msg("m365.env.url_extra", name=name, value=value))
     return value.strip().rstrip("/")
 
 
 def settings_from_env(env: Mapping[str, str]) -> GraphSettings:
-    """The settings from CYBERSTD_M365_* variables; a UsageError names every missing one."""
-    needed = (ENV_TENANT, ENV_CLIENT, ENV_SECRET)
-    missing = [name for name in needed if not env.get(name, "").strip()]
+    """The settings from CYBERSTD_M365_* variables; a UsageError names every missing one.
+
+    A certificate (CYBERSTD_M365_CERTIFICATE, a file) is used when given, else the client
+    secret; the certificate file is read and checked here, before anything is sent."""
+    missing = [name for name in (ENV_TENANT, ENV_CLIENT) if not env.get(name, "").strip()]
+    certificate_path = env.get(ENV_CERTIFICATE, "").strip()
+    secret = env.get(ENV_SECRET, "").strip()
+    if not certificate_path and not secret:
+        missing.append(f"{ENV_CERTIFICATE} / {ENV_SECRET}")
     if missing:
-        raise UsageError(
-            f"missing environment variable(s): {', '.join(missing)}; set the tenant id, the app "
-            f"registration's client id and a client secret (see {DOCS})"
-        )
+        raise UsageError(msg("m365.env.missing", names=", ".join(missing), docs=DOCS))
     tenant = env[ENV_TENANT].strip()
     if not _TENANT.match(tenant):
-        raise UsageError(
-            f"{ENV_TENANT}={tenant!r} is not a tenant id (a GUID or a domain such as "
-            "school.onmicrosoft.com)"
-        )
-    return GraphSettings(
-        tenant_id=tenant,
-        client_id=env[ENV_CLIENT].strip(),
-        client_secret=env[ENV_SECRET].strip(),
-        login_url=_endpoint(ENV_LOGIN, env.get(ENV_LOGIN) or DEFAULT_LOGIN),
-        graph_url=_endpoint(ENV_GRAPH, env.get(ENV_GRAPH) or DEFAULT_GRAPH),
+        raise UsageError(msg("m365.env.tenant", name=ENV_TENANT, value=tenant))
+    login_url = _endpoint(ENV_LOGIN, env.get(ENV_LOGIN) or DEFAULT_LOGIN, https_only=True)
+    graph_url = _endpoint(ENV_GRAPH, env.get(ENV_GRAPH) or DEFAULT_GRAPH)
+    passphrase = env.get(ENV_PASSPHRASE, "")
+    credential: Certificate | str = (
+        load_certificate(certificate_path, passphrase or None) if certificate_path else secret
     )
+    hidden = tuple(v for v in (passphrase, secret) if v)
+    return GraphSettings(tenant, env[ENV_CLIENT].strip(), credential, login_url, graph_url, hidden)
 
 
 def retry_after(value: str | None) -> float | None:
@@ -159,35 +206,22 @@ def retry_after(value: str | None) -> float | None:
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: Exception) -> Msg:
     """A short, secret-free reason for a failed connection."""
     text = str(exc)
     for needle, short in (
-        ("Connection refused", "connection refused"),
-        ("timed out", "timed out"),
-        ("Failed to resolve", "host name not found"),
-        ("Name or service not known", "host name not found"),
-        ("RemoteDisconnected", "the server closed the connection"),
-        ("Connection aborted", "the server closed the connection"),
-        ("Connection reset", "connection reset"),
-        ("CERTIFICATE_VERIFY_FAILED", "certificate not trusted"),
+        ("Connection refused", "refused"),
+        ("timed out", "timeout"),
+        ("Failed to resolve", "no_host"),
+        ("Name or service not known", "no_host"),
+        ("RemoteDisconnected", "closed"),
+        ("Connection aborted", "closed"),
+        ("Connection reset", "reset"),
+        ("CERTIFICATE_VERIFY_FAILED", "untrusted"),
     ):
         if needle in text:
-            return short
-    return type(exc).__name__
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _first_line(text: object, limit: int = 300) -> str:
-    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
-    return line if len(line) <= limit else line[:limit] + "..."
+            return msg(f"m365.reason.{short}")
+    return msg("m365.reason.other", name=type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -197,7 +231,7 @@ class _Reply:
     body: bytes
 
 
-def _quiet(message: str) -> None:
+def _quiet(message: Msg) -> None:
     """Progress that goes nowhere."""
 
 
@@ -210,7 +244,7 @@ class GraphClient:
         *,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        progress: Callable[[str], None] = _quiet,
+        progress: Callable[[Msg], None] = _quiet,
         limits: Limits | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -224,6 +258,9 @@ class GraphClient:
         self._clock = clock
         self._token: str | None = None
         self._expires = 0.0
+        self._hidden: set[str] = set(settings.secrets)
+        self._http = MsalHttp(self._exchange, self._hidden.add)
+        self._app: Any = None
 
     def __enter__(self) -> GraphClient:
         return self
@@ -252,10 +289,10 @@ class GraphClient:
         return self.scrub(shown)
 
     def scrub(self, text: str) -> str:
-        """The text without the client secret or the access token in it."""
-        for secret in (self.settings.client_secret, self._token):
-            if secret:
-                text = text.replace(secret, REDACTED)
+        """The text without a secret, a signed assertion or the access token in it."""
+        hidden = {*self._hidden, *([self._token] if self._token else [])}
+        for secret in sorted(hidden, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
         return text
 
     def _same_host(self, link: str) -> bool:
@@ -293,19 +330,28 @@ class GraphClient:
                 body += chunk
                 if len(body) > self.limits.max_body_bytes:
                     raise GraphError(
-                        f"{method} {self.request_path(url)}: answer larger than "
-                        f"{self.limits.max_body_bytes} bytes; refused"
+                        msg(
+                            "m365.send.too_large",
+                            what=f"{method} {self.request_path(url)}",
+                            n=self.limits.max_body_bytes,
+                        )
                     )
             return _Reply(response.status_code, dict(response.headers), bytes(body))
 
-    def _pause(self, delay: float, why: str, what: str) -> None:
+    def _pause(self, delay: float, why: Msg, what: str) -> None:
         """Wait before trying again, unless that would pass the run's total waiting limit."""
         if self.waited + delay > self.limits.max_total_wait:
             raise GraphError(
-                f"{what}: {why}; waiting {delay:g} s more would pass the {self.limits.max_total_wait:g} s "
-                f"this run may wait (already waited {self.waited:g} s); try again later"
+                msg(
+                    "m365.send.wait_limit",
+                    what=what,
+                    why=why,
+                    delay=f"{delay:g}",
+                    limit=f"{self.limits.max_total_wait:g}",
+                    waited=f"{self.waited:g}",
+                )
             )
-        self._progress(f"{what}: {why}; waiting {delay:g} s")
+        self._progress(msg("m365.send.waiting", what=what, why=why, delay=f"{delay:g}"))
         self._sleep(delay)
         self.waited += delay
 
@@ -323,49 +369,112 @@ class GraphClient:
             try:
                 reply = self._request(method, url, data, headers)
             except requests.exceptions.SSLError as exc:
-                raise GraphError(f"{what}: TLS failed ({_reason(exc)})") from None
+                raise GraphError(msg("m365.send.tls", what=what, reason=_reason(exc))) from None
             except _TRANSIENT as exc:
                 failures += 1
                 if failures > self.limits.max_connection_retries:
                     raise GraphError(
-                        f"{what}: could not reach {urlsplit(url).hostname} ({_reason(exc)}, "
-                        f"{failures} attempts)"
+                        msg(
+                            "m365.send.unreachable",
+                            what=what,
+                            host=urlsplit(url).hostname or "?",
+                            reason=_reason(exc),
+                            n=failures,
+                        )
                     ) from None
-                retry = f"retry {failures} of {self.limits.max_connection_retries}"
-                self._pause(min(2.0 ** (failures - 1), 30.0), f"{_reason(exc)} ({retry})", what)
+                why = msg(
+                    "m365.send.retry_connection",
+                    reason=_reason(exc),
+                    n=failures,
+                    limit=self.limits.max_connection_retries,
+                )
+                self._pause(min(2.0 ** (failures - 1), 30.0), why, what)
                 continue
             except requests.exceptions.RequestException as exc:
-                raise GraphError(f"{what}: {_reason(exc)}") from None
+                raise GraphError(msg("m365.send.failed", what=what, reason=_reason(exc))) from None
             if reply.status not in RETRY_STATUSES:
                 return reply
             busy += 1
-            label = "throttled" if reply.status == 429 else "service unavailable"
+            label = msg("m365.send.throttled" if reply.status == 429 else "m365.send.unavailable")
             if busy > self.limits.max_retries:
                 raise GraphError(
-                    f"{what}: still HTTP {reply.status} ({label}) after "
-                    f"{self.limits.max_retries} retries; try again later"
+                    msg(
+                        "m365.send.still_busy",
+                        what=what,
+                        status=reply.status,
+                        label=label,
+                        n=self.limits.max_retries,
+                    )
                 )
             delay = retry_after(reply.headers.get("Retry-After"))
             delay = min(2.0**busy, 60.0) if delay is None else delay
-            why = f"HTTP {reply.status} ({label}), retry {busy} of {self.limits.max_retries}"
+            why = msg(
+                "m365.send.retry_busy",
+                status=reply.status,
+                label=label,
+                n=busy,
+                limit=self.limits.max_retries,
+            )
             self._pause(delay, why, what)
+
+    def _exchange(
+        self, method: str, url: str, headers: Mapping[str, str], data: Mapping[str, str] | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """One of msal's requests, sent like every other (retries, limits, no redirects)."""
+        reply = self._send(method, url, headers, data)
+        return reply.status, reply.headers, reply.body
 
     # --- signing in ---------------------------------------------------------------------------
 
-    def sign_in(self) -> None:
-        """Get an access token with the client-credentials grant."""
+    def _refused(self, answer: Mapping[str, Any], status: int | None) -> GraphAccessError:
         s = self.settings
-        self._progress(f"signing in to tenant {s.tenant_id} as app {s.client_id}")
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": s.client_id,
-            "client_secret": s.client_secret,
-            "scope": s.scope,
-        }
-        reply = self._send("POST", s.token_url, {"Accept": "application/json"}, form)
-        answer = _json_object(reply.body) or {}
-        token = answer.get("access_token")
-        if reply.status == 200 and isinstance(token, str) and token:
+        error = first_line(answer.get("error", ""), 100)
+        description = first_line(answer.get("error_description", ""))
+        return GraphAccessError(
+            msg(
+                "m365.signin.refused",
+                tenant=s.tenant_id,
+                detail=self.scrub(": ".join(p for p in (error, description) if p)),
+                fix=fix(answer, s.credential),
+            ),
+            status,
+            error or None,
+        )
+
+    def _application(self) -> Any:
+        """msal's application, made once: it reads the tenant's OpenID configuration."""
+        s = self.settings
+        if isinstance(s.credential, Certificate):
+            how = msg(
+                "m365.signin.certificate",
+                path=str(s.credential.path),
+                thumbprint=s.credential.thumbprint,
+            )
+        else:
+            how = msg("m365.signin.secret")
+        self._progress(msg("m365.signin.start", tenant=s.tenant_id, client=s.client_id, how=how))
+        try:
+            return application(s.authority, s.client_id, s.credential, self._http)
+        except (ValueError, SignInFailed):
+            last = self._http.last
+            answer = json_object(last.text) if last is not None else None
+            if last is not None and answer is not None and 400 <= last.status_code < 500:
+                raise self._refused(answer, last.status_code) from None
+            status = last.status_code if last is not None else 0
+            raise GraphError(
+                msg("m365.signin.discovery", tenant=s.tenant_id, status=status)
+            ) from None
+
+    def sign_in(self) -> None:
+        """Get an access token with the client-credentials grant (msal's, or from its cache)."""
+        if self._app is None:
+            self._app = self._application()
+        try:
+            answer = self._app.acquire_token_for_client(scopes=[self.settings.scope])
+        except SignInFailed as exc:
+            answer = json_object(exc.answer.text) or {}
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if isinstance(token, str) and token:
             self._token = token
             try:
                 lifetime = float(answer.get("expires_in", 3600))
@@ -373,23 +482,10 @@ class GraphClient:
                 lifetime = 3600.0
             self._expires = self._clock() + max(lifetime, 60.0)
             return
-        error = answer.get("error")
-        if reply.status in (400, 401) and isinstance(error, str):
-            description = _first_line(answer.get("error_description", ""))
-            hint = _SIGN_IN_HINTS.get(
-                error, f"check the {ENV_TENANT}, {ENV_CLIENT} and {ENV_SECRET}"
-            )
-            raise GraphAccessError(
-                self.scrub(
-                    f"sign-in to tenant {s.tenant_id} refused: {error}: {description}; {hint}"
-                ),
-                reply.status,
-                error,
-            )
-        raise GraphError(
-            f"sign-in to tenant {s.tenant_id}: the sign-in endpoint answered HTTP {reply.status} "
-            "without an access token"
-        )
+        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+            last = self._http.last
+            raise self._refused(answer, last.status_code if last is not None else None)
+        raise GraphError(msg("m365.signin.no_token", tenant=self.settings.tenant_id))
 
     def _auth_headers(self) -> dict[str, str]:
         if self._token is None or self._clock() > self._expires - 300:
@@ -398,40 +494,61 @@ class GraphClient:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _get_json(self, url: str, permissions: Sequence[str]) -> dict[str, Any]:
-        """GET one URL and return its JSON object; refusals name the permissions needed."""
+    def _get_json(
+        self, url: str, permissions: Sequence[str], missing_ok: bool = False
+    ) -> dict[str, Any] | None:
+        """GET one URL and return its JSON object; refusals name the permissions needed.
+        With `missing_ok`, a 404 answer is None."""
         reply = self._send("GET", url, self._auth_headers())
         what = f"GET {self.request_path(url)}"
-        answer = _json_object(reply.body)
+        answer = json_object(reply.body)
         if reply.status == 200:
             if answer is None:
-                raise GraphError(f"{what}: the answer is not a JSON object")
+                raise GraphError(msg("m365.read.not_json", what=what))
             return answer
+        if reply.status == 404 and missing_ok:
+            return None
         error = (answer or {}).get("error")
         code = message = ""
         if isinstance(error, dict):
-            code = _first_line(error.get("code", ""), 100)
-            message = _first_line(error.get("message", ""))
+            code = first_line(error.get("code", ""), 100)
+            message = first_line(error.get("message", ""))
         detail = self.scrub(": ".join(p for p in (code, message) if p))
         detail = f" ({detail})" if detail else ""
         if reply.status in (401, 403):
             raise GraphAccessError(
-                f"Graph refused {what}: HTTP {reply.status}{detail}; the app registration needs "
-                f"the application permission {' and '.join(permissions)}, with admin consent "
-                f"(see {DOCS})",
+                msg(
+                    "m365.read.refused",
+                    what=what,
+                    status=reply.status,
+                    detail=detail,
+                    permissions=" + ".join(permissions),
+                    docs=DOCS,
+                ),
                 reply.status,
                 code or None,
             )
-        raise GraphError(f"{what}: HTTP {reply.status}{detail}")
+        raise GraphAnswerError(
+            msg("m365.read.failed", what=what, status=reply.status, detail=detail),
+            reply.status,
+            detail,
+        )
 
     def get(self, path: str, permissions: Sequence[str]) -> dict[str, Any]:
         """One object, as Graph returns it (`/policies/identitySecurityDefaultsEnforcementPolicy`)."""
-        return self._get_json(self.url(path), permissions)
+        answer = self._get_json(self.url(path), permissions)
+        if answer is None:  # only when a 404 is allowed, which it is not here
+            raise GraphError(msg("m365.read.not_json", what=f"GET {self.request_path(path)}"))
+        return answer
+
+    def get_optional(self, path: str, permissions: Sequence[str]) -> dict[str, Any] | None:
+        """One object, or None when Graph answers 404 (it has none)."""
+        return self._get_json(self.url(path), permissions, missing_ok=True)
 
     def get_all(self, path: str, permissions: Sequence[str]) -> dict[str, Any]:
         """A collection with every page merged into "value" (the first page's other keys kept)."""
         url = self.url(path)
-        first = self._get_json(url, permissions)
+        first = self.get(path, permissions)
         items = self._items(first, url)
         seen = {url}
         link = first.get("@odata.nextLink")
@@ -439,17 +556,27 @@ class GraphClient:
             if not isinstance(link, str) or not self._same_host(link):
                 host = urlsplit(link).netloc.rpartition("@")[2] if isinstance(link, str) else "?"
                 raise GraphError(
-                    f"GET {self.request_path(url)}: the next page points at another host "
-                    f"({host!r}, not {urlsplit(self.settings.graph_url).netloc!r}); refused"
+                    msg(
+                        "m365.read.foreign_link",
+                        what=f"GET {self.request_path(url)}",
+                        host=repr(host),
+                        graph=repr(urlsplit(self.settings.graph_url).netloc),
+                    )
                 )
             if link in seen or len(seen) >= self.limits.max_pages:
                 raise GraphError(
-                    f"GET {self.request_path(url)}: paging does not end (page {len(seen) + 1}); refused"
+                    msg(
+                        "m365.read.endless",
+                        what=f"GET {self.request_path(url)}",
+                        page=len(seen) + 1,
+                    )
                 )
             seen.add(link)
             page = self._get_json(link, permissions)
+            if page is None:
+                raise GraphError(msg("m365.read.not_json", what=f"GET {self.request_path(link)}"))
             items.extend(self._items(page, link))
-            self._progress(f"  page {len(seen)}: {len(items)} items so far")
+            self._progress(msg("m365.read.page", page=len(seen), n=len(items)))
             link = page.get("@odata.nextLink")
         merged = {k: v for k, v in first.items() if k != "@odata.nextLink"}
         merged["value"] = items
@@ -458,5 +585,5 @@ class GraphClient:
     def _items(self, page: Mapping[str, Any], url: str) -> list[Any]:
         value = page.get("value")
         if not isinstance(value, list):
-            raise GraphError(f"GET {self.request_path(url)}: the answer has no 'value' list")
+            raise GraphError(msg("m365.read.no_value", what=f"GET {self.request_path(url)}"))
         return list(value)

@@ -1,10 +1,15 @@
 """A local stand-in for the Microsoft identity platform and Microsoft Graph, on 127.0.0.1.
 
-It answers the client-credentials token request and the six Graph reads of `cyberstd
-collect m365` in Graph's JSON shapes (`@odata.context`, `value`, `@odata.nextLink` paging,
-`$expand=members` cut at 20, error objects), and can be told to misbehave: answer a route with
-queued faults first (429/503 with Retry-After, a dropped connection), refuse a route with
-401/403, page to another host, or behave as a tenant without Entra ID P1/P2.
+It speaks https with a certificate from a test CA made here (msal accepts only https for its
+authority; a client trusts `ca_file()`), serves what msal asks of the identity platform (the
+tenant's OpenID configuration, the token endpoint) and verifies a sign-in: a client secret, or
+a client assertion (a JWT signed PS256/RS256 with the app's key, whose `x5t#S256`/`x5t` names a
+certificate registered on the app). It answers the Graph reads of `cyberstd collect m365` in
+Graph's JSON shapes (`@odata.context`, `value`, `@odata.nextLink` paging, `$expand=members`
+cut at 20, `$select`, error objects), the Intune ones included, and can be told to misbehave:
+answer a route with queued faults first (429/503 with Retry-After, a dropped connection),
+refuse a route with 401/403, page to another host, or behave as a tenant without Entra ID
+P1/P2 or without Intune.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from cryptography import x509
+
+from tests.collect.intune_data import COMPLIANCE_POLICIES, make_devices, protection_state
+from tests.collect.pki import AssertionRefused, app_certificate, server_context, verify_assertion
 
 TENANT = "3f2a9c1e-5b7d-4e8f-a1c2-d3e4f5a6b7c8"
 CLIENT_ID = "9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a"
@@ -94,6 +104,13 @@ class GraphState:
     faults: dict[str, list[Fault]] = field(default_factory=dict)  # route -> faults to serve first
     deny: dict[str, int] = field(default_factory=dict)  # route -> 401 or 403, every time
     echo_credentials: bool = False  # a careless server: errors repeat the secret or the token
+    devices: list[dict[str, Any]] = field(default_factory=lambda: make_devices(30))
+    intune: bool = True  # False: a tenant without an Intune licence
+    secret: str | None = CLIENT_SECRET  # the app's client secret (None: it has none)
+    registered: list[x509.Certificate] = field(
+        default_factory=lambda: [app_certificate().cert]
+    )  # the certificates uploaded to the app registration
+    assertions: list[dict[str, Any]] = field(default_factory=list)  # verified claims
     tokens: list[str] = field(default_factory=list)
     log: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -279,15 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._fault("token"):
             return
         if path != f"/{TENANT}/oauth2/v2.0/token":
-            self._send(
-                400,
-                {
-                    "error": "invalid_request",
-                    "error_description": f"AADSTS90002: Tenant '{path.split('/')[1]}' not found. "
-                    "Check to make sure you have the correct tenant ID.\r\nTrace ID: 1\r\n",
-                    "error_codes": [90002],
-                },
-            )
+            self._unknown_tenant(path)
             return
         form = {k: v[0] for k, v in parse_qs(body).items()}
         if form.get("grant_type") != "client_credentials" or form.get("scope") != (
@@ -295,24 +304,40 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self._send(400, {"error": "invalid_scope", "error_description": "AADSTS70011: bad"})
             return
-        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
-            self._send(
+        if form.get("client_id") != CLIENT_ID:
+            self._refuse_sign_in(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{form.get('client_id')}' was not found in the "
+                f"directory '{TENANT}'. This can happen if the application has not been "
+                "installed by the administrator of the tenant.",
+            )
+            return
+        if "client_assertion" in form:
+            if form.get("client_assertion_type") != (
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            ):
+                self._refuse_sign_in(400, "invalid_request", 50027, "Invalid assertion type.")
+                return
+            try:
+                claims = verify_assertion(
+                    form["client_assertion"], self.state.registered, self._token_url, CLIENT_ID
+                )
+            except AssertionRefused as refused:
+                self._refuse_sign_in(401, "invalid_client", refused.code, refused.description)
+                return
+            with self.state.lock:
+                self.state.assertions.append(claims)
+        elif self.state.secret is None or form.get("client_secret") != self.state.secret:
+            self._refuse_sign_in(
                 401,
-                {
-                    "error": "invalid_client",
-                    "error_description": "AADSTS7000215: Invalid client secret provided. Ensure "
-                    "the secret being sent in the request is the client secret value, not the "
-                    f"client secret ID, for a secret added to app '{CLIENT_ID}'"
-                    + (
-                        f" (got {form.get('client_secret')!r})"
-                        if self.state.echo_credentials
-                        else ""
-                    )
-                    + ".\r\n"
-                    "Trace ID: 5a6b7c8d\r\nCorrelation ID: 9e0f1a2b\r\nTimestamp: 2026-03-01",
-                    "error_codes": [7000215],
-                    "error_uri": "https://login.microsoftonline.com/error?code=7000215",
-                },
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is "
+                f"the client secret value, not the client secret ID, for a secret added to app "
+                f"'{CLIENT_ID}'"
+                + (f" (got {form.get('client_secret')!r})" if self.state.echo_credentials else ""),
             )
             return
         token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiJncmFwaCJ9." + secrets.token_urlsafe(
@@ -330,6 +355,78 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
+    @property
+    def _token_url(self) -> str:
+        return f"{self.base}/{TENANT}/oauth2/v2.0/token"
+
+    def _refuse_sign_in(self, status: int, error: str, code: int, description: str) -> None:
+        """An error answer of the token endpoint, as Entra writes them."""
+        self._send(
+            status,
+            {
+                "error": error,
+                "error_description": f"AADSTS{code}: {description}\r\n"
+                "Trace ID: 5a6b7c8d\r\nCorrelation ID: 9e0f1a2b\r\nTimestamp: 2026-03-01",
+                "error_codes": [code],
+                "timestamp": "2026-03-01 10:00:00Z",
+                "trace_id": "5a6b7c8d-0000-4000-8000-000000000001",
+                "correlation_id": "9e0f1a2b-0000-4000-8000-000000000002",
+                "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+            },
+        )
+
+    def _unknown_tenant(self, path: str) -> None:
+        self._send(
+            400,
+            {
+                "error": "invalid_tenant",
+                "error_description": f"AADSTS90002: Tenant '{path.split('/')[1]}' not found. "
+                "Check to make sure you have the correct tenant ID and are signing into the "
+                "correct cloud.\r\nTrace ID: 1\r\n",
+                "error_codes": [90002],
+                "error_uri": "https://login.microsoftonline.com/error?code=90002",
+            },
+        )
+
+    def _discovery(self, path: str) -> None:
+        """The tenant's OpenID configuration, which msal reads before signing in."""
+        if self._fault("discovery"):
+            return
+        if path != f"/{TENANT}/v2.0/.well-known/openid-configuration":
+            self._unknown_tenant(path)
+            return
+        root = f"{self.base}/{TENANT}"
+        self._send(
+            200,
+            {
+                "token_endpoint": f"{root}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
+                "jwks_uri": f"{self.base}/{TENANT}/discovery/v2.0/keys",
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": f"{self.base}/{TENANT}/v2.0",
+                "request_uri_parameter_supported": False,
+                "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+                "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+                "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+                "http_logout_supported": True,
+                "frontchannel_logout_supported": True,
+                "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
+                "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce"],
+                "tenant_region_scope": "EU",
+                "cloud_instance_name": "microsoftonline.com",
+                "cloud_graph_host_name": "graph.windows.net",
+                "msgraph_host": "graph.microsoft.com",
+            },
+        )
+
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         path = unquote(parts.path)
@@ -338,6 +435,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.log.append(
                 Request("GET", unquote(self.path), "", self.headers.get("Authorization"))
             )
+        if path.endswith("/v2.0/.well-known/openid-configuration"):
+            self._discovery(path)
+            return
         route = self._route(path)
         if route is None:
             self._send(
@@ -368,12 +468,67 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1.0/users": "users",
             "/v1.0/domains": "domains",
             "/v1.0/reports/authenticationMethods/userRegistrationDetails": "registration",
+            "/v1.0/deviceManagement/managedDevices": "devices",
+            "/v1.0/deviceManagement/deviceCompliancePolicies": "compliance",
         }
         if path in routes:
             return routes[path]
         if path.startswith("/v1.0/directoryRoles/") and path.endswith("/members"):
             return "members"
+        if path.startswith("/v1.0/deviceManagement/managedDevices/") and path.endswith(
+            "/windowsProtectionState"
+        ):
+            return "protection"
         return None
+
+    def _no_intune(self) -> bool:
+        """Graph's answer to a tenant without an Intune licence; True when it was given."""
+        if self.state.intune:
+            return False
+        self._send(400, _graph_error("BadRequest", "Request not applicable to target tenant."))
+        return True
+
+    def _get_devices(self, path: str, query: dict[str, str]) -> None:
+        if self._no_intune():
+            return
+        fields = [f for f in query.get("$select", "").split(",") if f]
+        devices = [
+            {k: d[k] for k in fields if k in d} if fields else dict(d) for d in self.state.devices
+        ]
+        context = "deviceManagement/managedDevices"
+        context += f"({','.join(fields)})" if fields else ""
+        self._page(path, query, devices, context, self.base)
+
+    def _get_protection(self, path: str, query: dict[str, str]) -> None:
+        if self._no_intune():
+            return
+        device_id = path.split("/")[4]
+        found = [(i, d) for i, d in enumerate(self.state.devices) if d["id"] == device_id]
+        state = protection_state(found[0][1], found[0][0]) if found else None
+        if state is None:
+            self._send(
+                404,
+                _graph_error("ResourceNotFound", f"windowsProtectionState of '{device_id}'"),
+            )
+            return
+        context = f"{self.base}/v1.0/$metadata#deviceManagement/managedDevices('{device_id}')"
+        if found[0][0] % 10 == 6:
+            # The Graph reference's example wraps the object in "value"; some answers do too.
+            self._send(200, {"value": state})
+            return
+        self._send(200, {"@odata.context": f"{context}/windowsProtectionState/$entity", **state})
+
+    def _get_compliance(self, path: str, query: dict[str, str]) -> None:
+        if self._no_intune():
+            return
+        expand = query.get("$expand") == "assignments"
+        policies = [
+            {k: v for k, v in p.items() if expand or k != "assignments"}
+            for p in COMPLIANCE_POLICIES
+        ]
+        context = "deviceManagement/deviceCompliancePolicies"
+        context += "(assignments())" if expand else ""
+        self._page(path, query, policies, context, self.base)
 
     def _get_defaults(self, path: str, query: dict[str, str]) -> None:
         self._send(
@@ -468,10 +623,18 @@ class GraphHTTPServer(ThreadingHTTPServer):
     def __init__(self, state: GraphState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
+        self._tls = server_context()
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        return self._tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that refuses the test CA ends its connection, which is no failure."""
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"https://127.0.0.1:{self.server_address[1]}"
 
 
 @contextmanager

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 from click.testing import CliRunner, Result
 
 from cyberstd.cli.collect import collect
 from cyberstd.collect.graph import (
+    ENV_CERTIFICATE,
     ENV_CLIENT,
     ENV_GRAPH,
     ENV_LOGIN,
@@ -29,7 +30,7 @@ from cyberstd.collect.graph import (
 from cyberstd.collect.m365 import RESOURCES, register_exports
 from cyberstd.collect.m365 import collect as collect_m365
 from cyberstd.errors import UsageError
-from cyberstd.scaffold import scaffold
+from cyberstd.messages import Msg
 from cyberstd.schema import SchoolFile
 from cyberstd.validation import parse
 from cyberstd.yamlsrc import load
@@ -39,9 +40,9 @@ from tests.collect.graph_server import (
     TENANT,
     Fault,
     GraphHTTPServer,
-    graph_server,
     make_users,
 )
+from tests.collect.pki import ca_file
 
 FILES = {
     "security-defaults.json": "entra-security-defaults",
@@ -50,59 +51,35 @@ FILES = {
     "users.json": "entra-users",
     "domains.json": "entra-domains",
     "registration-details.json": "entra-registration-details",
+    "managed-devices.json": "intune-managed-devices",
+    "compliance-policies.json": "intune-compliance-policies",
 }
 FIXED_NOW = dt.datetime(2026, 3, 1, 9, 30, 15, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def graph() -> Iterator[GraphHTTPServer]:
-    with graph_server() as server:
-        yield server
-
-
-@pytest.fixture
-def env(graph: GraphHTTPServer) -> dict[str, str]:
-    return {
-        ENV_TENANT: TENANT,
-        ENV_CLIENT: CLIENT_ID,
-        ENV_SECRET: CLIENT_SECRET,
-        ENV_LOGIN: graph.base,
-        ENV_GRAPH: graph.base + "/v1.0",
-    }
-
-
-@pytest.fixture
-def school(tmp_path: Path) -> Path:
-    folder = tmp_path / "school"
-    scaffold(folder, "Sint-Voorbeeld")
-    return folder
+def trusting() -> requests.Session:
+    """A session that trusts the local server's test CA."""
+    session = requests.Session()
+    session.verify = ca_file()
+    return session
 
 
 class Recorder:
-    """Progress lines and sleeps, instead of printing and waiting."""
+    """Progress lines (in English) and sleeps, instead of printing and waiting."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.sleeps: list[float] = []
 
+    def say(self, message: Msg) -> None:
+        self.lines.append(message.render("en"))
+
     def client(self, env: dict[str, str], limits: Limits | None = None) -> GraphClient:
         return GraphClient(
             settings_from_env(env),
+            session=trusting(),
             sleep=self.sleeps.append,
-            progress=self.lines.append,
+            progress=self.say,
             limits=limits,
         )
 
@@ -110,7 +87,7 @@ class Recorder:
 def run(school: Path, env: dict[str, str], rec: Recorder | None = None, **limits: Any) -> Any:
     rec = rec or Recorder()
     with rec.client(env, Limits(**limits)) as client:
-        return collect_m365(school, client, progress=rec.lines.append, now=lambda: FIXED_NOW)
+        return collect_m365(school, client, progress=rec.say, now=lambda: FIXED_NOW)
 
 
 def read(school: Path, name: str) -> dict[str, Any]:
@@ -126,6 +103,7 @@ def all_text(folder: Path) -> str:
 
 
 def cli(env: dict[str, str | None], *args: str) -> Result:
+    env = {"REQUESTS_CA_BUNDLE": ca_file(), "LANG": "C", "LC_ALL": None, **env}
     result = CliRunner().invoke(collect, ["m365", *args], env=env)
     assert "Traceback" not in result.output
     if result.exception is not None:
@@ -360,6 +338,9 @@ def test_retry_after(value: str | None, seconds: float | None) -> None:
         ("users", 403, "AuditLog.Read.All"),
         ("domains", 403, "Directory.Read.All"),
         ("registration", 403, "AuditLog.Read.All"),
+        ("devices", 403, "DeviceManagementManagedDevices.Read.All"),
+        ("protection", 403, "DeviceManagementManagedDevices.Read.All"),
+        ("compliance", 401, "DeviceManagementConfiguration.Read.All"),
     ],
 )
 def test_refused_resource_names_the_permission(
@@ -410,9 +391,11 @@ def test_credentials_echoed_by_the_server_are_scrubbed(
 
 def test_unknown_tenant(graph: GraphHTTPServer, env: dict[str, str], school: Path) -> None:
     env[ENV_TENANT] = "other.onmicrosoft.com"
-    with pytest.raises(GraphAccessError, match="invalid_request: AADSTS90002: Tenant") as info:
+    with pytest.raises(GraphAccessError, match="invalid_tenant: AADSTS90002: Tenant") as info:
         run(school, env)
-    assert ENV_TENANT in str(info.value)
+    assert f"check {ENV_TENANT}" in str(info.value)
+    assert info.value.exit_code == 2
+    assert [r.method for r in graph.state.log] == ["GET"]  # msal stopped at the discovery
 
 
 def test_next_link_to_another_host_is_refused(
@@ -536,6 +519,9 @@ def test_secret_and_token_are_never_written(
         if request.method == "POST":
             assert parse_qs(request.body)["client_secret"] == [CLIENT_SECRET]
             assert request.authorization is None
+        elif "/.well-known/" in request.path:
+            assert request.path == f"/{TENANT}/v2.0/.well-known/openid-configuration"
+            assert request.authorization is None
         else:
             assert CLIENT_SECRET not in request.path
             assert request.path.startswith("/v1.0/")
@@ -559,7 +545,7 @@ def test_school_folder_is_checked_before_signing_in(
 def test_missing_variables_are_listed() -> None:
     with pytest.raises(UsageError) as info:
         settings_from_env({ENV_CLIENT: CLIENT_ID, ENV_SECRET: "  "})
-    assert f"{ENV_TENANT}, {ENV_SECRET}" in str(info.value)
+    assert f"{ENV_TENANT}, {ENV_CERTIFICATE} / {ENV_SECRET}" in str(info.value)
     assert ENV_CLIENT + "," not in str(info.value)
 
 
@@ -568,6 +554,7 @@ def test_missing_variables_are_listed() -> None:
     [
         (ENV_GRAPH, "http://graph.example.com/v1.0", "plain http is only allowed to this machine"),
         (ENV_LOGIN, "ftp://127.0.0.1", "not an http(s) URL"),
+        (ENV_LOGIN, "http://127.0.0.1:8080", "signing in works over https only"),
         (ENV_GRAPH, "https://user@graph.example.com/v1.0", "without user name"),
         (ENV_TENANT, "../../evil", "not a tenant id"),
     ],
@@ -604,9 +591,11 @@ def test_command_writes_and_reports(
 
 
 def test_command_missing_variables_exit_2(school: Path) -> None:
-    result = cli({ENV_TENANT: None, ENV_CLIENT: None, ENV_SECRET: None}, str(school))
+    result = cli(
+        {ENV_TENANT: None, ENV_CLIENT: None, ENV_SECRET: None, ENV_CERTIFICATE: None}, str(school)
+    )
     assert result.exit_code == 2
-    assert f"{ENV_TENANT}, {ENV_CLIENT}, {ENV_SECRET}" in result.output
+    assert f"{ENV_TENANT}, {ENV_CLIENT}, {ENV_CERTIFICATE} / {ENV_SECRET}" in result.output
 
 
 def test_command_bad_secret_exit_2(
