@@ -299,8 +299,6 @@ REFUSED = {
 NOT_YET_READ = {
     "intune/windows-devices-with-defender.csv": ("intune-devices", "lacks column"),
     "google/gam-print-users.csv": ("google-users", "unexpected character"),
-    "backup/veeam-job-report.csv": ("backup-report", "lacks column"),
-    "backup/synology-hyper-backup.csv": ("backup-report", "cells where the header has"),
 }
 
 
