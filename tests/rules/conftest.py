@@ -38,6 +38,9 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "wifi-controller": ("wifi", "wlanconf.json"),
     "intune-devices": ("intune", "intune-devices.csv"),
     "backup-report": ("backup", "backup-report.csv"),
+    "veeam-sessions": ("backup", "veeam-sessions.csv"),
+    "synology-hyper-backup": ("backup", "hyper-backup-log.csv"),
+    "synology-active-backup": ("backup", "active-backup-history.json"),
     "device-inventory": ("inventory", "inventory-devices.csv"),
     "application-inventory": ("inventory", "applications.csv"),
 }
