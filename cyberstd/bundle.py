@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cyberstd import __version__
 from cyberstd.errors import CyberstdError
-from cyberstd.kinds import ExportKind, normalise
+from cyberstd.kinds import ExportKind, parse_export
 from cyberstd.outputs import write_atomic
 from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import REDACTED, Node, ParseError, Source, decode
@@ -259,9 +259,7 @@ def redacted_export(
     body["format"] = fmt
     try:
         source = Source(path=path, display=display, text=decode(data, display), data=data)
-        tree = parse_source(source, fmt)
-        if kind is not None:
-            tree = normalise(kind, tree)
+        tree = parse_source(source, fmt) if kind is None else parse_export(kind, source)
     except ParseError as exc:
         body["error"] = str(exc)
         return _dump(body, sort_keys=False)

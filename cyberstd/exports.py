@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cyberstd.errors import Problem
-from cyberstd.kinds import ExportKind, incomplete, missing_parts, normalise
+from cyberstd.kinds import ExportKind, incomplete, missing_parts, parse_export
 from cyberstd.messages import joined, local, msg
-from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import MAX_BYTES, Node, ParseError, read_source
 
 
@@ -65,7 +64,7 @@ class ExportStore:
             return Parsed(export, error=exc)
         digest = hashlib.sha256(source.data).hexdigest()
         try:
-            tree = normalise(kind, parse_source(source, kind.format))
+            tree = parse_export(kind, source)
         except ParseError as exc:
             return Parsed(export, digest, error=exc)
         lacking = missing_parts(kind, tree)

@@ -11,14 +11,17 @@ import fnmatch
 import functools
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
 from cyberstd.messages import Msg, local, msg
-from cyberstd.parsers.base import Node
+from cyberstd.parsers import parse_source
+from cyberstd.parsers.base import Node, Source
 from cyberstd.schema import Id, LocalText, Strict
+from cyberstd.sessions import SessionHistory, with_jobs
 
 HEAD_BYTES = 16384
 _WILD = re.compile(r"[*?\[]")
@@ -79,6 +82,22 @@ class ExportKind(Strict):
     # schools really have (Intune's, Dutch ones); the first header of the list that the file
     # has is the one read. See `normalise`.
     column_names: dict[str, list[str]] = Field(default_factory=dict)
+    # CSV only: a regular expression the header line matches, when an export puts titles
+    # above it (DSM's Log Center writes the log's category on the first line).
+    header_line: str | None = None
+    # A history of backup sessions (one row per run): how to read it into one item per job,
+    # under `jobs` (cyberstd/sessions.py).
+    sessions: SessionHistory | None = None
+
+    @field_validator("header_line")
+    @classmethod
+    def _header_regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return v
 
     @field_validator("column_names")
     @classmethod
@@ -148,10 +167,23 @@ def _csv_fields(kind: ExportKind, tree: Node) -> Node:
     )
 
 
+def parse_export(kind: ExportKind, source: Source) -> Node:
+    """An export read with its kind's format and options (`header_line`), in its kind's shape
+    (see `normalise`); ParseError for anything unreadable."""
+    if kind.header_line is not None:
+        source = replace(source, header=kind.header_line)
+    return normalise(kind, parse_source(source, kind.format))
+
+
 def normalise(kind: ExportKind, tree: Node) -> Node:
     """An export in its kind's usual shape: a bare list, or a single item, put under the
-    kind's `collection` key; a CSV export with its `column_names` (see `_csv_fields`).
-    Anything else is returned as it is."""
+    kind's `collection` key; a CSV export with its `column_names` (see `_csv_fields`); a
+    session history with one item per job (`sessions`). Anything else is returned as it is."""
+    shaped = _shape(kind, tree)
+    return shaped if kind.sessions is None else with_jobs(kind.sessions, shaped)
+
+
+def _shape(kind: ExportKind, tree: Node) -> Node:
     if kind.column_names and isinstance(tree.value, dict):
         return _csv_fields(kind, tree)
     if kind.collection is None:

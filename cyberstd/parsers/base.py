@@ -87,6 +87,9 @@ class Source:
     display: str
     text: str
     data: bytes = field(repr=False)
+    # CSV: a regular expression that the header line matches, from the export's kind. Lines
+    # before it are titles (DSM's Log Center writes the log's category first).
+    header: str | None = None
 
     def related(self, relative: str, max_bytes: int = MAX_BYTES) -> Source:
         """Another file next to this one (an Include), refused when it leaves the folder."""

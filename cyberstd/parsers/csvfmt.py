@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from cyberstd.parsers import parser
 from cyberstd.parsers.base import Node, ParseError, Source
 
 MAX_FIELD = 1 << 20
+# How far down a file its header line is looked for (a kind's `header_line`).
+HEADER_SEARCH_LINES = 20
 
 
 def _delimiter(header: str) -> str:
@@ -17,19 +20,37 @@ def _delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+def _header_start(source: Source) -> int:
+    """Where the header line starts: the first line that the kind's `header` pattern matches;
+    the lines above it are titles (DSM's Log Center writes the log's category first)."""
+    pattern = re.compile(source.header or "")
+    offset = 0
+    for number, line in enumerate(source.text.split("\n"), 1):
+        if number > HEADER_SEARCH_LINES:
+            break
+        if pattern.search(line.rstrip("\r")):
+            return offset
+        offset += len(line) + 1
+    raise ParseError(
+        source.display,
+        f"no header line in the first {HEADER_SEARCH_LINES} lines (wrong export or layout?)",
+    )
+
+
 @parser("csv")
 def parse_csv(source: Source) -> Node:
     """`{columns: [name...], rows: [{column: value}]}`, each row at its line.
 
     The delimiter (`,`, `;` or tab) is read off the header line; empty cells become null;
-    a row with more or fewer cells than the header is an error (a truncated export).
+    a row with more or fewer cells than the header is an error (a truncated export). When the
+    kind gives a header pattern (`header_line`), lines above the line it matches are titles.
     """
     file = source.display
     text = source.text
     if not text.strip():
         raise ParseError(file, "empty file")
-    first = text.lstrip("\r\n").split("\n", 1)[0]
-    skipped = len(text) - len(text.lstrip("\r\n"))
+    skipped = _header_start(source) if source.header else len(text) - len(text.lstrip("\r\n"))
+    first = text[skipped:].split("\n", 1)[0]
     start_line = text[:skipped].count("\n") + 1
     reader = csv.reader(io.StringIO(text[skipped:]), delimiter=_delimiter(first), strict=True)
     csv.field_size_limit(MAX_FIELD)

@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -253,27 +254,42 @@ _DATE_FORMATS = (
     "%d-%m-%Y %H:%M:%S",
     "%d-%m-%Y %H:%M",
     "%d.%m.%Y",
+    # Year first with slashes (Synology's DSM logs): never ambiguous.
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
     "%m/%d/%Y %I:%M:%S %p",
     "%m/%d/%Y %I:%M %p",
 )
 
 
-def as_date(value: Any) -> dt.date:
-    """A date from ISO 8601 (with or without time and zone) or a day-first European date.
+def as_datetime(value: Any, formats: Sequence[str] = ()) -> dt.datetime:
+    """A moment from ISO 8601 (with or without time and zone), a day-first European date or
+    a year-first `YYYY/MM/DD`; `formats` (strptime patterns) are tried first.
 
     US month-first dates are read only with AM/PM (as US-English portals write them)."""
     text = str(value).strip()
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
     iso = re.sub(r"\.\d+", "", text.replace("Z", "+00:00"))
     try:
-        return dt.datetime.fromisoformat(iso).date()
+        return dt.datetime.fromisoformat(iso)
     except ValueError:
         pass
     for fmt in _DATE_FORMATS:
         try:
-            return dt.datetime.strptime(text, fmt).date()
+            return dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
     raise ValueProblem(f"{text!r} is not a date")
+
+
+def as_date(value: Any) -> dt.date:
+    """The day of `as_datetime`."""
+    return as_datetime(value).date()
 
 
 # What exports write for a date that never happened ("Last success: Never").

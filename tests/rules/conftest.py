@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from cyberstd.catalog import Catalog, load_catalog
-from cyberstd.kinds import normalise
-from cyberstd.parsers import parse_file, parse_source
-from cyberstd.parsers.base import Node, source_from_text
+from cyberstd.kinds import parse_export
+from cyberstd.parsers import parse_source
+from cyberstd.parsers.base import Node, read_source, source_from_text
 from cyberstd.rules.engine import RuleParams, Verdict, evaluate
 from tests.conftest import REPO
 
@@ -40,6 +40,9 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "unifi-firewall-rules": ("unifi-gateway", "firewallrule.json"),
     "intune-devices": ("intune", "intune-devices.csv"),
     "backup-report": ("backup", "backup-report.csv"),
+    "veeam-sessions": ("backup", "veeam-sessions.csv"),
+    "synology-hyper-backup": ("backup", "hyper-backup-log.csv"),
+    "synology-active-backup": ("backup", "active-backup-history.json"),
     "device-inventory": ("inventory", "inventory-devices.csv"),
     "application-inventory": ("inventory", "applications.csv"),
     "sophos": ("sophos", "Entities.xml"),
@@ -89,8 +92,7 @@ def catalog() -> Catalog:
 def parse_kind(catalog: Catalog, kind: str, path: Path) -> Node:
     """Parse an export with the format of its kind, shown by its file name (as evidence shows
     it), in its kind's shape (columns under the names the rules use), as a scan reads it."""
-    export_kind = catalog.kinds[kind]
-    return normalise(export_kind, parse_file(path, export_kind.format, display=path.name))
+    return parse_export(catalog.kinds[kind], read_source(path, path.name))
 
 
 def parse_json(text: str, name: str = "export.json") -> Node:

@@ -11,7 +11,7 @@ from cyberstd.parsers import parse_source
 from cyberstd.parsers.base import Node, source_from_text
 from cyberstd.results import FindingStatus
 from cyberstd.rules.engine import RuleParams, evaluate
-from tests.rules.conftest import EXPORTS, TODAY, check_params, line_of
+from tests.rules.conftest import EXPORTS, TODAY, line_of
 
 REPORT = EXPORTS / "backup" / "copies" / "backup-report.csv"
 TEXT = REPORT.read_text(encoding="utf-8-sig")
@@ -19,8 +19,27 @@ P, F = FindingStatus.PASS, FindingStatus.FAIL
 
 
 def changed(catalog: Catalog, check_id: str, **changes: object) -> RuleParams:
-    """A catalog check with some of its parameters replaced, as a profile replaces them."""
-    return RuleParams.model_validate({**catalog.checks[check_id].params, **changes})
+    """The backup report's part of a catalog check (its first part: the other parts read the
+    backup software's histories), with some of its parameters replaced as a profile would."""
+    params = catalog.checks[check_id].params
+    mode = "all_of" if "all_of" in params else "any_of"
+    part = params[mode][0]
+    assert "kind" not in part  # the rule's own kind: backup-report
+    return RuleParams.model_validate({"kind": params["kind"], **part, **changes})
+
+
+def check_params(catalog: Catalog, check_id: str) -> RuleParams:
+    return changed(catalog, check_id)
+
+
+def test_a_report_alone_is_judged_as_the_check_judges_it(catalog: Catalog) -> None:
+    for check_id in ("backup.recent-success", "backup.offsite-or-immutable"):
+        whole = RuleParams.model_validate(catalog.checks[check_id].params)
+        v, part = (
+            evaluate(whole, report(), TODAY),
+            evaluate(check_params(catalog, check_id), report(), TODAY),
+        )
+        assert (v.status, v.message) == (part.status, part.message)
 
 
 def report(text: str = TEXT) -> dict[str, list[Node]]:

@@ -26,6 +26,7 @@ from tests.rules.conftest import (
     assert_named,
     check_params,
     docs_for,
+    evidence_items,
     line_of,
     parse_kind,
     run_check,
@@ -144,7 +145,8 @@ def test_belgian_excel_csv_is_read(catalog: Catalog) -> None:
 
 @pytest.mark.parametrize("check_id", sorted({*COUNT_CHECKS, *EXPECT_CHECKS, *COLUMN_CHECKS}))
 def test_good_sample_passes(catalog: Catalog, check_id: str) -> None:
-    v = run_check(catalog, check_id, "good")
+    kind = {**COUNT_CHECKS, **EXPECT_CHECKS, **COLUMN_CHECKS}[check_id][0]
+    v = run_check(catalog, check_id, "good", [kind])
     assert v.status is FindingStatus.PASS, v.message
 
 
@@ -152,7 +154,7 @@ def test_good_sample_passes(catalog: Catalog, check_id: str) -> None:
 def test_bad_sample_fails_naming_the_rows(catalog: Catalog, check_id: str) -> None:
     kind, labels = COUNT_CHECKS[check_id]
     path = sample(kind, "bad")
-    v = run_check(catalog, check_id, "bad")
+    v = run_check(catalog, check_id, "bad", [kind])
     assert v.status is FindingStatus.FAIL
     assert_named(v, path, {label: line_of(path, label + ";") for label in labels})
 
@@ -161,9 +163,9 @@ def test_bad_sample_fails_naming_the_rows(catalog: Catalog, check_id: str) -> No
 def test_bad_sample_fails_naming_the_value(catalog: Catalog, check_id: str) -> None:
     kind, actual, needle = EXPECT_CHECKS[check_id]
     path = sample(kind, "bad")
-    v = run_check(catalog, check_id, "bad")
+    v = run_check(catalog, check_id, "bad", [kind])
     assert v.status is FindingStatus.FAIL
-    (item,) = v.evidence["items"]
+    (item,) = evidence_items(v.evidence)
     assert item["file"] == path.name
     assert item["line"] == line_of(path, needle)
     assert item["actual"] == actual and item["ok"] is False
@@ -215,7 +217,7 @@ def test_os_supported_parts(catalog: Catalog) -> None:
 )
 def test_good_sample_sits_on_the_boundary(catalog: Catalog, check_id: str, label: str) -> None:
     params = check_params(catalog, check_id)
-    docs = docs_for(catalog, params, "good")
+    docs = docs_for(catalog, params, "good", params.kinds()[:1])
     assert evaluate(params, docs, TODAY).status is FindingStatus.PASS
     later = evaluate(params, docs, TODAY + dt.timedelta(days=1))
     assert later.status is FindingStatus.FAIL
@@ -238,8 +240,8 @@ def test_signatures_are_judged_at_the_devices_last_check_in(catalog: Catalog) ->
 
 def test_restore_test_is_the_latest_of_all_jobs(catalog: Catalog) -> None:
     path = sample("backup-report", "good")
-    v = run_check(catalog, "backup.restore-tested", "good")
-    (item,) = v.evidence["items"]
+    v = run_check(catalog, "backup.restore-tested", "good", ["backup-report"])
+    (item,) = evidence_items(v.evidence)
     assert item == {
         "file": "backup-report.csv",
         "line": line_of(path, "Wisa boekhouding;"),
@@ -288,7 +290,7 @@ def test_probe_reads_several_exports_of_one_kind(catalog: Catalog, tmp_path: Pat
     assert [f["sha256"] for f in outcome.evidence["files"]] == [
         hashlib.sha256(p.read_bytes()).hexdigest() for p in (good, bad)
     ]
-    assert {(it["file"], it["label"]) for it in outcome.evidence["items"]} == {
+    assert {(it["file"], it["label"]) for it in evidence_items(outcome.evidence)} == {
         ("exports/backup-cloud.csv", "SRV-DC01 system state"),
         ("exports/backup-cloud.csv", "Wisa accounting"),
     }
