@@ -157,18 +157,6 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "windows.password-complexity": (P, ""),
         "windows.account-lockout": (P, ""),
     }),
-    "intune/all-devices-export.csv": ("intune-devices", {
-        "endpoint.disk-encryption": (F, "LKR-LT-0418"),
-        "endpoint.checked-in": (F, "LKR-LT-0377"),
-        "endpoint.os-supported": (F, "LKR-LT-0377"),
-        "endpoint.antimalware-on": (NA, "no 'Malware protection' column"),
-        "endpoint.signatures-fresh": (NA, "no 'Signature last updated' column"),
-    }),
-    "intune/all-devices-semicolon.csv": ("intune-devices", {  # Excel in a Belgian locale
-        "endpoint.disk-encryption": (F, "LKR-LT-0418"),
-        "endpoint.checked-in": (F, "LKR-LT-0377"),
-        "endpoint.antimalware-on": (NA, "not judged"),
-    }),
     "wifi/unifi-school-sane.json": ("wifi-controller", {
         "wifi.staff-enterprise": (P, ""),  # a shared key on the pupils' network is allowed
         "wifi.no-open-staff-ssid": (P, ""),
@@ -297,7 +285,6 @@ REFUSED = {
 # Genuine exports cyberstd does not read yet (their kinds come with more vendors): refused
 # with a message, never judged wrongly. When one is read, move it to EXPECTED.
 NOT_YET_READ = {
-    "intune/windows-devices-with-defender.csv": ("intune-devices", "lacks column"),
 }
 
 

@@ -1,5 +1,7 @@
 """GRIP checks on endpoint management (Intune), backup reports and inventories (CSV exports),
-run exactly as the catalog defines them."""
+run exactly as the catalog defines them. The endpoint checks also read Intune's Defender report
+and Graph's managed devices: tests/rules/test_checks_intune.py judges those; here each check
+reads its CSV kind alone."""
 
 from __future__ import annotations
 
@@ -100,6 +102,11 @@ def test_every_endpoint_backup_and_inventory_check_is_tested_here(catalog: Catal
         assert check_params(catalog, cid).kinds()[0] in CSV_KINDS
 
 
+def _csv(catalog: Catalog, check_id: str) -> list[str]:
+    """The CSV kind a check reads (its own kind)."""
+    return [check_params(catalog, check_id).kinds()[0]]
+
+
 # --- the samples --------------------------------------------------------------------------------
 
 
@@ -145,8 +152,7 @@ def test_belgian_excel_csv_is_read(catalog: Catalog) -> None:
 
 @pytest.mark.parametrize("check_id", sorted({*COUNT_CHECKS, *EXPECT_CHECKS, *COLUMN_CHECKS}))
 def test_good_sample_passes(catalog: Catalog, check_id: str) -> None:
-    kind = {**COUNT_CHECKS, **EXPECT_CHECKS, **COLUMN_CHECKS}[check_id][0]
-    v = run_check(catalog, check_id, "good", [kind])
+    v = run_check(catalog, check_id, "good", kinds=_csv(catalog, check_id))
     assert v.status is FindingStatus.PASS, v.message
 
 
@@ -154,7 +160,7 @@ def test_good_sample_passes(catalog: Catalog, check_id: str) -> None:
 def test_bad_sample_fails_naming_the_rows(catalog: Catalog, check_id: str) -> None:
     kind, labels = COUNT_CHECKS[check_id]
     path = sample(kind, "bad")
-    v = run_check(catalog, check_id, "bad", [kind])
+    v = run_check(catalog, check_id, "bad", kinds=[kind])
     assert v.status is FindingStatus.FAIL
     assert_named(v, path, {label: line_of(path, label + ";") for label in labels})
 
@@ -163,7 +169,7 @@ def test_bad_sample_fails_naming_the_rows(catalog: Catalog, check_id: str) -> No
 def test_bad_sample_fails_naming_the_value(catalog: Catalog, check_id: str) -> None:
     kind, actual, needle = EXPECT_CHECKS[check_id]
     path = sample(kind, "bad")
-    v = run_check(catalog, check_id, "bad", [kind])
+    v = run_check(catalog, check_id, "bad", kinds=[kind])
     assert v.status is FindingStatus.FAIL
     (item,) = evidence_items(v.evidence)
     assert item["file"] == path.name
@@ -176,7 +182,7 @@ def test_bad_sample_fails_naming_the_value(catalog: Catalog, check_id: str) -> N
 def test_bad_sample_fails_naming_the_missing_columns(catalog: Catalog, check_id: str) -> None:
     kind, failing = COLUMN_CHECKS[check_id]
     path = sample(kind, "bad")
-    v = run_check(catalog, check_id, "bad")
+    v = run_check(catalog, check_id, "bad", kinds=[kind])
     assert v.status is FindingStatus.FAIL
     failed = [p for p in v.evidence["all_of"] if p["status"] == "fail"]
     assert len(failed) == len(failing)
@@ -188,19 +194,20 @@ def test_bad_sample_fails_naming_the_missing_columns(catalog: Catalog, check_id:
 
 
 def test_antimalware_counts_a_device_once_showing_what_is_off(catalog: Catalog) -> None:
-    v = run_check(catalog, "endpoint.antimalware-on", "bad")
+    v = run_check(catalog, "endpoint.antimalware-on", "bad", kinds=["intune-devices"])
     assert v.message.startswith(
         "devices without active anti-malware and real-time protection: 2 of 6 Windows and "
         "macOS devices (33.3%), where at most 5% is expected: "
     )
-    assert {it["label"]: it["actual"] for it in v.evidence["items"]} == {
+    (part,) = v.evidence["all_of"]
+    assert {it["label"]: it["actual"] for it in part["items"]} == {
         "LPT-LK-022": {"Malware protection": "Enabled", "Real-time protection": "Disabled"},
         "PC-LOKAAL-B12-03": {"Malware protection": "Disabled", "Real-time protection": "Disabled"},
     }
 
 
 def test_os_supported_parts(catalog: Catalog) -> None:
-    v = run_check(catalog, "endpoint.os-supported", "bad")
+    v = run_check(catalog, "endpoint.os-supported", "bad", kinds=["intune-devices"])
     windows, macos = v.evidence["all_of"]
     assert [it["label"] for it in windows["items"]] == ["LPT-LK-022", "PC-LOKAAL-B12-03"]
     assert [it["label"] for it in macos["items"]] == ["MBP-ICT-02"]
@@ -217,7 +224,7 @@ def test_os_supported_parts(catalog: Catalog) -> None:
 )
 def test_good_sample_sits_on_the_boundary(catalog: Catalog, check_id: str, label: str) -> None:
     params = check_params(catalog, check_id)
-    docs = docs_for(catalog, params, "good", params.kinds()[:1])
+    docs = docs_for(catalog, params, "good", _csv(catalog, check_id))
     assert evaluate(params, docs, TODAY).status is FindingStatus.PASS
     later = evaluate(params, docs, TODAY + dt.timedelta(days=1))
     assert later.status is FindingStatus.FAIL
@@ -228,7 +235,7 @@ def test_signatures_are_judged_at_the_devices_last_check_in(catalog: Catalog) ->
     """LPT-LK-014's signatures of 22/11 were 5 days old at its check-in of 27/11: fresh
     however long it stays off, until it drops out of the devices in use after 30 days."""
     params = check_params(catalog, "endpoint.signatures-fresh")
-    docs = docs_for(catalog, params, "good")
+    docs = docs_for(catalog, params, "good", ["intune-devices"])
     for days in (0, 8, 28):
         v = evaluate(params, docs, TODAY + dt.timedelta(days=days))
         assert v.status is FindingStatus.PASS, (days, v.message)
@@ -240,7 +247,7 @@ def test_signatures_are_judged_at_the_devices_last_check_in(catalog: Catalog) ->
 
 def test_restore_test_is_the_latest_of_all_jobs(catalog: Catalog) -> None:
     path = sample("backup-report", "good")
-    v = run_check(catalog, "backup.restore-tested", "good", ["backup-report"])
+    v = run_check(catalog, "backup.restore-tested", "good", kinds=["backup-report"])
     (item,) = evidence_items(v.evidence)
     assert item == {
         "file": "backup-report.csv",

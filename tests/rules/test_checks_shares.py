@@ -20,7 +20,14 @@ from cyberstd.profiles import resolve
 from cyberstd.results import FindingStatus
 from cyberstd.rules.engine import RuleParams, Verdict, evaluate
 from tests.conftest import REPO
-from tests.rules.conftest import EXPORTS, TODAY, check_params, line_of, parse_kind
+from tests.rules.conftest import (
+    EXPORTS,
+    TODAY,
+    check_params,
+    evidence_items,
+    line_of,
+    parse_kind,
+)
 
 SHARES = EXPORTS / "intune" / "shares"
 WITHIN = SHARES / "all-devices-within-95.csv"
@@ -37,7 +44,7 @@ def verdict(catalog: Catalog, check_id: str, path: Path, day: dt.date = TODAY) -
 
 def named(v: Verdict, path: Path) -> dict[str, int]:
     """The devices a verdict names (label -> line), checked against the file's own lines."""
-    found = {it["label"]: it["line"] for it in v.evidence["items"]}
+    found = {it["label"]: it["line"] for it in evidence_items(v.evidence)}
     for label, line in found.items():
         assert line == line_of(path, f'"{label}"'), label
         assert label in v.message
@@ -115,8 +122,7 @@ def test_verdict_on_each_export(
     v = verdict(catalog, check_id, path)
     assert v.status is status, v.message
     assert v.message.startswith(start), v.message
-    if "items" in v.evidence:
-        assert set(named(v, path)) == labels
+    assert set(named(v, path)) == labels
 
 
 def test_the_dutch_message_gives_the_same_share(catalog: Catalog) -> None:
@@ -134,9 +140,10 @@ def test_the_dutch_message_gives_the_same_share(catalog: Catalog) -> None:
 
 def test_evidence_holds_the_population_and_the_share(catalog: Catalog) -> None:
     v = verdict(catalog, "endpoint.disk-encryption", WITHIN)
-    assert (v.evidence["count"], v.evidence["population"], v.evidence["percent"]) == (1, 24, 4.17)
-    assert v.evidence["expected"] == "count at most 5%"
-    (item,) = v.evidence["items"]
+    (part,) = v.evidence["all_of"]  # the one part that reads this kind
+    assert (part["count"], part["population"], part["percent"]) == (1, 24, 4.17)
+    assert part["expected"] == "count at most 5%"
+    (item,) = part["items"]
     assert item["actual"] == {"Encrypted": "False"}
     assert item["file"] == WITHIN.name and item["path"] == "rows[6]"
 
@@ -145,15 +152,21 @@ def test_a_device_off_over_a_holiday_does_not_fail_the_signatures(catalog: Catal
     """The same rule judging the signatures' age on the day of the run (as before) fails the
     laptop that was off for 16 days; judged at its last check-in, it is fine."""
     params = check_params(catalog, "endpoint.signatures-fresh")
+    shipped = dict(catalog.checks["endpoint.signatures-fresh"].params)
+    csv_part, *others = shipped["all_of"]
     today_based = RuleParams.model_validate(
         {
-            **catalog.checks["endpoint.signatures-fresh"].params,
-            "where": {"Signature last updated": {"older_than_days": 7}},
+            **shipped,
+            "all_of": [
+                {**csv_part, "where": {"Signature last updated": {"older_than_days": 7}}},
+                *others,
+            ],
         }
     )
     docs = {"intune-devices": [parse_kind(catalog, "intune-devices", WITHIN)]}
     old = evaluate(today_based, docs, TODAY)
-    assert old.status is F and [it["label"] for it in old.evidence["items"]] == ["LKR-LT-0104"]
+    assert old.status is F
+    assert [it["label"] for it in evidence_items(old.evidence)] == ["LKR-LT-0104"]
     assert evaluate(params, docs, TODAY).status is P
 
 
@@ -185,12 +198,22 @@ def strict_root(tmp_path: Path) -> Path:
         "framework: grip\n"
         "extends: ci-baseline\n"
         "params:\n"
+        "  # The group gives only Intune's All devices export: one part each.\n"
         "  endpoint.disk-encryption:\n"
-        "    count: {at_most_percent: 0}\n"
+        "    all_of:\n"
+        "      - about: devices whose disk is not encrypted\n"
+        "        select: rows[*]\n"
+        "        population: {about: Windows and macOS devices, where: {OS: {in: [Windows, macOS]}}}\n"
+        "        where: {Encrypted: {not_equals: true}}\n"
+        "        count: {at_most_percent: 0}\n"
+        "        label: Device name\n"
         "  endpoint.checked-in:\n"
-        "    where:\n"
-        "      Last check-in: {older_than_days: 60}\n"
-        "    count: {at_most: 0}\n",
+        "    all_of:\n"
+        "      - about: devices with no check-in for 60 days\n"
+        "        select: rows[*]\n"
+        "        where: {Last check-in: {older_than_days: 60}}\n"
+        "        count: {at_most: 0}\n"
+        "        label: Device name\n",
         encoding="utf-8",
     )
     return tmp_path
