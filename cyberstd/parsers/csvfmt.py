@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from cyberstd.parsers import parser
 from cyberstd.parsers.base import Node, ParseError, Source
 
 MAX_FIELD = 1 << 20
+# PowerShell's type line ("#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser").
+_TYPE_LINE = re.compile(r"[\r\n]*#TYPE [^\n]*\n")
 
 
 def _delimiter(header: str) -> str:
@@ -22,15 +25,21 @@ def parse_csv(source: Source) -> Node:
     """`{columns: [name...], rows: [{column: value}]}`, each row at its line.
 
     The delimiter (`,`, `;` or tab) is read off the header line; empty cells become null;
-    a row with more or fewer cells than the header is an error (a truncated export).
+    a row with more or fewer cells than the header is an error (a truncated export). A first
+    line `#TYPE ...`, which Windows PowerShell 5.1's Export-Csv writes without
+    -NoTypeInformation, is skipped.
     """
     file = source.display
     text = source.text
     if not text.strip():
         raise ParseError(file, "empty file")
-    first = text.lstrip("\r\n").split("\n", 1)[0]
-    skipped = len(text) - len(text.lstrip("\r\n"))
+    typed = _TYPE_LINE.match(text)
+    start = typed.end() if typed else 0
+    first = text[start:].lstrip("\r\n").split("\n", 1)[0]
+    skipped = len(text) - len(text[start:].lstrip("\r\n"))
     start_line = text[:skipped].count("\n") + 1
+    if not text[skipped:].strip():
+        raise ParseError(file, "no header after the #TYPE line", start_line)
     reader = csv.reader(io.StringIO(text[skipped:]), delimiter=_delimiter(first), strict=True)
     csv.field_size_limit(MAX_FIELD)
     try:

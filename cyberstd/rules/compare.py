@@ -242,6 +242,7 @@ def _same(expected: Scalar, actual: Any, cs: bool) -> bool:
     return a == expected if cs else fold(a) == fold(expected)
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
 _DATE_FORMATS = (
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M:%S",
@@ -258,11 +259,23 @@ _DATE_FORMATS = (
 )
 
 
+# .NET's JSON date, as Windows PowerShell 5.1's ConvertTo-Json writes one: "\/Date(ms)\/",
+# milliseconds since 1970 in UTC, with an offset that does not change the instant.
+_DOTNET_DATE = re.compile(r"/Date\((-?\d{1,15})([+-]\d{4})?\)/")
+
+
 def as_date(value: Any) -> dt.date:
-    """A date from ISO 8601 (with or without time and zone) or a day-first European date.
+    """A date from ISO 8601 (with or without time and zone), a day-first European date, or
+    .NET's JSON `/Date(ms)/`.
 
     US month-first dates are read only with AM/PM (as US-English portals write them)."""
     text = str(value).strip()
+    dotnet = _DOTNET_DATE.fullmatch(text)
+    if dotnet:
+        try:
+            return (_EPOCH + dt.timedelta(milliseconds=int(dotnet.group(1)))).date()
+        except OverflowError:
+            raise ValueProblem(f"{text!r} is not a date") from None
     iso = re.sub(r"\.\d+", "", text.replace("Z", "+00:00"))
     try:
         return dt.datetime.fromisoformat(iso).date()
