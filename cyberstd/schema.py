@@ -503,12 +503,15 @@ class IdentitySettings(Strict):
     `staff_groups`: the Entra ID groups that together hold all staff (object ids);
     `pupil_groups`: Entra ID groups that hold only pupils; `pupil_domains`: the domains the
     pupils' accounts live on, when those are not the staff's; `pupil_org_units`: the
-    pupils' organisational units in Google Workspace (and everything below them)."""
+    pupils' organisational units in Google Workspace (and everything below them);
+    `service_accounts`: the Active Directory accounts (sAMAccountName) that run services and
+    whose password is documented never to expire."""
 
     staff_groups: list[ObjectId] | None = Field(default=None, min_length=1)
     pupil_groups: list[ObjectId] | None = Field(default=None, min_length=1)
     pupil_domains: list[HostName] | None = Field(default=None, min_length=1)
     pupil_org_units: list[OrgUnitPath] | None = Field(default=None, min_length=1)
+    service_accounts: list[NonEmpty] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _apart(self) -> Self:

@@ -57,6 +57,7 @@ _MODULES = {
     "ini": "inifmt",
     "keyvalue": "inifmt",
     "csv": "csvfmt",
+    "table": "table",
     "sshd_config": "sshd",
     "secedit": "secedit",
     "fortigate": "fortigate",

@@ -179,7 +179,10 @@ _NOT_SECRET_KEY = re.compile(
     r"|kerberosgetafstoken|fingerprinthash|gssapistorecredentialsonrekey|fortitoken"
     r"|reuse-password|usesecretsasrandomseed|passwordauth|tlsauth_keydir"
     # Meraki's SSID setting "NAT mode" / "Bridge mode": an IP assignment, no password
-    r"|ipassignmentmode)$"
+    r"|ipassignmentmode"
+    # Active Directory's account properties (Get-ADUser, Get-ADDefaultDomainPasswordPolicy)
+    r"|passwordneverexpires|passwordlastset|passwordexpired|passwordnotrequired"
+    r"|passwordhistorycount|cannotchangepassword|allowreversiblepasswordencryption)$"
     r"|(^|[-_])(algorithm|keydir)$|^(bypass|passthru)"
     # keys that are public or name a key rather than hold one
     r"|public[-_ ]?keys?\d*$|pubkey|^hostkey$|^(ssh[-_])?host[-_]?key$|^primary[-_ ]key$"

@@ -12,6 +12,8 @@ from cyberstd.parsers.base import Node, ParseError, Source
 MAX_FIELD = 1 << 20
 # How far down a file its header line is looked for (a kind's `header_line`).
 HEADER_SEARCH_LINES = 20
+# PowerShell's type line ("#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser").
+_TYPE_LINE = re.compile(r"[\r\n]*#TYPE [^\n]*\n")
 
 
 def _delimiter(header: str) -> str:
@@ -43,15 +45,24 @@ def parse_csv(source: Source) -> Node:
 
     The delimiter (`,`, `;` or tab) is read off the header line; empty cells become null;
     a row with more or fewer cells than the header is an error (a truncated export). When the
-    kind gives a header pattern (`header_line`), lines above the line it matches are titles.
+    kind gives a header pattern (`header_line`), lines above the line it matches are titles. A
+    first line `#TYPE ...`, which Windows PowerShell 5.1's Export-Csv writes without
+    -NoTypeInformation, is skipped.
     """
     file = source.display
     text = source.text
     if not text.strip():
         raise ParseError(file, "empty file")
-    skipped = _header_start(source) if source.header else len(text) - len(text.lstrip("\r\n"))
+    typed = _TYPE_LINE.match(text)
+    start = typed.end() if typed else 0
+    if source.header:
+        skipped = _header_start(source)
+    else:
+        skipped = len(text) - len(text[start:].lstrip("\r\n"))
     first = text[skipped:].split("\n", 1)[0]
     start_line = text[:skipped].count("\n") + 1
+    if not text[skipped:].strip():
+        raise ParseError(file, "no header after the #TYPE line", start_line)
     reader = csv.reader(io.StringIO(text[skipped:]), delimiter=_delimiter(first), strict=True)
     csv.field_size_limit(MAX_FIELD)
     try:

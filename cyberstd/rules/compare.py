@@ -243,6 +243,7 @@ def _same(expected: Scalar, actual: Any, cs: bool) -> bool:
     return a == expected if cs else fold(a) == fold(expected)
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
 _DATE_FORMATS = (
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M:%S",
@@ -263,12 +264,24 @@ _DATE_FORMATS = (
 )
 
 
+# .NET's JSON date, as Windows PowerShell 5.1's ConvertTo-Json writes one: "\/Date(ms)\/",
+# milliseconds since 1970 in UTC, with an offset that does not change the instant.
+_DOTNET_DATE = re.compile(r"/Date\((-?\d{1,15})([+-]\d{4})?\)/")
+
+
 def as_datetime(value: Any, formats: Sequence[str] = ()) -> dt.datetime:
-    """A moment from ISO 8601 (with or without time and zone), a day-first European date or
-    a year-first `YYYY/MM/DD`; `formats` (strptime patterns) are tried first.
+    """A moment from ISO 8601 (with or without time and zone), a day-first European date, a
+    year-first `YYYY/MM/DD` or .NET's JSON `/Date(ms)/`; `formats` (strptime patterns) are
+    tried first.
 
     US month-first dates are read only with AM/PM (as US-English portals write them)."""
     text = str(value).strip()
+    dotnet = _DOTNET_DATE.fullmatch(text)
+    if dotnet:
+        try:
+            return _EPOCH + dt.timedelta(milliseconds=int(dotnet.group(1)))
+        except OverflowError:
+            raise ValueProblem(f"{text!r} is not a date") from None
     for fmt in formats:
         try:
             return dt.datetime.strptime(text, fmt)

@@ -45,6 +45,10 @@ FACTS: dict[str, tuple[str, str]] = {
         "de organisatie-eenheden van de leerlingen in Google Workspace (identity.pupil_org_units)",
         "the pupils' organisational units in Google Workspace (identity.pupil_org_units)",
     ),
+    "identity.service_accounts": (
+        "de serviceaccounts in Active Directory waarvan het wachtwoord nooit verloopt (identity.service_accounts)",
+        "the Active Directory service accounts whose password never expires (identity.service_accounts)",
+    ),
 }
 
 # What the school declares, by fact: a list, or None when school.yaml says nothing.
@@ -92,6 +96,7 @@ def school_facts(school: SchoolFile | None) -> dict[str, list[str] | None]:
         "identity.pupil_groups": identity.pupil_groups,
         "identity.pupil_domains": identity.pupil_domains,
         "identity.pupil_org_units": identity.pupil_org_units,
+        "identity.service_accounts": identity.service_accounts,
     }
 
 

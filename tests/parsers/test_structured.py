@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cyberstd.parsers import formats, parse_file, parse_source
 from cyberstd.parsers.base import REDACTED, ParseError, source_from_text
 
-FORMATS = ("json", "yaml", "ini", "keyvalue", "csv")
+FORMATS = ("json", "yaml", "ini", "keyvalue", "csv", "table")
 
 
 def parse(text: str, fmt: str, name: str = "export") -> object:

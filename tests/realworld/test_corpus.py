@@ -284,8 +284,7 @@ REFUSED = {
 }
 # Genuine exports cyberstd does not read yet (their kinds come with more vendors): refused
 # with a message, never judged wrongly. When one is read, move it to EXPECTED.
-NOT_YET_READ = {
-}
+NOT_YET_READ = {}
 
 
 def _vendor_expectations() -> None:

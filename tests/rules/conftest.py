@@ -52,10 +52,13 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "meraki-admins": ("meraki", "admins.json"),
     "meraki-l3-firewall": ("meraki", "l3-firewall-rules.json"),
     "meraki-ssids": ("meraki", "ssids.json"),
+    "ad-users": ("ad", "ad-users.csv"),
+    "ad-password-policy": ("ad", "ad-password-policy.json"),
 }
 
 # What the sample school (Sint-Jozef) declares in its school.yaml: its domain, the Entra ID
-# groups of its staff and pupils, the domain and organisational unit of its pupils.
+# groups of its staff and pupils, the domain and organisational unit of its pupils, the
+# Active Directory service account whose password never expires.
 STAFF_GROUP = "0b6d1f3a-5c7e-4a9b-8d2f-6e4c3b2a1f09"
 PUPIL_GROUP = "9e2c4a6b-8d0f-4e1a-b3c5-7d9f1e3a5c7b"
 SCHOOL_FACTS: dict[str, list[str] | None] = {
@@ -64,6 +67,7 @@ SCHOOL_FACTS: dict[str, list[str] | None] = {
     "identity.pupil_groups": [PUPIL_GROUP],
     "identity.pupil_domains": ["leerling.sintjozef.be"],
     "identity.pupil_org_units": ["/Leerlingen"],
+    "identity.service_accounts": ["svc-scan"],
 }
 
 # Secrets written into the samples; none may reach a verdict.

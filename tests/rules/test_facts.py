@@ -286,6 +286,7 @@ def test_school_facts() -> None:
         "identity.pupil_groups": None,
         "identity.pupil_domains": None,
         "identity.pupil_org_units": ["/Leerlingen"],
+        "identity.service_accounts": None,
     }
     bare = SchoolFile.model_validate({"school": {"id": "s", "name": "S"}})
     assert school_facts(bare)["domains"] is None
