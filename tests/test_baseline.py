@@ -249,7 +249,7 @@ def test_checks_kinds_lists_every_kind() -> None:
     result = CliRunner().invoke(main, ["--root", str(REPO), "checks", "kinds", "--lang", "en"])
     assert result.exit_code == 0
     rows = {line.split()[0]: line for line in result.output.splitlines()}
-    assert "fortigate" in rows and " 9 checks" in rows["fortigate"]
+    assert "fortigate" in rows and " 13 checks" in rows["fortigate"]  # with its Wi-Fi
     assert rows["entra-users"].split()[1] == "json"
 
 

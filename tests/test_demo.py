@@ -268,6 +268,15 @@ def test_a_shifted_copy_moves_dates_and_nothing_else(tmp_path: Path) -> None:
         "2026-12-08T16:02:12Z;2026-12-08 22:00:14;22/06/2025;10.0.26100.6899;"
         "2026-2027;2026-13-01;FGT60F-7.4.3;31/02/2026\n"
     )
+    # the forms Windows and DSM write: nl-BE's day without a zero, US month-first with AM/PM
+    # (never taken for day-first), DSM's year-first; a slashed date without AM/PM whose day
+    # has one digit cannot say which is the month, and stays
+    others = (
+        "4/12/2026 15:41:22;11/26/2026 10:30:12 PM;6/2/2026 9:05 AM;2026/11/28 01:52:07;4/5/2026"
+    )
+    assert shift_text(others, 10) == (
+        "14/12/2026 15:41:22;12/06/2026 10:30:12 PM;6/12/2026 9:05 AM;2026/12/08 01:52:07;4/5/2026"
+    )
     copy = shifted_copy(DEMO, tmp_path / "copy", -400)
     for original in (DEMO / "evidence").iterdir():
         assert (copy / "evidence" / original.name).read_bytes() == original.read_bytes()

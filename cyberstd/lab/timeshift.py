@@ -23,10 +23,16 @@ DEMO_DAY = dt.date(2026, 11, 29)
 UNSHIFTED = frozenset({"evidence"})
 # Files larger than this are copied as they are (no export of the demo school comes close).
 _MAX_SHIFTED = 4 * 1024 * 1024
-# 2026-11-28, also inside 2026-11-28T16:02:12Z and "2026-11-28 22:00:14".
-_ISO = re.compile(r"(?<![\d.])(\d{4})-(\d{2})-(\d{2})(?!\d)")
-# 12/06/2025: day/month/year, as Belgian exports write it.
-_DMY = re.compile(r"(?<![\d/.])(\d{2})/(\d{2})/(\d{4})(?![\d/])")
+# 2026-11-28, also inside 2026-11-28T16:02:12Z and "2026-11-28 22:00:14"; 2026/11/28, as
+# Synology's DSM writes it.
+_ISO = re.compile(r"(?<![\d.])(\d{4})([-/])(\d{2})\2(\d{2})(?!\d)")
+# 12/06/2025 or 4/12/2026: day/month/year, as Belgian exports write it (Windows in nl-BE
+# writes the day without a leading zero); 11/26/2026 10:30:12 PM: month/day/year, which
+# US-English exports write, always with AM/PM. One pattern, so that no date moves twice.
+_SLASHED = re.compile(
+    r"(?<![\d/.])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])"
+    r"(?P<us>(?=\s+\d{1,2}:\d{2}(?::\d{2})?\s*[AP]M\b))?"
+)
 # Marks a folder as a shifted copy and lists its files with their sha256, so that a later demo
 # may replace it, and only when nobody changed it.
 MARKER = ".cyberstd-demo-copy"
@@ -39,19 +45,37 @@ def _moved(year: str, month: str, day: str, days: int) -> dt.date | None:
         return None  # not a date (a version, a range): left as it is
 
 
+def _same_width(number: int, like: str) -> str:
+    """A day or month written as wide as the one it replaces (4 stays 4, 04 stays 04)."""
+    return f"{number:0{len(like)}d}"
+
+
 def shift_text(text: str, days: int) -> str:
-    """`text` with every ISO date (YYYY-MM-DD, also in date-times) and every DD/MM/YYYY date
-    moved by `days`; anything that is not a valid date stays as it is."""
+    """`text` with every date moved by `days`: ISO dates (YYYY-MM-DD, also in date-times, and
+    YYYY/MM/DD), day-first DD/MM/YYYY and D/MM/YYYY, and month-first M/D/YYYY followed by a
+    time with AM/PM. Each keeps its form; anything that is not a valid date stays as it is."""
 
     def iso(m: re.Match[str]) -> str:
-        day = _moved(m[1], m[2], m[3], days)
-        return day.isoformat() if day is not None else m[0]
+        day = _moved(m[1], m[3], m[4], days)
+        return f"{day.year:04d}{m[2]}{day:%m}{m[2]}{day:%d}" if day is not None else m[0]
 
-    def dmy(m: re.Match[str]) -> str:
-        day = _moved(m[3], m[2], m[1], days)
-        return f"{day:%d/%m/%Y}" if day is not None else m[0]
+    def slashed(m: re.Match[str]) -> str:
+        first, second, year = m[1], m[2], m[3]
+        if m["us"] is not None:
+            day = _moved(year, first, second, days)
+            if day is None:
+                return m[0]
+            # M/d/yyyy unless both were written with two digits
+            like = "00" if len(first) == len(second) == 2 else "0"
+            return f"{_same_width(day.month, like)}/{_same_width(day.day, like)}/{day.year}"
+        if len(second) != 2:
+            return m[0]  # 4/5/2026 without AM/PM: which is the month cannot be told
+        day = _moved(year, second, first, days)
+        if day is None:
+            return m[0]
+        return f"{_same_width(day.day, first)}/{day:%m}/{day.year}"
 
-    return _DMY.sub(dmy, _ISO.sub(iso, text))
+    return _SLASHED.sub(slashed, _ISO.sub(iso, text))
 
 
 def _shift_file(source: Path, target: Path, days: int) -> None:

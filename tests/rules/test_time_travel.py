@@ -29,10 +29,9 @@ DATED = {
 }
 
 
-# Samples whose times the date move does not shift (seconds since 1970; US month-first dates
-# with AM/PM; DSM's year-first YYYY/MM/DD): their parts are left out here;
-# tests/rules/test_checks_backup_sessions.py judges them on fixed days.
-NOT_MOVED = {"synology-active-backup", "synology-hyper-backup", "veeam-sessions"}
+# Samples whose times the date move does not shift (seconds since 1970): their parts are left
+# out here; tests/rules/test_checks_backup_sessions.py judges them on fixed days.
+NOT_MOVED = {"synology-active-backup"}
 
 
 def _rule_checks(catalog: Catalog) -> dict[str, RuleParams]:
