@@ -140,6 +140,11 @@ CONFIG_FAILS = {
     ("wifi.staff-enterprise", "exports/wifi/wlanconf.json", "DemoSchool-Secretariaat"),
     ("endpoint.disk-encryption", "exports/intune-devices.csv", "LKR-LAPTOP-031"),
     ("backup.restore-tested", "exports/backup-report.csv", "12/06/2025"),
+    # the policy is one JSON object: the finding points at its start, and shows the length
+    ("ad.password-length", "exports/ad/password-policy.json", "{"),
+    ("ad.stale-accounts", "exports/ad/ad-users.csv", "j.peeters"),
+    # advice: an account whose password never expires, not declared a service account
+    ("ad.password-never-expires", "exports/ad/ad-users.csv", "svc-backup"),
 }
 SECRETS = (
     "Leerlingen2026!",
@@ -170,6 +175,8 @@ def test_config_exports_fail_with_file_and_line(demo_run: DemoRun) -> None:
         moved = shift_text(needle, days)
         assert any(moved in lines[it["line"] - 1] for it in located), (check, located)
         assert all(it["file"].endswith(file) for it in located)
+    (policy,) = config["ad.password-length"].evidence["items"]
+    assert policy["actual"]["MinPasswordLength"] == 8
     dump = demo_results.model_dump_json()
     assert not any(secret in dump for secret in SECRETS)
     assert (
