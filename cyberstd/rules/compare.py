@@ -48,6 +48,7 @@ OPERATORS = (
     "not_under",
     "in_domain",
     "not_in_domain",
+    "items_at_most",
 )
 
 
@@ -79,6 +80,8 @@ class Condition(BaseModel):
     not_under: list[str] | FactRef | None = None
     in_domain: list[str] | FactRef | None = None
     not_in_domain: list[str] | FactRef | None = None
+    # A list of at most this many items (none: absent or empty; a single value counts as one).
+    items_at_most: int | None = Field(default=None, ge=0)
     any: list[Condition] | None = Field(default=None, min_length=1)
     case_sensitive: bool = False
     # A selector, relative to the item a `where` judges, whose date takes the place of the
@@ -173,6 +176,7 @@ _NL = {
     "not_contains": "bevat niet {}",
     "present": "aanwezig: {}",
     "within_days": "hoogstens {} dagen oud",
+    "items_at_most": "hoogstens {} elementen",
     "older_than_days": "meer dan {} dagen oud",
     "under": "onder {}",
     "not_under": "niet onder {}",
@@ -398,6 +402,8 @@ def _check(op: str, expected: Any, value: Any, cond: Condition, today: dt.date) 
     cs = cond.case_sensitive
     if op == "present":
         return absent(value) is not expected
+    if op == "items_at_most":
+        return (0 if absent(value) else len(_items(value))) <= int(expected)
     if op == "older_than_days":
         if absent(value) or never(value):
             return True

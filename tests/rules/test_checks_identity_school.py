@@ -120,7 +120,8 @@ def test_a_policy_for_groups_is_not_judged_without_the_declaration(catalog: Cata
     assert v.message.startswith(
         "enabled conditional access policies requiring MFA for every staff group "
         "(identity.staff_groups) and all apps, excluding no locations, roles, guests, "
-        "platforms or groups (but the pupils'): not judged: school.yaml does not declare the "
+        "platforms or groups (but the pupils') and at most two users (emergency access): not "
+        "judged: school.yaml does not declare the "
         "Entra ID groups that hold the staff (identity.staff_groups), which decide on: "
         "CA100 - MFA voor het personeel"
     )
@@ -515,3 +516,18 @@ def test_a_google_export_without_staff_gives_no_verdict_on_staff_mfa(catalog: Ca
     assert run_check(catalog, "google.2sv-staff", _google_users(pupil, enforced)).status is (
         FindingStatus.PASS
     )
+
+
+def test_more_excluded_users_than_emergency_access_accounts_is_no_mfa_for_all(
+    catalog: Catalog,
+) -> None:
+    """Two excluded users are the emergency access accounts Microsoft advises; a policy that
+    leaves out more people is a way round MFA, and does not count as MFA for everyone."""
+    two = ["d41f0e6a-8b2c-4f3d-a5e7-19c0b8a7f6e2", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"]
+    three = [*two, "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918"]
+    allowed = mfa_staff(catalog, ca_docs(policy(includeUsers=["All"], excludeUsers=two)), {})
+    assert allowed.status is FindingStatus.PASS, allowed.message
+    too_many = mfa_staff(catalog, ca_docs(policy(includeUsers=["All"], excludeUsers=three)), {})
+    assert too_many.status is FindingStatus.FAIL, too_many.message
+    assert "at most two users (emergency access)" in too_many.message
+    assert "hoogstens twee uitgesloten gebruikers (noodtoegang)" in too_many.message_nl

@@ -105,6 +105,16 @@ def test_in_and_not_in_on_scalars_and_lists() -> None:
     assert not holds({"not_in": ["block"]}, [Node("mfa", "x", 1), Node("block", "x", 1)])
 
 
+def test_items_at_most_counts_a_list_and_none_for_absent() -> None:
+    two = [Node("a", "x", 1), Node("b", "x", 2)]
+    assert holds({"items_at_most": 2}, two)
+    assert not holds({"items_at_most": 1}, two)
+    assert holds({"items_at_most": 0}, [])
+    assert holds({"items_at_most": 0}, None)
+    assert holds({"items_at_most": 1}, "one")
+    assert not holds({"items_at_most": 0}, "one")
+
+
 def test_in_with_mixed_types() -> None:
     assert holds({"in": [15, -1]}, "-1")
     assert holds({"in": [True]}, "yes")
