@@ -119,19 +119,19 @@ def _side(side: Node | None) -> tuple[str, bool]:
 
 
 def _ports(side: Node | None) -> str:
-    """The destination ports a policy matches: "" for every port, else the ports as text."""
+    """The destination ports a policy matches: "any", else the ports as text."""
     if side is None or not isinstance(side.value, dict):
-        return ""
+        return "any"
     flt = side.get("trafficFilter")
     if flt is not None and isinstance(flt.value, dict):
         if _text(flt.get("type")).upper() != "PORT":
-            return ""
+            return "any"
         found = [str(n.value) for n in flt.walk() if isinstance(n.value, int | str)]
         numbers = [v for v in found if re.fullmatch(r"\d+", v)]
         return ",".join(numbers) or "?"
     kind = _text(side.get("port_matching_type")).upper()
     if kind in _ANY and not _present(side.get("port")):
-        return ""
+        return "any"
     if kind == "OBJECT" or _present(side.get("port_group_id")):
         return "group " + _text(side.get("port_group_id"))
     return _text(side.get("port")) or "?"
@@ -183,7 +183,7 @@ def _policy(policy: Node, zones: dict[str, Node], unresolved: list[Node]) -> Non
     if missing:
         unresolved.append(policy)
     ports = _ports(policy.get("destination"))
-    _put(policy, "any-port", ports == "", policy.get("destination"))
+    _put(policy, "any-port", ports == "any", policy.get("destination"))
     _put(policy, "ports", ports, policy.get("destination"))
 
 
