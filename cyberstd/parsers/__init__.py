@@ -63,6 +63,7 @@ _MODULES = {
     "fortigate": "fortigate",
     "pfsense": "pfsense",
     "sophos": "sophos",
+    "unifi-policies": "unifi",
 }
 
 

@@ -31,6 +31,28 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[FindingStatus, str]]]] = {
         "unifi.lan-segmentation": (NA, "not judged"),
         "unifi.rule-logging": (NA, "holds none of the items"),
     }),
+    "unifi/zbf-v2-secondary.json": ("unifi-firewall-policies", {
+        "unifi.wan-accept-all": (P, ""),  # the NAS policy names one address and one port
+        "unifi.admin-on-wan": (P, ""),  # only WireGuard's port to the gateway
+        # the pupils' zone has no way into Internal but the printers; UniFi blocks the rest
+        "unifi.lan-segmentation": (P, "Block All Traffic"),
+        "unifi.rule-logging": (F, "WireGuard thuiswerk"),
+    }),
+    "unifi/zbf-network-api-primary.json": ("unifi-firewall-policies", {
+        # an allow from External to the Gateway zone without any filter: everything, every port
+        "unifi.wan-accept-all": (F, "Extern beheer leverancier"),
+        "unifi.admin-on-wan": (F, "Extern beheer leverancier"),
+        # every network sits in Internal: no zone says it holds the pupils or the guests
+        "unifi.lan-segmentation": (NA, "named for pupils or guests"),
+        "unifi.rule-logging": (P, ""),
+    }),
+    "unifi/zbf-policies-without-zones.json": ("unifi-firewall-policies", {
+        # the policies alone: which zone id is the internet, the file cannot say
+        "unifi.wan-accept-all": (NA, "holds no zones"),
+        "unifi.admin-on-wan": (NA, "holds no zones"),
+        "unifi.lan-segmentation": (NA, "holds no zones"),
+        "unifi.rule-logging": (NA, "holds no zones"),
+    }),
     "fortigate/fortiwifi-default-vap.conf": ("fortigate", {
         "fortiap.no-open-staff-ssid": (P, ""),  # no security set: the default WPA2 with a key
         "fortiap.no-wpa1": (F, "BS-Klimop-Klassen ('wpa-personal')"),

@@ -38,6 +38,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
     "gam-users": ("google", "gam-users.csv"),
     "wifi-controller": ("wifi", "wlanconf.json"),
     "unifi-firewall-rules": ("unifi-gateway", "firewallrule.json"),
+    "unifi-firewall-policies": ("unifi-gateway", "firewall-policies.json"),
     "intune-devices": ("intune", "intune-devices.csv"),
     "intune-defender-agents": ("intune", "defender-agents.csv"),
     "intune-managed-devices": ("intune", "managed-devices.json"),

@@ -39,7 +39,8 @@ BAD: dict[str, tuple[str, ...]] = {
 def test_every_unifi_check_is_tested_here(catalog: Catalog) -> None:
     assert {cid for cid in catalog.checks if cid.startswith("unifi.")} == set(BAD)
     for cid in BAD:
-        assert RuleParams.model_validate(catalog.checks[cid].params).kinds() == [KIND]
+        kinds = RuleParams.model_validate(catalog.checks[cid].params).kinds()
+        assert kinds == [KIND, "unifi-firewall-policies"]
 
 
 @pytest.mark.parametrize("variant", ["good", "bad"])
@@ -49,14 +50,14 @@ def test_detect_recognises_the_samples(catalog: Catalog, variant: str) -> None:
 
 @pytest.mark.parametrize("check_id", sorted(BAD))
 def test_the_sound_gateway_passes(catalog: Catalog, check_id: str) -> None:
-    verdict = run_check(catalog, check_id, "good")
+    verdict = run_check(catalog, check_id, "good", kinds=[KIND])
     assert verdict.status is FindingStatus.PASS, verdict.message
 
 
 @pytest.mark.parametrize("check_id", sorted(BAD))
 def test_the_weak_gateway_fails_naming_its_rules(catalog: Catalog, check_id: str) -> None:
     path = sample(KIND, "bad")
-    verdict = run_check(catalog, check_id, "bad")
+    verdict = run_check(catalog, check_id, "bad", kinds=[KIND])
     assert verdict.status is FindingStatus.FAIL, verdict.message
     assert_named(
         verdict, path, {name: item_line(path, f'"name": "{name}"') for name in BAD[check_id]}
