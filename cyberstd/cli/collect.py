@@ -9,13 +9,16 @@ import click
 
 from cyberstd.cli.common import handle_errors, said_lang, wrote
 from cyberstd.cli.help import LocalGroup
-from cyberstd.collect.files import Outcome
+from cyberstd.collect.files import Outcome, prepare
 from cyberstd.i18n import t
 from cyberstd.messages import Msg
 
 
 def _said(message: Msg) -> None:
-    click.echo(message.render(said_lang()), err=True)
+    """A progress line; what it quotes from a server (a role's name) cannot steer the terminal."""
+    from cyberstd.report.escape import visible
+
+    click.echo(visible(message.render(said_lang())), err=True)
 
 
 def _report(school_dir: Path, outcome: Outcome) -> None:
@@ -68,8 +71,10 @@ def m365(school_dir: Path, timeout: float, max_wait: float) -> None:
     sign-in; 3: the tenant could not be read.
     """
     from cyberstd.collect.graph import GraphClient, Limits, settings_from_env
+    from cyberstd.collect.m365 import EXPORT_DIR
     from cyberstd.collect.m365 import collect as collect_m365
 
+    prepare(school_dir, EXPORT_DIR)
     settings = settings_from_env(os.environ)
     limits = Limits(read_timeout=timeout, max_total_wait=max_wait)
     with GraphClient(settings, progress=_said, limits=limits) as client:
@@ -105,9 +110,11 @@ def google(school_dir: Path, timeout: float, max_wait: float) -> None:
     (docs/collect-google.md). Exit code 2: a usage or configuration problem or a refusal; 3:
     the domain could not be read.
     """
+    from cyberstd.collect.google import EXPORT_DIR
     from cyberstd.collect.google import collect as collect_google
     from cyberstd.collect.google_api import DirectoryClient, Limits, settings_from_env
 
+    prepare(school_dir, EXPORT_DIR)
     settings = settings_from_env(os.environ)
     limits = Limits(timeout=timeout, max_total_wait=max_wait)
     with DirectoryClient(settings, progress=_said, limits=limits) as client:

@@ -7,6 +7,7 @@ Shared by every `cyberstd collect` command.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import tempfile
@@ -19,6 +20,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from cyberstd.errors import InputError, Problem, UsageError
+from cyberstd.messages import msg
 from cyberstd.school import SCHOOL_FILE
 from cyberstd.yamlsrc import load, writer_yaml
 
@@ -49,16 +51,61 @@ def school_yaml(folder: Path) -> Path:
     """school.yaml of a school folder, checked to be safe YAML with a usable `exports` list."""
     target = folder / SCHOOL_FILE
     if not target.is_file():
-        raise UsageError(
-            f"{folder} is not a school folder (no {SCHOOL_FILE}); create one with `cyberstd init`"
-        )
+        raise UsageError(msg("collect.folder.not_school", folder=str(folder)))
     doc = load(target)
     if not isinstance(doc.data, CommentedMap):
-        raise InputError([Problem(doc.display, 1, 1, "type", "expected a mapping")])
+        raise InputError([Problem.of(doc.display, 1, 1, "type", msg("collect.folder.not_mapping"))])
     exports = doc.data.get("exports")
     if exports is not None and not isinstance(exports, CommentedSeq):
-        raise InputError([doc.problem(["exports"], "type", "'exports' must be a list")])
+        raise InputError([doc.problem(["exports"], "type", msg("collect.folder.exports_not_list"))])
     return target
+
+
+def _unwritable(path: Path, exc: OSError) -> UsageError:
+    reason = exc.strerror or type(exc).__name__
+    return UsageError(msg("collect.folder.unwritable", path=str(path), reason=reason))
+
+
+def _outside(target: Path, folder: Path) -> UsageError:
+    return UsageError(msg("collect.folder.outside", path=str(target), folder=str(folder)))
+
+
+def check_export_dir(folder: Path, relative: str) -> Path:
+    """`folder/relative`, checked without making anything: it lies inside the school folder
+    (a symbolic link out of it is refused), and it, or the folder it would be made in, is a
+    writable folder, as is the school folder itself (school.yaml is replaced there)."""
+    target = folder / relative
+    if not target.resolve().is_relative_to(folder.resolve()):
+        raise _outside(target, folder)
+    existing = target
+    while not existing.exists() and existing != folder:
+        existing = existing.parent
+    for place in dict.fromkeys((existing, folder)):
+        if not place.is_dir():
+            raise _unwritable(place, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+        if not os.access(place, os.W_OK):
+            raise _unwritable(place, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+    return target
+
+
+def export_dir(folder: Path, relative: str) -> Path:
+    """`folder/relative`, checked (`check_export_dir`) and made if missing."""
+    target = check_export_dir(folder, relative)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
+    if not target.resolve().is_relative_to(folder.resolve()):
+        raise _outside(target, folder)
+    return target
+
+
+def prepare(folder: Path, relative: str) -> Path:
+    """Check a school folder before anything is sent: its school.yaml (returned) and the
+    export folder `relative` in it (inside the school folder, writable; not yet made)."""
+    school_file = school_yaml(folder)
+    check_export_dir(folder, relative)
+    return school_file
 
 
 def _atomic_text(target: Path, text: str) -> Path:
@@ -75,13 +122,10 @@ def _atomic_text(target: Path, text: str) -> Path:
     return Path(tmp)
 
 
-def write_exports(folder: Path, export_dir: str, files: list[tuple[str, Any]]) -> list[Path]:
-    """Write each (file name, JSON document) to `folder/export_dir`: all temporary files
+def write_exports(folder: Path, relative: str, files: list[tuple[str, Any]]) -> list[Path]:
+    """Write each (file name, JSON document) to `folder/relative`: all temporary files
     first, then each renamed over its file."""
-    target_dir = folder / export_dir
-    target_dir.mkdir(parents=True, exist_ok=True)
-    if not target_dir.resolve().is_relative_to(folder.resolve()):
-        raise UsageError(f"{target_dir} lies outside the school folder {folder}; not writing there")
+    target_dir = export_dir(folder, relative)
     staged: list[tuple[Path, Path]] = []
     try:
         for name, document in files:
@@ -90,6 +134,8 @@ def write_exports(folder: Path, export_dir: str, files: list[tuple[str, Any]]) -
             staged.append((_atomic_text(final, text), final))
         for tmp, final in staged:
             os.replace(tmp, final)
+    except OSError as exc:
+        raise _unwritable(target_dir, exc) from None
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -146,12 +192,16 @@ def register_exports(school_file: Path, entries: list[tuple[str, str]]) -> list[
     yaml = writer_yaml()
     data = yaml.load(school_file.read_text(encoding="utf-8"))
     if not isinstance(data, CommentedMap):
-        raise InputError([Problem(str(school_file), 1, 1, "type", "expected a mapping")])
+        raise InputError(
+            [Problem.of(str(school_file), 1, 1, "type", msg("collect.folder.not_mapping"))]
+        )
     exports = data.get("exports")
     if exports is None:
         exports = data["exports"] = CommentedSeq()
     if not isinstance(exports, CommentedSeq):
-        raise InputError([Problem(str(school_file), 1, 1, "type", "'exports' must be a list")])
+        raise InputError(
+            [Problem.of(str(school_file), 1, 1, "type", msg("collect.folder.exports_not_list"))]
+        )
     listed = {
         _normal(e["path"])
         for e in exports
@@ -161,12 +211,17 @@ def register_exports(school_file: Path, entries: list[tuple[str, str]]) -> list[
     if not missing:
         return []
     _append_entries(exports, missing)
-    fd, tmp = tempfile.mkstemp(prefix=".school-", suffix=".yaml", dir=school_file.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".school-", suffix=".yaml", dir=school_file.parent)
+    except OSError as exc:
+        raise _unwritable(school_file.parent, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             yaml.dump(data, fh)
         os.replace(tmp, school_file)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _unwritable(school_file, exc) from None
         raise
     return [p for p, _ in missing]

@@ -24,8 +24,8 @@ from typing import Any
 from cyberstd.collect.files import (
     STAMP,
     Outcome,
+    prepare,
     register_exports,
-    school_yaml,
     stamp_meta,
     write_exports,
 )
@@ -70,7 +70,7 @@ def collect(
 
     school.yaml is checked before anything is sent; nothing is written unless the read
     succeeded."""
-    school_file = school_yaml(folder)
+    school_file = prepare(folder, EXPORT_DIR)
     users, asked = client.all_users(PAGE_FIELDS)
     progress(msg("collect.google.users_read", n=len(users["users"])))
     written = write_exports(folder, EXPORT_DIR, [(USERS_FILE, stamp(users, now(), asked))])

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from cyberstd.collect.keys import exposed
 from cyberstd.errors import CyberstdError, ExitCode, UsageError
 from cyberstd.messages import Msg, msg
 
@@ -193,7 +194,7 @@ def _first_line(text: object, limit: int = 300) -> str:
     return line if len(line) <= limit else line[:limit] + "..."
 
 
-def _api_detail(content: bytes) -> str:
+def _api_detail(content: str) -> str:
     """` (reason: message)` from the API's error JSON, or nothing."""
     try:
         error = json.loads(content).get("error")
@@ -214,6 +215,40 @@ def _api_detail(content: bytes) -> str:
 
 def _quiet(message: Msg) -> None:
     """Progress that goes nowhere."""
+
+
+REDACTED = "[redacted]"
+
+
+class _Recording:
+    """The HTTP client under google-auth and the API client: it keeps the signed assertion
+    google-auth posts and the token it sends, so that no message shows them, and passes
+    everything else to the httplib2 client it wraps."""
+
+    def __init__(self, http: Any, remember: Callable[[str], None]) -> None:
+        self._http = http
+        self._remember = remember
+
+    def request(
+        self,
+        uri: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if isinstance(body, bytes | str):
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            for value in parse_qs(text).get("assertion", []):
+                self._remember(value)
+        for name, value in (headers or {}).items():
+            if name.lower() == "authorization" and isinstance(value, str):
+                self._remember(value.partition(" ")[2])
+        return self._http.request(uri, method, body, headers, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._http, name)
 
 
 class DirectoryClient:
@@ -249,8 +284,12 @@ class DirectoryClient:
                 settings.key_file, msg("collect.google.key_reason.private_key")
             ) from None
         del info
+        self._hidden: set[str] = set()
         self._http = httplib2.Http(timeout=self.limits.timeout)
-        authorized = google_auth_httplib2.AuthorizedHttp(credentials, http=self._http)
+        # A redirect is an answer, never a request to another host.
+        self._http.follow_redirects = False
+        recording = _Recording(self._http, self._hide)
+        authorized = google_auth_httplib2.AuthorizedHttp(credentials, http=recording)
         self._service = build(
             "admin",
             "directory_v1",
@@ -259,6 +298,9 @@ class DirectoryClient:
             cache_discovery=False,
             client_options={"api_endpoint": settings.api_url},
         )
+        warning = exposed(settings.key_file, ENV_KEY)
+        if warning is not None:
+            self._progress(warning)
         self._progress(
             msg(
                 "collect.google.signing_in",
@@ -279,6 +321,18 @@ class DirectoryClient:
     def close(self) -> None:
         """Close the API client's connections."""
         self._service.close()
+
+    def _hide(self, value: str) -> None:
+        """Keep a credential (and each long part of a signed one) out of every message."""
+        if value:
+            self._hidden.add(value)
+            self._hidden.update(part for part in value.split(".") if len(part) >= 16)
+
+    def scrub(self, text: str) -> str:
+        """The text without the signed assertion or the access token in it."""
+        for secret in sorted(self._hidden, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
 
     @staticmethod
     def request_path(uri: str) -> str:
@@ -318,7 +372,8 @@ class DirectoryClient:
                 answer = request.execute(num_retries=0)
             except HttpError as exc:
                 status = int(exc.resp.status)
-                detail = _api_detail(exc.content or b"")
+                content = (exc.content or b"").decode("utf-8", "replace")
+                detail = _api_detail(self.scrub(content))
                 if status in (401, 403):
                     raise GoogleAccessError(
                         msg(
@@ -361,6 +416,8 @@ class DirectoryClient:
                 raise GoogleError(
                     msg("collect.google.token_failed", account=self.account, reason=_reason(exc))
                 ) from None
+            except RecursionError:  # JSON nested deeper than Python reads
+                raise GoogleError(msg("collect.google.bad_answer", what=what)) from None
             except (OSError, httplib2.HttpLib2Error) as exc:
                 failures += 1
                 host = urlsplit(str(request.uri)).hostname
@@ -389,10 +446,10 @@ class DirectoryClient:
     def _refused_token(self, exc: Exception) -> GoogleAccessError:
         """The token endpoint's refusal, said with its error and what to change."""
         details = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
-        code = str(details.get("error") or "")
-        text = _first_line(details.get("error_description") or "")
+        code = self.scrub(str(details.get("error") or ""))
+        text = _first_line(self.scrub(str(details.get("error_description") or "")))
         error = ": ".join(p for p in (code, text) if p) or _first_line(
-            exc.args[0] if exc.args else ""
+            self.scrub(str(exc.args[0]) if exc.args else "")
         )
         hint = (
             msg("collect.google.hint.delegation", scope=SCOPE_USERS, docs=DOCS)

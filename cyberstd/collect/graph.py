@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
+from cyberstd.collect.keys import exposed
 from cyberstd.collect.signin import (
     ENV_CERTIFICATE,
     ENV_CLIENT,
@@ -259,7 +260,7 @@ class GraphClient:
         self._token: str | None = None
         self._expires = 0.0
         self._hidden: set[str] = set(settings.secrets)
-        self._http = MsalHttp(self._exchange, self._hidden.add)
+        self._http = MsalHttp(self._exchange, self._hide)
         self._app: Any = None
 
     def __enter__(self) -> GraphClient:
@@ -287,6 +288,12 @@ class GraphClient:
         parts = urlsplit(url)
         shown = unquote(parts.path) + (f"?{unquote(parts.query)}" if parts.query else "")
         return self.scrub(shown)
+
+    def _hide(self, value: str) -> None:
+        """Keep a credential (and each long part of a signed assertion) out of every message."""
+        if value:
+            self._hidden.add(value)
+            self._hidden.update(part for part in value.split(".") if len(part) >= 16)
 
     def scrub(self, text: str) -> str:
         """The text without a secret, a signed assertion or the access token in it."""
@@ -428,13 +435,13 @@ class GraphClient:
 
     def _refused(self, answer: Mapping[str, Any], status: int | None) -> GraphAccessError:
         s = self.settings
-        error = first_line(answer.get("error", ""), 100)
-        description = first_line(answer.get("error_description", ""))
+        error = first_line(self.scrub(str(answer.get("error", ""))), 100)
+        description = first_line(self.scrub(str(answer.get("error_description", ""))))
         return GraphAccessError(
             msg(
                 "m365.signin.refused",
                 tenant=s.tenant_id,
-                detail=self.scrub(": ".join(p for p in (error, description) if p)),
+                detail=": ".join(p for p in (error, description) if p),
                 fix=fix(answer, s.credential),
             ),
             status,
@@ -445,6 +452,9 @@ class GraphClient:
         """msal's application, made once: it reads the tenant's OpenID configuration."""
         s = self.settings
         if isinstance(s.credential, Certificate):
+            warning = exposed(s.credential.path, ENV_CERTIFICATE)
+            if warning is not None:
+                self._progress(warning)
             how = msg(
                 "m365.signin.certificate",
                 path=str(s.credential.path),
@@ -511,9 +521,9 @@ class GraphClient:
         error = (answer or {}).get("error")
         code = message = ""
         if isinstance(error, dict):
-            code = first_line(error.get("code", ""), 100)
-            message = first_line(error.get("message", ""))
-        detail = self.scrub(": ".join(p for p in (code, message) if p))
+            code = first_line(self.scrub(str(error.get("code", ""))), 100)
+            message = first_line(self.scrub(str(error.get("message", ""))))
+        detail = ": ".join(p for p in (code, message) if p)
         detail = f" ({detail})" if detail else ""
         if reply.status in (401, 403):
             raise GraphAccessError(

@@ -19,8 +19,8 @@ from urllib.parse import quote
 from cyberstd.collect.files import (
     STAMP,
     Outcome,
+    prepare,
     register_exports,
-    school_yaml,
     stamp_meta,
     write_exports,
 )
@@ -334,7 +334,7 @@ def collect(
     school.yaml is checked before anything is sent; nothing is written unless every read
     succeeded.
     """
-    school_file = school_yaml(folder)
+    school_file = prepare(folder, EXPORT_DIR)
     client.sign_in()
     collected = [fetch(client, r, progress, now) for r in RESOURCES]
     written = write_exports(folder, EXPORT_DIR, [(c.resource.file, c.payload) for c in collected])

@@ -40,6 +40,7 @@ class Fault:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    raw: bytes | None = None  # a body sent as it is (not JSON, or JSON no encoder would write)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class State:
     requests: list[tuple[str, str]] = field(default_factory=list)
     assertions: list[dict[str, Any]] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)
+    echo: bool = False  # a careless token endpoint: its refusals repeat what was posted
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -139,6 +141,13 @@ class Handler(BaseHTTPRequestHandler):
             fault = queue.pop(0) if queue else None
         if fault is None:
             return False
+        if fault.raw is not None:
+            self.send_response(fault.status)
+            for k, v in {"Content-Length": str(len(fault.raw)), **fault.headers}.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(fault.raw)
+            return True
         body = fault.body or {
             "error": {
                 "code": fault.status,
@@ -163,6 +172,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(404, {"error": "not_found"})
             return
         form = {k: v[0] for k, v in parse_qs(raw).items()}
+        if state.echo:
+            said = f"Invalid JWT: {form.get('assertion')} (signature {form.get('assertion', '').split('.')[-1]})"
+            self._send(400, {"error": "invalid_grant", "error_description": said})
+            return
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             self._send(400, {"error": "unsupported_grant_type"})
             return

@@ -325,7 +325,11 @@ class _Handler(BaseHTTPRequestHandler):
                     form["client_assertion"], self.state.registered, self._token_url, CLIENT_ID
                 )
             except AssertionRefused as refused:
-                self._refuse_sign_in(401, "invalid_client", refused.code, refused.description)
+                signature = form["client_assertion"].rpartition(".")[2]
+                echoed = f"(signature {signature}) " if self.state.echo_credentials else ""
+                self._refuse_sign_in(
+                    401, "invalid_client", refused.code, echoed + refused.description
+                )
                 return
             with self.state.lock:
                 self.state.assertions.append(claims)
