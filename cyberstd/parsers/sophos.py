@@ -27,6 +27,8 @@ ROOTS = ("Configuration", "Response")
 _BUILT_IN = {"wan": "wan", "lan": "lan", "dmz": "dmz", "vpn": "vpn", "local": "local"}
 # Device access services that manage the firewall (the web admin console, SSH, SNMP).
 _ADMIN_SERVICES = ("AdminServices", "HTTPS", "SSH", "SNMP")
+# Web policies that filter nothing: none at all, and SFOS's built-in "Allow All".
+_NO_WEB_FILTER = ("none", "allow all")
 _API_VERSION = re.compile(r"^(\d{1,2})(\d{2})\.\d+$")
 
 
@@ -77,7 +79,7 @@ def parse_sophos(source: Source) -> Node:
       `log-traffic`, `source-zones`/`destination-zones` (["Any"] when none is listed),
       `source-roles`/`destination-roles`, `any-source-network`, `any-destination-network`,
       `any-service` (true when the list is empty or holds "Any") and `web-filter` (the web
-      policy, left out when "None").
+      policy, left out when "None" or the built-in "Allow All", which filters nothing).
 
     Passwords, password hashes, pre-shared keys, the export's `TOKEN`, SNMP community names
     (they are the community strings) and SNMPv3 passwords are redacted.
@@ -317,7 +319,7 @@ def _annotate_rule(rule: Node, roles: dict[str, str]) -> None:
         values = [_text(n) for n in _texts(policy.get(tag), item)]
         _put(rule, key, _is_any(values), policy.get(tag) or policy)
     web = policy.get("WebFilter")
-    if _text(web) and _text(web).lower() != "none":
+    if _text(web) and _text(web).lower() not in _NO_WEB_FILTER:
         _put(rule, "web-filter", _text(web), web)
 
 

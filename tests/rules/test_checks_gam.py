@@ -150,3 +150,16 @@ def test_a_school_listing_both_exports_meets_both(catalog: Catalog, check_id: st
     v = run_check(catalog, check_id, docs)
     assert v.status is FindingStatus.FAIL
     assert "secretariaat@sintjozef.be" in v.message
+
+
+def test_a_delegated_administrator_without_enforced_2sv_is_an_administrator(
+    catalog: Catalog,
+) -> None:
+    # a user-management admin (isDelegatedAdmin) is an administrator too, in whatever unit
+    rows = [
+        "baas@school.test,False,2020-01-05T08:00:00Z,True,False,True,True,Never,/Personeel,False",
+        "helper@school.test,False,2020-01-05T08:00:00Z,False,True,False,False,Never,/Leerlingen,False",
+    ]
+    v = run_check(catalog, "google.2sv-admins", _gam(catalog, "\n".join([HEADER, *rows])))
+    assert v.status is FindingStatus.FAIL, v.message
+    assert "helper@school.test" in v.message

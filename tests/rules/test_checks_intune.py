@@ -373,3 +373,15 @@ def test_a_tenant_without_compliance_policies_fails(
     catalog: Catalog, tmp_path: Path, check_id: str
 ) -> None:
     assert run_check(catalog, check_id, _policies(catalog, tmp_path, [])).status is F
+
+
+def test_devices_without_their_os_version_are_no_evidence_of_support(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    # a $select without osVersion (or a trimmed file) says nothing of the build
+    body = _graph()
+    for device in body["value"]:
+        device.pop("osVersion", None)
+    docs = _docs(catalog, intune_managed_devices=_json(tmp_path, body, "managed-devices.json"))
+    v = run_check(catalog, "endpoint.os-supported", docs)
+    assert v.status is NA and "osVersion" in v.message, v.message

@@ -248,3 +248,29 @@ def test_the_secrets_are_redacted(catalog: Catalog) -> None:
         tree = parse_kind(catalog, "meraki-ssids", sample("meraki-ssids", variant))
         assert_no_secret(repr(tree.plain()))
         assert "NAT mode" in repr(tree.plain())
+
+
+def test_rules_that_do_not_say_their_policy_are_no_evidence_of_logging(catalog: Catalog) -> None:
+    rules = [
+        {k: v for k, v in r.items() if k != "policy"}
+        for r in _load("meraki-l3-firewall", "bad")["rules"]
+    ]
+    verdict = _judge(catalog, "meraki.firewall-syslog", "meraki-l3-firewall", {"rules": rules})
+    assert verdict.status is not P, verdict.message
+
+
+def test_an_ssid_without_its_wpa_version_is_no_evidence_of_wpa2(catalog: Catalog) -> None:
+    ssids = _load("meraki-ssids", "good")
+    for ssid in ssids:
+        ssid.pop("wpaEncryptionMode", None)
+    verdict = _judge(catalog, "meraki.no-wpa1-wep", "meraki-ssids", ssids)
+    assert verdict.status is NA and "wpaEncryptionMode" in verdict.message
+
+
+def test_an_ssid_without_its_auth_mode_is_no_evidence_of_a_key(catalog: Catalog) -> None:
+    ssids = _load("meraki-ssids", "good")
+    for ssid in ssids:
+        ssid.pop("authMode", None)
+    verdict = _judge(catalog, "meraki.no-open-staff-ssid", "meraki-ssids", ssids)
+    assert verdict.status is NA and "SintJozef-Personeel" in verdict.message
+    assert "authMode" in verdict.message

@@ -116,3 +116,36 @@ def test_an_api_answer_is_judged_only_on_what_it_holds(catalog: Catalog) -> None
 def test_the_sample_is_recognised_as_sophos(catalog: Catalog) -> None:
     tree = parse_kind(catalog, "sophos", sample("sophos", "good"))
     assert tree.get("full-export") is not None
+
+
+def _rule_to_wan(web: str, action: str = "<Action>Accept</Action>") -> str:
+    return (
+        '<Response APIVersion="2100.1">\n'
+        "  <Login><status>Authentication Successful</status></Login>\n"
+        "  <FirewallRule><Name>Leerlingen naar WAN</Name><Status>Enable</Status>\n"
+        f"    <NetworkPolicy>{action}<LogTraffic>Disable</LogTraffic>\n"
+        "      <SourceZones><Zone>LAN</Zone></SourceZones>\n"
+        "      <DestinationZones><Zone>WAN</Zone></DestinationZones>\n"
+        f"      <WebFilter>{web}</WebFilter>\n"
+        "    </NetworkPolicy></FirewallRule>\n"
+        "</Response>\n"
+    )
+
+
+def test_the_built_in_allow_all_web_policy_is_no_web_filter(catalog: Catalog) -> None:
+    for web in ("Allow All", "allow all", "None"):
+        tree = parse_source(source_from_text(_rule_to_wan(web), "answer.xml"), "sophos")
+        verdict = run_check(catalog, "sophos.web-filter", {"sophos": [tree]})
+        assert verdict.status is FindingStatus.FAIL, (web, verdict.message)
+        assert "Leerlingen naar WAN" in verdict.message
+
+
+def test_a_rule_without_an_action_is_not_taken_for_a_drop(catalog: Catalog) -> None:
+    text = _rule_to_wan("None", action="")
+    tree = parse_source(source_from_text(text, "answer.xml"), "sophos")
+    for check_id in ("sophos.web-filter", "sophos.traffic-logging"):
+        verdict = run_check(catalog, check_id, {"sophos": [tree]})
+        assert verdict.status is FindingStatus.FAIL, (check_id, verdict.message)
+    dropped = _rule_to_wan("None", action="<Action>Drop</Action>")
+    tree = parse_source(source_from_text(dropped, "answer.xml"), "sophos")
+    assert run_check(catalog, "sophos.web-filter", {"sophos": [tree]}).status is FindingStatus.PASS

@@ -126,3 +126,21 @@ def test_a_bare_list_of_rules_is_read_as_the_controller_answer(
     path.write_text(json.dumps(rules), encoding="utf-8")
     tree = parse_kind(catalog, KIND, path)
     assert run_check(catalog, "unifi.wan-accept-all", {KIND: [tree]}).status is FindingStatus.FAIL
+
+
+@pytest.mark.parametrize("dropped", ["enabled", "action"])
+def test_a_rule_that_does_not_say_it_is_off_or_stops_traffic_is_counted(
+    catalog: Catalog, dropped: str
+) -> None:
+    # a trimmed export (a script that kept some fields) is no evidence that a rule is harmless
+    wide = {**ANY, "name": "alles", "ruleset": "WAN_IN"}
+    trimmed = {k: v for k, v in wide.items() if k != dropped}
+    for check_id in ("unifi.wan-accept-all", "unifi.rule-logging"):
+        assert _judge(catalog, check_id, _rules(trimmed)) is FindingStatus.FAIL, check_id
+    local = {**trimmed, "ruleset": "WAN_LOCAL", "dst_port": "22"}
+    assert _judge(catalog, "unifi.admin-on-wan", _rules(local)) is FindingStatus.FAIL
+    inside = {**trimmed, "ruleset": "LAN_IN"}
+    assert _judge(catalog, "unifi.lan-segmentation", _rules(inside)) is FindingStatus.FAIL
+    # said plainly, a rule that is off or drops is still not counted
+    off = {**wide, "enabled": False} if dropped == "enabled" else {**wide, "action": "drop"}
+    assert _judge(catalog, "unifi.wan-accept-all", _rules(off)) is FindingStatus.PASS
