@@ -18,6 +18,7 @@ import math
 import re
 import socket
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cyberstd.collect.keys import exposed
+from cyberstd.collect.patience import Patience
 from cyberstd.errors import CyberstdError, ExitCode, UsageError
 from cyberstd.messages import Msg, msg
 
@@ -251,6 +253,19 @@ class _Recording:
         return getattr(self._http, name)
 
 
+def client_libraries() -> tuple[Any, Any, Any, Any]:
+    """The Google client libraries, loaded only by `collect google`. Their own warning that the
+    Python version is past Google's support dates (a FutureWarning, in English, printed at
+    import) is not for the school's coordinator and is not shown."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import google_auth_httplib2
+        import httplib2
+        from google.oauth2 import service_account
+        from googleapiclient.discovery import build
+    return google_auth_httplib2, httplib2, service_account, build
+
+
 class DirectoryClient:
     """Signs in (on the first request) and reads the Directory API, politely."""
 
@@ -262,21 +277,16 @@ class DirectoryClient:
         progress: Progress = _quiet,
         limits: Limits | None = None,
     ) -> None:
-        # Imported here: the Google client libraries are only loaded by `collect google`.
-        import google_auth_httplib2
-        import httplib2
-        from google.oauth2 import service_account
-        from googleapiclient.discovery import build
+        google_auth_httplib2, httplib2, service_account, build = client_libraries()
 
         self.settings = settings
         self.limits = limits or Limits()
-        self.waited = 0.0
-        self._sleep = sleep
         self._progress = progress
+        self.patience = Patience(self.limits.max_total_wait, sleep, progress)
         info = read_key(settings.key_file)
         self.account = str(info["client_email"])
         try:
-            credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+            credentials = service_account.Credentials.from_service_account_info(
                 info, scopes=[SCOPE_USERS], subject=settings.admin
             )
         except (ValueError, TypeError, KeyError):
@@ -342,23 +352,6 @@ class DirectoryClient:
 
     # --- sending ------------------------------------------------------------------------------
 
-    def _pause(self, delay: float, why: Msg, what: str) -> None:
-        """Wait before trying again, unless that would pass the run's total waiting limit."""
-        if self.waited + delay > self.limits.max_total_wait:
-            raise GoogleError(
-                msg(
-                    "collect.google.too_long",
-                    what=what,
-                    why=why,
-                    seconds=f"{delay:g}",
-                    limit=f"{self.limits.max_total_wait:g}",
-                    waited=f"{self.waited:g}",
-                )
-            )
-        self._progress(msg("collect.google.waiting", what=what, why=why, seconds=f"{delay:g}"))
-        self._sleep(delay)
-        self.waited += delay
-
     def execute(self, request: Any) -> dict[str, Any]:
         """Send one API request with retries and return its JSON object."""
         import httplib2
@@ -408,7 +401,7 @@ class DirectoryClient:
                     attempt=busy,
                     limit=self.limits.max_retries,
                 )
-                self._pause(delay, why, what)
+                self.patience.pause(delay, why, what, GoogleError)
                 continue
             except auth_errors.RefreshError as exc:
                 raise self._refused_token(exc) from None
@@ -437,7 +430,7 @@ class DirectoryClient:
                     attempt=failures,
                     limit=self.limits.max_connection_retries,
                 )
-                self._pause(min(2.0 ** (failures - 1), 30.0), why, what)
+                self.patience.pause(min(2.0 ** (failures - 1), 30.0), why, what, GoogleError)
                 continue
             if not isinstance(answer, dict):
                 raise GoogleError(msg("collect.google.bad_answer", what=what))

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 
 from cyberstd.collect.keys import exposed
+from cyberstd.collect.patience import Patience
 from cyberstd.collect.signin import (
     ENV_CERTIFICATE,
     ENV_CLIENT,
@@ -251,11 +252,10 @@ class GraphClient:
     ) -> None:
         self.settings = settings
         self.limits = limits or Limits()
-        self.waited = 0.0
         self._own_session = session is None
         self._session = session or requests.Session()
-        self._sleep = sleep
         self._progress = progress
+        self.patience = Patience(self.limits.max_total_wait, sleep, progress)
         self._clock = clock
         self._token: str | None = None
         self._expires = 0.0
@@ -345,23 +345,6 @@ class GraphClient:
                     )
             return _Reply(response.status_code, dict(response.headers), bytes(body))
 
-    def _pause(self, delay: float, why: Msg, what: str) -> None:
-        """Wait before trying again, unless that would pass the run's total waiting limit."""
-        if self.waited + delay > self.limits.max_total_wait:
-            raise GraphError(
-                msg(
-                    "m365.send.wait_limit",
-                    what=what,
-                    why=why,
-                    delay=f"{delay:g}",
-                    limit=f"{self.limits.max_total_wait:g}",
-                    waited=f"{self.waited:g}",
-                )
-            )
-        self._progress(msg("m365.send.waiting", what=what, why=why, delay=f"{delay:g}"))
-        self._sleep(delay)
-        self.waited += delay
-
     def _send(
         self,
         method: str,
@@ -395,7 +378,7 @@ class GraphClient:
                     n=failures,
                     limit=self.limits.max_connection_retries,
                 )
-                self._pause(min(2.0 ** (failures - 1), 30.0), why, what)
+                self.patience.pause(min(2.0 ** (failures - 1), 30.0), why, what, GraphError)
                 continue
             except requests.exceptions.RequestException as exc:
                 raise GraphError(msg("m365.send.failed", what=what, reason=_reason(exc))) from None
@@ -422,7 +405,7 @@ class GraphClient:
                 n=busy,
                 limit=self.limits.max_retries,
             )
-            self._pause(delay, why, what)
+            self.patience.pause(delay, why, what, GraphError)
 
     def _exchange(
         self, method: str, url: str, headers: Mapping[str, str], data: Mapping[str, str] | None

@@ -162,3 +162,22 @@ def test_a_key_file_others_may_read_is_warned_about(
     quiet = cli({**env, **NL}, str(school))
     assert quiet.exit_code == 0
     assert "chmod 600" not in quiet.stderr
+
+
+def test_the_client_libraries_load_without_their_python_version_warning() -> None:
+    """google.api_core warns (FutureWarning, in English) once the Python in use is past
+    Google's support dates: not for the coordinator. Under the suite run a year ahead, the
+    import turns that warning into an error unless it is kept quiet."""
+    import subprocess
+    import sys
+
+    code = "from cyberstd.collect.google_api import client_libraries; client_libraries()"
+    done = subprocess.run(
+        [sys.executable, "-W", "error::FutureWarning", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "FutureWarning" not in done.stderr
