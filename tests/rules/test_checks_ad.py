@@ -140,6 +140,10 @@ def test_powershell_51_json_with_one_user_alone(catalog: Catalog) -> None:
     [
         ({"Ticks": 9000000000, "TotalMinutes": 15.0}, P),
         ({"Ticks": 6000000000, "TotalMinutes": 10.0}, F),
+        # a trimmed TimeSpan: the ticks alone say the duration (10,000,000 a second)
+        ({"Ticks": 6000000000}, F),
+        ({"Ticks": 18000000000}, P),
+        ({"Days": 0}, F),  # nothing that says how long
         ("00:15:00", P),
         ("01:00:00", P),
         ("1.00:00:00", P),
