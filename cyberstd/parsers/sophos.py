@@ -10,17 +10,11 @@ need: which zones face the internet, what each firewall rule lets through, and t
 
 from __future__ import annotations
 
-import io
 import re
-import xml.sax
-from xml.sax.xmlreader import AttributesImpl, InputSource
-
-from defusedxml import DefusedXmlException
-from defusedxml.expatreader import create_parser
 
 from cyberstd.parsers import parser
 from cyberstd.parsers.base import REDACTED, Node, ParseError, Source
-from cyberstd.parsers.pfsense import ENTITIES, MAX_DEPTH, _Open, _syntax_message, _TreeBuilder
+from cyberstd.parsers.xmltree import TreeBuilder, items, read_tree, text
 
 ROOTS = ("Configuration", "Response")
 # The zones SFOS creates itself; their names cannot change and only "WAN" is of type WAN.
@@ -32,27 +26,12 @@ _NO_WEB_FILTER = ("none", "allow all")
 _API_VERSION = re.compile(r"^(\d{1,2})(\d{2})\.\d+$")
 
 
-class _Builder(_TreeBuilder):
-    """The pfSense tree builder with Sophos's root elements."""
-
-    root_tag = ""
-
-    def startElement(self, name: str, attrs: AttributesImpl) -> None:
-        line = self.line()
-        if not self.stack and self.root is None and name not in ROOTS:
-            shown = name if len(name) <= 40 else name[:40] + "..."
-            raise ParseError(
-                self.file,
-                f"not a Sophos Firewall configuration: the root element is <{shown}>, expected "
-                "<Configuration> (Entities.xml of an exported configuration) or <Response> "
-                "(an XML API answer)",
-                line,
-            )
-        if not self.stack and self.root is None:
-            self.root_tag = name
-        if len(self.stack) >= MAX_DEPTH:
-            raise ParseError(self.file, f"elements nested more than {MAX_DEPTH} deep", line)
-        self.stack.append(_Open(name, line, [(k, attrs[k]) for k in attrs.getNames()]))
+def _wrong_root(shown: str) -> str:
+    return (
+        f"not a Sophos Firewall configuration: the root element is <{shown}>, expected "
+        "<Configuration> (Entities.xml of an exported configuration) or <Response> "
+        "(an XML API answer)"
+    )
 
 
 @parser("sophos")
@@ -85,26 +64,8 @@ def parse_sophos(source: Source) -> Node:
     (they are the community strings) and SNMPv3 passwords are redacted.
     """
     file = source.display
-    if not source.text.strip():
-        raise ParseError(file, "empty file")
-    builder = _Builder(file)
-    reader = create_parser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    reader.setContentHandler(builder)
-    stream = InputSource(file)
-    stream.setCharacterStream(io.StringIO(source.text))
-    try:
-        reader.parse(stream)
-    except DefusedXmlException:
-        raise ParseError(file, ENTITIES, builder.line()) from None
-    except xml.sax.SAXParseException as exc:
-        raise ParseError(file, _syntax_message(exc), exc.getLineNumber()) from None
-    except (xml.sax.SAXException, ValueError) as exc:
-        raise ParseError(
-            file, f"not well-formed XML: {type(exc).__name__}", builder.line()
-        ) from None
-    root = builder.root
-    if root is None:
-        raise ParseError(file, "no XML element found")
+    builder = TreeBuilder(file, ROOTS, _wrong_root)
+    root = read_tree(source, builder)
     if not isinstance(root.value, dict):
         raise ParseError(file, "the root element holds no configuration", root.line)
     _check_login(root)
@@ -120,18 +81,6 @@ def parse_sophos(source: Source) -> Node:
     return root
 
 
-def _text(node: Node | None) -> str:
-    return node.value.strip() if node is not None and isinstance(node.value, str) else ""
-
-
-def _items(node: Node | None) -> list[Node]:
-    """The entities under a tag: one or many, mappings only."""
-    if node is None:
-        return []
-    items = node.value if isinstance(node.value, list) else [node]
-    return [n for n in items if isinstance(n.value, dict)]
-
-
 def _texts(node: Node | None, tag: str) -> list[Node]:
     """The text children `tag` of a list element (`<SourceZones><Zone>LAN</Zone>...`)."""
     if node is None or not isinstance(node.value, dict):
@@ -140,7 +89,7 @@ def _texts(node: Node | None, tag: str) -> list[Node]:
     if found is None:
         return []
     nodes = found.value if isinstance(found.value, list) else [found]
-    return [n for n in nodes if _text(n)]
+    return [n for n in nodes if text(n)]
 
 
 def _put(node: Node, key: str, value: object, at: Node | None = None) -> None:
@@ -156,7 +105,7 @@ def _put(node: Node, key: str, value: object, at: Node | None = None) -> None:
 def _check_login(root: Node) -> None:
     """An API answer whose sign-in failed holds no configuration: say so."""
     login = root.get("Login")
-    status = _text(login.get("status")) if login is not None else ""
+    status = text(login.get("status")) if login is not None else ""
     if status and "successful" not in status.lower():
         raise ParseError(
             root.file,
@@ -193,18 +142,18 @@ def _redact(root: Node) -> None:
     """Secrets that the generic redaction cannot tell by name."""
     if "@TOKEN" in root.value:
         root.value["@TOKEN"].value = REDACTED
-    for entity in _items(root.get("SNMPCommunity")):
+    for entity in items(root.get("SNMPCommunity")):
         name = entity.get("Name")
-        if name is not None and _text(name):
+        if name is not None and text(name):
             name.value = REDACTED
 
 
 def _zone_roles(root: Node) -> dict[str, str]:
     """Each zone's role (its type, lowercased), by the zone's name folded."""
     roles: dict[str, str] = {}
-    for zone in _items(root.get("Zone")):
-        name = _text(zone.get("Name"))
-        kind = _text(zone.get("Type")).lower() or _BUILT_IN.get(name.lower(), "")
+    for zone in items(root.get("Zone")):
+        name = text(zone.get("Name"))
+        kind = text(zone.get("Type")).lower() or _BUILT_IN.get(name.lower(), "")
         if name and kind:
             roles[name.lower()] = kind
             _put(zone, "role-effective", kind)
@@ -220,10 +169,10 @@ def _zone_admin_services(zone: Node) -> list[str]:
     found: list[str] = []
     admin = access.get("AdminServices") if access is not None else None
     if admin is not None and isinstance(admin.value, dict):
-        found += [k for k, v in admin.value.items() if _text(v).lower() == "enable"]
+        found += [k for k, v in admin.value.items() if text(v).lower() == "enable"]
     other = access.get("OtherServices") if access is not None else None
     snmp = other.get("SNMP") if other is not None else None
-    if _text(snmp).lower() == "enable":
+    if text(snmp).lower() == "enable":
         found.append("SNMP")
     return found
 
@@ -239,9 +188,9 @@ def _is_any(values: list[str]) -> bool:
 
 def _annotate(root: Node) -> None:
     roles = _zone_roles(root)
-    rules = _items(root.get("FirewallRule"))
-    acls = _items(root.get("LocalServiceACL"))
-    interfaces = _items(root.get("Interface"))
+    rules = items(root.get("FirewallRule"))
+    acls = items(root.get("LocalServiceACL"))
+    interfaces = items(root.get("Interface"))
     named = [
         n
         for rule in rules
@@ -250,12 +199,12 @@ def _annotate(root: Node) -> None:
         for tag in ("SourceZones", "DestinationZones")
         for n in _texts(part.get(tag), "Zone")
     ]
-    named += [n for acl in acls if (n := acl.get("SourceZone")) is not None and _text(n)]
-    named += [n for i in interfaces if (n := i.get("NetworkZone")) is not None and _text(n)]
-    wan = [z for z in _items(root.get("Zone")) if roles.get(_text(z.get("Name")).lower()) == "wan"]
-    wan_names = [Node(_text(z.get("Name")), z.file, z.line) for z in wan]
+    named += [n for acl in acls if (n := acl.get("SourceZone")) is not None and text(n)]
+    named += [n for i in interfaces if (n := i.get("NetworkZone")) is not None and text(n)]
+    wan = [z for z in items(root.get("Zone")) if roles.get(text(z.get("Name")).lower()) == "wan"]
+    wan_names = [Node(text(z.get("Name")), z.file, z.line) for z in wan]
     if not wan_names:  # a partial answer without zones: the built-in WAN zone, where named
-        first = next((n for n in named if _text(n).lower() == "wan"), None)
+        first = next((n for n in named if text(n).lower() == "wan"), None)
         if first is not None:
             wan_names = [Node("WAN", first.file, first.line)]
             roles["wan"] = "wan"
@@ -263,7 +212,7 @@ def _annotate(root: Node) -> None:
         root.value["wan-zones"] = Node(wan_names, root.file, wan_names[0].line)
     wan_interfaces: list[Node] = []
     for interface in interfaces:
-        zone = _text(interface.get("NetworkZone"))
+        zone = text(interface.get("NetworkZone"))
         if not zone or zone.lower() == "none":
             continue
         role = _role(zone, roles)
@@ -271,15 +220,13 @@ def _annotate(root: Node) -> None:
         _put(interface, "role-effective", role, at)
         _put(interface, "role-reason", f"it is in zone {zone} (type {role.upper()})", at)
         if role == "wan":
-            wan_interfaces.append(
-                Node(_text(interface.get("Name")), interface.file, interface.line)
-            )
+            wan_interfaces.append(Node(text(interface.get("Name")), interface.file, interface.line))
     if wan_interfaces:
         root.value["wan-interfaces"] = Node(wan_interfaces, root.file, wan_interfaces[0].line)
     for acl in acls:
-        zone = _text(acl.get("SourceZone")) or "Any"
+        zone = text(acl.get("SourceZone")) or "Any"
         _put(acl, "source-role", _role(zone, roles), acl.get("SourceZone"))
-        services = [_text(s) for s in _texts(acl.get("Services"), "Service")]
+        services = [text(s) for s in _texts(acl.get("Services"), "Service")]
         admin = [s for s in services if s.upper() in _ADMIN_SERVICES]
         if admin:
             _put(acl, "admin-services", ", ".join(admin), acl.get("Services"))
@@ -300,13 +247,13 @@ def _annotate_rule(rule: Node, roles: dict[str, str]) -> None:
     if policy is None:
         return
     action = policy.get("Action")
-    if _text(action):
-        _put(rule, "action-effective", _text(action).lower(), action)
+    if text(action):
+        _put(rule, "action-effective", text(action).lower(), action)
     log = policy.get("LogTraffic")
-    if _text(log):
-        _put(rule, "log-traffic", _text(log).lower(), log)
+    if text(log):
+        _put(rule, "log-traffic", text(log).lower(), log)
     for side, tag in (("source", "SourceZones"), ("destination", "DestinationZones")):
-        zones = [_text(z) for z in _texts(policy.get(tag), "Zone")]
+        zones = [text(z) for z in _texts(policy.get(tag), "Zone")]
         at = policy.get(tag) or policy
         shown = zones or ["Any"]
         _put(rule, f"{side}-zones", shown, at)
@@ -316,11 +263,11 @@ def _annotate_rule(rule: Node, roles: dict[str, str]) -> None:
         ("any-destination-network", "DestinationNetworks", "Network"),
         ("any-service", "Services", "Service"),
     ):
-        values = [_text(n) for n in _texts(policy.get(tag), item)]
+        values = [text(n) for n in _texts(policy.get(tag), item)]
         _put(rule, key, _is_any(values), policy.get(tag) or policy)
     web = policy.get("WebFilter")
-    if _text(web) and _text(web).lower() not in _NO_WEB_FILTER:
-        _put(rule, "web-filter", _text(web), web)
+    if text(web) and text(web).lower() not in _NO_WEB_FILTER:
+        _put(rule, "web-filter", text(web), web)
 
 
 def _annotate_export(root: Node) -> None:
@@ -329,7 +276,7 @@ def _annotate_export(root: Node) -> None:
     root.value["full-export"] = Node("yes", root.file, root.line)
     _put(root, "answers", ["all"])
     version = root.value.get("@APIVersion")
-    match = _API_VERSION.match(_text(version))
+    match = _API_VERSION.match(text(version))
     if version is not None and match:
         line = f"{int(match.group(1))}.{int(match.group(2))}"
         root.value["firmware"] = Node(line, version.file, version.line)
