@@ -4,7 +4,7 @@ Two files hold it: `Entities.xml` from the archive that Backup & firmware > Impo
 Export configuration writes (root `<Configuration APIVersion=...>`), and the XML API's answer
 to `<Get>` requests (root `<Response APIVersion=...>`). Both list one element per entity
 (`<Zone>`, `<Interface>`, `<FirewallRule>`, `<LocalServiceACL>`, `<SyslogServers>`, ...). The
-element tree is built as for pfSense (the same safe reader); this module adds what the rules
+element tree is built by the safe XML reader (xmltree.py); this module adds what the rules
 need: which zones face the internet, what each firewall rule lets through, and the firmware.
 """
 
