@@ -11,12 +11,8 @@ key file is read, never written or shown: messages name its path, never its cont
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
 import json
-import math
 import re
-import socket
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -28,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from cyberstd.collect.keys import exposed
 from cyberstd.collect.patience import Patience
+from cyberstd.collect.transport import connection_reason, is_loopback, retry_after
 from cyberstd.errors import CyberstdError, ExitCode, UsageError
 from cyberstd.messages import Msg, msg
 
@@ -83,22 +80,13 @@ class Limits:
     max_pages: int = 5000
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def safe_url(value: str) -> bool:
     """https, or plain http to this machine; no user name, query or fragment."""
     parts = urlsplit(value.strip())
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
         return False
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         return False
     return parts.username is None and not parts.query and not parts.fragment
 
@@ -151,44 +139,6 @@ def read_key(path: Path) -> dict[str, Any]:
     if not safe_url(info["token_uri"]):
         raise _refused_key(path, msg("collect.google.key_reason.token_uri"))
     return info
-
-
-def retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (seconds or an HTTP date); None when absent or unusable."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-        seconds = max(seconds, 0.0)
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _reason(exc: BaseException) -> str:
-    """A short reason for a failed connection."""
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return "timed out"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    text = str(exc)
-    for needle, short in (
-        ("Unable to find the server", "host name not found"),
-        ("Name or service not known", "host name not found"),
-        ("CERTIFICATE_VERIFY_FAILED", "certificate not trusted"),
-        ("timed out", "timed out"),
-        ("Connection refused", "connection refused"),
-    ):
-        if needle in text:
-            return short
-    return type(exc).__name__
 
 
 def _first_line(text: object, limit: int = 300) -> str:
@@ -407,7 +357,11 @@ class DirectoryClient:
                 raise self._refused_token(exc) from None
             except auth_errors.TransportError as exc:
                 raise GoogleError(
-                    msg("collect.google.token_failed", account=self.account, reason=_reason(exc))
+                    msg(
+                        "collect.google.token_failed",
+                        account=self.account,
+                        reason=connection_reason(exc),
+                    )
                 ) from None
             except RecursionError:  # JSON nested deeper than Python reads
                 raise GoogleError(msg("collect.google.bad_answer", what=what)) from None
@@ -420,13 +374,13 @@ class DirectoryClient:
                             "collect.google.unreachable",
                             what=what,
                             host=host,
-                            reason=_reason(exc),
+                            reason=connection_reason(exc),
                             attempts=failures,
                         )
                     ) from None
                 why = msg(
                     "collect.google.connection",
-                    reason=_reason(exc),
+                    reason=connection_reason(exc),
                     attempt=failures,
                     limit=self.limits.max_connection_retries,
                 )

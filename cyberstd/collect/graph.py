@@ -11,8 +11,6 @@ access token ever appears in a message.
 
 from __future__ import annotations
 
-import ipaddress
-import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +39,7 @@ from cyberstd.collect.signin import (
     json_object,
     load_certificate,
 )
+from cyberstd.collect.transport import connection_reason, is_loopback, retry_after
 from cyberstd.errors import CyberstdError, ExitCode, UsageError
 from cyberstd.messages import Msg, msg
 
@@ -148,15 +147,6 @@ class Limits:
     max_body_bytes: int = 64 * 1024 * 1024
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _endpoint(name: str, value: str, https_only: bool = False) -> str:
     """A base URL from the environment: https (plain http only to this machine), no query."""
     parts = urlsplit(value.strip())
@@ -165,7 +155,7 @@ def _endpoint(name: str, value: str, https_only: bool = False) -> str:
         raise UsageError(msg("m365.env.not_url", name=name, value=value))
     if parts.scheme == "http" and https_only:
         raise UsageError(msg("m365.env.login_https", name=name, value=value))
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise UsageError(msg("m365.env.http_remote", name=name, value=value))
     if parts.username is not None or parts.query or parts.fragment:
         raise UsageError(msg("m365.env.url_extra", name=name, value=value))
@@ -195,35 +185,6 @@ def settings_from_env(env: Mapping[str, str]) -> GraphSettings:
     )
     hidden = tuple(v for v in (passphrase, secret) if v)
     return GraphSettings(tenant, env[ENV_CLIENT].strip(), credential, login_url, graph_url, hidden)
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header given in seconds; None when absent or unusable."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _reason(exc: Exception) -> Msg:
-    """A short, secret-free reason for a failed connection."""
-    text = str(exc)
-    for needle, short in (
-        ("Connection refused", "refused"),
-        ("timed out", "timeout"),
-        ("Failed to resolve", "no_host"),
-        ("Name or service not known", "no_host"),
-        ("RemoteDisconnected", "closed"),
-        ("Connection aborted", "closed"),
-        ("Connection reset", "reset"),
-        ("CERTIFICATE_VERIFY_FAILED", "untrusted"),
-    ):
-        if needle in text:
-            return msg(f"m365.reason.{short}")
-    return msg("m365.reason.other", name=type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -359,7 +320,9 @@ class GraphClient:
             try:
                 reply = self._request(method, url, data, headers)
             except requests.exceptions.SSLError as exc:
-                raise GraphError(msg("m365.send.tls", what=what, reason=_reason(exc))) from None
+                raise GraphError(
+                    msg("m365.send.tls", what=what, reason=connection_reason(exc))
+                ) from None
             except _TRANSIENT as exc:
                 failures += 1
                 if failures > self.limits.max_connection_retries:
@@ -368,20 +331,22 @@ class GraphClient:
                             "m365.send.unreachable",
                             what=what,
                             host=urlsplit(url).hostname or "?",
-                            reason=_reason(exc),
+                            reason=connection_reason(exc),
                             n=failures,
                         )
                     ) from None
                 why = msg(
                     "m365.send.retry_connection",
-                    reason=_reason(exc),
+                    reason=connection_reason(exc),
                     n=failures,
                     limit=self.limits.max_connection_retries,
                 )
                 self.patience.pause(min(2.0 ** (failures - 1), 30.0), why, what, GraphError)
                 continue
             except requests.exceptions.RequestException as exc:
-                raise GraphError(msg("m365.send.failed", what=what, reason=_reason(exc))) from None
+                raise GraphError(
+                    msg("m365.send.failed", what=what, reason=connection_reason(exc))
+                ) from None
             if reply.status not in RETRY_STATUSES:
                 return reply
             busy += 1

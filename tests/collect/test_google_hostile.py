@@ -181,3 +181,16 @@ def test_the_client_libraries_load_without_their_python_version_warning() -> Non
     )
     assert done.returncode == 0, done.stderr
     assert "FutureWarning" not in done.stderr
+
+
+def test_a_failed_connection_is_said_in_both_languages() -> None:
+    """Google's connection failures were said in English inside Dutch messages; both
+    collectors now take the reason from the catalog."""
+    from cyberstd.collect.transport import connection_reason
+
+    said = connection_reason(ConnectionRefusedError())
+    assert said.render("nl") == "verbinding geweigerd"
+    assert said.render("en") == "connection refused"
+    assert connection_reason(OSError("Unable to find the server at x")).render("nl") == (
+        "hostnaam niet gevonden"
+    )
